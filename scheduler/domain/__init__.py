@@ -1,0 +1,258 @@
+"""Pure values of the product: people, pairs, slots, weeks, busy time, occurrences.
+
+No I/O and no clock: every function that needs "now" takes it as an argument.
+Everything here is a frozen value object validated at construction, so the planner,
+the rules and the reconcile step can trust what they are given.
+
+Exports: Person, Pair, Slot, WorkingHours, Interval, BusyCalendar, Occurrence statuses,
+IsoWeek helpers (iso_week, week_monday), pair_key / series_uid, wall_clock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "ABSENT_STATUSES",
+    "MISSED_STATUSES",
+    "BusyCalendar",
+    "Interval",
+    "LedgerStatus",
+    "Pair",
+    "Person",
+    "PlanStatus",
+    "Slot",
+    "WorkingHours",
+    "iso_week",
+    "pair_key",
+    "series_uid",
+    "wall_clock",
+    "week_monday",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class PlanStatus(StrEnum):
+    """What the planner decided for one week of one pair (``plan --json`` ``status``)."""
+
+    PLANNED = "planned"
+    CLOSE_WEEK = "close_week"
+    TIME_OFF = "time_off"
+    CONFLICT = "conflict"
+    FROZEN = "frozen"
+    PEOPLE_CHANGED = "people_changed"
+    ADOPT = "adopt"
+
+
+class LedgerStatus(StrEnum):
+    """What became of one week of one pair (``report --json`` ``status``)."""
+
+    UPCOMING = "upcoming"
+    HELD = "held"
+    MOVED = "moved"
+    MADE_UP = "made_up"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    MISSED = "missed"
+    CLOSE_WEEK = "close_week"
+    TIME_OFF = "time_off"
+
+
+#: Statuses that count as a missed 1:1 for streaks and adherence.
+MISSED_STATUSES = frozenset({LedgerStatus.CANCELLED, LedgerStatus.DECLINED, LedgerStatus.MISSED})
+#: Weeks with no 1:1 on purpose: skipped over by streaks, excluded from adherence.
+ABSENT_STATUSES = frozenset({LedgerStatus.CLOSE_WEEK, LedgerStatus.TIME_OFF})
+
+
+# --------------------------------------------------------------------------- time
+
+
+def wall_clock(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The aware instant at wall-clock ``at`` on ``day`` in ``zone``.
+
+    DST: a wall time that does not exist (the spring-forward gap) moves forward by the gap,
+    the way calendar clients show it (02:30 becomes 03:30); a wall time that happens twice
+    (the autumn fold) means its first occurrence. The round trip through UTC normalises both.
+    """
+    naive = datetime.combine(day, at)
+    aware = naive.replace(tzinfo=zone, fold=0)
+    return aware.astimezone(UTC).astimezone(zone)
+
+
+def iso_week(day: date) -> str:
+    """The ISO-8601 week of ``day``, written ``2027-W05``."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(week: str) -> date:
+    """The Monday of an ISO week written ``2027-W05``."""
+    year, _, number = week.partition("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def week_after(week: str, count: int = 1) -> str:
+    return iso_week(week_monday(week) + timedelta(weeks=count))
+
+
+# --------------------------------------------------------------------------- people
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """A person's working day in their own time zone: ``start`` to ``end`` on ``days``."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    days: frozenset[int] = frozenset(range(5))  # date.weekday() numbers; Monday is 0
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError(f"working hours end {self.end:%H:%M} is not after start {self.start:%H:%M}")
+
+    def contains(self, start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+        """Whether [start, end) lies inside one working day of this person, read in ``zone``."""
+        local_start = start.astimezone(zone)
+        local_end = end.astimezone(zone)
+        if local_start.weekday() not in self.days or local_end.date() != local_start.date():
+            return False
+        return self.start <= local_start.time() and local_end.time() <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A weekly wall-clock time: weekday (Monday is 0) and time of day, in some zone."""
+
+    weekday: int
+    at: time
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday {self.weekday} is not 0..6")
+
+    def label(self) -> str:
+        return f"{WEEKDAY_LABELS[self.weekday]} {self.at:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    email: str
+    name: str
+    timezone: str
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    manager: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.email.split("@")[0]
+
+
+def pair_key(manager: str, rep: str) -> str:
+    """The tag value of a pair: ``<manager email>/<rep email>`` (spec "Tags")."""
+    return f"{manager.lower()}/{rep.lower()}"
+
+
+_UID_NAMESPACE = uuid.UUID("6f1c7a52-4c1e-4b7e-9d0a-0e5f1b2c3d4e")
+
+
+def series_uid(manager: str, rep: str) -> str:
+    """The stable UID of a pair's series: the same pair always gets the same UID."""
+    return f"oneonone-{uuid.uuid5(_UID_NAMESPACE, pair_key(manager, rep))}"
+
+
+def makeup_uid(manager: str, rep: str, week: str) -> str:
+    """The stable UID of a pair's make-up event for one week: never two for one week."""
+    return f"oneonone-makeup-{uuid.uuid5(_UID_NAMESPACE, pair_key(manager, rep) + '#' + week)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A manager and one direct report, with the pair's regular slot in the organizer's zone.
+
+    The manager is the organizer. ``skip_level`` is the manager's own manager, if any.
+    """
+
+    manager: Person
+    rep: Person
+    slot: Slot
+    duration: timedelta
+    skip_level: str | None = None
+
+    @property
+    def key(self) -> str:
+        return pair_key(self.manager.email, self.rep.email)
+
+    @property
+    def uid(self) -> str:
+        return series_uid(self.manager.email, self.rep.email)
+
+    @property
+    def organizer_zone(self) -> ZoneInfo:
+        return self.manager.zone
+
+    def regular_start(self, week: str) -> datetime:
+        """The regular slot's instant in ``week`` (ISO week), wall-clock in the organizer's zone."""
+        day = week_monday(week) + timedelta(days=self.slot.weekday)
+        return wall_clock(day, self.slot.at, self.organizer_zone)
+
+
+# --------------------------------------------------------------------------- busy time
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Interval:
+    """A half-open span of time [start, end), both aware."""
+
+    start: datetime
+    end: datetime
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+class BusyCalendar:
+    """One person's busy time: sorted intervals, queried with bisection.
+
+    ``out_days`` are the dates (in the person's zone) they are away all day (all-day or
+    out-of-office events); they count as busy from midnight to midnight too.
+    """
+
+    __slots__ = ("_ends", "_starts", "intervals", "out_days")
+
+    def __init__(self, intervals: Iterable[Interval] = (), out_days: Iterable[date] = ()) -> None:
+        merged: list[Interval] = []
+        for item in sorted(i for i in intervals if i.end > i.start):
+            if merged and item.start <= merged[-1].end:
+                if item.end > merged[-1].end:
+                    merged[-1] = Interval(merged[-1].start, item.end)
+            else:
+                merged.append(item)
+        self.intervals: Sequence[Interval] = merged
+        self._starts = [i.start for i in merged]
+        self._ends = [i.end for i in merged]
+        self.out_days: frozenset[date] = frozenset(out_days)
+
+    def is_free(self, start: datetime, end: datetime) -> bool:
+        """Whether nothing busy overlaps [start, end)."""
+        # The first interval whose end is after ``start`` is the only one that can overlap
+        # first; intervals are merged so ends are sorted too.
+        index = bisect.bisect_right(self._ends, start)
+        return index >= len(self._starts) or self._starts[index] >= end
+
+    def with_added(self, extra: Iterable[Interval]) -> BusyCalendar:
+        return BusyCalendar([*self.intervals, *extra], self.out_days)
+
+    def __repr__(self) -> str:
+        return f"BusyCalendar({len(self.intervals)} intervals, {len(self.out_days)} out days)"

@@ -1,0 +1,46 @@
+"""The contract every calendar provider fulfils.
+
+A provider reads one person's calendar into a ``CalendarRead`` and writes product-owned objects
+(series, make-ups) described by a ``SeriesSpec``. It translates every library exception into
+``scheduler.errors`` at its edge: ``CalendarError`` (with a sentence naming the calendar) for
+anything the pass should report, ``TransientError`` for what may work on retry,
+``ConflictError`` when the object changed under us. Read-only providers raise
+``CalendarError`` from every write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from scheduler.domain import Person
+from scheduler.domain.series import CalendarRead, SeriesSpec
+
+
+class CalendarProvider(Protocol):
+    """One calendar backend. Instances are created per person (they know where it lives)."""
+
+    #: provider name as in the org file: "vdir", "google", "caldav", "ics"
+    name: str
+    #: a short description of where the calendar lives, for messages ("vdir folder data/ana")
+    where: str
+
+    def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
+        """Read busy time in [start, end) and every product-owned object (any date)."""
+        ...
+
+    def write(self, spec: SeriesSpec, owner: Person) -> bool:
+        """Write ``spec`` as ``owner``'s copy; return whether anything changed on the calendar.
+
+        Must be atomic per object (a killed process never leaves a torn object) and idempotent:
+        writing the same spec twice changes nothing the second time.
+        """
+        ...
+
+    def delete(self, uid: str, owner: Person) -> bool:
+        """Remove a product-owned object; return whether it existed."""
+        ...
+
+    def check(self, person: Person) -> list[str]:
+        """Reach the calendar; one plain sentence per problem (empty when fine)."""
+        ...
