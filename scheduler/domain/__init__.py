@@ -251,6 +251,12 @@ class BusyCalendar:
         index = bisect.bisect_right(self._ends, start)
         return index >= len(self._starts) or self._starts[index] >= end
 
+    def between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The busy spans overlapping [start, end), as (start, end) pairs."""
+        first = bisect.bisect_right(self._ends, start)
+        last = bisect.bisect_left(self._starts, end)
+        return [(i.start, i.end) for i in self.intervals[first:last]]
+
     def with_added(self, extra: Iterable[Interval]) -> BusyCalendar:
         return BusyCalendar([*self.intervals, *extra], self.out_days)
 

@@ -29,8 +29,11 @@ class CalendarProvider(Protocol):
         """Read busy time in [start, end) and every product-owned object (any date)."""
         ...
 
-    def write(self, spec: SeriesSpec, owner: Person) -> bool:
+    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
         """Write ``spec`` as ``owner``'s copy; return whether anything changed on the calendar.
+
+        ``dtstamp`` is the pass's clock (the DTSTAMP written), so output depends on no hidden
+        clock.
 
         Must be atomic per object (a killed process never leaves a torn object) and idempotent:
         writing the same spec twice changes nothing the second time.

@@ -1,0 +1,316 @@
+"""The ``oneonone`` command line (also ``python -m scheduler``).
+
+Every command takes ``--config`` and ``--now``. Errors reach the user as plain sentences on
+stderr with the spec's exit codes: 1 a problem to fix, 2 bad usage (argparse), 3 a safety stop.
+No traceback escapes for anything the product raises on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scheduler.errors import OneononeError, SafetyStop, UserError
+
+__all__ = ["main"]
+
+log = logging.getLogger("scheduler")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="the org file (default config/oneonone.toml, env ONEONONE_CONFIG)",
+    )
+    common.add_argument(
+        "--now",
+        default=argparse.SUPPRESS,
+        help="the clock for everything, ISO 8601 (env ONEONONE_NOW); for simulation and tests",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+    parser = argparse.ArgumentParser(
+        prog="oneonone",
+        description="Keeps every manager–rep weekly 1:1 on the calendar, around month-end close.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("init", parents=[common], help="write the example org file")
+    commands.add_parser("check", parents=[common], help="validate the org file, reach calendars")
+    plan = commands.add_parser("plan", parents=[common], help="what a pass would do; changes nothing")
+    plan.add_argument("--weeks", type=_positive, default=None, help="weeks to plan (default horizon_weeks)")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    sync = commands.add_parser("sync", parents=[common], help="one full pass")
+    sync.add_argument("--json", action="store_true", help="machine-readable output")
+    sync.add_argument("--force", action="store_true", help="override a safety stop, once")
+    commands.add_parser("run", parents=[common], help="the daemon: passes on a schedule")
+    report = commands.add_parser("report", parents=[common], help="the ledger: weeks and statuses")
+    report.add_argument("--weeks", type=_positive, default=12, help="weeks of history (default 12)")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
+    demo = commands.add_parser("demo", parents=[common], help="a simulated quarter for a small org")
+    demo.add_argument(
+        "--dir", type=Path, default=Path("oneonone-demo"), help="folder for the demo's data"
+    )
+    demo.add_argument("--weeks", type=_positive, default=13, help="weeks to simulate (default 13)")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(_COMMANDS[args.command](args))
+    except SafetyStop as stop:
+        for reason in stop.reasons:
+            print(f"oneonone: safety stop: {reason}", file=sys.stderr)
+        return stop.exit_code
+    except UserError as error:
+        for problem in error.problems:
+            print(f"oneonone: {problem}", file=sys.stderr)
+        return error.exit_code
+    except OneononeError as error:
+        print(f"oneonone: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+# --------------------------------------------------------------------------- context
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    if "config" in args:
+        return Path(args.config)
+    return Path(os.environ.get("ONEONONE_CONFIG", "config/oneonone.toml"))
+
+
+def _now(args: argparse.Namespace, zone: Any) -> datetime:
+    text = getattr(args, "now", None) or os.environ.get("ONEONONE_NOW")
+    if not text:
+        return datetime.now(zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(
+            f"--now/ONEONONE_NOW {text!r} is not an ISO 8601 time; use e.g. 2027-01-25T09:00:00-05:00"
+        ) from None
+    # A time without an offset is read in the org's zone: what an admin typing it means.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, datetime]:
+    from scheduler.orgfile import load_org
+
+    org = load_org(_config_path(args))
+    return org, _now(args, org.zone)
+
+
+def _ledger(org: Any) -> Any:
+    from scheduler.store.ledger import Ledger
+
+    return Ledger(org.database_url)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = _config_path(args)
+    if target.exists():
+        raise UserError(f"{target} already exists; oneonone init never overwrites a file")
+    example = resources.files("scheduler").joinpath("examples/oneonone.toml").read_text("utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as handle:
+            handle.write(example)
+    except OSError as error:
+        raise UserError(f"cannot write {target}: {error.strerror}") from error
+    print(f"wrote {target}: edit the people, then run `oneonone check --config {target}`")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scheduler.orgfile import problems_in_calendars
+    from scheduler.sync import make_provider
+
+    org, _ = _load(args)
+    problems = list(problems_in_calendars(org))
+    if not problems:
+        for email, person in org.people.items():
+            try:
+                problems.extend(make_provider(org.calendars[email], person).check(person))
+            except OneononeError as error:
+                problems.append(str(error))
+    try:
+        _ledger(org).close()
+    except UserError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise UserError(problems)
+    print(
+        f"{org.path}: ok: {len(org.people)} people, {len(org.pairs)} weekly 1:1 pairs, "
+        f"every calendar reachable"
+    )
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from scheduler.sync import run_pass
+
+    org, now = _load(args)
+    ledger = _ledger(org)
+    try:
+        result = run_pass(org, ledger, now, apply=False, horizon_weeks=args.weeks)
+    finally:
+        ledger.close()
+    if args.json:
+        print(json.dumps(_plan_json(result), indent=2))
+    else:
+        _print_plan(org, result)
+    for problem in result.problems:
+        print(f"oneonone: {problem}", file=sys.stderr)
+    return 1 if result.problems else 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from scheduler.store.lock import DataLock
+    from scheduler.sync import run_pass
+
+    org, now = _load(args)
+    with DataLock(org.data_dir):
+        ledger = _ledger(org)
+        try:
+            result = run_pass(org, ledger, now, apply=True, force=args.force)
+        finally:
+            ledger.close()
+    if args.json:
+        payload = _plan_json(result)
+        payload.update(
+            {
+                "now": now.isoformat(),
+                "written": result.written,
+                "observed_changes": result.observed_changes,
+                "problems": result.problems,
+                "safety_stops": result.safety,
+            }
+        )
+        print(json.dumps(payload, indent=2))
+    else:
+        print(
+            f"{now:%Y-%m-%d %H:%M %Z}: {len(result.planned)} occurrences planned, "
+            f"{len(result.changes)} calendar writes needed, {result.written} objects written, "
+            f"{result.observed_changes} changes by people recorded"
+        )
+    for problem in result.problems:
+        print(f"oneonone: {problem}", file=sys.stderr)
+    if result.safety:
+        raise SafetyStop(result.safety)
+    return 1 if result.problems else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from scheduler.report import build_report, format_report
+
+    org, now = _load(args)
+    ledger = _ledger(org)
+    try:
+        report = build_report(org, ledger, now, args.weeks)
+    finally:
+        ledger.close()
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from scheduler.daemon import run_daemon
+
+    org, _ = _load(args)
+    fixed_now = getattr(args, "now", None) or os.environ.get("ONEONONE_NOW")
+    return run_daemon(_config_path(args), org, fixed_now=fixed_now)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scheduler.demo import run_demo
+
+    text = getattr(args, "now", None) or os.environ.get("ONEONONE_NOW")
+    start = datetime.fromisoformat(text) if text else None
+    return run_demo(args.dir, weeks=args.weeks, start=start)
+
+
+_COMMANDS = {
+    "init": cmd_init,
+    "check": cmd_check,
+    "plan": cmd_plan,
+    "sync": cmd_sync,
+    "report": cmd_report,
+    "run": cmd_run,
+    "demo": cmd_demo,
+}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _plan_json(result: Any) -> dict[str, Any]:
+    return {
+        "occurrences": [
+            {
+                "manager": item.manager,
+                "rep": item.rep,
+                "week": item.week,
+                "start": item.start.isoformat(),
+                "end": item.end.isoformat(),
+                "status": item.status.value,
+                "reason": item.reason,
+            }
+            for item in result.planned
+        ],
+        "changes": [change.as_json() for change in result.changes],
+    }
+
+
+def _print_plan(org: Any, result: Any) -> None:
+    current = None
+    for item in result.planned:
+        if item.pair_key != current:
+            current = item.pair_key
+            manager = org.people[item.manager]
+            rep = org.people[item.rep]
+            print(f"\n{manager.name} / {rep.name}  ({manager.timezone})")
+        local = item.start.astimezone(org.people[item.manager].zone)
+        reason = f"  {item.reason}" if item.reason else ""
+        print(f"  {item.week}  {local:%a %d %b %H:%M}  {item.status.value:<14}{reason}")
+    if result.changes:
+        print(f"\n{len(result.changes)} calendar writes a pass would make:")
+        for change in result.changes:
+            print(f"  {change.action:<14} {change.copy:<9} on {change.calendar}: {change.reason}")
+    else:
+        print("\nNo calendar changes needed.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""``oneonone demo``: a simulated quarter of the example org on the embedded default.
+
+I/O: writes a demo folder (org file, vdir calendars, ledger) and prints a week-by-week table.
+The clock is simulated: one pass every business morning at 08:00 org time, through the same
+``run_pass`` the daemon uses. People's own meetings are generated from a fixed seed, so every
+run prints the same quarter: a recurring pipeline review that pushes 1:1s aside, a week of
+vacation, month-end close weeks skipped, and a few 1:1s a person moved or declined.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+
+from icalendar import Calendar, Event, vCalAddress
+
+from scheduler.domain import iso_week, week_monday
+from scheduler.domain.series import utc
+from scheduler.errors import UserError
+from scheduler.orgfile import Org, load_org
+from scheduler.providers.vdir import uid_filename
+from scheduler.store.ledger import Ledger
+from scheduler.sync import run_pass
+
+__all__ = ["run_demo"]
+
+MARKER = ".oneonone-demo"
+DEFAULT_START = datetime(2027, 1, 4, 8, 0)  # a Monday; the quarter covers Q1 2027 closes
+
+
+def run_demo(folder: Path, *, weeks: int = 13, start: datetime | None = None) -> int:
+    _fresh_folder(folder)
+    example = resources.files("scheduler").joinpath("examples/oneonone.toml").read_text("utf-8")
+    (folder / "oneonone.toml").write_text(example, encoding="utf-8")
+    org = load_org(folder / "oneonone.toml")
+    first = (start or DEFAULT_START).replace(tzinfo=None)
+    monday = week_monday(iso_week(first.date()))
+    rng = random.Random(7)
+    for email in org.people:
+        _write_busy(org, email, monday, weeks, rng)
+    ledger = Ledger(org.database_url)
+    edits = _people_edits(org, monday)
+    try:
+        for day in _mornings(monday, weeks):
+            now = datetime.combine(day, time(8, 0), org.zone)
+            run_pass(org, ledger, now, apply=True)
+            for edit_day, edit in edits:
+                if edit_day == day:
+                    edit()
+        end = datetime.combine(monday + timedelta(weeks=weeks), time(8, 0), org.zone)
+        run_pass(org, ledger, end, apply=True)
+        print(_table(org, ledger, monday, weeks))
+    finally:
+        ledger.close()
+    print(
+        f"\nThe quarter's calendars, ledger and org file are in {folder}/: look with\n"
+        f"  oneonone report --config {folder}/oneonone.toml --now {end.isoformat()}\n"
+        f"  khal (point a khal config at {folder}/data/calendars/*)"
+    )
+    return 0
+
+
+def _fresh_folder(folder: Path) -> None:
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise UserError(
+                f"{folder} exists and is not a demo folder; pass --dir with a new folder name"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by oneonone demo; safe to delete\n", encoding="utf-8")
+
+
+def _mornings(monday: date, weeks: int) -> Iterator[date]:
+    for offset in range(weeks * 7):
+        day = monday + timedelta(days=offset)
+        if day.weekday() < 5:
+            yield day
+
+
+def _write_busy(org: Org, email: str, monday: date, weeks: int, rng: random.Random) -> None:
+    """Each person's own meetings: a weekly pipeline review for managers, random customer calls,
+    and one week of vacation for one rep."""
+    person = org.people[email]
+    folder = org.calendars[email].path
+    assert folder is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    zone = person.zone
+    is_manager = any(pair.manager.email == email for pair in org.pairs)
+    events: list[tuple[datetime, datetime, str]] = []
+    for week in range(weeks):
+        week_start = monday + timedelta(weeks=week)
+        if is_manager and week % 3 == 1:
+            # A forecast call every third week on the manager's 1:1 morning: 1:1s must move.
+            slots = [p.slot for p in org.pairs if p.manager.email == email]
+            if slots:
+                day = week_start + timedelta(days=slots[0].weekday)
+                begin = datetime.combine(day, slots[0].at, zone)
+                events.append((begin, begin + timedelta(hours=2), "Forecast call"))
+        for _ in range(rng.randint(2, 5)):
+            day = week_start + timedelta(days=rng.randint(0, 4))
+            hour = rng.randint(9, 15)
+            begin = datetime.combine(day, time(hour, rng.choice((0, 30))), zone)
+            events.append((begin, begin + timedelta(minutes=rng.choice((30, 60))), "Customer call"))
+    for index, (begin, end, summary) in enumerate(events):
+        _write_event(folder / f"busy-{index:04d}.ics", f"busy-{email}-{index}", begin, end, summary)
+    reps = [pair.rep.email for pair in org.pairs]
+    if reps and email == reps[len(reps) // 2]:
+        vacation = monday + timedelta(weeks=5)
+        for offset in range(5):
+            day = vacation + timedelta(days=offset)
+            cal = Calendar()
+            cal.add("prodid", "-//oneonone demo//EN")
+            cal.add("version", "2.0")
+            event = Event()
+            event.add("uid", f"vacation-{email}-{offset}")
+            event.add("summary", "Vacation")
+            event.add("dtstart", day)
+            event.add("dtend", day + timedelta(days=1))
+            event.add("dtstamp", datetime(2026, 1, 1, tzinfo=zone))
+            cal.add_component(event)
+            (folder / f"vacation-{offset}.ics").write_bytes(cal.to_ical())
+
+
+def _write_event(path: Path, uid: str, begin: datetime, end: datetime, summary: str) -> None:
+    cal = Calendar()
+    cal.add("prodid", "-//oneonone demo//EN")
+    cal.add("version", "2.0")
+    event = Event()
+    event.add("uid", uid)
+    event.add("summary", summary)
+    event.add("dtstart", begin)
+    event.add("dtend", end)
+    event.add("dtstamp", datetime(2026, 1, 1, tzinfo=begin.tzinfo))
+    cal.add_component(event)
+    path.write_bytes(cal.to_ical())
+
+
+def _people_edits(org: Org, monday: date) -> list[tuple[date, object]]:
+    """A manager who moves one 1:1 by an hour, and a rep who declines one: edits made to the
+    calendar files the way a calendar client makes them (a RECURRENCE-ID override)."""
+    edits: list[tuple[date, object]] = []
+    if len(org.pairs) >= 2:
+        moved, declined = org.pairs[0], org.pairs[-1]
+        edits.append((monday + timedelta(weeks=2, days=1),
+                      lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 3, "move")))
+        edits.append((monday + timedelta(weeks=6, days=1),
+                      lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 7, "decline")))
+    return edits
+
+
+def _edit_instance(org: Org, owner: str, uid: str, monday: date, week_offset: int, how: str) -> None:
+    folder = org.calendars[owner].path
+    assert folder is not None
+    path = folder / uid_filename(uid)
+    if not path.exists():
+        return
+    cal = Calendar.from_ical(path.read_bytes())
+    master = next(c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c)
+    start = master.decoded("dtstart")
+    duration = master.decoded("dtend") - start
+    week_day = monday + timedelta(weeks=week_offset, days=start.weekday() - monday.weekday())
+    rid = datetime.combine(week_day, start.time(), start.tzinfo)
+    existing = [
+        c for c in cal.walk("VEVENT")
+        if "RECURRENCE-ID" in c and utc(c.decoded("recurrence-id")) == utc(rid)
+    ]
+    override = existing[0] if existing else Event()
+    if not existing:
+        for key in ("uid", "summary", "organizer"):
+            override[key] = master[key]
+        override.add("recurrence-id", rid)
+        override.add("dtstart", rid)
+        override.add("dtend", rid + duration)
+        override.add("dtstamp", datetime.now(start.tzinfo))
+        for attendee in master.get("attendee", []):
+            override.add("attendee", vCalAddress(str(attendee), encode=0))
+            override["attendee"][-1].params.update(attendee.params)
+        cal.add_component(override)
+    if how == "move":
+        new_start = override.decoded("dtstart") + timedelta(hours=1)
+        override["dtstart"].dt = new_start
+        override["dtend"].dt = new_start + duration
+    else:
+        for attendee in override.get("attendee", []):
+            if str(attendee).lower().endswith(owner):
+                attendee.params["PARTSTAT"] = "DECLINED"
+    path.write_bytes(cal.to_ical())
+
+
+_SHORT = {
+    "held": "held",
+    "moved": "MOVED",
+    "made_up": "made up",
+    "cancelled": "CANCELLED",
+    "declined": "DECLINED",
+    "missed": "MISSED",
+    "close_week": "close",
+    "time_off": "time off",
+    "upcoming": "upcoming",
+}
+
+
+def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
+    occurrences = ledger.occurrences()
+    header = ["week    "] + [f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs]
+    widths = [max(len(h), 16) for h in header]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    for offset in range(weeks):
+        week = iso_week(monday + timedelta(weeks=offset))
+        cells = [week]
+        for pair in org.pairs:
+            record = occurrences.get(pair.key, {}).get(week)
+            if record is None:
+                cells.append("-")
+                continue
+            start = (record.actual_start or record.planned_start).astimezone(pair.manager.zone)
+            word = _SHORT.get(record.status, record.status)
+            shifted = "*" if record.planned_start != record.regular_start else ""
+            cells.append(
+                word if record.status in ("close_week", "time_off")
+                else f"{start:%a %H:%M}{shifted} {word}"
+            )
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
+    lines.append("")
+    lines.append("* moved by oneonone around someone's busy time; MOVED/DECLINED: done by a person")
+    return "\n".join(lines)

@@ -1,0 +1,735 @@
+"""iCalendar (RFC 5545) for the product: render a series, read one back, read busy time.
+
+Pure: no file or network I/O and no clock; callers pass bytes in and get bytes or values out.
+
+- ``render(spec, dtstamp)`` writes a ``SeriesSpec`` as one VCALENDAR (VTIMEZONEs, the master
+  VEVENT with RRULE/EXDATE, one VEVENT per RECURRENCE-ID override; or a single make-up event),
+  byte-identical for the same input.
+- ``fingerprint(spec)`` is the ``X-ONEONONE-HASH`` stamped on what ``render`` writes: it changes
+  exactly when something that matters in the spec changes (never the SEQUENCE or DTSTAMP).
+- ``parse_object(data, href)`` parses a calendar object into its VCALENDARs.
+- ``observe(data, href)`` / ``observe_parsed`` turn a calendar object (as written by us, khal,
+  Thunderbird, Apple Calendar, ...) into an ``ObservedSeries``.
+- ``busy_from_object(...)`` / ``busy_from_parsed`` expand an object's events over a window into
+  busy intervals and out-of-office days.
+
+Every problem with the input becomes a ``ValueError`` whose message is one plain sentence that
+names the object (its href) and what is wrong; no other exception escapes the readers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import recurring_ical_events
+import x_wr_timezone
+from icalendar import Calendar, Component, Event, vCalAddress
+from icalendar.error import GloballyUniqueTZIDGuessed
+
+from scheduler.domain.series import (
+    InstanceOverride,
+    ObservedInstance,
+    ObservedSeries,
+    SeriesSpec,
+    utc,
+)
+
+__all__ = [
+    "HASH_PROPERTY",
+    "MAX_INSTANCES",
+    "PAIR_PROPERTY",
+    "PRODID",
+    "PRODUCT_UID_PREFIX",
+    "WEEK_PROPERTY",
+    "busy_from_object",
+    "busy_from_parsed",
+    "fingerprint",
+    "is_product_object",
+    "observe",
+    "observe_parsed",
+    "parse_object",
+    "render",
+]
+
+PRODID = "-//oneonone//EN"
+PAIR_PROPERTY = "X-ONEONONE-PAIR"
+HASH_PROPERTY = "X-ONEONONE-HASH"
+WEEK_PROPERTY = "X-ONEONONE-WEEK"
+
+#: Most instances one object may expand to within one read window; beyond it the object is
+#: hostile or broken (a FREQ=MINUTELY rule, say) and is reported instead of expanded.
+MAX_INSTANCES = 5000
+
+#: UIDs the product generates (``series_uid``/``makeup_uid``); a copy that lost its tag to a
+#: client that drops unknown properties is still the product's.
+PRODUCT_UID_PREFIX = "oneonone-"
+
+#: Bumped when ``render`` changes what it writes, so every stamped object gets rewritten once.
+_RENDER_VERSION = 1
+
+# Thunderbird and Evolution write vendor-prefixed TZIDs ("/mozilla.org/.../America/New_York");
+# icalendar reads them as the IANA zone, which is right, and warns on every parse, which would
+# flood the daemon's log.
+warnings.filterwarnings("ignore", category=GloballyUniqueTZIDGuessed)
+
+_DEFAULT_ORGANIZER_PARTSTAT = "ACCEPTED"
+_DEFAULT_ATTENDEE_PARTSTAT = "NEEDS-ACTION"
+
+# Frequencies no real meeting uses; dateutil can spin for a very long time looking for the next
+# instance of an impossible sub-daily rule, so such objects are refused before expansion.
+_REFUSED_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY"})
+
+
+# --------------------------------------------------------------------------- render
+
+
+def _zone_of(spec: SeriesSpec) -> tzinfo:
+    zone = spec.dtstart.tzinfo
+    if zone is None:
+        raise ValueError(f"series {spec.uid}: dtstart {spec.dtstart.isoformat()} has no time zone")
+    # Only IANA zones can be written as TZID + VTIMEZONE; anything else (a fixed offset) is
+    # written in UTC, which names the same instants.
+    return zone if isinstance(zone, ZoneInfo) else UTC
+
+
+def _partstat(partstats: Iterable[tuple[str, str]], email: str) -> str | None:
+    wanted = email.lower()
+    for who, answer in partstats:
+        if who.lower() == wanted:
+            return answer.upper()
+    return None
+
+
+def _effective_partstats(
+    spec: SeriesSpec, override: InstanceOverride | None = None
+) -> tuple[str, str]:
+    """The (organizer, attendee) PARTSTATs written: the override's, else the master's, else
+    the defaults."""
+    answers: list[str] = []
+    for email, default in (
+        (spec.organizer_email, _DEFAULT_ORGANIZER_PARTSTAT),
+        (spec.attendee_email, _DEFAULT_ATTENDEE_PARTSTAT),
+    ):
+        answer = None
+        if override is not None:
+            answer = _partstat(override.partstats, email)
+        if answer is None:
+            answer = _partstat(spec.partstats, email)
+        answers.append(answer or default)
+    return answers[0], answers[1]
+
+
+def _address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = name
+    for key, value in params.items():
+        address.params[key.upper()] = value
+    return address
+
+
+def _add_people(event: Event, spec: SeriesSpec, partstats: tuple[str, str]) -> None:
+    event.add("organizer", _address(spec.organizer_email, spec.organizer_name))
+    event.add(
+        "attendee",
+        _address(spec.organizer_email, spec.organizer_name, role="CHAIR", partstat=partstats[0]),
+    )
+    event.add(
+        "attendee",
+        _address(
+            spec.attendee_email, spec.attendee_name, role="REQ-PARTICIPANT", partstat=partstats[1]
+        ),
+    )
+
+
+def _span_dates(spec: SeriesSpec) -> tuple[date, date]:
+    """The date range the VTIMEZONEs must cover: every instant the object names, with margin."""
+    moments = [spec.dtstart, *spec.exdates]
+    for override in spec.overrides:
+        moments += [override.recurrence_id, override.start, override.end]
+    if spec.until is not None:
+        moments.append(spec.until)
+    first = min(utc(m) for m in moments).date()
+    last = max(utc(m) for m in moments).date()
+    # An open-ended series keeps going; ten years is longer than any object goes unrewritten,
+    # and readers that know the TZID (all of them, for IANA names) ignore the rules anyway.
+    return date(first.year - 1, 1, 1), date(max(last.year, first.year + 10) + 1, 1, 1)
+
+
+def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
+    """``spec`` as one VCALENDAR, byte-identical for the same ``spec`` and ``dtstamp``."""
+    if spec.duration <= timedelta(0):
+        raise ValueError(f"series {spec.uid}: duration {spec.duration} is not positive")
+    zone = _zone_of(spec)
+    stamp = utc(dtstamp)
+    digest = fingerprint(spec)
+
+    def local(moment: datetime) -> datetime:
+        return utc(moment).astimezone(zone)
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+
+    master = Event()
+    master.add("uid", spec.uid)
+    master.add("dtstamp", stamp)
+    start = local(spec.dtstart)
+    master.add("dtstart", start)
+    # The end is computed on the absolute timeline so a meeting across a DST change keeps its
+    # length.
+    master.add("dtend", local(start + spec.duration))
+    master.add("summary", spec.summary)
+    master.add("description", spec.description)
+    _add_people(master, spec, _effective_partstats(spec))
+    if spec.makeup_week is None:
+        rule: dict[str, Any] = {"FREQ": "WEEKLY"}
+        if spec.until is not None:
+            rule["UNTIL"] = utc(spec.until)
+        master.add("rrule", rule)
+        exdates = sorted({utc(moment) for moment in spec.exdates})
+        if exdates:
+            master.add("exdate", [moment.astimezone(zone) for moment in exdates])
+    master.add("sequence", spec.sequence)
+    master.add(PAIR_PROPERTY, spec.pair_key)
+    if spec.makeup_week is not None:
+        master.add(WEEK_PROPERTY, spec.makeup_week)
+    master.add(HASH_PROPERTY, digest)
+    calendar.add_component(master)
+
+    if spec.makeup_week is None:
+        for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
+            calendar.add_component(_render_override(spec, override, stamp, local))
+
+    first, last = _span_dates(spec)
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+    return bytes(calendar.to_ical())
+
+
+def _render_override(
+    spec: SeriesSpec,
+    override: InstanceOverride,
+    stamp: datetime,
+    local: Any,
+) -> Event:
+    event = Event()
+    event.add("uid", spec.uid)
+    event.add("dtstamp", stamp)
+    event.add("recurrence-id", local(override.recurrence_id))
+    event.add("dtstart", local(override.start))
+    event.add("dtend", local(override.end))
+    event.add("summary", spec.summary)
+    event.add("description", override.description or spec.description)
+    _add_people(event, spec, _effective_partstats(spec, override))
+    event.add("sequence", spec.sequence)
+    if override.cancelled:
+        event.add("status", "CANCELLED")
+    return event
+
+
+def _zone_name(moment: datetime) -> str:
+    zone = moment.tzinfo
+    return str(getattr(zone, "key", None) or zone)
+
+
+def fingerprint(spec: SeriesSpec) -> str:
+    """A hex digest of everything ``render`` writes from ``spec``, except SEQUENCE and DTSTAMP.
+
+    Built from a canonical JSON text (sorted keys, sorted collections, UTC instants), so it is
+    the same in every process and on every machine.
+    """
+    organizer_partstat, attendee_partstat = _effective_partstats(spec)
+    overrides = [
+        {
+            "recurrence_id": utc(item.recurrence_id).isoformat(),
+            "start": utc(item.start).isoformat(),
+            "end": utc(item.end).isoformat(),
+            "description": item.description or spec.description,
+            "cancelled": item.cancelled,
+            "partstats": list(_effective_partstats(spec, item)),
+        }
+        for item in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
+    ]
+    payload = {
+        "version": _RENDER_VERSION,
+        "uid": spec.uid,
+        "pair": spec.pair_key,
+        "summary": spec.summary,
+        "description": spec.description,
+        "organizer": [spec.organizer_email.lower(), spec.organizer_name, organizer_partstat],
+        "attendee": [spec.attendee_email.lower(), spec.attendee_name, attendee_partstat],
+        # Wall clock and zone both matter: the rule repeats the wall-clock time in that zone.
+        "dtstart": spec.dtstart.replace(tzinfo=None).isoformat(),
+        "zone": _zone_name(spec.dtstart),
+        "duration": spec.duration.total_seconds(),
+        "until": utc(spec.until).isoformat() if spec.until is not None else None,
+        "exdates": sorted({utc(moment).isoformat() for moment in spec.exdates}),
+        "overrides": overrides,
+        "makeup_week": spec.makeup_week,
+    }
+    if spec.makeup_week is not None:
+        # render writes neither for a make-up; they must not force a rewrite either.
+        payload["exdates"] = []
+        payload["overrides"] = []
+        payload["until"] = None
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _problem(href: str, what: str) -> ValueError:
+    where = href or "calendar object"
+    return ValueError(f"{where}: cannot read calendar object: {what}")
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in words a person can act on (library messages trimmed to a line)."""
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    if isinstance(exc, KeyError):
+        return f"a required property is missing ({text})"
+    if isinstance(exc, TypeError | AttributeError | IndexError | LookupError):
+        # The libraries trip over malformed values with these; their text is a hint only.
+        return f"an event is malformed ({text or type(exc).__name__})"
+    return text or type(exc).__name__
+
+
+def parse_object(data: bytes, href: str = "") -> list[Calendar]:
+    """The VCALENDARs in ``data`` (normally one), X-WR-TIMEZONE calendars made standard.
+
+    Raises ``ValueError`` (one sentence naming ``href``) when ``data`` is empty, truncated or
+    not iCalendar at all.
+    """
+    if not data.strip():
+        raise _problem(href, "the file is empty")
+    try:
+        parsed = Calendar.from_ical(data, multiple=True)
+    except Exception as exc:  # icalendar raises many types on hostile input
+        raise _problem(href, f"not valid iCalendar ({_reason(exc)})") from exc
+    calendars = parsed if isinstance(parsed, list) else [parsed]
+    if not calendars:
+        # icalendar silently drops a VCALENDAR that never ends (a truncated file).
+        raise _problem(href, "no complete VCALENDAR (the file may be truncated)")
+    result: list[Calendar] = []
+    for calendar in calendars:
+        if calendar.name != "VCALENDAR":
+            raise _problem(href, f"it holds a {calendar.name} where a VCALENDAR belongs")
+        if "X-WR-TIMEZONE" in calendar:
+            try:
+                calendar = x_wr_timezone.to_standard(calendar)
+            except Exception as exc:
+                raise _problem(href, f"bad X-WR-TIMEZONE ({_reason(exc)})") from exc
+        result.append(calendar)
+    return result
+
+
+def _events(calendars: Sequence[Calendar]) -> list[Event]:
+    return [
+        component
+        for calendar in calendars
+        for component in calendar.walk("VEVENT")
+        if isinstance(component, Event)
+    ]
+
+
+def _text(component: Component, name: str) -> str | None:
+    value = component.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list):  # the property appears more than once: the first one wins
+        value = value[0]
+    return str(value).strip()
+
+
+def _email(value: object) -> str:
+    text = str(value).strip()
+    if text.lower().startswith("mailto:"):
+        text = text[len("mailto:") :]
+    return text.strip().lower()
+
+
+def _as_list(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _aware(value: date | datetime, zone: tzinfo, at: time | None = None) -> datetime:
+    """``value`` as an aware datetime: floating times read in ``zone``; a DATE at ``at``
+    (midnight by default) in ``zone``."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    return datetime.combine(value, at or time(0)).replace(tzinfo=zone)
+
+
+def _dt(component: Component, name: str) -> date | datetime | None:
+    prop = component.get(name)
+    if prop is None:
+        return None
+    if isinstance(prop, list):
+        prop = prop[0]
+    value = prop.dt
+    if not isinstance(value, date):
+        raise ValueError(f"{name} is not a date or date-time")
+    return value
+
+
+def _rules(component: Component) -> list[Any]:
+    return _as_list(component.get("RRULE"))
+
+
+def _rule_values(rule: Any, key: str) -> list[Any]:
+    values = rule.get(key) if hasattr(rule, "get") else None
+    return _as_list(values)
+
+
+def _is_weekly(rules: list[Any]) -> bool:
+    """One plain weekly rule: FREQ=WEEKLY, every week, on at most one weekday."""
+    if len(rules) != 1:
+        return False
+    rule = rules[0]
+    freq = [str(value).upper() for value in _rule_values(rule, "FREQ")]
+    interval = _rule_values(rule, "INTERVAL")
+    by_day = _rule_values(rule, "BYDAY")
+    return freq == ["WEEKLY"] and all(int(v) == 1 for v in interval) and len(by_day) <= 1
+
+
+def _attendee_answers(component: Component) -> tuple[dict[str, str], frozenset[str]]:
+    answers: dict[str, str] = {}
+    for attendee in _as_list(component.get("ATTENDEE")):
+        email = _email(attendee)
+        if not email:
+            continue
+        params = getattr(attendee, "params", {})
+        answers[email] = str(params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+    return answers, frozenset(answers)
+
+
+def _duration(component: Component, start: date | datetime) -> timedelta:
+    end = _dt(component, "DTEND")
+    if end is not None:
+        if isinstance(start, datetime) and isinstance(end, datetime):
+            zone = start.tzinfo or UTC
+            return _aware(end, zone) - _aware(start, zone)
+        if isinstance(start, datetime) or isinstance(end, datetime):
+            # Some clients mix a DATE start with a DATE-TIME end (or the reverse): read the
+            # date as its midnight, the way they mean it.
+            timed = start if isinstance(start, datetime) else end
+            zone = (timed.tzinfo if isinstance(timed, datetime) else None) or UTC
+            return _aware(end, zone) - _aware(start, zone)
+        return end - start
+    duration = component.get("DURATION")
+    if duration is not None:
+        value = duration.dt
+        if not isinstance(value, timedelta):
+            raise ValueError("DURATION is not a duration")
+        return value
+    # RFC 5545 3.6.1: no end means a day for a DATE start and no length for a DATE-TIME one.
+    return timedelta(0) if isinstance(start, datetime) else timedelta(days=1)
+
+
+class _Normaliser:
+    """Turns the master's dates and date-times into aware UTC keys, the way instances are
+    keyed: a DATE where a DATE-TIME series expects one means that day's instance."""
+
+    def __init__(self, master_start: date | datetime, default_zone: tzinfo) -> None:
+        if isinstance(master_start, datetime):
+            self.zone = master_start.tzinfo or default_zone
+            self.at: time | None = master_start.replace(tzinfo=None).time()
+        else:
+            self.zone = default_zone
+            self.at = None
+
+    def __call__(self, value: date | datetime) -> datetime:
+        if isinstance(value, datetime):
+            return utc(_aware(value, self.zone))
+        return utc(_aware(value, self.zone, self.at))
+
+
+def observe(data: bytes, href: str, default_zone: tzinfo = UTC) -> ObservedSeries | None:
+    """The series (or single event) in one calendar object, ``None`` when it holds no event.
+
+    Floating times are read in ``default_zone``. Raises ``ValueError`` (one sentence naming
+    ``href``) for anything unreadable.
+    """
+    return observe_parsed(parse_object(data, href), href, default_zone)
+
+
+def observe_parsed(
+    calendars: Sequence[Calendar], href: str, default_zone: tzinfo = UTC
+) -> ObservedSeries | None:
+    """``observe`` for an object already parsed with ``parse_object``."""
+    try:
+        return _observe(calendars, href, default_zone)
+    except Exception as exc:  # icalendar and dateutil raise many types on hostile input
+        raise _problem(href, _reason(exc)) from exc
+
+
+def is_product_object(calendars: Sequence[Calendar]) -> bool:
+    """Whether any event in the object is the product's: tagged, or with a product UID.
+
+    Tells an unreadable object of ours (a problem to report) from someone else's.
+    """
+    for event in _events(calendars):
+        if PAIR_PROPERTY in event or (_text(event, "UID") or "").startswith(PRODUCT_UID_PREFIX):
+            return True
+    return False
+
+
+def _pick_master(events: list[Event]) -> Event | None:
+    masters = [event for event in events if "RECURRENCE-ID" not in event]
+    # One object normally holds one UID; if several are lumped together, the product's own
+    # (tagged) one is the one that matters, else the first that has a start at all.
+    for master in masters:
+        if _text(master, PAIR_PROPERTY):
+            return master
+    for master in masters:
+        if "DTSTART" in master:
+            return master
+    return None
+
+
+def _observe(
+    calendars: Sequence[Calendar], href: str, default_zone: tzinfo
+) -> ObservedSeries | None:
+    events = _events(calendars)
+    master = _pick_master(events)
+    if master is None:
+        return None
+    uid = _text(master, "UID") or ""
+    raw_start = _dt(master, "DTSTART")
+    if raw_start is None:
+        raise ValueError("the event has no DTSTART")
+    key = _Normaliser(raw_start, default_zone)
+    start = _aware(raw_start, key.zone)
+    duration = _duration(master, raw_start)
+
+    rules = _rules(master)
+    until: datetime | None = None
+    for rule in rules:
+        for value in _rule_values(rule, "UNTIL"):
+            if isinstance(value, datetime):
+                candidate = utc(_aware(value, key.zone))
+            elif isinstance(value, date):
+                # An UNTIL date includes that whole day.
+                candidate = utc(_aware(value + timedelta(days=1), key.zone)) - timedelta(seconds=1)
+            else:
+                raise ValueError("RRULE UNTIL is not a date")
+            until = candidate if until is None else max(until, candidate)
+
+    exdates: set[datetime] = set()
+    for prop in _as_list(master.get("EXDATE")):
+        for item in getattr(prop, "dts", []):
+            exdates.add(key(item.dt))
+
+    overrides: dict[datetime, ObservedInstance] = {}
+    for event in events:
+        if "RECURRENCE-ID" not in event or (_text(event, "UID") or "") != uid:
+            continue
+        recurrence = _dt(event, "RECURRENCE-ID")
+        assert recurrence is not None
+        original = key(recurrence)
+        raw = _dt(event, "DTSTART")
+        instance_start = _aware(raw, key.zone) if raw is not None else original
+        instance_length = _duration(event, raw) if raw is not None else duration
+        answers, _ = _attendee_answers(event)
+        overrides[original] = ObservedInstance(
+            recurrence_id=original,
+            start=instance_start,
+            end=instance_start + instance_length,
+            cancelled=(_text(event, "STATUS") or "").upper() == "CANCELLED",
+            partstats=answers,
+            description=_text(event, "DESCRIPTION") or "",
+        )
+
+    answers, attendees = _attendee_answers(master)
+    organizer = master.get("ORGANIZER")
+    sequence_text = _text(master, "SEQUENCE") or "0"
+    try:
+        sequence = int(sequence_text)
+    except ValueError:
+        sequence = 0
+    return ObservedSeries(
+        uid=uid,
+        pair_key=(_text(master, PAIR_PROPERTY) or "").lower() or None,
+        dtstart=start,
+        duration=duration,
+        weekly=_is_weekly(rules),
+        until=until,
+        exdates=frozenset(exdates),
+        overrides=overrides,
+        partstats=answers,
+        cancelled=(_text(master, "STATUS") or "").upper() == "CANCELLED",
+        attendees=attendees,
+        organizer=_email(organizer) if organizer is not None else None,
+        fingerprint=_text(master, HASH_PROPERTY) or None,
+        sequence=sequence,
+        makeup_week=_text(master, WEEK_PROPERTY) or None,
+        href=href,
+    )
+
+
+# --------------------------------------------------------------------------- busy time
+
+
+def busy_from_object(
+    data: bytes,
+    href: str,
+    owner_email: str,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+) -> tuple[list[tuple[datetime, datetime]], set[date]]:
+    """``owner_email``'s busy intervals and out days from one object, within [start, end).
+
+    Recurring events are expanded (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides). Skipped:
+    TRANSP:TRANSPARENT (or Outlook's BUSYSTATUS FREE), STATUS:CANCELLED, and events the owner
+    declined. All-day events give out days (every date they cover); timed events give aware
+    intervals (floating times read in ``zone``), and an out-of-office timed event also gives
+    the dates it covers from midnight to midnight as out days.
+    Raises ``ValueError`` (one sentence naming ``href``) for anything unreadable, and for an
+    object that expands to more than ``MAX_INSTANCES`` instances in the window.
+    """
+    return busy_from_parsed(parse_object(data, href), href, owner_email, start, end, zone)
+
+
+def busy_from_parsed(
+    calendars: Sequence[Calendar],
+    href: str,
+    owner_email: str,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+) -> tuple[list[tuple[datetime, datetime]], set[date]]:
+    """``busy_from_object`` for an object already parsed with ``parse_object``."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("busy_from_parsed needs an aware window")
+    busy: list[tuple[datetime, datetime]] = []
+    out_days: set[date] = set()
+    try:
+        for calendar in calendars:
+            calendar = _usable(calendar)
+            _refuse_hostile_rules(calendar)
+            _expand(calendar, owner_email.lower(), start, end, zone, busy, out_days)
+    except Exception as exc:  # icalendar and dateutil raise many types on hostile input
+        raise _problem(href, _reason(exc)) from exc
+    return busy, out_days
+
+
+_SINGLE_VALUED = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "STATUS", "TRANSP")
+
+
+def _usable(calendar: Calendar) -> Calendar:
+    """A shallow copy of ``calendar`` the expander can take: events with no start (nothing to
+    be busy at) left out, and a property that must appear once but appears more reduced to its
+    first value, as most clients read it."""
+    clean = Calendar()
+    clean.update(calendar)
+    for component in calendar.subcomponents:
+        if component.name != "VEVENT":
+            clean.subcomponents.append(component)
+            continue
+        if "DTSTART" not in component:
+            continue
+        repeated = {
+            name: value[0]
+            for name in _SINGLE_VALUED
+            if isinstance(value := component.get(name), list) and value
+        }
+        if repeated:
+            fixed = Event()
+            fixed.update(component)
+            fixed.subcomponents = component.subcomponents
+            fixed.update(repeated)
+            component = fixed
+        clean.subcomponents.append(component)
+    return clean
+
+
+def _refuse_hostile_rules(calendar: Calendar) -> None:
+    for event in calendar.walk("VEVENT"):
+        for rule in _rules(event):
+            for freq in _rule_values(rule, "FREQ"):
+                if str(freq).upper() in _REFUSED_FREQUENCIES:
+                    raise ValueError(f"it repeats {str(freq).lower()}, which no meeting does")
+
+
+def _skipped(event: Component, owner: str) -> bool:
+    if (_text(event, "TRANSP") or "").upper() == "TRANSPARENT":
+        return True
+    if (_text(event, "X-MICROSOFT-CDO-BUSYSTATUS") or "").upper() == "FREE":
+        return True
+    if (_text(event, "STATUS") or "").upper() == "CANCELLED":
+        return True
+    answers, _ = _attendee_answers(event)
+    return answers.get(owner) == "DECLINED"
+
+
+def _expand(
+    calendar: Calendar,
+    owner: str,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    busy: list[tuple[datetime, datetime]],
+    out_days: set[date],
+) -> None:
+    first_day = start.astimezone(zone).date()
+    last_day = end.astimezone(zone).date()
+    # Instances come sorted by start, but floating and all-day ones are sorted by a reading
+    # that may differ from ours by up to a day; stop only once safely past the window.
+    stop = utc(end) + timedelta(days=1, hours=14)
+    count = 0
+    query = recurring_ical_events.of(calendar, skip_bad_series=False)
+    for event in query.after(start):
+        count += 1
+        if count > MAX_INSTANCES:
+            raise ValueError(
+                f"it has more than {MAX_INSTANCES} instances between "
+                f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
+            )
+        raw_start = _dt(event, "DTSTART")
+        if raw_start is None:
+            continue
+        length = _duration(event, raw_start)
+        instance_start = _aware(raw_start, zone)
+        if utc(instance_start) >= stop:
+            break
+        if _skipped(event, owner):
+            continue
+        if not isinstance(raw_start, datetime):
+            day = raw_start
+            days = max(length.days, 1)
+            for offset in range(days):
+                covered = day + timedelta(days=offset)
+                if first_day <= covered <= last_day:
+                    out_days.add(covered)
+            continue
+        instance_end = instance_start + length
+        if instance_end <= instance_start or instance_end <= start or instance_start >= end:
+            continue
+        busy.append((instance_start, instance_end))
+        if (_text(event, "X-MICROSOFT-CDO-BUSYSTATUS") or "").upper() == "OOF":
+            out_days.update(_whole_days(instance_start, instance_end, zone, first_day, last_day))
+
+
+def _whole_days(
+    start: datetime, end: datetime, zone: ZoneInfo, first: date, last: date
+) -> Iterable[date]:
+    """The dates in ``zone`` that [start, end) covers from midnight to midnight."""
+    day = start.astimezone(zone).date()
+    while day <= min(end.astimezone(zone).date(), last):
+        midnight = datetime.combine(day, time(0), zone)
+        next_midnight = datetime.combine(day + timedelta(days=1), time(0), zone)
+        if start <= midnight and next_midnight <= end and day >= first:
+            yield day
+        day += timedelta(days=1)

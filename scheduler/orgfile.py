@@ -1,0 +1,1097 @@
+"""The org file: read, validate and turn ``oneonone.toml`` into the org the product runs.
+
+``load_org(path, env=...)`` parses the TOML file with pydantic models (unknown keys are
+errors everywhere), checks what no single key can show (duplicate people, managers who are not
+people, loops in the management chain, pairs whose working hours never meet, the holiday
+country and the close window), and returns a frozen ``Org``: the people, the pairs with their
+regular slots, each person's calendar, the schedule, escalation and e-mail settings, and the
+org's ``OrgCalendar``. Every problem found is collected and raised at once as ``UserError``,
+one plain sentence per problem naming the file, the key (``person[3] (ana@acme.example).time``;
+people are counted from 1 in file order) and the fix.
+
+Relative paths in the file resolve against the file's own folder. ``ONEONONE_DATABASE_URL`` and
+``ONEONONE_NOTIFY__EMAIL__*`` from the environment override the file (see ``scheduler.settings``).
+
+Regular slots: a rep's own ``weekday``/``time``/``duration_minutes``, else their manager's,
+else ``[defaults]``. Reps who set no time of their own are placed back to back in file order
+(10:00, 10:30, ...), skipping any slot of the same manager already taken on that day; one that
+would run past the manager's working hours wraps to the same base time on the manager's next
+workday.
+
+Exports: load_org, problems_in_calendars, shared_working_time, Org, CalendarConfig, Schedule,
+Escalation, EmailSettings, EXAMPLE_PATH.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from scheduler.domain import Interval, Pair, Person, Slot, WorkingHours, wall_clock
+from scheduler.errors import UserError
+from scheduler.rules import WEEKDAY_NAMES, CloseWindowConfig, OrgCalendar, parse_blackout
+from scheduler.settings import Settings, load_settings
+
+__all__ = [
+    "EXAMPLE_PATH",
+    "CalendarConfig",
+    "EmailSettings",
+    "Escalation",
+    "Org",
+    "Schedule",
+    "load_org",
+    "problems_in_calendars",
+    "shared_working_time",
+]
+
+#: The commented example org file that ``oneonone init`` writes.
+EXAMPLE_PATH = Path(__file__).parent / "examples" / "oneonone.toml"
+
+_WEEKDAY_HINT = "use mon, tue, wed, thu, fri, sat or sun"
+_CLOCK_HINT = 'use HH:MM on a 24-hour clock, such as "10:00" or "14:30"'
+_HOURS_HINT = 'use HH:MM-HH:MM, such as "09:00-17:00"'
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_URL_RE = re.compile(r"^(https?|webcal)://\S+$", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- value parsers
+# Each raises ValueError with the sentence's tail: what is wrong and how to write it instead.
+
+
+def _parse_weekday(value: object) -> int:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        for number, name in enumerate(WEEKDAY_NAMES):
+            # "tue", "Tue" and "tuesday" all mean Tuesday; "t" does not.
+            if text == name or (len(text) > 3 and _FULL_WEEKDAYS[number] == text):
+                return number
+    raise ValueError(f"{value!r} is not a weekday; {_WEEKDAY_HINT}")
+
+
+_FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _parse_clock(value: object) -> dt.time:
+    # TOML has local-time literals (10:00:00); accept them as well as the documented "10:00".
+    if isinstance(value, dt.time):
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise ValueError(
+                f"{value.isoformat()} is not a time of day in whole minutes; {_CLOCK_HINT}"
+            )
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+        if match and int(match[1]) < 24 and int(match[2]) < 60:
+            return dt.time(int(match[1]), int(match[2]))
+    raise ValueError(f"{value!r} is not a time of day; {_CLOCK_HINT}")
+
+
+def _parse_hours(value: object) -> tuple[dt.time, dt.time]:
+    if isinstance(value, str) and value.count("-") == 1:
+        first, second = value.split("-")
+        try:
+            start, end = _parse_clock(first), _parse_clock(second)
+        except ValueError:
+            pass
+        else:
+            if end <= start:
+                raise ValueError(
+                    f"{value!r} ends before it starts (hours that cross midnight are not "
+                    f"supported); {_HOURS_HINT}"
+                )
+            return start, end
+    raise ValueError(f"{value!r} is not a span of working hours; {_HOURS_HINT}")
+
+
+def _parse_workdays(value: object) -> frozenset[int]:
+    if not isinstance(value, list):
+        raise ValueError(f'{value!r} is not a list of weekdays; use e.g. ["mon", "tue", "wed"]')
+    days = frozenset(_parse_weekday(item) for item in value)
+    if not days:
+        raise ValueError('names no day; use e.g. ["mon", "tue", "wed", "thu", "fri"]')
+    return days
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@cache
+def _zones_by_lower() -> dict[str, str]:
+    return {name.lower(): name for name in _zones()}
+
+
+def _check_zone(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(
+            f'{value!r} is not a time zone; use an IANA name such as "America/New_York"'
+        )
+    if value in _zones():
+        return value
+    lowered = _zones_by_lower()
+    # Suggest the nearest real name: a case slip, a space for "_", or a typo.
+    guess = lowered.get(value.strip().lower().replace(" ", "_"))
+    if guess is None:
+        close = difflib.get_close_matches(value.lower().replace(" ", "_"), list(lowered), n=1)
+        guess = lowered[close[0]] if close else None
+    suggestion = f'"{guess}"' if guess else '"America/New_York" or "Europe/London"'
+    raise ValueError(f"{value!r} is not a time zone; use an IANA name such as {suggestion}")
+
+
+def _check_email(value: object) -> str:
+    if not isinstance(value, str) or not _EMAIL_RE.match(value.strip()):
+        raise ValueError(f'{value!r} is not an e-mail address; use e.g. "ana@acme.example"')
+    # E-mail addresses are compared without regard to case everywhere in the product.
+    return value.strip().lower()
+
+
+def _check_env_name(value: object) -> str:
+    if not isinstance(value, str) or (value and not _ENV_NAME_RE.match(value)):
+        raise ValueError(
+            f"{value!r} is not the name of an environment variable; write the variable's NAME "
+            '(letters, digits and _, e.g. "ONEONONE_SMTP_PASSWORD"), never the secret itself'
+        )
+    return value
+
+
+def _check_url(value: object) -> str:
+    if not isinstance(value, str) or not _URL_RE.match(value.strip()):
+        raise ValueError(f'{value!r} is not a web address; use e.g. "https://example.com/cal.ics"')
+    return value.strip()
+
+
+def _check_title(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f'{value!r} is not text; use e.g. "1:1 {{manager}} / {{rep}}"')
+    try:
+        value.format(manager="M", rep="R")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a title template; use only {{manager}} and {{rep}} as "
+            "placeholders (write {{ and }} for literal braces)"
+        ) from None
+    return value
+
+
+def _parse_blackout(value: object) -> tuple[tuple[dt.date, dt.date], ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(
+            f'{value!r} is not a list of dates; use e.g. ["2026-12-24..2026-12-31", "2026-07-03"]'
+        )
+    try:
+        return parse_blackout(value)
+    except ValueError as exc:
+        # The rules name the key themselves; the sentence names it already.
+        raise ValueError(str(exc).removeprefix("close_window.blackout ")) from None
+
+
+def _check_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text; put it in double quotes")
+    return value
+
+
+def _check_nonblank(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is empty; write it in double quotes")
+    return value.strip()
+
+
+# --------------------------------------------------------------------------- file models
+
+Weekday = Annotated[int, BeforeValidator(_parse_weekday)]
+Clock = Annotated[dt.time, BeforeValidator(_parse_clock)]
+Hours = Annotated[tuple[dt.time, dt.time], BeforeValidator(_parse_hours)]
+Workdays = Annotated[frozenset[int], BeforeValidator(_parse_workdays)]
+ZoneName = Annotated[str, BeforeValidator(_check_zone)]
+Email = Annotated[str, BeforeValidator(_check_email)]
+EnvName = Annotated[str, BeforeValidator(_check_env_name)]
+Url = Annotated[str, BeforeValidator(_check_url)]
+Text = Annotated[str, BeforeValidator(_check_text)]
+Nonblank = Annotated[str, BeforeValidator(_check_nonblank)]
+Title = Annotated[str, BeforeValidator(_check_title)]
+Blackout = Annotated[tuple[tuple[dt.date, dt.date], ...], BeforeValidator(_parse_blackout)]
+Minutes = Annotated[int, Field(strict=True, ge=5, le=8 * 60)]
+Count = Annotated[int, Field(strict=True, ge=1)]
+Hours0 = Annotated[int, Field(strict=True, ge=0)]
+Flag = Annotated[bool, Field(strict=True)]
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors so that a misspelt key is reported, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrgSection(_Section):
+    name: Nonblank
+    timezone: ZoneName
+    country: Text | None = None
+    subdivision: Text | None = None
+    workdays: Workdays = frozenset(range(5))
+    week_start: Weekday = 0
+    data_dir: Nonblank = "data"
+
+
+class DefaultsSection(_Section):
+    weekday: Weekday = 1
+    time: Clock = dt.time(10, 0)
+    duration_minutes: Minutes = 30
+    working_hours: Hours = (dt.time(9, 0), dt.time(17, 0))
+    title: Title = "1:1 {manager} / {rep}"
+
+
+class ScheduleSection(_Section):
+    horizon_weeks: Annotated[int, Field(strict=True, ge=1, le=52)] = 6
+    freeze_hours: Hours0 = 48
+    makeup: Flag = True
+    makeup_notice_hours: Hours0 = 2
+    poll_minutes: Count = 5
+    agenda_lead_hours: Hours0 = 72
+
+
+class CloseWindowSection(_Section):
+    rule: Literal["last_week", "last_business_days", "fiscal"] = "last_week"
+    days: Annotated[int, Field(strict=True, ge=1, le=20)] = 3
+    pattern: Literal["4-4-5", "4-5-4", "5-4-4"] = "4-4-5"
+    # A TOML date literal or a "YYYY-MM-DD" string.
+    year_start: dt.date | None = None
+    quarter_end_only: Flag = False
+    blackout: Blackout = ()
+    policy: Literal["skip", "shift"] = "skip"
+
+
+class EscalationSection(_Section):
+    escalate_after: Count = 2
+    window_misses: Count = 3
+    window_weeks: Annotated[int, Field(strict=True, ge=1, le=52)] = 6
+
+
+class EmailSection(_Section):
+    host: Text = ""
+    port: Annotated[int, Field(strict=True, ge=1, le=65535)] = 587
+    starttls: Flag = True
+    username: Text = ""
+    password_env: EnvName = "ONEONONE_SMTP_PASSWORD"
+    sender: Text = Field(default="oneonone@localhost", alias="from")
+
+
+class SlackSection(_Section):
+    webhook_url_env: EnvName = ""
+
+
+class NotifySection(_Section):
+    email: EmailSection = Field(default_factory=EmailSection)
+    slack: SlackSection = Field(default_factory=SlackSection)
+
+
+class VdirCalendar(_Section):
+    provider: Literal["vdir"]
+    path: Nonblank
+
+
+class IcsCalendar(_Section):
+    provider: Literal["ics"]
+    url: Url
+
+
+class GoogleCalendar(_Section):
+    provider: Literal["google"]
+
+
+class CaldavCalendar(_Section):
+    provider: Literal["caldav"]
+    url: Url
+    username: Nonblank
+    password_env: EnvName
+
+
+_CALENDAR_MODELS: dict[str, type[_Section]] = {
+    "vdir": VdirCalendar,
+    "ics": IcsCalendar,
+    "google": GoogleCalendar,
+    "caldav": CaldavCalendar,
+}
+
+CalendarSection = Annotated[
+    VdirCalendar | IcsCalendar | GoogleCalendar | CaldavCalendar,
+    Field(discriminator="provider"),
+]
+
+
+class PersonSection(_Section):
+    email: Email
+    name: Text = ""
+    timezone: ZoneName | None = None
+    working_hours: Hours | None = None
+    workdays: Workdays | None = None
+    calendar: CalendarSection
+    manager: Email | None = None
+    weekday: Weekday | None = None
+    time: Clock | None = None
+    duration_minutes: Minutes | None = None
+
+
+_SECTIONS: dict[str, type[_Section]] = {
+    "org": OrgSection,
+    "defaults": DefaultsSection,
+    "schedule": ScheduleSection,
+    "close_window": CloseWindowSection,
+    "escalation": EscalationSection,
+    "notify": NotifySection,
+}
+_TOP_KEYS = (*_SECTIONS, "person")
+
+# Fields whose value is a table chosen by a tag key: the tag appears in pydantic's error
+# locations ("calendar", "vdir", "path") and is not a key the user wrote.
+_TAGGED: dict[str, dict[str, type[_Section]]] = {"calendar": _CALENDAR_MODELS}
+
+# What to write when a required key is missing.
+_MISSING_HINTS = {
+    "name": 'add name = "..."',
+    "timezone": 'add timezone = "America/New_York" (an IANA time zone name)',
+    "email": 'add email = "name@example.com"',
+    "calendar": 'add calendar = { provider = "vdir", path = "data/calendars/<name>" }',
+    "path": 'add path = "data/calendars/<name>" (relative to the org file\'s folder)',
+    "url": 'add url = "https://..."',
+    "username": 'add username = "..."',
+    "password_env": 'add password_env = "NAME_OF_AN_ENVIRONMENT_VARIABLE"',
+}
+
+
+# --------------------------------------------------------------------------- the loaded org
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """Where one person's calendar lives (``calendar = {...}`` of a person)."""
+
+    provider: str
+    path: Path | None = None  # vdir: absolute, resolved against the org file's folder
+    url: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    horizon_weeks: int
+    freeze_hours: int
+    makeup: bool
+    makeup_notice_hours: int
+    poll_minutes: int
+    agenda_lead_hours: int
+
+
+@dataclass(frozen=True)
+class Escalation:
+    escalate_after: int
+    window_misses: int
+    window_weeks: int
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    host: str
+    port: int
+    starttls: bool
+    username: str
+    password_env: str
+    sender: str  # the "from" key
+
+
+@dataclass(frozen=True)
+class Org:
+    """The validated org file: everything the product needs to know about the org."""
+
+    path: Path
+    base_dir: Path
+    name: str
+    timezone: str
+    calendar: OrgCalendar
+    people: dict[str, Person]  # by lowercase email, in file order
+    pairs: list[Pair]  # one per person with a manager, in file order
+    calendars: dict[str, CalendarConfig]  # by lowercase email
+    schedule: Schedule
+    escalation: Escalation
+    email: EmailSettings
+    slack_webhook_env: str
+    data_dir: Path
+    database_url: str
+    title_template: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def title(self, pair: Pair) -> str:
+        """The event title of ``pair``: the template with the two first names filled in."""
+        return self.title_template.format(manager=pair.manager.first_name, rep=pair.rep.first_name)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _sentence(file: Path, key: str, text: str) -> str:
+    text = text.rstrip()
+    end = "" if text.endswith((".", "?", "!")) else "."
+    return f"{file}: {key}: {text}{end}" if key else f"{file}: {text}{end}"
+
+
+def _allowed(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _field_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+    for name, field in model.model_fields.items():
+        if (field.alias or name) == key:
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                return annotation
+    return None
+
+
+def _unknown_key(key: str, model: type[BaseModel] | None) -> str:
+    if model is None:
+        return f"unknown key {key!r}; remove it"
+    allowed = _allowed(model)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key {key!r}; {hint}allowed keys here: {', '.join(allowed)}"
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel] | None, last: str, key: str) -> str:
+    """One pydantic error as the tail of a plain sentence (what is wrong, what to write)."""
+    kind = str(error["type"])
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _unknown_key(last, model)
+    if kind == "missing":
+        return f"required key missing; {_MISSING_HINTS.get(last, f'add {last} = ...')}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "literal_error":
+        return f"{value!r} is not allowed; use one of {ctx.get('expected', '')}"
+    if kind == "union_tag_invalid":
+        return (
+            f"unknown provider {ctx.get('tag', value)!r}; "
+            'use provider = "vdir", "ics", "google" or "caldav"'
+        )
+    if kind == "union_tag_not_found":
+        return 'says no provider; add provider = "vdir", "ics", "google" or "caldav"'
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        if last == "calendar":
+            return (
+                f"{value!r} is not a table; write e.g. "
+                'calendar = { provider = "vdir", path = "data/calendars/<name>" }'
+            )
+        return f"{value!r} is not a table; write it as [{key}] with its keys under it"
+    if kind.startswith("int") or kind == "is_instance_of":
+        written = value.strip() if isinstance(value, str) and value.strip().isdigit() else "30"
+        return f"{value!r} is not a whole number; write a number without quotes, e.g. {written}"
+    if kind.startswith("bool"):
+        return f"{value!r} is not true or false; write true or false without quotes"
+    if kind.startswith("date"):
+        return f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-04"
+    if kind.startswith(("list", "tuple", "set", "frozen_set")):
+        return f'{value!r} is not a list; write it in brackets, e.g. ["a", "b"]'
+    if kind.startswith("string"):
+        return f"{value!r} is not text; put it in double quotes"
+    if kind == "greater_than_equal":
+        return f"{value!r} is too small; use {ctx.get('ge')} or more"
+    if kind == "less_than_equal":
+        return f"{value!r} is too large; use {ctx.get('le')} or less"
+    return f"{value!r} is not a valid value here"
+
+
+def _translate(error: Mapping[str, Any], model: type[BaseModel], prefix: str) -> tuple[str, str]:
+    """(key path, text) of one pydantic error, with the key path written the way the file is."""
+    loc = list(error["loc"])
+    parts: list[str] = [prefix] if prefix else []
+    current: type[BaseModel] | None = model
+    parent: type[BaseModel] | None = model
+    last = prefix
+    index = 0
+    while index < len(loc):
+        item = loc[index]
+        if isinstance(item, int):
+            # List positions are counted from 1, like the people.
+            if parts:
+                parts[-1] += f"[{item + 1}]"
+            current = None
+            index += 1
+            continue
+        key = str(item)
+        parent, last = current, key
+        parts.append(key)
+        tags = _TAGGED.get(key)
+        if tags is not None and index + 1 < len(loc) and str(loc[index + 1]) in tags:
+            current = tags[str(loc[index + 1])]
+            index += 1  # the tag is pydantic's, not a key of the file
+        elif current is not None:
+            current = _field_model(current, key)
+        index += 1
+    path = ".".join(parts)
+    model_here = parent if error["type"] == "extra_forbidden" else current
+    return path, _describe(error, model_here, last, path)
+
+
+# --------------------------------------------------------------------------- working time
+
+
+def _working_intervals(person: Person, monday: dt.date) -> list[Interval]:
+    hours = person.working_hours
+    zone = person.zone
+    spans = []
+    # One day either side: in a zone far away, a day's hours can fall into the neighbouring
+    # day of the other person's week.
+    for offset in range(-1, 8):
+        day = monday + dt.timedelta(days=offset)
+        if day.weekday() in hours.days:
+            spans.append(
+                Interval(wall_clock(day, hours.start, zone), wall_clock(day, hours.end, zone))
+            )
+    return spans
+
+
+def shared_working_time(a: Person, b: Person, monday: dt.date) -> list[Interval]:
+    """The times in the week of ``monday`` (read in ``a``'s zone) when ``a`` and ``b`` both work."""
+    week_start = wall_clock(monday, dt.time(0), a.zone)
+    week_end = wall_clock(monday + dt.timedelta(days=7), dt.time(0), a.zone)
+    shared = []
+    for first in _working_intervals(a, monday):
+        for second in _working_intervals(b, monday):
+            start = max(first.start, second.start, week_start)
+            end = min(first.end, second.end, week_end)
+            if start < end:
+                shared.append(Interval(start, end))
+    return sorted(shared)
+
+
+# A winter and a summer week: zones change their offsets apart from each other (Europe and
+# North America switch on different dates, the south the other way round), so a pair can meet
+# in one season and not the other.
+_SAMPLE_WEEKS = (("January", dt.date(2026, 1, 5)), ("July", dt.date(2026, 7, 6)))
+
+
+# --------------------------------------------------------------------------- slots
+
+
+@dataclass
+class _Booked:
+    weekday: int
+    start: int  # minutes from midnight, organizer's zone
+    end: int
+
+
+def _minutes(at: dt.time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _stagger(
+    booked: list[_Booked], weekday: int, base: dt.time, duration: int, manager: Person
+) -> Slot:
+    """The first free slot from ``base`` on ``weekday``, back to back with what is booked.
+
+    A slot pushed past the end of the manager's working hours wraps to ``base`` on the
+    manager's next workday. With no room anywhere, the base slot (the planner resolves clashes).
+    """
+    hours_end = _minutes(manager.working_hours.end)
+    workdays = sorted(manager.working_hours.days) or [weekday]
+    day, start = weekday, _minutes(base)
+    for _ in range(7 * 24 * 4 + 8):
+        clash = next(
+            (
+                b
+                for b in booked
+                if b.weekday == day and b.start < start + duration and start < b.end
+            ),
+            None,
+        )
+        if clash is not None:
+            start = clash.end
+            continue
+        if start != _minutes(base) and start + duration > hours_end:
+            later = [d for d in workdays if d > day]
+            day = later[0] if later else workdays[0]
+            start = _minutes(base)
+            if day == weekday:
+                break  # every workday is full
+            continue
+        booked.append(_Booked(day, start, start + duration))
+        return Slot(day, dt.time(start // 60, start % 60))
+    booked.append(_Booked(weekday, _minutes(base), _minutes(base) + duration))
+    return Slot(weekday, base)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _person_label(index: int, raw: object) -> str:
+    email = raw.get("email") if isinstance(raw, dict) else None
+    if isinstance(email, str) and email.strip():
+        return f"person[{index}] ({email.strip().lower()})"
+    return f"person[{index}]"
+
+
+def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> str:
+    message = str(exc)
+    match = re.search(r"\(at line (\d+), column (\d+)\)$", message)
+    what = re.sub(r"\s*\(at [^)]*\)$", "", message)
+    where = f"line {match[1]}, column {match[2]}" if match else "the end of the file"
+    return (
+        f"{path}: TOML syntax error at {where}: {what}; fix the file there "
+        '(text needs double quotes, keys are written key = "value", tables [name]).'
+    )
+
+
+class _Loader:
+    """One pass over one org file, collecting every problem before giving up."""
+
+    def __init__(self, path: Path, raw: dict[str, Any], settings: Settings | None) -> None:
+        self.path = path
+        self.raw = raw
+        self.settings = settings
+        self.problems: list[str] = []
+        self.base_dir = path.resolve().parent
+        # Every email in the file, broken entries included (set by _persons).
+        self._known: set[str] = set()
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(_sentence(self.path, key, text))
+
+    def validate(self, model: type[_Section], value: object, key: str) -> Any:
+        """``model`` validated from ``value``, or None after recording its problems."""
+        if not isinstance(value, dict):
+            what = "[[person]]" if key.startswith("person") else f"[{key}]"
+            self.problem(key, f"{value!r} is not a table; write it as {what} with keys under it")
+            return None
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.problem(*_translate(error, model, key))
+            return None
+
+    def section(self, name: str) -> Any:
+        model = _SECTIONS[name]
+        if name not in self.raw:
+            if name == "org":
+                self.problem(
+                    "org",
+                    'the [org] table is missing; add [org] with name = "..." and '
+                    'timezone = "America/New_York"',
+                )
+                return None
+            return model()
+        return self.validate(model, self.raw[name], name)
+
+    def load(self) -> Org:
+        for key in self.raw:
+            if key not in _TOP_KEYS:
+                close = difflib.get_close_matches(key, _TOP_KEYS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.problem(key, f"unknown table {key!r}; {hint}allowed: {', '.join(_TOP_KEYS)}")
+
+        org: OrgSection | None = self.section("org")
+        defaults: DefaultsSection = self.section("defaults") or DefaultsSection()
+        schedule: ScheduleSection | None = self.section("schedule")
+        close_window: CloseWindowSection | None = self.section("close_window")
+        escalation: EscalationSection | None = self.section("escalation")
+        notify: NotifySection | None = self.section("notify")
+        org_zone = org.timezone if org else self._raw_org_zone()
+        org_workdays = org.workdays if org else frozenset(range(5))
+
+        calendar = self._org_calendar(org, close_window)
+        entries = self._people()
+        people, labels, sections = self._persons(entries, defaults, org_zone, org_workdays)
+        calendars = {email: self._calendar(section.calendar) for email, section in sections.items()}
+        self._check_managers(people, labels)
+        pairs = self._pairs(people, labels, sections, defaults)
+        self._check_overlaps(pairs, labels)
+
+        if escalation is not None and escalation.window_misses > escalation.window_weeks:
+            self.problem(
+                "escalation.window_misses",
+                f"{escalation.window_misses} misses can never happen in window_weeks = "
+                f"{escalation.window_weeks}; use at most {escalation.window_weeks}",
+            )
+
+        if self.problems or org is None or calendar is None:
+            raise UserError(self.problems)
+        assert schedule is not None and escalation is not None and notify is not None
+
+        data_dir = self.base_dir / Path(org.data_dir).expanduser()
+        database_url = f"sqlite:///{data_dir / 'state.db'}"
+        email = notify.email
+        overrides = self.settings.notify.email if self.settings else None
+        if self.settings is not None and self.settings.database_url:
+            database_url = self.settings.database_url
+        return Org(
+            path=self.path,
+            base_dir=self.base_dir,
+            name=org.name,
+            timezone=org.timezone,
+            calendar=calendar,
+            people=people,
+            pairs=pairs,
+            calendars=calendars,
+            schedule=Schedule(**schedule.model_dump()),
+            escalation=Escalation(**escalation.model_dump()),
+            email=EmailSettings(
+                host=_pick(overrides.host if overrides else None, email.host),
+                port=_pick(overrides.port if overrides else None, email.port),
+                starttls=_pick(overrides.starttls if overrides else None, email.starttls),
+                username=_pick(overrides.username if overrides else None, email.username),
+                password_env=email.password_env,
+                sender=_pick(overrides.sender if overrides else None, email.sender),
+            ),
+            slack_webhook_env=notify.slack.webhook_url_env,
+            data_dir=data_dir,
+            database_url=database_url,
+            title_template=defaults.title,
+        )
+
+    def _raw_org_zone(self) -> str | None:
+        # With a broken [org] table, its time zone may still be good enough to check people.
+        raw = self.raw.get("org")
+        zone = raw.get("timezone") if isinstance(raw, dict) else None
+        return zone if isinstance(zone, str) and zone in _zones() else None
+
+    def _org_calendar(
+        self, org: OrgSection | None, close: CloseWindowSection | None
+    ) -> OrgCalendar | None:
+        config: CloseWindowConfig | None = None
+        if close is not None:
+            try:
+                config = CloseWindowConfig(
+                    rule=close.rule,
+                    days=close.days,
+                    pattern=close.pattern,
+                    year_start=close.year_start,
+                    quarter_end_only=close.quarter_end_only,
+                    blackout=close.blackout,
+                    policy=close.policy,
+                )
+            except ValueError as exc:
+                self.problem("", _fix_close_message(str(exc)))
+        if org is None:
+            return None
+        try:
+            return OrgCalendar(
+                workdays=org.workdays,
+                country=org.country,
+                subdivision=org.subdivision,
+                week_start=org.week_start,
+                close_window=config or CloseWindowConfig(),
+            )
+        except ValueError as exc:
+            message = str(exc)
+            key = "org.subdivision" if "subdivision" in message else "org.country"
+            if "workdays" in message:
+                key = "org.workdays"
+            elif "week_start" in message:
+                key = "org.week_start"
+            self.problem(key, message)
+            return None
+
+    def _people(self) -> list[tuple[int, object]]:
+        raw = self.raw.get("person")
+        if raw is None:
+            self.problem(
+                "person",
+                "the file names no people; add at least one [[person]] table with email and "
+                "calendar",
+            )
+            return []
+        if not isinstance(raw, list):
+            self.problem("person", "is not a list of tables; write each person as [[person]]")
+            return []
+        return list(enumerate(raw, start=1))
+
+    def _persons(
+        self,
+        entries: Sequence[tuple[int, object]],
+        defaults: DefaultsSection,
+        org_zone: str | None,
+        org_workdays: frozenset[int],
+    ) -> tuple[dict[str, Person], dict[str, str], dict[str, PersonSection]]:
+        people: dict[str, Person] = {}
+        labels: dict[str, str] = {}
+        sections: dict[str, PersonSection] = {}
+        first_seen: dict[str, str] = {}
+        for index, raw in entries:
+            label = _person_label(index, raw)
+            section: PersonSection | None = self.validate(PersonSection, raw, label)
+            if section is None:
+                # Still known by email, so that references to this person are not also errors.
+                email = raw.get("email") if isinstance(raw, dict) else None
+                if isinstance(email, str):
+                    first_seen.setdefault(email.strip().lower(), label)
+                continue
+            if section.email in first_seen:
+                self.problem(
+                    f"{label}.email",
+                    f"{section.email} is already {first_seen[section.email]}; "
+                    "each person appears once, so remove or merge one of them",
+                )
+                continue
+            first_seen[section.email] = label
+            zone = section.timezone or org_zone
+            if zone is None:
+                continue  # the org's time zone is broken, and that has been said
+            start, end = section.working_hours or defaults.working_hours
+            people[section.email] = Person(
+                email=section.email,
+                name=section.name.strip(),
+                timezone=zone,
+                working_hours=WorkingHours(start, end, section.workdays or org_workdays),
+                manager=section.manager,
+            )
+            labels[section.email] = label
+            sections[section.email] = section
+        # People whose entries were broken still count as people for the manager check.
+        self._known = set(first_seen)
+        return people, labels, sections
+
+    def _calendar(
+        self, section: VdirCalendar | IcsCalendar | GoogleCalendar | CaldavCalendar
+    ) -> CalendarConfig:
+        if isinstance(section, VdirCalendar):
+            return CalendarConfig("vdir", path=self.base_dir / Path(section.path).expanduser())
+        if isinstance(section, IcsCalendar):
+            return CalendarConfig("ics", url=section.url)
+        if isinstance(section, CaldavCalendar):
+            return CalendarConfig(
+                "caldav",
+                url=section.url,
+                username=section.username,
+                password_env=section.password_env,
+            )
+        return CalendarConfig("google")
+
+    def _check_managers(self, people: dict[str, Person], labels: dict[str, str]) -> None:
+        for email, person in people.items():
+            if person.manager is not None and person.manager not in self._known:
+                self.problem(
+                    f"{labels[email]}.manager",
+                    f"{person.manager} is not a person in this file; fix the spelling or add a "
+                    "[[person]] with that email",
+                )
+        reported: set[frozenset[str]] = set()
+        for email in people:
+            chain: list[str] = []
+            current: str | None = email
+            while current is not None and current in people and current not in chain:
+                chain.append(current)
+                current = people[current].manager
+            if current is None or current not in chain:
+                continue
+            loop = chain[chain.index(current) :]
+            if frozenset(loop) in reported:
+                continue
+            reported.add(frozenset(loop))
+            first = min(loop, key=list(people).index)
+            ordered = loop[loop.index(first) :] + loop[: loop.index(first)]
+            names = " → ".join(_who(people[item]) for item in [*ordered, first])
+            self.problem(
+                f"{labels[first]}.manager",
+                f"the management chain goes round in a loop ({names}); someone in it must "
+                "report to a person outside the loop, or to no one",
+            )
+
+    def _pairs(
+        self,
+        people: dict[str, Person],
+        labels: dict[str, str],
+        sections: dict[str, PersonSection],
+        defaults: DefaultsSection,
+    ) -> list[Pair]:
+        booked: dict[str, list[_Booked]] = {}
+        slots: dict[str, tuple[Slot, int]] = {}
+        reps = [
+            email
+            for email, person in people.items()
+            if person.manager in people and person.manager != email
+        ]
+
+        def setting(rep: str, get: Callable[[PersonSection], Any], fallback: Any) -> Any:
+            own = get(sections[rep])
+            if own is not None:
+                return own
+            boss = get(sections[people[rep].manager or ""])
+            return boss if boss is not None else fallback
+
+        # Reps with a time of their own first: they are where they asked to be, and the
+        # staggered ones go around them.
+        for rep in reps:
+            if sections[rep].time is None:
+                continue
+            weekday = setting(rep, lambda s: s.weekday, defaults.weekday)
+            duration = setting(rep, lambda s: s.duration_minutes, defaults.duration_minutes)
+            at = sections[rep].time
+            assert at is not None
+            manager = people[rep].manager or ""
+            booked.setdefault(manager, []).append(
+                _Booked(weekday, _minutes(at), _minutes(at) + duration)
+            )
+            slots[rep] = (Slot(weekday, at), duration)
+        for rep in reps:
+            if rep in slots:
+                continue
+            manager = people[rep].manager or ""
+            weekday = setting(rep, lambda s: s.weekday, defaults.weekday)
+            duration = setting(rep, lambda s: s.duration_minutes, defaults.duration_minutes)
+            base = setting(rep, lambda s: s.time, defaults.time)
+            slot = _stagger(
+                booked.setdefault(manager, []), weekday, base, duration, people[manager]
+            )
+            slots[rep] = (slot, duration)
+
+        pairs = []
+        for rep in reps:
+            boss = people[people[rep].manager or ""]
+            slot, duration = slots[rep]
+            pairs.append(
+                Pair(
+                    manager=boss,
+                    rep=people[rep],
+                    slot=slot,
+                    duration=dt.timedelta(minutes=duration),
+                    skip_level=boss.manager,
+                )
+            )
+        return pairs
+
+    def _check_overlaps(self, pairs: list[Pair], labels: dict[str, str]) -> None:
+        for pair in pairs:
+            need = pair.duration
+            minutes = int(need.total_seconds() // 60)
+            for season, monday in _SAMPLE_WEEKS:
+                shared = shared_working_time(pair.manager, pair.rep, monday)
+                longest = max((i.end - i.start for i in shared), default=dt.timedelta(0))
+                if longest >= need:
+                    continue
+                how = (
+                    "never work at the same time"
+                    if not shared
+                    else f"share at most {int(longest.total_seconds() // 60)} minutes at a stretch"
+                )
+                self.problem(
+                    f"{labels[pair.rep.email]}.working_hours",
+                    f"{_hours_of(pair.rep)} and their manager {_hours_of(pair.manager)} {how} "
+                    f"in a {season} week, too little for a {minutes}-minute 1:1; change "
+                    "working_hours, workdays or timezone of one of them",
+                )
+                break
+
+
+def _pick(override: Any, value: Any) -> Any:
+    return value if override is None else override
+
+
+def _who(person: Person) -> str:
+    return f"{person.name} ({person.email})" if person.name else person.email
+
+
+def _hours_of(person: Person) -> str:
+    hours = person.working_hours
+    days = ",".join(WEEKDAY_NAMES[day] for day in sorted(hours.days))
+    return f"{_who(person)}, {hours.start:%H:%M}-{hours.end:%H:%M} {person.timezone} on {days},"
+
+
+def _fix_close_message(message: str) -> str:
+    # The rules' messages already start with the key ("close_window.days must ...").
+    return message if message.startswith("close_window") else f"close_window: {message}"
+
+
+def load_org(path: Path, *, env: Mapping[str, str] | None = None) -> Org:
+    """Read and validate the org file at ``path``; raise ``UserError`` listing every problem.
+
+    ``env`` is the environment for overrides (default ``os.environ``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(
+            f"no org file at {path}: run `oneonone init --config {path}` to write an example"
+        )
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not an org file: pass the .toml file with --config")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(_toml_problem(path, exc)) from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+
+    settings: Settings | None = None
+    settings_problems: list[str] = []
+    try:
+        settings = load_settings(env)
+    except UserError as exc:
+        settings_problems = exc.problems
+    loader = _Loader(path, raw, settings)
+    try:
+        org = loader.load()
+    except UserError as exc:
+        raise UserError([*exc.problems, *settings_problems]) from None
+    if settings_problems:
+        raise UserError(settings_problems)
+    return org
+
+
+def problems_in_calendars(org: Org) -> list[str]:
+    """Sentences for vdir calendar folders that cannot be created or written (empty: all fine).
+
+    Creates missing folders, the way the first pass would.
+    """
+    problems = []
+    for index, (email, config) in enumerate(org.calendars.items(), start=1):
+        if config.provider != "vdir" or config.path is None:
+            continue
+        key = f"person[{index}] ({email}).calendar.path"
+        folder = config.path
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            problems.append(
+                _sentence(
+                    org.path, key, f"{folder} exists and is not a folder; point path at a folder"
+                )
+            )
+            continue
+        except OSError as exc:
+            problems.append(
+                _sentence(
+                    org.path,
+                    key,
+                    f"the folder {folder} cannot be created ({exc.strerror}); create it or "
+                    "point path somewhere writable",
+                )
+            )
+            continue
+        if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            problems.append(
+                _sentence(
+                    org.path,
+                    key,
+                    f"the folder {folder} is not writable by this user; fix its permissions or "
+                    "point path somewhere writable",
+                )
+            )
+    return problems

@@ -1,0 +1,502 @@
+"""The planner: where each pair's 1:1 goes in each week of the horizon.
+
+Pure: a function of (pairs, the org's calendar rules, everyone's busy time, what the ledger
+already holds, now). No I/O and no clock, so ``plan`` is a dry run of exactly what ``sync`` does
+and hypothesis can check the invariants.
+
+Placement, in order of preference (spec "Calendar rules"):
+1. the pair's regular slot (wall-clock in the organizer's zone);
+2. if that is taken, the free quarter-hour slot of the same week inside both people's working
+   hours, on a business day, outside the close window, nearest to the regular slot: same day
+   first, then the nearest day (the earlier one on a tie);
+3. else the regular slot stays and the week is a ``conflict``.
+
+Stability: an occurrence that starts within ``freeze`` of now, or that a person changed, is
+kept exactly as it is and placed before everything else; all other weeks are planned afresh
+from the same inputs in the same order, so an unchanged world gives an unchanged plan.
+Each planned 1:1 is busy time for the other pairs of the same people (a manager's reps never
+land on top of each other) — the product's own series are never read as busy time.
+
+Exports: plan, PlannerSettings, Known, PlannedOccurrence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from scheduler.domain import (
+    WEEKDAY_LABELS,
+    BusyCalendar,
+    Pair,
+    Person,
+    PlanStatus,
+    WorkingHours,
+    iso_week,
+    wall_clock,
+    week_monday,
+)
+from scheduler.rules import OrgCalendar
+
+__all__ = ["Known", "PlannedOccurrence", "PlannerSettings", "plan", "weeks_from"]
+
+QUARTER_HOUR = timedelta(minutes=15)
+_EMPTY = BusyCalendar()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerSettings:
+    horizon_weeks: int = 6
+    freeze: timedelta = timedelta(hours=48)
+    policy: str = "skip"  # close-window policy: "skip" or "shift"
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What is already decided for one week of one pair (from the ledger and observation)."""
+
+    start: datetime
+    end: datetime
+    status: PlanStatus
+    reason: str
+    people_changed: bool = False
+    #: False when no meeting takes place (a person cancelled it): it blocks no one's time.
+    happens: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOccurrence:
+    pair_key: str
+    manager: str
+    rep: str
+    week: str
+    start: datetime
+    end: datetime
+    regular_start: datetime
+    status: PlanStatus
+    reason: str
+
+    @property
+    def skipped(self) -> bool:
+        """No meeting takes place this week (the series gets an EXDATE)."""
+        return self.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF)
+
+
+def weeks_from(now: datetime, zone: ZoneInfo, count: int) -> list[str]:
+    """The ISO week containing ``now`` (in ``zone``) and the ``count - 1`` weeks after it."""
+    monday = week_monday(iso_week(now.astimezone(zone).date()))
+    return [iso_week(monday + timedelta(weeks=i)) for i in range(count)]
+
+
+def plan(
+    pairs: Sequence[Pair],
+    rules: OrgCalendar,
+    org_zone: ZoneInfo,
+    busy: Mapping[str, BusyCalendar],
+    known: Mapping[str, Mapping[str, Known]],
+    now: datetime,
+    settings: PlannerSettings,
+    weeks: Sequence[str] | None = None,
+) -> list[PlannedOccurrence]:
+    """Plan every pair over ``weeks`` (default: the horizon from ``now``).
+
+    ``busy`` maps an email to that person's own busy time (never the product's series);
+    ``known`` maps a pair key to {week: what is already decided}. Returns one entry per pair
+    per week, except weeks whose regular slot is already past and hold nothing yet (a new
+    pair starts with the first week still ahead). Sorted by pair (input order), then week.
+    """
+    planner = _Planner(rules, org_zone, busy, now, settings)
+    weeks = list(weeks) if weeks is not None else weeks_from(now, org_zone, settings.horizon_weeks)
+    by_week: dict[str, list[PlannedOccurrence]] = {}
+    for week in weeks:
+        by_week[week] = planner.plan_week(week, pairs, known)
+    order = {pair.key: index for index, pair in enumerate(pairs)}
+    result = [item for week in weeks for item in by_week[week]]
+    result.sort(key=lambda item: (order[item.pair_key], item.week))
+    return result
+
+
+class _Planner:
+    def __init__(
+        self,
+        rules: OrgCalendar,
+        org_zone: ZoneInfo,
+        busy: Mapping[str, BusyCalendar],
+        now: datetime,
+        settings: PlannerSettings,
+    ) -> None:
+        self.rules = rules
+        self.org_zone = org_zone
+        self.busy = busy
+        self.now = now
+        self.settings = settings
+        self.freeze_until = now + settings.freeze
+        self._allowed_cache: dict[str, list[tuple[datetime, datetime]]] = {}
+        self._pair_cache: dict[tuple[object, ...], list[Span]] = {}
+
+    # ----------------------------------------------------------------- one week
+
+    def plan_week(
+        self, week: str, pairs: Sequence[Pair], known: Mapping[str, Mapping[str, Known]]
+    ) -> list[PlannedOccurrence]:
+        # 1:1s of this week already placed, per person: sibling pairs avoid them.
+        taken: dict[str, list[tuple[datetime, datetime]]] = {}
+        result: list[PlannedOccurrence] = []
+        fresh: list[Pair] = []
+        for pair in pairs:
+            decided = known.get(pair.key, {}).get(week)
+            if decided is not None and (
+                decided.people_changed or decided.start < self.freeze_until
+            ):
+                result.append(self._keep(pair, week, decided))
+                if decided.happens and decided.status not in (
+                    PlanStatus.CLOSE_WEEK,
+                    PlanStatus.TIME_OFF,
+                ):
+                    self._take(taken, pair, decided.start, decided.end)
+            else:
+                fresh.append(pair)
+        for pair in fresh:
+            planned = self._place(pair, week, taken, known.get(pair.key, {}).get(week))
+            if planned is None:
+                continue
+            result.append(planned)
+            if not planned.skipped:
+                self._take(taken, pair, planned.start, planned.end)
+        return result
+
+    @staticmethod
+    def _take(
+        taken: dict[str, list[tuple[datetime, datetime]]], pair: Pair, start: datetime, end: datetime
+    ) -> None:
+        taken.setdefault(pair.manager.email, []).append((start, end))
+        taken.setdefault(pair.rep.email, []).append((start, end))
+
+    def _keep(self, pair: Pair, week: str, decided: Known) -> PlannedOccurrence:
+        if decided.people_changed:
+            status = PlanStatus.PEOPLE_CHANGED
+        elif decided.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF):
+            status = decided.status
+        else:
+            status = PlanStatus.FROZEN
+        return PlannedOccurrence(
+            pair.key, pair.manager.email, pair.rep.email, week, decided.start, decided.end,
+            pair.regular_start(week), status, decided.reason,
+        )
+
+    def _place(
+        self,
+        pair: Pair,
+        week: str,
+        taken: Mapping[str, list[tuple[datetime, datetime]]],
+        decided: Known | None,
+    ) -> PlannedOccurrence | None:
+        regular = _regular_start(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week)
+        regular_end = regular + pair.duration
+        if decided is None and regular <= self.now:
+            return None  # nothing to plan in the past; a new series starts next week
+
+        def result(status: PlanStatus, start: datetime, reason: str) -> PlannedOccurrence:
+            return PlannedOccurrence(
+                pair.key, pair.manager.email, pair.rep.email, week, start,
+                start + pair.duration, regular, status, reason,
+            )
+
+        away = self._away_all_week(pair, week)
+        if away is not None:
+            return result(PlanStatus.TIME_OFF, regular, f"no 1:1 this week: {away} is out")
+
+        regular_day = regular.astimezone(self.org_zone).date()
+        close = self.rules.close_reason(regular_day)
+        if close is not None and self.settings.policy == "skip":
+            return result(PlanStatus.CLOSE_WEEK, regular, f"no 1:1 this week: {close}")
+
+        problem = self._problem_with(pair, regular, regular_end, taken, check_close=False)
+        if close is None and problem is None:
+            return result(PlanStatus.PLANNED, regular, "")
+        why = close if close is not None else problem
+        found = self._nearest_free(pair, week, regular, taken)
+        if found is not None:
+            return result(PlanStatus.PLANNED, found, f"moved from {pair.slot.label()}: {why}")
+        if close is not None:
+            return result(
+                PlanStatus.CLOSE_WEEK, regular,
+                f"no 1:1 this week: {close}, and no free slot outside it",
+            )
+        return result(
+            PlanStatus.CONFLICT, regular,
+            f"kept {pair.slot.label()}: {why}, and no free slot for "
+            f"{pair.manager.first_name} and {pair.rep.first_name} this week",
+        )
+
+    # ----------------------------------------------------------------- checks
+
+    def _away_all_week(self, pair: Pair, week: str) -> str | None:
+        """The first name of a person out on every business day of ``week``, if any."""
+        monday = week_monday(week)
+        business = [
+            day
+            for day in (monday + timedelta(days=i) for i in range(7))
+            if self.rules.is_business_day(day)
+        ]
+        if not business:
+            return None
+        for person in (pair.rep, pair.manager):
+            out = self.busy.get(person.email, _EMPTY).out_days
+            if out and all(day in out for day in business):
+                return person.first_name
+        return None
+
+    def _problem_with(
+        self,
+        pair: Pair,
+        start: datetime,
+        end: datetime,
+        taken: Mapping[str, list[tuple[datetime, datetime]]],
+        *,
+        check_close: bool,
+    ) -> str | None:
+        """Why [start, end) cannot hold this pair's 1:1, or None when it can."""
+        if start <= self.now:
+            return "already past"
+        day = start.astimezone(self.org_zone).date()
+        if not self.rules.is_business_day(day):
+            holiday = self.rules.holiday_name(day)
+            return holiday if holiday else "not a business day"
+        if check_close:
+            close = self.rules.close_reason(day)
+            if close is not None:
+                return close
+        for person in (pair.manager, pair.rep):
+            if not person.working_hours.contains(start, end, person.zone):
+                return f"outside {person.first_name}'s working hours"
+        busy_people = [
+            person.first_name
+            for person in (pair.manager, pair.rep)
+            if not _is_free(
+                person, self.busy.get(person.email, _EMPTY), taken.get(person.email, ()), start, end
+            )
+        ]
+        if busy_people:
+            return " and ".join(busy_people) + " busy"
+        return None
+
+    def _nearest_free(
+        self,
+        pair: Pair,
+        week: str,
+        regular: datetime,
+        taken: Mapping[str, list[tuple[datetime, datetime]]],
+    ) -> datetime | None:
+        """The valid quarter-hour start nearest to the regular slot, or None.
+
+        Works on free intervals rather than trying each of the week's 672 quarter hours: per
+        organizer-local day, the allowed time (org business day outside the close window, both
+        people's working hours, after now) minus both people's busy time and placed 1:1s.
+        """
+        free = [span for span in self._pair_allowed(pair, week) if span[1] > self.now]
+        if free and free[0][0] < self.now:
+            free[0] = (self.now, free[0][1])
+        for person in (pair.manager, pair.rep):
+            if not free:
+                return None
+            calendar = self.busy.get(person.email, _EMPTY)
+            blocked = calendar.between(free[0][0], free[-1][1])
+            blocked.extend(taken.get(person.email, ()))
+            if calendar.out_days:
+                blocked.extend(_out_windows(calendar.out_days, person.timezone, free))
+            free = _subtract(free, blocked)
+        if not free:
+            return None
+        day_spans = _day_spans(pair.manager.timezone, week)
+        for offset in sorted(range(7), key=lambda d: (abs(d - pair.slot.weekday), d)):
+            spans = _intersect(free, [day_spans[offset]])
+            if spans:
+                target = _regular_start(offset, pair.slot.at, pair.manager.timezone, week)
+                best = _nearest_start(spans, target, pair.duration)
+                if best is not None:
+                    return best
+        return None
+
+    def _pair_allowed(self, pair: Pair, week: str) -> list[Span]:
+        """When this pair may meet in ``week`` before anyone's busy time: org business days
+        outside the close window, inside both people's working hours. Cached: pairs with the
+        same zones and hours share it."""
+        key = (
+            week,
+            pair.manager.timezone, pair.manager.working_hours,
+            pair.rep.timezone, pair.rep.working_hours,
+        )
+        cached = self._pair_cache.get(key)
+        if cached is None:
+            cached = _intersect(
+                _intersect(
+                    self._org_allowed(week),
+                    _working_windows(pair.manager.working_hours, pair.manager.timezone, week),
+                ),
+                _working_windows(pair.rep.working_hours, pair.rep.timezone, week),
+            )
+            self._pair_cache[key] = cached
+        return cached
+
+    def _org_allowed(self, week: str) -> list[tuple[datetime, datetime]]:
+        """Org-zone days of the week (and its neighbours) that are business days outside the
+        close window, as instants."""
+        cached = self._allowed_cache.get(week)
+        if cached is None:
+            monday = week_monday(week)
+            cached = []
+            for offset in range(-1, 8):
+                day = monday + timedelta(days=offset)
+                if self.rules.is_business_day(day) and self.rules.close_reason(day) is None:
+                    start = wall_clock(day, time(0), self.org_zone)
+                    end = wall_clock(day + timedelta(days=1), time(0), self.org_zone)
+                    if cached and cached[-1][1] == start:
+                        cached[-1] = (cached[-1][0], end)
+                    else:
+                        cached.append((start, end))
+            self._allowed_cache[week] = cached
+        return cached
+
+
+_FAR = datetime.max.replace(tzinfo=UTC)
+Span = tuple[datetime, datetime]
+
+
+def _intersect(left: Sequence[Span], right: Sequence[Span]) -> list[Span]:
+    """Intersection of two sorted lists of disjoint spans."""
+    result: list[Span] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        start = max(left[i][0], right[j][0])
+        end = min(left[i][1], right[j][1])
+        if start < end:
+            result.append((start, end))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def _subtract(spans: Sequence[Span], blocked: Iterable[Span]) -> list[Span]:
+    """Sorted disjoint ``spans`` minus every blocked span (in any order, may overlap): one
+    sweep over both sorted lists."""
+    cuts = sorted(blocked)
+    result: list[Span] = []
+    j = 0
+    for start, end in spans:
+        while j < len(cuts) and cuts[j][1] <= start:
+            j += 1
+        k = j
+        cursor = start
+        while k < len(cuts) and cuts[k][0] < end:
+            if cuts[k][0] > cursor:
+                result.append((cursor, cuts[k][0]))
+            if cuts[k][1] > cursor:
+                cursor = cuts[k][1]
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _nearest_start(spans: Sequence[Span], target: datetime, duration: timedelta) -> datetime | None:
+    """The quarter-hour start nearest ``target`` (the earlier on a tie) whose meeting fits in
+    one span. Every zone's offset is a multiple of 15 minutes, so quarter hours in UTC are
+    quarter hours on every wall clock."""
+    best: datetime | None = None
+    best_key: tuple[timedelta, datetime] | None = None
+    for start, end in spans:
+        first = _ceil_quarter(start)
+        last = _floor_quarter(end - duration)
+        if last < first:
+            continue
+        pick = min(max(target, first), last)
+        lower = _floor_quarter(pick)
+        upper = _ceil_quarter(pick)
+        for candidate in (lower, upper):
+            if first <= candidate <= last:
+                key = (abs(candidate - target), candidate)
+                if best_key is None or key < best_key:
+                    best, best_key = candidate, key
+    return best
+
+
+def _floor_quarter(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def _ceil_quarter(moment: datetime) -> datetime:
+    floor = _floor_quarter(moment)
+    return floor if floor == moment else floor + QUARTER_HOUR
+
+
+@lru_cache(maxsize=4096)
+def _day_spans(timezone: str, week: str) -> tuple[Span, ...]:
+    """The seven local days of ``week`` in ``timezone``, as instants."""
+    zone = ZoneInfo(timezone)
+    monday = week_monday(week)
+    return tuple(
+        (wall_clock(monday + timedelta(days=d), time(0), zone),
+         wall_clock(monday + timedelta(days=d + 1), time(0), zone))
+        for d in range(7)
+    )
+
+
+@lru_cache(maxsize=65536)
+def _working_windows(hours: WorkingHours, timezone: str, week: str) -> tuple[Span, ...]:
+    """A person's working hours around ``week`` as instants (their own zone and workdays)."""
+    zone = ZoneInfo(timezone)
+    monday = week_monday(week)
+    spans = []
+    for offset in range(-1, 8):
+        day = monday + timedelta(days=offset)
+        if day.weekday() in hours.days:
+            spans.append((wall_clock(day, hours.start, zone), wall_clock(day, hours.end, zone)))
+    return tuple(spans)
+
+
+def _out_windows(out_days: frozenset[date], timezone: str, window: Sequence[Span]) -> list[Span]:
+    zone = ZoneInfo(timezone)
+    first = window[0][0].astimezone(zone).date()
+    last = window[-1][1].astimezone(zone).date()
+    spans = []
+    day = first
+    while day <= last:
+        if day in out_days:
+            spans.append((wall_clock(day, time(0), zone), wall_clock(day + timedelta(days=1), time(0), zone)))
+        day += timedelta(days=1)
+    return spans
+
+
+def _is_free(
+    person: Person,
+    busy: BusyCalendar,
+    taken: Iterable[tuple[datetime, datetime]],
+    start: datetime,
+    end: datetime,
+) -> bool:
+    if not busy.is_free(start, end):
+        return False
+    # All-day absences are dates in the person's own zone.
+    if busy.out_days and start.astimezone(person.zone).date() in busy.out_days:
+        return False
+    return all(not (s < end and start < e) for s, e in taken)
+
+
+@lru_cache(maxsize=65536)
+def _regular_start(weekday: int, at: time, timezone: str, week: str) -> datetime:
+    day = week_monday(week) + timedelta(days=weekday)
+    return wall_clock(day, at, ZoneInfo(timezone))
+
+
+def describe_slot(start: datetime, zone: ZoneInfo) -> str:
+    """``Tue 10:00`` for an instant, read in ``zone``."""
+    local = start.astimezone(zone)
+    return f"{WEEKDAY_LABELS[local.weekday()]} {local:%H:%M}"
+

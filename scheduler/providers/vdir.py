@@ -1,0 +1,327 @@
+"""The vdir provider: a person's calendar as a folder of ``.ics`` files (the embedded default).
+
+One calendar object per file, the layout khal and vdirsyncer use; objects the product writes are
+named ``<uid>.ics``. Does file I/O on that folder only: reads every ``.ics`` file, writes and
+deletes only objects the product owns, each write atomic (temp file, fsync, rename, fsync of
+the folder) so a killed process never leaves a torn object and readers never see a half file.
+
+Exports: ``VdirProvider``, ``uid_filename``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scheduler import ical
+from scheduler.domain import Person
+from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
+from scheduler.errors import CalendarError
+
+__all__ = ["VdirProvider", "uid_filename"]
+
+#: A calendar object larger than this is not a meeting; reading it would only cost memory.
+MAX_OBJECT_BYTES = 4 * 1024 * 1024
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._-]")
+
+
+def uid_filename(uid: str) -> str:
+    """The file name of the object with ``uid``: ``<uid>.ics`` with unsafe characters as ``_``.
+
+    A leading dot is replaced too, since readers (khal, us) skip dotfiles.
+    """
+    safe = _UNSAFE.sub("_", uid)
+    if not safe or safe.startswith("."):
+        safe = "_" + safe
+    return f"{safe}.ics"
+
+
+class VdirProvider:
+    """One person's vdir folder. Floating times in objects are read in ``default_zone``."""
+
+    name = "vdir"
+
+    def __init__(self, path: Path, default_zone: ZoneInfo) -> None:
+        self.path = Path(path)
+        self.default_zone = default_zone
+        self.where = f"vdir folder {self.path}"
+
+    # ----------------------------------------------------------------------- reading
+
+    def _files(self) -> list[Path]:
+        """Every calendar object file, in name order (dotfiles and temp files left out)."""
+        if not self.path.is_dir():
+            raise CalendarError(f"The {self.where} does not exist or is not a folder.")
+        try:
+            names = sorted(
+                entry.name
+                for entry in os.scandir(self.path)
+                if entry.name.endswith(".ics")
+                and not entry.name.startswith(".")
+                and entry.is_file()
+            )
+        except OSError as exc:
+            raise CalendarError(f"Cannot list the {self.where}: {_os_reason(exc)}.") from exc
+        return [self.path / name for name in names]
+
+    def _load(self, file: Path) -> bytes:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_OBJECT_BYTES + 1)
+        if len(data) > MAX_OBJECT_BYTES:
+            raise ValueError(
+                f"{file}: cannot read calendar object: it is larger than "
+                f"{MAX_OBJECT_BYTES // (1024 * 1024)} MB"
+            )
+        return data
+
+    def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
+        """Busy time in [start, end) and every product-owned object (any date)."""
+        result = CalendarRead()
+        zone = _zone_or(person, self.default_zone)
+        for file in self._files():
+            result.object_count += 1
+            href = str(file)
+            try:
+                data = self._load(file)
+                calendars = ical.parse_object(data, href)
+                try:
+                    observed = ical.observe_parsed(calendars, href, self.default_zone)
+                except ValueError:
+                    # Ours and unreadable: a problem. Someone else's: its busy time may still
+                    # be readable even when it is no series we could adopt.
+                    if ical.is_product_object(calendars):
+                        raise
+                    observed = None
+                if observed is not None and _is_owned(observed):
+                    if observed.uid in result.owned:
+                        result.problems.append(
+                            f"{href}: holds UID {observed.uid} which "
+                            f"{result.owned[observed.uid].href} holds too; the first one is used."
+                        )
+                    else:
+                        result.owned[observed.uid] = observed
+                    continue
+                if observed is not None and _is_candidate(observed):
+                    result.weekly_candidates.append(observed)
+                busy, out_days = ical.busy_from_parsed(
+                    calendars, href, person.email, start, end, zone
+                )
+            except FileNotFoundError:
+                # Deleted between listing and reading (a sync or a client at work): gone, so
+                # neither busy nor a problem.
+                result.object_count -= 1
+                continue
+            except OSError as exc:
+                result.problems.append(f"{href}: cannot read calendar object: {_os_reason(exc)}.")
+                continue
+            except ValueError as exc:
+                result.problems.append(_sentence(str(exc)))
+                continue
+            result.busy.extend(busy)
+            result.out_days.update(out_days)
+        return result
+
+    # ----------------------------------------------------------------------- writing
+
+    def _ensure_folder(self) -> None:
+        if self.path.is_dir():
+            return
+        try:
+            # Only the last level: a missing parent means a wrong path, not a new calendar.
+            self.path.mkdir()
+        except FileExistsError:
+            if not self.path.is_dir():
+                raise CalendarError(f"The {self.where} is a file, not a folder.") from None
+        except OSError as exc:
+            raise CalendarError(f"Cannot create the {self.where}: {_os_reason(exc)}.") from exc
+
+    def _find(self, uid: str) -> tuple[Path, ObservedSeries | None] | None:
+        """The file holding ``uid`` and what it holds (``None`` if unreadable); or ``None``.
+
+        ``<uid>.ics`` first; else any file holding that UID (an object another client named,
+        being adopted). Only files whose bytes mention the UID are parsed.
+        """
+        preferred = self.path / uid_filename(uid)
+        if preferred.is_file():
+            try:
+                observed = ical.observe(self._load(preferred), str(preferred), self.default_zone)
+            except FileNotFoundError:
+                observed = None
+            except (OSError, ValueError):
+                # Unreadable under our own name (not torn by us: writes are atomic): ours to
+                # replace.
+                return preferred, None
+            if observed is None:
+                return preferred, None
+            if observed.uid == uid:
+                return preferred, observed
+            # Our file name, someone else's object: never overwrite it.
+            raise CalendarError(
+                f"{preferred} holds another object (UID {observed.uid}) where the product's "
+                f"{uid} belongs; it was left alone."
+            )
+        needle = uid.encode("utf-8", "replace")
+        for file in self._files():
+            try:
+                data = self._load(file)
+                if needle not in data:
+                    continue
+                observed = ical.observe(data, str(file), self.default_zone)
+            except (OSError, ValueError):
+                continue
+            if observed is not None and observed.uid == uid:
+                return file, observed
+        return None
+
+    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
+        """Write ``spec`` as ``owner``'s copy; ``False`` when the stored copy is already it.
+
+        The stored copy is current when its ``X-ONEONONE-HASH`` is ``fingerprint(spec)`` and its
+        SEQUENCE is ``spec.sequence``. Writes ``<uid>.ics``, or rewrites in place the file that
+        already holds ``spec.uid`` (an adopted event another client named); never a file that
+        holds another UID.
+        """
+        self._ensure_folder()
+        digest = ical.fingerprint(spec)
+        found = self._find(spec.uid)
+        if found is not None:
+            target, current = found
+            if (
+                current is not None
+                and current.fingerprint == digest
+                and current.sequence == spec.sequence
+            ):
+                return False
+        else:
+            target = self.path / uid_filename(spec.uid)
+        try:
+            data = ical.render(spec, dtstamp)
+        except ValueError as exc:
+            raise CalendarError(
+                f"Cannot write {spec.uid} to the {self.where}: {_sentence(str(exc))}"
+            ) from exc
+        self._atomic_write(target, data)
+        return True
+
+    def _atomic_write(self, target: Path, data: bytes) -> None:
+        temp_name: str | None = None
+        try:
+            # Dot-prefixed so khal, vdirsyncer and our own reader skip it while it exists.
+            fd, temp_name = tempfile.mkstemp(prefix=".oneonone-", suffix=".tmp", dir=self.path)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(temp_name, target.stat().st_mode & 0o777)
+            os.replace(temp_name, target)
+            temp_name = None
+            self._sync_folder()
+        except OSError as exc:
+            raise CalendarError(
+                f"Cannot write {target.name} in the {self.where}: {_os_reason(exc)}."
+            ) from exc
+        finally:
+            if temp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp_name)
+
+    def _sync_folder(self) -> None:
+        """Make the rename itself durable."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            # Some file systems cannot fsync a folder; the rename is still atomic there.
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+                raise
+        finally:
+            os.close(fd)
+
+    def delete(self, uid: str, owner: Person) -> bool:
+        """Remove the product-owned object ``uid``; ``False`` when there is none.
+
+        Refuses (``CalendarError``) to remove an object the product does not own.
+        """
+        if not self.path.is_dir():
+            raise CalendarError(f"The {self.where} does not exist or is not a folder.")
+        found = self._find(uid)
+        if found is None:
+            return False
+        target, current = found
+        if current is None or not _is_owned(current):
+            raise CalendarError(
+                f"{target} holds {uid} but the product does not own it; it was left alone."
+            )
+        try:
+            target.unlink()
+            self._sync_folder()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise CalendarError(
+                f"Cannot delete {target.name} in the {self.where}: {_os_reason(exc)}."
+            ) from exc
+        return True
+
+    # ----------------------------------------------------------------------- checking
+
+    def check(self, person: Person) -> list[str]:
+        """One sentence per problem reaching the folder; creates it when only it is missing."""
+        if self.path.exists() and not self.path.is_dir():
+            return [f"The {self.where} of {person.email} is a file; point `path` at a folder."]
+        if not self.path.exists():
+            try:
+                self.path.mkdir()
+            except OSError as exc:
+                return [
+                    f"The {self.where} of {person.email} does not exist and cannot be created "
+                    f"({_os_reason(exc)}); create it or fix `path`."
+                ]
+        problems: list[str] = []
+        if not os.access(self.path, os.R_OK | os.X_OK):
+            problems.append(
+                f"The {self.where} of {person.email} cannot be read; fix its permissions."
+            )
+        if not os.access(self.path, os.W_OK | os.X_OK):
+            problems.append(
+                f"The {self.where} of {person.email} is not writable; fix its permissions."
+            )
+        return problems
+
+
+def _is_owned(observed: ObservedSeries) -> bool:
+    # A copy that lost its tag to a client that drops unknown properties is still ours,
+    # never the person's own busy time.
+    return observed.pair_key is not None or observed.uid.startswith(ical.PRODUCT_UID_PREFIX)
+
+
+def _is_candidate(observed: ObservedSeries) -> bool:
+    """An untagged weekly event between exactly two people: maybe a 1:1 to adopt."""
+    people = set(observed.attendees)
+    if observed.organizer:
+        people.add(observed.organizer)
+    return observed.weekly and not observed.cancelled and len(people) == 2
+
+
+def _zone_or(person: Person, fallback: ZoneInfo) -> ZoneInfo:
+    try:
+        return person.zone
+    except (ValueError, KeyError):
+        return fallback
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith(".") else text + "."

@@ -1,0 +1,538 @@
+"""The ledger: the product's persistent record of pairs, series, occurrences and notices.
+
+I/O: a SQL database through SQLAlchemy Core. SQLite (``data/state.db``) by default; any
+SQLAlchemy URL works (PostgreSQL for several replicas) because only portable types are used:
+times are ISO-8601 strings with their offset, so no database ever guesses a zone.
+
+Nothing is ever deleted: a pair leaving the org file is marked inactive and keeps its weeks, and
+every change of an occurrence is appended to ``occurrence_log`` so history is never lost.
+
+Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from scheduler.errors import UserError
+
+__all__ = ["Ledger", "NoticeRecord", "OccurrenceRecord", "PairRecord", "SeriesRecord"]
+
+SCHEMA_VERSION = "1"
+
+metadata = MetaData()
+
+meta_table = Table(
+    "meta",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+pairs_table = Table(
+    "pairs",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("manager", String(200), nullable=False),
+    Column("rep", String(200), nullable=False),
+    Column("skip_level", String(200)),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("ended_at", String(40)),
+)
+
+series_table = Table(
+    "series",
+    metadata,
+    Column("pair_key", String(400), primary_key=True),
+    Column("uid", String(200), nullable=False),
+    Column("organizer", String(200), nullable=False),
+    Column("dtstart", String(40), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("at_time", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("until", String(40)),
+    Column("sequence", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("previous_fingerprint", String(64)),
+    Column("pending", Boolean, nullable=False),
+    Column("dtstamp", String(40), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+occurrences_table = Table(
+    "occurrences",
+    metadata,
+    Column("pair_key", String(400), primary_key=True),
+    Column("week", String(8), primary_key=True),
+    Column("regular_start", String(40), nullable=False),
+    Column("planned_start", String(40), nullable=False),
+    Column("planned_end", String(40), nullable=False),
+    Column("actual_start", String(40)),
+    Column("actual_end", String(40)),
+    Column("plan_status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("people_changed", Boolean, nullable=False),
+    Column("change", String(20), nullable=False),
+    Column("agenda", Text),
+    Column("updated_at", String(40), nullable=False),
+)
+
+occurrence_log_table = Table(
+    "occurrence_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pair_key", String(400), nullable=False),
+    Column("week", String(8), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("plan_status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+notices_table = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("pair_key", String(400), nullable=False),
+    Column("week", String(8), nullable=False),
+    Column("recipient", String(400), nullable=False),
+    Column("decided_at", String(40), nullable=False),
+    Column("sent_at", String(40)),
+    Column("message_id", String(200), nullable=False),
+    UniqueConstraint("kind", "pair_key", "week", "recipient", name="one_notice"),
+)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True, slots=True)
+class PairRecord:
+    key: str
+    manager: str
+    rep: str
+    skip_level: str | None
+    active: bool
+    created_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRecord:
+    """What the product last wrote for a pair's series (its anchor and version)."""
+
+    pair_key: str
+    uid: str
+    organizer: str
+    dtstart: datetime
+    weekday: int
+    at_time: time
+    timezone: str
+    duration: timedelta
+    until: datetime | None
+    sequence: int
+    fingerprint: str
+    dtstamp: datetime
+    created_at: datetime
+    updated_at: datetime
+    #: the fingerprint before the last change, and whether the files may still hold it:
+    #: the ledger is committed before calendars are written, so a pass killed in between
+    #: leaves ``pending`` set and the next pass knows an old file is ours, not a person's edit.
+    previous_fingerprint: str | None = None
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceRecord:
+    """One week of one pair as the ledger knows it.
+
+    ``planned_*`` is where the product put (or keeps) the meeting; ``actual_*`` where people
+    moved it, when they did. ``plan_status`` is the planner's word, ``status`` the report's.
+    """
+
+    pair_key: str
+    week: str
+    regular_start: datetime
+    planned_start: datetime
+    planned_end: datetime
+    plan_status: str
+    status: str
+    reason: str
+    people_changed: bool = False
+    #: what a person did to it: "", "moved", "cancelled" or "declined"
+    change: str = ""
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+    agenda: str | None = None
+    updated_at: datetime | None = None
+
+    def same_facts(self, other: OccurrenceRecord) -> bool:
+        """Equal but for ``updated_at``: whether saving ``other`` would change anything."""
+        return replace(self, updated_at=None) == replace(other, updated_at=None)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    kind: str
+    pair_key: str
+    week: str
+    recipient: str
+    decided_at: datetime
+    sent_at: datetime | None
+    message_id: str
+
+
+class Ledger:
+    """The ledger on one database. Use ``transaction()`` to group writes atomically."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                found = conn.execute(
+                    select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+                ).scalar_one_or_none()
+                if found is None:
+                    conn.execute(insert(meta_table).values(key="schema_version", value=SCHEMA_VERSION))
+                elif found != SCHEMA_VERSION:
+                    raise UserError(
+                        f"the ledger at {_safe_url(url)} has schema version {found}, this version of "
+                        f"oneonone reads version {SCHEMA_VERSION}: upgrade oneonone"
+                    )
+        except (SQLAlchemyError, OSError) as error:
+            raise UserError(f"cannot open the ledger at {_safe_url(url)}: {error}") from error
+        self._conn: Connection | None = None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group every write inside into one transaction (nested calls join the outer one)."""
+        if self._conn is not None:
+            yield
+            return
+        with self.engine.begin() as conn:
+            self._conn = conn
+            try:
+                yield
+            finally:
+                self._conn = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
+    # ------------------------------------------------------------------ key/value state
+
+    def get_state(self, key: str) -> str | None:
+        with self._connection() as conn:
+            return conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == key)
+            ).scalar_one_or_none()
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._connection() as conn:
+            done = conn.execute(
+                update(meta_table).where(meta_table.c.key == key).values(value=value)
+            ).rowcount
+            if not done:
+                conn.execute(insert(meta_table).values(key=key, value=value))
+
+    # ------------------------------------------------------------------ pairs
+
+    def upsert_pair(self, manager: str, rep: str, skip_level: str | None, now: datetime) -> None:
+        key = f"{manager}/{rep}"
+        with self._connection() as conn:
+            row = conn.execute(select(pairs_table).where(pairs_table.c.key == key)).first()
+            if row is None:
+                conn.execute(
+                    insert(pairs_table).values(
+                        key=key, manager=manager, rep=rep, skip_level=skip_level,
+                        active=True, created_at=now.isoformat(), ended_at=None,
+                    )
+                )
+            elif not row.active or row.skip_level != skip_level:
+                conn.execute(
+                    update(pairs_table)
+                    .where(pairs_table.c.key == key)
+                    .values(active=True, skip_level=skip_level, ended_at=None)
+                )
+
+    def end_pair(self, key: str, now: datetime) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                update(pairs_table)
+                .where(pairs_table.c.key == key)
+                .values(active=False, ended_at=now.isoformat())
+            )
+
+    def pairs(self, *, active_only: bool = False) -> list[PairRecord]:
+        query = select(pairs_table).order_by(pairs_table.c.key)
+        if active_only:
+            query = query.where(pairs_table.c.active.is_(True))
+        with self._connection() as conn:
+            return [
+                PairRecord(
+                    key=row.key, manager=row.manager, rep=row.rep, skip_level=row.skip_level,
+                    active=bool(row.active), created_at=datetime.fromisoformat(row.created_at),
+                    ended_at=_dt(row.ended_at),
+                )
+                for row in conn.execute(query)
+            ]
+
+    # ------------------------------------------------------------------ series
+
+    def all_series(self) -> dict[str, SeriesRecord]:
+        with self._connection() as conn:
+            return {row.pair_key: _series(row) for row in conn.execute(select(series_table))}
+
+    def clear_pending(self, pair_keys: Iterable[str]) -> None:
+        """Mark the series' files as written (see ``SeriesRecord.pending``)."""
+        with self._connection() as conn:
+            for key in pair_keys:
+                conn.execute(
+                    update(series_table).where(series_table.c.pair_key == key).values(pending=False)
+                )
+
+    def save_series(self, record: SeriesRecord) -> None:
+        values: dict[str, Any] = {
+            "uid": record.uid,
+            "organizer": record.organizer,
+            "dtstart": record.dtstart.isoformat(),
+            "weekday": record.weekday,
+            "at_time": record.at_time.strftime("%H:%M"),
+            "timezone": record.timezone,
+            "duration_minutes": int(record.duration.total_seconds() // 60),
+            "until": _iso(record.until),
+            "sequence": record.sequence,
+            "fingerprint": record.fingerprint,
+            "previous_fingerprint": record.previous_fingerprint,
+            "pending": record.pending,
+            "dtstamp": record.dtstamp.isoformat(),
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+        }
+        with self._connection() as conn:
+            done = conn.execute(
+                update(series_table).where(series_table.c.pair_key == record.pair_key).values(**values)
+            ).rowcount
+            if not done:
+                conn.execute(insert(series_table).values(pair_key=record.pair_key, **values))
+
+    # ------------------------------------------------------------------ occurrences
+
+    def occurrences(self, pair_key: str | None = None) -> dict[str, dict[str, OccurrenceRecord]]:
+        """Every occurrence, as {pair key: {week: record}}, weeks in order."""
+        query = select(occurrences_table).order_by(
+            occurrences_table.c.pair_key, occurrences_table.c.week
+        )
+        if pair_key is not None:
+            query = query.where(occurrences_table.c.pair_key == pair_key)
+        result: dict[str, dict[str, OccurrenceRecord]] = {}
+        with self._connection() as conn:
+            for row in conn.execute(query):
+                result.setdefault(row.pair_key, {})[row.week] = _occurrence(row)
+        return result
+
+    def save_occurrences(self, records: Iterable[OccurrenceRecord], now: datetime) -> int:
+        """Insert or update records by (pair, week); log each change. Returns how many changed."""
+        changed = 0
+        with self._connection() as conn:
+            for record in records:
+                row = conn.execute(
+                    select(occurrences_table).where(
+                        occurrences_table.c.pair_key == record.pair_key,
+                        occurrences_table.c.week == record.week,
+                    )
+                ).first()
+                if row is not None and _occurrence(row).same_facts(record):
+                    continue
+                values = _occurrence_values(record, now)
+                if row is None:
+                    conn.execute(insert(occurrences_table).values(**values))
+                else:
+                    conn.execute(
+                        update(occurrences_table)
+                        .where(
+                            occurrences_table.c.pair_key == record.pair_key,
+                            occurrences_table.c.week == record.week,
+                        )
+                        .values(**values)
+                    )
+                if row is None or (
+                    row.status, row.plan_status, row.planned_start, row.reason
+                ) != (values["status"], values["plan_status"], values["planned_start"], values["reason"]):
+                    conn.execute(
+                        insert(occurrence_log_table).values(
+                            pair_key=record.pair_key, week=record.week, at=now.isoformat(),
+                            plan_status=record.plan_status, status=record.status,
+                            start=(record.actual_start or record.planned_start).isoformat(),
+                            reason=record.reason,
+                        )
+                    )
+                changed += 1
+        return changed
+
+    def history(self, pair_key: str, week: str) -> list[tuple[datetime, str, str, str]]:
+        """(at, status, start, reason) of every recorded change of one occurrence, oldest first."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                select(occurrence_log_table)
+                .where(
+                    occurrence_log_table.c.pair_key == pair_key,
+                    occurrence_log_table.c.week == week,
+                )
+                .order_by(occurrence_log_table.c.id)
+            )
+            return [(datetime.fromisoformat(r.at), r.status, r.start, r.reason) for r in rows]
+
+    # ------------------------------------------------------------------ notices
+
+    def claim_notice(
+        self, kind: str, pair_key: str, week: str, recipient: str, message_id: str, now: datetime
+    ) -> bool:
+        """Record the decision to send a notice; False if it was already decided before."""
+        try:
+            with self._connection() as conn, conn.begin_nested():
+                conn.execute(
+                    insert(notices_table).values(
+                        kind=kind, pair_key=pair_key, week=week, recipient=recipient,
+                        decided_at=now.isoformat(), sent_at=None, message_id=message_id,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def mark_notice_sent(self, message_id: str, now: datetime) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                update(notices_table)
+                .where(notices_table.c.message_id == message_id)
+                .values(sent_at=now.isoformat())
+            )
+
+    def notices(self) -> list[NoticeRecord]:
+        with self._connection() as conn:
+            return [
+                NoticeRecord(
+                    kind=r.kind, pair_key=r.pair_key, week=r.week, recipient=r.recipient,
+                    decided_at=datetime.fromisoformat(r.decided_at), sent_at=_dt(r.sent_at),
+                    message_id=r.message_id,
+                )
+                for r in conn.execute(select(notices_table).order_by(notices_table.c.id))
+            ]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets `report` read while a pass writes; synchronous=FULL makes a commit survive a
+    # killed process (the kill tests depend on it).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, fit for messages and logs."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}"
+
+
+def _series(row: Any) -> SeriesRecord:
+    hours, minutes = (int(part) for part in row.at_time.split(":"))
+    return SeriesRecord(
+        pair_key=row.pair_key, uid=row.uid, organizer=row.organizer,
+        dtstart=datetime.fromisoformat(row.dtstart), weekday=row.weekday,
+        at_time=time(hours, minutes), timezone=row.timezone,
+        duration=timedelta(minutes=row.duration_minutes), until=_dt(row.until),
+        sequence=row.sequence, fingerprint=row.fingerprint,
+        previous_fingerprint=row.previous_fingerprint, pending=bool(row.pending),
+        dtstamp=datetime.fromisoformat(row.dtstamp),
+        created_at=datetime.fromisoformat(row.created_at),
+        updated_at=datetime.fromisoformat(row.updated_at),
+    )
+
+
+def _occurrence(row: Any) -> OccurrenceRecord:
+    return OccurrenceRecord(
+        pair_key=row.pair_key, week=row.week,
+        regular_start=datetime.fromisoformat(row.regular_start),
+        planned_start=datetime.fromisoformat(row.planned_start),
+        planned_end=datetime.fromisoformat(row.planned_end),
+        plan_status=row.plan_status, status=row.status, reason=row.reason,
+        people_changed=bool(row.people_changed), change=row.change, actual_start=_dt(row.actual_start),
+        actual_end=_dt(row.actual_end), agenda=row.agenda,
+        updated_at=datetime.fromisoformat(row.updated_at),
+    )
+
+
+def _occurrence_values(record: OccurrenceRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "pair_key": record.pair_key,
+        "week": record.week,
+        "regular_start": record.regular_start.isoformat(),
+        "planned_start": record.planned_start.isoformat(),
+        "planned_end": record.planned_end.isoformat(),
+        "actual_start": _iso(record.actual_start),
+        "actual_end": _iso(record.actual_end),
+        "plan_status": record.plan_status,
+        "status": record.status,
+        "reason": record.reason,
+        "people_changed": record.people_changed,
+        "change": record.change,
+        "agenda": record.agenda,
+        "updated_at": now.isoformat(),
+    }
