@@ -146,10 +146,10 @@ def _people_edits(org: Org, monday: date) -> list[tuple[date, object]]:
     edits: list[tuple[date, object]] = []
     if len(org.pairs) >= 2:
         moved, declined = org.pairs[0], org.pairs[-1]
-        edits.append((monday + timedelta(weeks=2, days=1),
-                      lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 3, "move")))
-        edits.append((monday + timedelta(weeks=6, days=1),
-                      lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 7, "decline")))
+        edits.append((monday + timedelta(weeks=3, days=1),
+                      lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 4, "move")))
+        edits.append((monday + timedelta(weeks=7, days=1),
+                      lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 8, "decline")))
     return edits
 
 
@@ -178,8 +178,9 @@ def _edit_instance(org: Org, owner: str, uid: str, monday: date, week_offset: in
         override.add("dtend", rid + duration)
         override.add("dtstamp", datetime.now(start.tzinfo))
         for attendee in master.get("attendee", []):
-            override.add("attendee", vCalAddress(str(attendee), encode=0))
-            override["attendee"][-1].params.update(attendee.params)
+            copy = vCalAddress(str(attendee))
+            copy.params.update(dict(attendee.params))
+            override.add("attendee", copy, encode=False)
         cal.add_component(override)
     if how == "move":
         new_start = override.decoded("dtstart") + timedelta(hours=1)

@@ -80,6 +80,14 @@ class PassResult:
 def make_provider(config: CalendarConfig, person: Person) -> CalendarProvider:
     """The provider for one person's calendar configuration."""
     if config.provider == "vdir" and config.path is not None:
+        # The embedded default needs no set-up: a missing folder is created (a folder that
+        # vanished and comes back empty is caught by the "suddenly empty" safety stop).
+        try:
+            config.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CalendarError(
+                f"{person.email}: cannot create the vdir folder {config.path}: {error.strerror}"
+            ) from error
         return VdirProvider(config.path, person.zone)
     raise CalendarError(
         f"{person.email}: the {config.provider!r} calendar provider is not available in this "
@@ -133,20 +141,18 @@ def run_pass(
     untouchable: set[str] = set()
     for email, read in reads.items():
         holds = [s for s in series.values() if s.organizer == email and s.until is None]
-        if holds and read.object_count == 0:
+        if holds and read.object_count == 0 and not force:
             untouchable.add(email)
             result.safety.append(
                 f"{email}'s calendar ({providers[email].where}) reads as empty but should hold "
                 f"{len(holds)} 1:1 series; nothing was changed on it (if it was really emptied, "
                 "run `oneonone sync --force`)"
             )
-    if force:
-        untouchable.clear()
 
     pairs = [
         pair for pair in org.pairs
         if pair.manager.email in reads and pair.rep.email in reads
-        and pair.manager.email not in untouchable
+        and pair.manager.email not in untouchable and pair.rep.email not in untouchable
     ]
 
     # 1-2. observe people's changes and record them.
