@@ -63,7 +63,7 @@ HASH_PROPERTY = "X-ONEONONE-HASH"
 WEEK_PROPERTY = "X-ONEONONE-WEEK"
 
 #: Most instances one object may expand to within one read window; beyond it the object is
-#: hostile or broken (a FREQ=MINUTELY rule, say) and is reported instead of expanded.
+#: hostile or broken (an hourly rule over a long window, say) and is reported, not expanded.
 MAX_INSTANCES = 5000
 
 #: UIDs the product generates (``series_uid``/``makeup_uid``); a copy that lost its tag to a
@@ -183,8 +183,8 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
     start = local(spec.dtstart)
     master.add("dtstart", start)
     # The end is computed on the absolute timeline so a meeting across a DST change keeps its
-    # length.
-    master.add("dtend", local(start + spec.duration))
+    # length (aware arithmetic in one ZoneInfo is wall-clock arithmetic).
+    master.add("dtend", local(utc(start) + spec.duration))
     master.add("summary", spec.summary)
     master.add("description", spec.description)
     _add_people(master, spec, _effective_partstats(spec))
@@ -297,7 +297,7 @@ def _reason(exc: BaseException) -> str:
         text = text[:197] + "..."
     if isinstance(exc, KeyError):
         return f"a required property is missing ({text})"
-    if isinstance(exc, TypeError | AttributeError | IndexError | LookupError):
+    if isinstance(exc, TypeError | AttributeError | LookupError):
         # The libraries trip over malformed values with these; their text is a hint only.
         return f"an event is malformed ({text or type(exc).__name__})"
     return text or type(exc).__name__
@@ -363,6 +363,11 @@ def _as_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _after(start: datetime, length: timedelta) -> datetime:
+    """``length`` after ``start`` on the absolute timeline, in ``start``'s zone."""
+    return (utc(start) + length).astimezone(start.tzinfo)
+
+
 def _aware(value: date | datetime, zone: tzinfo, at: time | None = None) -> datetime:
     """``value`` as an aware datetime: floating times read in ``zone``; a DATE at ``at``
     (midnight by default) in ``zone``."""
@@ -419,13 +424,14 @@ def _duration(component: Component, start: date | datetime) -> timedelta:
     if end is not None:
         if isinstance(start, datetime) and isinstance(end, datetime):
             zone = start.tzinfo or UTC
-            return _aware(end, zone) - _aware(start, zone)
+            # Through UTC: subtracting two datetimes of one ZoneInfo ignores a DST change.
+            return utc(_aware(end, zone)) - utc(_aware(start, zone))
         if isinstance(start, datetime) or isinstance(end, datetime):
             # Some clients mix a DATE start with a DATE-TIME end (or the reverse): read the
             # date as its midnight, the way they mean it.
             timed = start if isinstance(start, datetime) else end
             zone = (timed.tzinfo if isinstance(timed, datetime) else None) or UTC
-            return _aware(end, zone) - _aware(start, zone)
+            return utc(_aware(end, zone)) - utc(_aware(start, zone))
         return end - start
     duration = component.get("DURATION")
     if duration is not None:
@@ -545,7 +551,7 @@ def _observe(
         overrides[original] = ObservedInstance(
             recurrence_id=original,
             start=instance_start,
-            end=instance_start + instance_length,
+            end=_after(instance_start, instance_length),
             cancelled=(_text(event, "STATUS") or "").upper() == "CANCELLED",
             partstats=answers,
             description=_text(event, "DESCRIPTION") or "",
@@ -684,26 +690,25 @@ def _expand(
     out_days: set[date],
 ) -> None:
     first_day = start.astimezone(zone).date()
-    last_day = end.astimezone(zone).date()
-    # Instances come sorted by start, but floating and all-day ones are sorted by a reading
-    # that may differ from ours by up to a day; stop only once safely past the window.
-    stop = utc(end) + timedelta(days=1, hours=14)
-    count = 0
+    last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    # The library reads floating and all-day instances in a zone of its own choosing, up to a
+    # day away from ours: ask for a day more on each side and keep exactly the window below.
+    # ``between`` rather than the lazy ``after``: ``after`` re-expands from DTSTART page by
+    # page and takes minutes on a long-running hourly rule.
+    margin = timedelta(days=1)
     query = recurring_ical_events.of(calendar, skip_bad_series=False)
-    for event in query.after(start):
-        count += 1
-        if count > MAX_INSTANCES:
-            raise ValueError(
-                f"it has more than {MAX_INSTANCES} instances between "
-                f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
-            )
+    instances = query.between(start - margin, end + margin)
+    if len(instances) > MAX_INSTANCES:
+        raise ValueError(
+            f"it has more than {MAX_INSTANCES} instances between "
+            f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
+        )
+    for event in instances:
         raw_start = _dt(event, "DTSTART")
         if raw_start is None:
             continue
         length = _duration(event, raw_start)
         instance_start = _aware(raw_start, zone)
-        if utc(instance_start) >= stop:
-            break
         if _skipped(event, owner):
             continue
         if not isinstance(raw_start, datetime):
@@ -714,8 +719,9 @@ def _expand(
                 if first_day <= covered <= last_day:
                     out_days.add(covered)
             continue
-        instance_end = instance_start + length
-        if instance_end <= instance_start or instance_end <= start or instance_start >= end:
+        instance_end = _after(instance_start, length)
+        begins, ends = utc(instance_start), utc(instance_end)
+        if ends <= begins or ends <= start or begins >= end:
             continue
         busy.append((instance_start, instance_end))
         if (_text(event, "X-MICROSOFT-CDO-BUSYSTATUS") or "").upper() == "OOF":
@@ -730,6 +736,6 @@ def _whole_days(
     while day <= min(end.astimezone(zone).date(), last):
         midnight = datetime.combine(day, time(0), zone)
         next_midnight = datetime.combine(day + timedelta(days=1), time(0), zone)
-        if start <= midnight and next_midnight <= end and day >= first:
+        if utc(start) <= utc(midnight) and utc(next_midnight) <= utc(end) and day >= first:
             yield day
         day += timedelta(days=1)

@@ -135,7 +135,8 @@ class _Planner:
         self.settings = settings
         self.freeze_until = now + settings.freeze
         self._allowed_cache: dict[str, list[tuple[datetime, datetime]]] = {}
-        self._pair_cache: dict[tuple[object, ...], list[Span]] = {}
+        self._business_cache: dict[str, list[date]] = {}
+        self._pair_cache: dict[tuple[object, ...], tuple[list[Span], ...]] = {}
 
     # ----------------------------------------------------------------- one week
 
@@ -146,20 +147,30 @@ class _Planner:
         taken: dict[str, list[tuple[datetime, datetime]]] = {}
         result: list[PlannedOccurrence] = []
         fresh: list[Pair] = []
+        # A kept conflict was placed on top of the pairs before it: it blocks, as it did then,
+        # only the pairs after it, or a second pass would move those pairs off it.
+        conflicts: dict[str, Known] = {}
         for pair in pairs:
             decided = known.get(pair.key, {}).get(week)
             if decided is not None and (
                 decided.people_changed or decided.start < self.freeze_until
             ):
                 result.append(self._keep(pair, week, decided))
-                if decided.happens and decided.status not in (
+                if decided.status is PlanStatus.CONFLICT and not decided.people_changed:
+                    conflicts[pair.key] = decided
+                elif decided.happens and decided.status not in (
                     PlanStatus.CLOSE_WEEK,
                     PlanStatus.TIME_OFF,
                 ):
                     self._take(taken, pair, decided.start, decided.end)
             else:
                 fresh.append(pair)
-        for pair in fresh:
+        fresh_keys = {pair.key for pair in fresh}
+        for pair in pairs:
+            if pair.key in conflicts:
+                self._take(taken, pair, conflicts[pair.key].start, conflicts[pair.key].end)
+            if pair.key not in fresh_keys:
+                continue
             planned = self._place(pair, week, taken, known.get(pair.key, {}).get(week))
             if planned is None:
                 continue
@@ -200,6 +211,10 @@ class _Planner:
             return None  # nothing to plan in the past; a new series starts next week
 
         def result(status: PlanStatus, start: datetime, reason: str) -> PlannedOccurrence:
+            if decided is not None and (decided.status, decided.start, decided.end) == (
+                status, start, start + pair.duration,
+            ):
+                reason = decided.reason  # unchanged: keep its explanation, change nothing
             return PlannedOccurrence(
                 pair.key, pair.manager.email, pair.rep.email, week, start,
                 start + pair.duration, regular, status, reason,
@@ -209,8 +224,10 @@ class _Planner:
         if away is not None:
             return result(PlanStatus.TIME_OFF, regular, f"no 1:1 this week: {away} is out")
 
-        regular_day = regular.astimezone(self.org_zone).date()
-        close = self.rules.close_reason(regular_day)
+        close = next(
+            (r for d in self._org_days(regular, regular_end) if (r := self.rules.close_reason(d))),
+            None,
+        )
         if close is not None and self.settings.policy == "skip":
             return result(PlanStatus.CLOSE_WEEK, regular, f"no 1:1 this week: {close}")
 
@@ -236,12 +253,7 @@ class _Planner:
 
     def _away_all_week(self, pair: Pair, week: str) -> str | None:
         """The first name of a person out on every business day of ``week``, if any."""
-        monday = week_monday(week)
-        business = [
-            day
-            for day in (monday + timedelta(days=i) for i in range(7))
-            if self.rules.is_business_day(day)
-        ]
+        business = self._business_days(week)
         if not business:
             return None
         for person in (pair.rep, pair.manager):
@@ -249,6 +261,24 @@ class _Planner:
             if out and all(day in out for day in business):
                 return person.first_name
         return None
+
+    def _business_days(self, week: str) -> list[date]:
+        cached = self._business_cache.get(week)
+        if cached is None:
+            monday = week_monday(week)
+            cached = [
+                day
+                for day in (monday + timedelta(days=i) for i in range(7))
+                if self.rules.is_business_day(day)
+            ]
+            self._business_cache[week] = cached
+        return cached
+
+    def _org_days(self, start: datetime, end: datetime) -> list[date]:
+        """The org-zone dates [start, end) touches: a 1:1 can cross midnight in the org zone."""
+        first = start.astimezone(self.org_zone).date()
+        last = (end - timedelta(microseconds=1)).astimezone(self.org_zone).date()
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
     def _problem_with(
         self,
@@ -262,11 +292,12 @@ class _Planner:
         """Why [start, end) cannot hold this pair's 1:1, or None when it can."""
         if start <= self.now:
             return "already past"
-        day = start.astimezone(self.org_zone).date()
-        if not self.rules.is_business_day(day):
-            holiday = self.rules.holiday_name(day)
-            return holiday if holiday else "not a business day"
-        if check_close:
+        days = self._org_days(start, end)
+        for day in days:
+            if not self.rules.is_business_day(day):
+                holiday = self.rules.holiday_name(day)
+                return holiday if holiday else "not a business day"
+        for day in days if check_close else ():
             close = self.rules.close_reason(day)
             if close is not None:
                 return close
@@ -297,34 +328,34 @@ class _Planner:
         organizer-local day, the allowed time (org business day outside the close window, both
         people's working hours, after now) minus both people's busy time and placed 1:1s.
         """
-        free = [span for span in self._pair_allowed(pair, week) if span[1] > self.now]
-        if free and free[0][0] < self.now:
-            free[0] = (self.now, free[0][1])
-        for person in (pair.manager, pair.rep):
-            if not free:
-                return None
-            calendar = self.busy.get(person.email, _EMPTY)
-            blocked = calendar.between(free[0][0], free[-1][1])
-            blocked.extend(taken.get(person.email, ()))
-            if calendar.out_days:
-                blocked.extend(_out_windows(calendar.out_days, person.timezone, free))
-            free = _subtract(free, blocked)
-        if not free:
-            return None
-        day_spans = _day_spans(pair.manager.timezone, week)
+        by_day = self._pair_allowed(pair, week)
         for offset in sorted(range(7), key=lambda d: (abs(d - pair.slot.weekday), d)):
-            spans = _intersect(free, [day_spans[offset]])
-            if spans:
+            free = [span for span in by_day[offset] if span[1] > self.now]
+            if not free:
+                continue
+            if free[0][0] <= self.now:  # a 1:1 must start after now, not at it
+                free[0] = (self.now + timedelta(microseconds=1), free[0][1])
+            for person in (pair.manager, pair.rep):
+                calendar = self.busy.get(person.email, _EMPTY)
+                blocked = calendar.between(free[0][0], free[-1][1])
+                blocked.extend(taken.get(person.email, ()))
+                if calendar.out_days:
+                    blocked.extend(_out_windows(calendar.out_days, person.timezone, free))
+                if blocked:
+                    free = _subtract(free, blocked)
+                if not free:
+                    break
+            if free:
                 target = _regular_start(offset, pair.slot.at, pair.manager.timezone, week)
-                best = _nearest_start(spans, target, pair.duration)
+                best = _nearest_start(free, target, pair.duration)
                 if best is not None:
                     return best
         return None
 
-    def _pair_allowed(self, pair: Pair, week: str) -> list[Span]:
-        """When this pair may meet in ``week`` before anyone's busy time: org business days
-        outside the close window, inside both people's working hours. Cached: pairs with the
-        same zones and hours share it."""
+    def _pair_allowed(self, pair: Pair, week: str) -> tuple[list[Span], ...]:
+        """When this pair may meet on each of the organizer's seven days of ``week``, before
+        anyone's busy time: org business days outside the close window, inside both people's
+        working hours. Cached: pairs with the same zones and hours share it."""
         key = (
             week,
             pair.manager.timezone, pair.manager.working_hours,
@@ -332,13 +363,15 @@ class _Planner:
         )
         cached = self._pair_cache.get(key)
         if cached is None:
-            cached = _intersect(
+            allowed = _intersect(
                 _intersect(
                     self._org_allowed(week),
                     _working_windows(pair.manager.working_hours, pair.manager.timezone, week),
                 ),
                 _working_windows(pair.rep.working_hours, pair.rep.timezone, week),
             )
+            days = _day_spans(pair.manager.timezone, week)
+            cached = tuple(_intersect(allowed, [day]) for day in days)
             self._pair_cache[key] = cached
         return cached
 

@@ -108,11 +108,11 @@ class VdirProvider:
                     else:
                         result.owned[observed.uid] = observed
                     continue
-                if observed is not None and _is_candidate(observed):
-                    result.weekly_candidates.append(observed)
                 busy, out_days = ical.busy_from_parsed(
                     calendars, href, person.email, start, end, zone
                 )
+                if observed is not None and _is_candidate(observed):
+                    result.weekly_candidates.append(observed)
             except FileNotFoundError:
                 # Deleted between listing and reading (a sync or a client at work): gone, so
                 # neither busy nor a problem.
@@ -130,15 +130,16 @@ class VdirProvider:
 
     # ----------------------------------------------------------------------- writing
 
+    def _create_folder(self) -> None:
+        """Create the folder (and missing parents): the embedded default needs no setup, its
+        ``data/cal/<person>`` folders appear on first use. Raises ``OSError``."""
+        if self.path.exists() and not self.path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "a file is in its place")
+        self.path.mkdir(parents=True, exist_ok=True)
+
     def _ensure_folder(self) -> None:
-        if self.path.is_dir():
-            return
         try:
-            # Only the last level: a missing parent means a wrong path, not a new calendar.
-            self.path.mkdir()
-        except FileExistsError:
-            if not self.path.is_dir():
-                raise CalendarError(f"The {self.where} is a file, not a folder.") from None
+            self._create_folder()
         except OSError as exc:
             raise CalendarError(f"Cannot create the {self.where}: {_os_reason(exc)}.") from exc
 
@@ -279,7 +280,7 @@ class VdirProvider:
             return [f"The {self.where} of {person.email} is a file; point `path` at a folder."]
         if not self.path.exists():
             try:
-                self.path.mkdir()
+                self._create_folder()
             except OSError as exc:
                 return [
                     f"The {self.where} of {person.email} does not exist and cannot be created "

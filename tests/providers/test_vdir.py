@@ -1,0 +1,507 @@
+"""The vdir provider: reading a folder of .ics files, atomic idempotent writes, khal, hostile files.
+
+The corpus test reads every real-world file under ``../shared/data/ics-corpus`` (relative to the
+repository; skipped where absent) through the provider; the generated broken cases below cover
+the same ground on machines without it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler import ical
+from scheduler.domain import Person
+from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
+from scheduler.errors import CalendarError
+from scheduler.providers.vdir import VdirProvider, uid_filename
+
+# Production silences this icalendar warning at import (scheduler.ical); pytest resets the
+# warning filters per test, so the tests say it again.
+pytestmark = pytest.mark.filterwarnings("ignore::icalendar.error.GloballyUniqueTZIDGuessed")
+
+NY = ZoneInfo("America/New_York")
+STAMP = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
+LATER = datetime(2027, 1, 8, 8, 0, tzinfo=UTC)
+MIA = Person("mia@example.com", "Mia Manager", "America/New_York")
+ANA = Person("ana@example.com", "Ana Rep", "America/New_York")
+WINDOW = (datetime(2027, 1, 4, tzinfo=NY), datetime(2027, 1, 11, tzinfo=NY))
+CORPUS = Path(__file__).parents[2].parent / "shared" / "data" / "ics-corpus"
+#: Seconds one read of one corpus file may take; the slowest real file takes well under one.
+READ_BUDGET = 5.0
+
+
+def make_spec(**changes: object) -> SeriesSpec:
+    spec = SeriesSpec(
+        uid="oneonone-test-series",
+        pair_key=f"{MIA.email}/{ANA.email}",
+        summary="1:1 Mia / Ana",
+        description="Weekly 1:1",
+        organizer_email=MIA.email,
+        organizer_name=MIA.name,
+        attendee_email=ANA.email,
+        attendee_name=ANA.name,
+        dtstart=datetime(2027, 1, 5, 10, 0, tzinfo=NY),
+        duration=timedelta(minutes=30),
+    )
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def vevent(uid: str, start: str, end: str, *extra: str) -> str:
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20270101T000000Z",
+        f"DTSTART{start}",
+        f"DTEND{end}",
+        "SUMMARY:something",
+        *extra,
+        "END:VEVENT",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def calendar(*events: str) -> bytes:
+    body = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + "".join(events)
+    return (body + "END:VCALENDAR\r\n").encode()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "cal" / "mia"
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def provider(folder: Path) -> VdirProvider:
+    return VdirProvider(folder, NY)
+
+
+def tue(month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(2027, month, day, hour, tzinfo=NY)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_read_sorts_owned_series_adoption_candidates_and_busy_time(
+    provider: VdirProvider, folder: Path
+) -> None:
+    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    (folder / "apple-1.ics").write_bytes(
+        calendar(
+            vevent(
+                "weekly-with-ana",
+                ";TZID=America/New_York:20261201T150000",
+                ";TZID=America/New_York:20261201T153000",
+                "RRULE:FREQ=WEEKLY",
+                "ORGANIZER:mailto:mia@example.com",
+                "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ana@example.com",
+            )
+        )
+    )
+    (folder / "standup.ics").write_bytes(
+        calendar(
+            vevent(
+                "team-standup",
+                ";TZID=America/New_York:20261201T090000",
+                ";TZID=America/New_York:20261201T091500",
+                "RRULE:FREQ=WEEKLY;BYDAY=MO",
+                "ORGANIZER:mailto:mia@example.com",
+                "ATTENDEE:mailto:ana@example.com",
+                "ATTENDEE:mailto:bob@example.com",
+            )
+        )
+    )
+    read = provider.read(MIA, *WINDOW)
+    assert read.object_count == 3
+    assert read.problems == []
+    assert set(read.owned) == {"oneonone-test-series"}
+    assert read.owned["oneonone-test-series"].href == str(folder / "oneonone-test-series.ics")
+    assert [c.uid for c in read.weekly_candidates] == ["weekly-with-ana"]
+    # The product's own series is never busy time; the candidate and the standup are.
+    assert sorted(read.busy) == [
+        (datetime(2027, 1, 4, 9, tzinfo=NY), datetime(2027, 1, 4, 9, 15, tzinfo=NY)),
+        (tue(1, 5, 15), datetime(2027, 1, 5, 15, 30, tzinfo=NY)),
+    ]
+
+
+def test_read_skips_transparent_cancelled_declined_and_collects_all_day_out_days(
+    provider: VdirProvider, folder: Path
+) -> None:
+    slot = (";TZID=America/New_York:20270106T130000", ";TZID=America/New_York:20270106T140000")
+    (folder / "t.ics").write_bytes(calendar(vevent("t", *slot, "TRANSP:TRANSPARENT")))
+    (folder / "c.ics").write_bytes(calendar(vevent("c", *slot, "STATUS:CANCELLED")))
+    (folder / "d.ics").write_bytes(
+        calendar(vevent("d", *slot, "ATTENDEE;PARTSTAT=DECLINED:mailto:mia@example.com"))
+    )
+    (folder / "v.ics").write_bytes(
+        calendar(vevent("v", ";VALUE=DATE:20270107", ";VALUE=DATE:20270109"))
+    )
+    read = provider.read(MIA, *WINDOW)
+    assert read.busy == []
+    assert read.out_days == {date(2027, 1, 7), date(2027, 1, 8)}
+    assert read.object_count == 4
+
+
+def test_read_treats_a_product_uid_that_lost_its_tag_as_owned_not_busy(
+    provider: VdirProvider, folder: Path
+) -> None:
+    data = ical.render(make_spec(), STAMP)
+    stripped = b"\r\n".join(
+        line for line in data.split(b"\r\n") if not line.startswith(b"X-ONEONONE-")
+    )
+    (folder / "copy.ics").write_bytes(stripped)
+    read = provider.read(ANA, *WINDOW)
+    assert read.busy == []
+    assert read.owned["oneonone-test-series"].pair_key is None
+
+
+def test_read_ignores_dotfiles_temp_files_and_other_extensions(
+    provider: VdirProvider, folder: Path
+) -> None:
+    busy = calendar(vevent("b", ":20270105T150000Z", ":20270105T160000Z"))
+    (folder / ".hidden.ics").write_bytes(busy)
+    (folder / ".oneonone-x.tmp").write_bytes(busy)
+    (folder / "notes.txt").write_bytes(busy)
+    (folder / "sub.ics").mkdir()
+    read = provider.read(MIA, *WINDOW)
+    assert read.object_count == 0
+    assert read.busy == []
+
+
+def test_read_reports_an_unreadable_file_and_keeps_reading_the_rest(
+    provider: VdirProvider, folder: Path
+) -> None:
+    (folder / "a-broken.ics").write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTA")
+    (folder / "b-fine.ics").write_bytes(
+        calendar(vevent("b", ":20270105T150000Z", ":20270105T160000Z"))
+    )
+    read = provider.read(MIA, *WINDOW)
+    assert read.object_count == 2
+    assert len(read.busy) == 1
+    assert read.problems == [
+        f"{folder / 'a-broken.ics'}: cannot read calendar object: "
+        "no complete VCALENDAR (the file may be truncated)."
+    ]
+
+
+def test_read_of_a_missing_folder_raises_a_calendar_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(CalendarError, match=str(missing)):
+        VdirProvider(missing, NY).read(MIA, *WINDOW)
+
+
+def test_read_reports_two_files_holding_the_same_product_uid(
+    provider: VdirProvider, folder: Path
+) -> None:
+    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    shutil.copy(folder / "oneonone-test-series.ics", folder / "z-copy.ics")
+    read = provider.read(MIA, *WINDOW)
+    assert len(read.owned) == 1
+    assert len(read.problems) == 1
+    assert "oneonone-test-series" in read.problems[0]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_write_is_atomic_and_a_second_identical_write_changes_nothing(
+    provider: VdirProvider, folder: Path
+) -> None:
+    assert provider.write(make_spec(), MIA, dtstamp=STAMP) is True
+    target = folder / "oneonone-test-series.ics"
+    first = target.read_bytes()
+    assert first == ical.render(make_spec(), STAMP)
+    assert sorted(p.name for p in folder.iterdir()) == ["oneonone-test-series.ics"]
+    # A later pass with the same spec: not rewritten, not even to bump DTSTAMP.
+    assert provider.write(make_spec(), MIA, dtstamp=LATER) is False
+    assert target.read_bytes() == first
+    assert sorted(p.name for p in folder.iterdir()) == ["oneonone-test-series.ics"]
+
+
+def test_write_rewrites_when_the_spec_or_the_sequence_changes(
+    provider: VdirProvider, folder: Path
+) -> None:
+    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    moved = make_spec(
+        overrides=(
+            InstanceOverride(tue(1, 12), tue(1, 13, 11), tue(1, 13, 11) + timedelta(minutes=30)),
+        )
+    )
+    assert provider.write(moved, MIA, dtstamp=LATER) is True
+    assert provider.write(moved, MIA, dtstamp=LATER) is False
+    assert provider.write(replace(moved, sequence=1), MIA, dtstamp=LATER) is True
+    observed = provider.read(MIA, *WINDOW).owned["oneonone-test-series"]
+    assert observed.sequence == 1
+    assert set(observed.overrides) == {tue(1, 12).astimezone(UTC)}
+    assert sorted(p.name for p in folder.iterdir()) == ["oneonone-test-series.ics"]
+
+
+def test_write_keeps_the_existing_file_mode(provider: VdirProvider, folder: Path) -> None:
+    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    target = folder / "oneonone-test-series.ics"
+    target.chmod(0o640)
+    provider.write(make_spec(sequence=2), MIA, dtstamp=STAMP)
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_write_never_overwrites_another_object_under_the_product_file_name(
+    provider: VdirProvider, folder: Path
+) -> None:
+    foreign = calendar(vevent("someone-else", ":20270105T150000Z", ":20270105T160000Z"))
+    (folder / "oneonone-test-series.ics").write_bytes(foreign)
+    with pytest.raises(CalendarError, match="left alone"):
+        provider.write(make_spec(), MIA, dtstamp=STAMP)
+    assert (folder / "oneonone-test-series.ics").read_bytes() == foreign
+
+
+def test_write_adopts_an_untagged_event_in_place_in_the_file_that_holds_its_uid(
+    provider: VdirProvider, folder: Path
+) -> None:
+    (folder / "Thunderbird-7f3a.ics").write_bytes(
+        calendar(
+            vevent(
+                "tb-7f3a",
+                ";TZID=America/New_York:20261201T100000",
+                ";TZID=America/New_York:20261201T103000",
+                "RRULE:FREQ=WEEKLY",
+                "ORGANIZER:mailto:mia@example.com",
+                "ATTENDEE:mailto:ana@example.com",
+            )
+        )
+    )
+    other = calendar(vevent("unrelated", ":20270105T150000Z", ":20270105T160000Z"))
+    (folder / "unrelated.ics").write_bytes(other)
+    read = provider.read(MIA, *WINDOW)
+    assert [c.uid for c in read.weekly_candidates] == ["tb-7f3a"]
+
+    assert provider.write(make_spec(uid="tb-7f3a"), MIA, dtstamp=STAMP) is True
+    assert sorted(p.name for p in folder.iterdir()) == ["Thunderbird-7f3a.ics", "unrelated.ics"]
+    assert (folder / "unrelated.ics").read_bytes() == other
+    read = provider.read(MIA, *WINDOW)
+    assert set(read.owned) == {"tb-7f3a"}
+    assert read.weekly_candidates == []
+
+
+def test_write_creates_a_missing_folder_and_names_one_it_cannot_create(tmp_path: Path) -> None:
+    fresh = VdirProvider(tmp_path / "data" / "cal" / "ana", NY)
+    assert fresh.write(make_spec(), ANA, dtstamp=STAMP) is True
+    assert (tmp_path / "data" / "cal" / "ana" / "oneonone-test-series.ics").is_file()
+    (tmp_path / "file").write_text("x")
+    blocked = VdirProvider(tmp_path / "file" / "ana", NY)
+    with pytest.raises(CalendarError, match="file/ana"):
+        blocked.write(make_spec(), ANA, dtstamp=STAMP)
+
+
+def test_uid_file_names_are_sanitised() -> None:
+    assert uid_filename("oneonone-abc") == "oneonone-abc.ics"
+    assert uid_filename("a/b c:d@x.y") == "a_b_c_d@x.y.ics"
+    assert uid_filename("../../etc/passwd") == "_.._.._etc_passwd.ics"
+    assert uid_filename(".hidden") == "_.hidden.ics"
+    assert uid_filename("") == "_.ics"
+
+
+def test_delete_removes_an_owned_object_and_reports_a_missing_one(
+    provider: VdirProvider, folder: Path
+) -> None:
+    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    assert provider.delete("oneonone-test-series", MIA) is True
+    assert list(folder.iterdir()) == []
+    assert provider.delete("oneonone-test-series", MIA) is False
+
+
+def test_delete_refuses_an_object_the_product_does_not_own(
+    provider: VdirProvider, folder: Path
+) -> None:
+    (folder / "mine.ics").write_bytes(
+        calendar(vevent("persons-own", ":20270105T150000Z", ":20270105T160000Z"))
+    )
+    with pytest.raises(CalendarError, match="does not own"):
+        provider.delete("persons-own", MIA)
+    assert (folder / "mine.ics").exists()
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_creates_a_missing_folder_silently(tmp_path: Path) -> None:
+    provider = VdirProvider(tmp_path / "data" / "cal" / "ana", NY)
+    assert provider.check(ANA) == []
+    assert (tmp_path / "data" / "cal" / "ana").is_dir()
+
+
+def test_check_reports_a_folder_it_cannot_create_or_a_file_in_its_place(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("x")
+    problems = VdirProvider(tmp_path / "blocker" / "ana", NY).check(ANA)
+    assert len(problems) == 1
+    assert "does not exist and cannot be created" in problems[0]
+    assert "ana@example.com" in problems[0]
+    (tmp_path / "file").write_text("x")
+    assert "is a file" in VdirProvider(tmp_path / "file", NY).check(ANA)[0]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_check_reports_an_unwritable_folder(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        problems = VdirProvider(locked, NY).check(ANA)
+    finally:
+        locked.chmod(0o755)
+    assert any("not writable" in problem for problem in problems)
+
+
+# --------------------------------------------------------------------------- khal
+
+
+def test_khal_lists_the_written_series_on_the_right_days(tmp_path: Path) -> None:
+    khal = shutil.which("khal")
+    if khal is None:
+        pytest.skip("the khal executable is not installed")
+    folder = tmp_path / "vdir"
+    folder.mkdir()
+    spec = make_spec(
+        exdates=(tue(1, 12),),
+        overrides=(
+            InstanceOverride(tue(1, 19), tue(1, 20, 14), tue(1, 20, 14) + timedelta(minutes=30)),
+            InstanceOverride(
+                tue(1, 26), tue(1, 26), tue(1, 26) + timedelta(minutes=30), cancelled=True
+            ),
+        ),
+    )
+    VdirProvider(folder, NY).write(spec, MIA, dtstamp=STAMP)
+    config = tmp_path / "khal.conf"
+    config.write_text(
+        f"""[calendars]
+[[c]]
+path = {folder}
+type = calendar
+
+[locale]
+timeformat = %H:%M
+dateformat = %Y-%m-%d
+longdateformat = %Y-%m-%d
+datetimeformat = %Y-%m-%d %H:%M
+longdatetimeformat = %Y-%m-%d %H:%M
+default_timezone = America/New_York
+local_timezone = America/New_York
+
+[sqlite]
+path = {tmp_path / "khal.db"}
+"""
+    )
+    result = subprocess.run(
+        [
+            khal,
+            "-c",
+            str(config),
+            "list",
+            "--format",
+            "{start-date} {start-time} {status}{title}",
+            "--day-format",
+            "",
+            "2027-01-01",
+            "30d",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "xdg")},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    assert lines == [
+        "2027-01-05 10:00 1:1 Mia / Ana",
+        "2027-01-20 14:00 1:1 Mia / Ana",
+        "2027-01-26 10:00 CANCELLED 1:1 Mia / Ana",
+    ]
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(CORPUS.rglob("*.ics"))
+
+
+@pytest.mark.parametrize(
+    "source", corpus_files() or [None], ids=lambda p: p.name if p else "no-corpus"
+)
+def test_every_corpus_file_reads_without_crash_in_bounded_time(
+    source: Path | None, tmp_path: Path
+) -> None:
+    if source is None:
+        pytest.skip(f"no iCalendar corpus at {CORPUS}")
+    folder = tmp_path / "vdir"
+    folder.mkdir()
+    shutil.copy(source, folder / "object.ics")
+    provider = VdirProvider(folder, NY)
+    began = time.perf_counter()
+    # A window the corpus's own dates fall in, and one years after them.
+    for window in [
+        (datetime(2019, 1, 1, tzinfo=UTC), datetime(2019, 3, 1, tzinfo=UTC)),
+        (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 2, 15, tzinfo=UTC)),
+    ]:
+        read = provider.read(MIA, *window)
+        assert read.object_count == 1
+        for problem in read.problems:
+            assert problem.startswith(f"{folder / 'object.ics'}: cannot read calendar object: ")
+            assert problem.endswith(".")
+            assert "\n" not in problem
+        if read.problems:
+            assert read.busy == [] and read.owned == {}
+    assert time.perf_counter() - began < READ_BUDGET
+
+
+GENERATED_BROKEN = {
+    "empty.ics": b"",
+    "truncated.ics": ical.render(make_spec(), STAMP)[:500],
+    "garbage.ics": bytes(range(256)) * 16,
+    "bad-date.ics": calendar(vevent("b", ":20270230T250000", ":20270105T110000")),
+    "bad-rule.ics": calendar(vevent("r", ":20270105T100000Z", ":20270105T110000Z", "RRULE:FREQ=")),
+    "minutely.ics": calendar(
+        vevent("m", ":20200105T100000Z", ":20200105T100100Z", "RRULE:FREQ=MINUTELY")
+    ),
+}
+#: Damaged but readable: a Latin-1 byte where UTF-8 belongs still gives its busy time.
+GENERATED_ODD = {
+    "latin1.ics": calendar(
+        vevent("l", ":20270105T100000Z", ":20270105T110000Z", "LOCATION:Caf\xe9")
+    ).replace(b"Caf\xc3\xa9", b"Caf\xe9"),
+}
+
+
+def test_generated_broken_files_become_problems_and_the_good_one_still_counts(
+    provider: VdirProvider, folder: Path
+) -> None:
+    for name, data in {**GENERATED_BROKEN, **GENERATED_ODD}.items():
+        (folder / name).write_bytes(data)
+    (folder / "zz-good.ics").write_bytes(
+        calendar(vevent("g", ":20270105T150000Z", ":20270105T160000Z"))
+    )
+    began = time.perf_counter()
+    read = provider.read(MIA, *WINDOW)
+    assert time.perf_counter() - began < READ_BUDGET
+    assert read.object_count == len(GENERATED_BROKEN) + len(GENERATED_ODD) + 1
+    assert sorted((utc(s), utc(e)) for s, e in read.busy) == [
+        (datetime(2027, 1, 5, 10, tzinfo=UTC), datetime(2027, 1, 5, 11, tzinfo=UTC)),
+        (datetime(2027, 1, 5, 15, tzinfo=UTC), datetime(2027, 1, 5, 16, tzinfo=UTC)),
+    ]
+    assert sorted(problem.split(": ", 1)[0] for problem in read.problems) == sorted(
+        str(folder / name) for name in GENERATED_BROKEN
+    )
+    for problem in read.problems:
+        assert ": cannot read calendar object: " in problem

@@ -1,0 +1,679 @@
+"""scheduler.ical: rendering a series, reading it (and what people did to it) back, busy time.
+
+The hand-edited cases are written the way khal, Thunderbird and Apple Calendar write them:
+extra RECURRENCE-ID VEVENTs, extra EXDATE lines (TZID, UTC or DATE values), changed PARTSTATs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import recurring_ical_events
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar, Event
+
+from scheduler import ical
+from scheduler.domain.series import InstanceOverride, SeriesSpec
+
+# Production silences this icalendar warning at import (scheduler.ical); pytest resets the
+# warning filters per test, so the tests say it again.
+pytestmark = pytest.mark.filterwarnings("ignore::icalendar.error.GloballyUniqueTZIDGuessed")
+
+NY = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+STAMP = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
+MANAGER = "mia@example.com"
+REP = "ana@example.com"
+
+
+def make_spec(**changes: object) -> SeriesSpec:
+    spec = SeriesSpec(
+        uid="oneonone-test-series",
+        pair_key=f"{MANAGER}/{REP}",
+        summary="1:1 Mia / Ana",
+        description="Weekly 1:1. Agenda: https://example.com/a/1",
+        organizer_email=MANAGER,
+        organizer_name="Mia Manager",
+        attendee_email=REP,
+        attendee_name="Ana Rep",
+        dtstart=datetime(2027, 1, 5, 10, 0, tzinfo=NY),
+        duration=timedelta(minutes=30),
+    )
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def tue(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(2027, month, day, hour, minute, tzinfo=NY)
+
+
+def full_spec() -> SeriesSpec:
+    return make_spec(
+        exdates=(tue(2, 16), tue(2, 9)),
+        overrides=(
+            InstanceOverride(
+                recurrence_id=tue(3, 2),
+                start=tue(3, 3, 11),
+                end=tue(3, 3, 11, 30),
+                description="moved from Tue 10:00: Ana busy",
+            ),
+            InstanceOverride(
+                recurrence_id=tue(3, 9),
+                start=tue(3, 9),
+                end=tue(3, 9, 10, 30),
+                cancelled=True,
+                partstats=((REP, "DECLINED"),),
+            ),
+        ),
+        partstats=((REP, "ACCEPTED"),),
+        until=datetime(2027, 12, 31, 23, 0, tzinfo=UTC),
+        sequence=4,
+    )
+
+
+def insert_before_end(data: bytes, text: str) -> bytes:
+    """``text`` (LF line ends) added just before END:VCALENDAR, the way a client appends."""
+    body = text.strip("\n").replace("\n", "\r\n") + "\r\n"
+    return data.replace(b"END:VCALENDAR", body.encode() + b"END:VCALENDAR")
+
+
+def add_to_master(data: bytes, lines: str) -> bytes:
+    """Extra property lines in the master VEVENT (right after its UID line)."""
+    body = lines.strip("\n").replace("\n", "\r\n") + "\r\n"
+    marker = b"UID:oneonone-test-series\r\n"
+    return data.replace(marker, marker + body.encode(), 1)
+
+
+# --------------------------------------------------------------------------- render
+
+
+def test_render_writes_calendar_header_timezone_and_tagged_master() -> None:
+    text = ical.render(full_spec(), STAMP).decode()
+    unfolded = text.replace("\r\n ", "")
+    assert text.startswith("BEGIN:VCALENDAR\r\n")
+    assert "PRODID:-//oneonone//EN" in unfolded
+    assert "VERSION:2.0" in unfolded
+    assert "BEGIN:VTIMEZONE\r\nTZID:America/New_York" in unfolded
+    assert "DTSTART;TZID=America/New_York:20270105T100000" in unfolded
+    assert "DTEND;TZID=America/New_York:20270105T103000" in unfolded
+    assert "DTSTAMP:20270101T080000Z" in unfolded
+    assert "RRULE:FREQ=WEEKLY;UNTIL=20271231T230000Z" in unfolded
+    # One EXDATE property, sorted.
+    assert unfolded.count("EXDATE") == 1
+    assert "EXDATE;TZID=America/New_York:20270209T100000,20270216T100000" in unfolded
+    assert 'ORGANIZER;CN="Mia Manager":mailto:mia@example.com' in unfolded
+    assert "PARTSTAT=ACCEPTED;ROLE=CHAIR:mailto:mia@example.com" in unfolded
+    assert "PARTSTAT=ACCEPTED;ROLE=REQ-PARTICIPANT:mailto:ana@example.com" in unfolded
+    assert "SEQUENCE:4" in unfolded
+    assert f"X-ONEONONE-PAIR:{MANAGER}/{REP}" in unfolded
+    assert f"X-ONEONONE-HASH:{ical.fingerprint(full_spec())}" in unfolded
+    assert "RECURRENCE-ID;TZID=America/New_York:20270302T100000" in unfolded
+    assert "STATUS:CANCELLED" in unfolded
+    assert text.endswith("END:VCALENDAR\r\n")
+
+
+def test_render_defaults_partstats_to_accepted_organizer_and_needs_action_attendee() -> None:
+    unfolded = ical.render(make_spec(), STAMP).decode().replace("\r\n ", "")
+    assert "PARTSTAT=ACCEPTED;ROLE=CHAIR:mailto:mia@example.com" in unfolded
+    assert "PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT:mailto:ana@example.com" in unfolded
+
+
+def test_render_is_byte_identical_for_same_spec_and_dtstamp() -> None:
+    assert ical.render(full_spec(), STAMP) == ical.render(full_spec(), STAMP)
+    shuffled = replace(
+        full_spec(),
+        exdates=tuple(reversed(full_spec().exdates)),
+        overrides=tuple(reversed(full_spec().overrides)),
+    )
+    assert ical.render(shuffled, STAMP) == ical.render(full_spec(), STAMP)
+
+
+def test_render_refuses_a_naive_start_or_empty_duration() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        ical.render(make_spec(dtstart=datetime(2027, 1, 5, 10)), STAMP)
+    with pytest.raises(ValueError, match="duration"):
+        ical.render(make_spec(duration=timedelta(0)), STAMP)
+
+
+def test_render_escapes_text_and_names_with_quotes() -> None:
+    spec = make_spec(
+        description="Agenda; wins, deals\nnext line",
+        attendee_name='Ana "The Closer" O\'Neil',
+    )
+    observed = ical.observe(ical.render(spec, STAMP), "x.ics")
+    assert observed is not None
+    assert observed.attendees == {MANAGER, REP}
+    calendar = Calendar.from_ical(ical.render(spec, STAMP))
+    event = calendar.walk("VEVENT")[0]
+    assert isinstance(event, Event)
+    assert str(event["DESCRIPTION"]) == "Agenda; wins, deals\nnext line"
+    attendees = event.attendees
+    assert 'Ana "The Closer" O\'Neil' in {str(a.params["CN"]) for a in attendees}
+
+
+# --------------------------------------------------------------------------- fingerprint
+
+
+def test_fingerprint_ignores_sequence_and_collection_order() -> None:
+    spec = full_spec()
+    assert ical.fingerprint(replace(spec, sequence=99)) == ical.fingerprint(spec)
+    reordered = replace(spec, exdates=tuple(reversed(spec.exdates)))
+    assert ical.fingerprint(reordered) == ical.fingerprint(spec)
+    same_instant_other_zone = replace(spec, exdates=tuple(x.astimezone(UTC) for x in spec.exdates))
+    assert ical.fingerprint(same_instant_other_zone) == ical.fingerprint(spec)
+
+
+def test_fingerprint_changes_with_anything_that_is_written() -> None:
+    spec = full_spec()
+    base = ical.fingerprint(spec)
+    changed = [
+        replace(spec, description="other"),
+        replace(spec, summary="other"),
+        replace(spec, dtstart=tue(1, 5, 11)),
+        replace(spec, dtstart=datetime(2027, 1, 5, 10, tzinfo=BERLIN)),
+        replace(spec, duration=timedelta(minutes=45)),
+        replace(spec, until=None),
+        replace(spec, exdates=spec.exdates[:1]),
+        replace(spec, overrides=spec.overrides[:1]),
+        replace(spec, partstats=((REP, "DECLINED"),)),
+        replace(spec, attendee_name="Ana R."),
+        replace(spec, makeup_week="2027-W10"),
+    ]
+    digests = {ical.fingerprint(item) for item in changed}
+    assert base not in digests
+    assert len(digests) == len(changed)
+
+
+def test_fingerprint_treats_default_partstats_like_explicit_ones() -> None:
+    explicit = make_spec(partstats=((MANAGER, "ACCEPTED"), (REP, "NEEDS-ACTION")))
+    assert ical.fingerprint(explicit) == ical.fingerprint(make_spec())
+
+
+def test_fingerprint_is_the_same_in_another_process() -> None:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "sys.path.insert(0, sys.argv[2]); "
+        "from test_ical import full_spec; from scheduler import ical; "
+        "print(ical.fingerprint(full_spec()))"
+    )
+    here = Path(__file__).parent
+    repo = Path(__file__).parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(here), str(repo)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "12345", "PATH": ""},
+    )
+    assert result.stdout.strip() == ical.fingerprint(full_spec())
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_render_then_observe_round_trips_the_series() -> None:
+    spec = full_spec()
+    observed = ical.observe(ical.render(spec, STAMP), "data/cal/mia/x.ics")
+    assert observed is not None
+    assert observed.uid == spec.uid
+    assert observed.pair_key == spec.pair_key
+    assert observed.dtstart == spec.dtstart
+    assert observed.duration == spec.duration
+    assert observed.weekly
+    assert observed.until == spec.until
+    assert observed.exdates == {x.astimezone(UTC) for x in spec.exdates}
+    assert observed.partstats == {MANAGER: "ACCEPTED", REP: "ACCEPTED"}
+    assert observed.attendees == {MANAGER, REP}
+    assert observed.organizer == MANAGER
+    assert observed.fingerprint == ical.fingerprint(spec)
+    assert observed.sequence == 4
+    assert observed.makeup_week is None
+    assert not observed.cancelled
+    assert observed.href == "data/cal/mia/x.ics"
+
+    moved = observed.overrides[tue(3, 2).astimezone(UTC)]
+    assert moved.start == tue(3, 3, 11)
+    assert moved.end == tue(3, 3, 11, 30)
+    assert moved.description == "moved from Tue 10:00: Ana busy"
+    assert not moved.cancelled
+    cancelled = observed.overrides[tue(3, 9).astimezone(UTC)]
+    assert cancelled.cancelled
+    assert cancelled.partstats == {MANAGER: "ACCEPTED", REP: "DECLINED"}
+    assert set(observed.overrides) == {tue(3, 2).astimezone(UTC), tue(3, 9).astimezone(UTC)}
+
+
+def test_makeup_renders_a_single_event_tagged_with_its_week() -> None:
+    spec = make_spec(
+        uid="oneonone-makeup-x",
+        makeup_week="2027-W10",
+        dtstart=tue(3, 11, 14),
+        exdates=(tue(3, 9),),
+        overrides=(InstanceOverride(tue(3, 9), tue(3, 9), tue(3, 9, 10, 30)),),
+    )
+    data = ical.render(spec, STAMP)
+    text = data.decode()
+    assert "RRULE" not in text
+    assert "EXDATE" not in text
+    assert "RECURRENCE-ID" not in text
+    assert text.count("BEGIN:VEVENT") == 1
+    assert "X-ONEONONE-WEEK:2027-W10" in text
+    observed = ical.observe(data, "m.ics")
+    assert observed is not None
+    assert not observed.weekly
+    assert observed.makeup_week == "2027-W10"
+    assert observed.pair_key == spec.pair_key
+    assert observed.dtstart == tue(3, 11, 14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    skipped=st.sets(st.integers(min_value=1, max_value=50), max_size=6),
+    moved=st.dictionaries(
+        st.integers(min_value=1, max_value=50),
+        st.tuples(st.integers(min_value=-2, max_value=2), st.integers(min_value=8, max_value=17)),
+        max_size=4,
+    ),
+    cancelled=st.sets(st.integers(min_value=1, max_value=50), max_size=3),
+    zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Asia/Kolkata", "UTC"]),
+)
+def test_round_trip_holds_for_any_exdates_and_overrides(
+    skipped: set[int], moved: dict[int, tuple[int, int]], cancelled: set[int], zone: str
+) -> None:
+    tz = ZoneInfo(zone)
+    start = datetime(2027, 1, 5, 10, 0, tzinfo=tz)
+
+    def week(n: int) -> datetime:
+        # Wall clock: the rule repeats 10:00 local, whatever DST does.
+        return datetime.combine(start.date() + timedelta(weeks=n), start.time(), tz)
+
+    overrides = tuple(
+        InstanceOverride(
+            recurrence_id=week(n),
+            start=week(n) + timedelta(days=days, hours=hour - 10),
+            end=week(n) + timedelta(days=days, hours=hour - 10, minutes=30),
+            cancelled=n in cancelled,
+        )
+        for n, (days, hour) in moved.items()
+    )
+    spec = make_spec(dtstart=start, exdates=tuple(week(n) for n in skipped), overrides=overrides)
+    observed = ical.observe(ical.render(spec, STAMP), "p.ics")
+    assert observed is not None
+    assert observed.exdates == {week(n).astimezone(UTC) for n in skipped}
+    assert set(observed.overrides) == {week(n).astimezone(UTC) for n in moved}
+    for item in overrides:
+        seen = observed.overrides[item.recurrence_id.astimezone(UTC)]
+        assert (seen.start, seen.end, seen.cancelled) == (item.start, item.end, item.cancelled)
+    assert observed.fingerprint == ical.fingerprint(spec)
+
+
+# --------------------------------------------------------------------------- DST
+
+
+def test_weekly_series_stays_at_10_local_across_both_dst_changes() -> None:
+    spec = make_spec(dtstart=datetime(2027, 1, 5, 10, 0, tzinfo=NY))
+    calendar = Calendar.from_ical(ical.render(spec, STAMP))
+    instances = recurring_ical_events.of(calendar).between(
+        datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
+    )
+    starts = [event["DTSTART"].dt for event in instances]
+    assert len(starts) == 52
+    assert {s.astimezone(NY).hour for s in starts} == {10}
+    assert {s.astimezone(NY).minute for s in starts} == {0}
+    # 2027: DST from March 14 to November 7, so the UTC hour moves and comes back.
+    utc_hours = {s.astimezone(UTC).date(): s.astimezone(UTC).hour for s in starts}
+    assert utc_hours[date(2027, 3, 9)] == 15
+    assert utc_hours[date(2027, 3, 16)] == 14
+    assert utc_hours[date(2027, 11, 2)] == 14
+    assert utc_hours[date(2027, 11, 9)] == 15
+
+
+def test_busy_from_series_across_dst_is_at_10_local() -> None:
+    spec = make_spec(dtstart=datetime(2027, 1, 5, 10, 0, tzinfo=NY))
+    busy, out_days = ical.busy_from_object(
+        ical.render(spec, STAMP),
+        "x.ics",
+        "someone@example.com",
+        datetime(2027, 3, 1, tzinfo=UTC),
+        datetime(2027, 3, 31, tzinfo=UTC),
+        NY,
+    )
+    assert not out_days
+    assert [s.astimezone(NY).hour for s, _ in busy] == [10, 10, 10, 10, 10]
+    assert all(e - s == timedelta(minutes=30) for s, e in busy)
+
+
+# --------------------------------------------------------------------------- hand edits
+
+
+def test_override_added_by_hand_like_khal_is_observed() -> None:
+    data = insert_before_end(
+        ical.render(make_spec(), STAMP),
+        """
+BEGIN:VEVENT
+SUMMARY:1:1 Mia / Ana
+DTSTART;TZID=America/New_York:20270120T150000
+DTEND;TZID=America/New_York:20270120T154500
+DTSTAMP:20270110T120000Z
+UID:oneonone-test-series
+RECURRENCE-ID;TZID=America/New_York:20270119T100000
+SEQUENCE:1
+END:VEVENT
+""",
+    )
+    observed = ical.observe(data, "x.ics")
+    assert observed is not None
+    instance = observed.overrides[tue(1, 19).astimezone(UTC)]
+    assert instance.start == datetime(2027, 1, 20, 15, 0, tzinfo=NY)
+    assert instance.end - instance.start == timedelta(minutes=45)
+    assert instance.partstats == {}  # no ATTENDEE lines: same as the master
+
+
+def test_override_written_by_thunderbird_with_vendor_tzid_and_utc_recurrence_id() -> None:
+    data = insert_before_end(
+        ical.render(make_spec(), STAMP),
+        """
+BEGIN:VEVENT
+CREATED:20270110T120000Z
+LAST-MODIFIED:20270110T120000Z
+DTSTAMP:20270110T120000Z
+UID:oneonone-test-series
+SUMMARY:1:1 Mia / Ana
+RECURRENCE-ID:20270126T150000Z
+DTSTART;TZID=/mozilla.org/20070129_1/America/New_York:20270128T090000
+DTEND;TZID=/mozilla.org/20070129_1/America/New_York:20270128T093000
+STATUS:CANCELLED
+X-MOZ-GENERATION:2
+END:VEVENT
+""",
+    )
+    observed = ical.observe(data, "x.ics")
+    assert observed is not None
+    instance = observed.overrides[tue(1, 26).astimezone(UTC)]
+    assert instance.cancelled
+    assert instance.start.astimezone(NY) == datetime(2027, 1, 28, 9, 0, tzinfo=NY)
+
+
+def test_exdates_added_by_hand_on_more_lines_in_any_form_are_observed() -> None:
+    data = add_to_master(
+        ical.render(make_spec(exdates=(tue(1, 12),)), STAMP),
+        """
+EXDATE;TZID=America/New_York:20270202T100000
+EXDATE:20270209T150000Z,20270216T150000Z
+EXDATE;VALUE=DATE:20270223
+""",
+    )
+    observed = ical.observe(data, "x.ics")
+    assert observed is not None
+    # A DATE exdate on a timed series means that day's instance.
+    assert observed.exdates == {
+        tue(day_month[0], day_month[1]).astimezone(UTC)
+        for day_month in [(1, 12), (2, 2), (2, 9), (2, 16), (2, 23)]
+    }
+
+
+def test_declined_partstat_on_attendee_copy_is_observed() -> None:
+    data = ical.render(make_spec(), STAMP)
+    edited = data.replace(
+        b"PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT", b"PARTSTAT=DECLINED;ROLE=REQ-PARTICIPANT"
+    )
+    assert edited != data
+    observed = ical.observe(edited, "x.ics")
+    assert observed is not None
+    assert observed.partstats[REP] == "DECLINED"
+    assert observed.partstats[MANAGER] == "ACCEPTED"
+
+
+def test_attendee_emails_are_lowercased_without_mailto() -> None:
+    data = ical.render(make_spec(attendee_email="Ana@Example.COM"), STAMP)
+    data = data.replace(b"mailto:Ana@Example.COM", b"MAILTO:Ana@Example.COM")
+    observed = ical.observe(data, "x.ics")
+    assert observed is not None
+    assert REP in observed.attendees
+    assert observed.partstats[REP] == "NEEDS-ACTION"
+
+
+UNTAGGED = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Apple Inc.//macOS 14//EN
+BEGIN:VEVENT
+UID:ABC-123
+DTSTAMP:20270101T000000Z
+DTSTART:20270105T100000
+DTEND:20270105T110000
+RRULE:{rule}
+SUMMARY:Mia / Ana catch-up
+ORGANIZER;CN=Mia:mailto:mia@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:mia@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:ana@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def untagged(rule: str = "FREQ=WEEKLY;BYDAY=TU") -> bytes:
+    return UNTAGGED.format(rule=rule).replace("\n", "\r\n").encode()
+
+
+def test_untagged_weekly_event_observed_without_pair_and_floating_read_in_default_zone() -> None:
+    observed = ical.observe(untagged(), "a.ics", default_zone=BERLIN)
+    assert observed is not None
+    assert observed.pair_key is None
+    assert observed.fingerprint is None
+    assert observed.weekly
+    assert observed.dtstart == datetime(2027, 1, 5, 10, 0, tzinfo=BERLIN)
+    assert observed.duration == timedelta(hours=1)
+    assert observed.attendees == {MANAGER, REP}
+
+
+@pytest.mark.parametrize(
+    "rule", ["FREQ=WEEKLY;INTERVAL=2", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=DAILY", "FREQ=MONTHLY"]
+)
+def test_rules_other_than_once_a_week_are_not_weekly(rule: str) -> None:
+    observed = ical.observe(untagged(rule), "a.ics")
+    assert observed is not None
+    assert not observed.weekly
+
+
+def test_x_wr_timezone_calendar_is_read_in_its_zone() -> None:
+    data = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:Europe/Berlin\r\n"
+        b"BEGIN:VEVENT\r\nUID:g1\r\nDTSTAMP:20270101T000000Z\r\n"
+        b"DTSTART:20270105T090000Z\r\nDTEND:20270105T100000Z\r\nSUMMARY:x\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    busy, _ = ical.busy_from_object(
+        data,
+        "g.ics",
+        REP,
+        datetime(2027, 1, 4, tzinfo=UTC),
+        datetime(2027, 1, 8, tzinfo=UTC),
+        BERLIN,
+    )
+    assert busy == [
+        (datetime(2027, 1, 5, 10, tzinfo=BERLIN), datetime(2027, 1, 5, 11, tzinfo=BERLIN))
+    ]
+
+
+# --------------------------------------------------------------------------- busy
+
+
+def event(
+    uid: str,
+    start: str,
+    end: str,
+    *extra: str,
+) -> str:
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20270101T000000Z",
+        f"DTSTART{start}",
+        f"DTEND{end}",
+        "SUMMARY:something",
+        *extra,
+        "END:VEVENT",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def wrap(*events: str) -> bytes:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n" + "".join(events)).encode() + (
+        b"END:VCALENDAR\r\n"
+    )
+
+
+WEEK_START = datetime(2027, 1, 4, tzinfo=NY)
+WEEK_END = datetime(2027, 1, 11, tzinfo=NY)
+
+
+def busy_of(data: bytes, owner: str = REP) -> tuple[list[tuple[datetime, datetime]], set[date]]:
+    return ical.busy_from_object(data, "b.ics", owner, WEEK_START, WEEK_END, NY)
+
+
+def test_busy_reads_a_timed_event_as_an_interval() -> None:
+    data = wrap(
+        event(
+            "e1", ";TZID=America/New_York:20270105T130000", ";TZID=America/New_York:20270105T140000"
+        )
+    )
+    assert busy_of(data) == ([(tue(1, 5, 13), tue(1, 5, 14))], set())
+
+
+def test_busy_skips_transparent_cancelled_and_declined_events() -> None:
+    slot = (";TZID=America/New_York:20270105T130000", ";TZID=America/New_York:20270105T140000")
+    data = wrap(
+        event("t", *slot, "TRANSP:TRANSPARENT"),
+        event("c", *slot, "STATUS:CANCELLED"),
+        event("d", *slot, "ATTENDEE;PARTSTAT=DECLINED:mailto:Ana@Example.com"),
+        event("f", *slot, "X-MICROSOFT-CDO-BUSYSTATUS:FREE"),
+    )
+    assert busy_of(data) == ([], set())
+    # Declined by someone else: still the owner's busy time.
+    declined = wrap(event("d", *slot, "ATTENDEE;PARTSTAT=DECLINED:mailto:bob@example.com"))
+    assert busy_of(declined) == ([(tue(1, 5, 13), tue(1, 5, 14))], set())
+
+
+def test_busy_expands_a_weekly_recurring_event_with_its_exceptions() -> None:
+    data = wrap(
+        event(
+            "w",
+            ";TZID=America/New_York:20261201T090000",
+            ";TZID=America/New_York:20261201T093000",
+            "RRULE:FREQ=DAILY",
+            "EXDATE;TZID=America/New_York:20270106T090000",
+        ),
+        event(
+            "w",
+            ";TZID=America/New_York:20270107T160000",
+            ";TZID=America/New_York:20270107T163000",
+            "RECURRENCE-ID;TZID=America/New_York:20270107T090000",
+        ),
+    )
+    busy, out_days = busy_of(data)
+    assert not out_days
+    starts = sorted(s for s, _ in busy)
+    assert starts == [
+        datetime(2027, 1, 4, 9, tzinfo=NY),
+        datetime(2027, 1, 5, 9, tzinfo=NY),
+        datetime(2027, 1, 7, 16, tzinfo=NY),
+        datetime(2027, 1, 8, 9, tzinfo=NY),
+        datetime(2027, 1, 9, 9, tzinfo=NY),
+        datetime(2027, 1, 10, 9, tzinfo=NY),
+    ]
+
+
+def test_busy_treats_all_day_events_as_out_days_not_intervals() -> None:
+    data = wrap(
+        event("v", ";VALUE=DATE:20270106", ";VALUE=DATE:20270109"),
+        event("x", ";VALUE=DATE:20270201", ";VALUE=DATE:20270202"),
+    )
+    assert busy_of(data) == ([], {date(2027, 1, 6), date(2027, 1, 7), date(2027, 1, 8)})
+
+
+def test_transparent_all_day_event_is_no_out_day() -> None:
+    data = wrap(event("b", ";VALUE=DATE:20270106", ";VALUE=DATE:20270107", "TRANSP:TRANSPARENT"))
+    assert busy_of(data) == ([], set())
+
+
+def test_out_of_office_timed_event_gives_the_whole_days_it_covers() -> None:
+    data = wrap(
+        event(
+            "o",
+            ";TZID=America/New_York:20270105T000000",
+            ";TZID=America/New_York:20270107T120000",
+            "X-MICROSOFT-CDO-BUSYSTATUS:OOF",
+        )
+    )
+    busy, out_days = busy_of(data)
+    assert busy == [(tue(1, 5, 0), tue(1, 7, 12))]
+    assert out_days == {date(2027, 1, 5), date(2027, 1, 6)}
+
+
+def test_floating_busy_time_is_read_in_the_given_zone() -> None:
+    data = wrap(event("f", ":20270105T130000", ":20270105T140000"))
+    assert busy_of(data) == ([(tue(1, 5, 13), tue(1, 5, 14))], set())
+
+
+def test_busy_ignores_events_outside_the_window() -> None:
+    data = wrap(event("e", ":20270115T130000Z", ":20270115T140000Z"))
+    assert busy_of(data) == ([], set())
+
+
+def test_an_object_with_too_many_instances_is_refused_with_a_sentence() -> None:
+    data = wrap(event("h", ":20270101T000000Z", ":20270101T001500Z", "RRULE:FREQ=HOURLY"))
+    with pytest.raises(ValueError, match=r"^b\.ics: cannot read calendar object: .*more than"):
+        ical.busy_from_object(
+            data,
+            "b.ics",
+            REP,
+            datetime(2027, 1, 1, tzinfo=UTC),
+            datetime(2028, 1, 1, tzinfo=UTC),
+            NY,
+        )
+
+
+def test_a_minutely_rule_is_refused_before_expansion() -> None:
+    data = wrap(event("m", ":20200101T000000Z", ":20200101T000100Z", "RRULE:FREQ=MINUTELY"))
+    with pytest.raises(ValueError, match="minutely"):
+        busy_of(data)
+
+
+# --------------------------------------------------------------------------- broken input
+
+
+BROKEN = {
+    "empty": b"",
+    "truncated": ical.render(make_spec(), STAMP)[:700],
+    "garbage": bytes(range(256)) * 8,
+    "bad date": wrap(event("b", ":20271345T100000", ":20270105T110000")),
+    "bad rule": wrap(event("r", ":20270105T100000Z", ":20270105T110000Z", "RRULE:FREQ=SOMETIMES")),
+    "bare event": event("e", ":20270105T100000Z", ":20270105T110000Z").encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_objects_raise_one_sentence_naming_the_file(name: str) -> None:
+    href = "data/cal/ana/x.ics"
+    with pytest.raises(ValueError) as observed:
+        ical.observe(BROKEN[name], href)
+    with pytest.raises(ValueError) as busy:
+        ical.busy_from_object(BROKEN[name], href, REP, WEEK_START, WEEK_END, NY)
+    for message in (str(observed.value), str(busy.value)):
+        assert message.startswith(f"{href}: cannot read calendar object: ")
+        assert "\n" not in message
+
+
+def test_a_tagged_object_with_a_bad_start_cannot_be_observed() -> None:
+    data = ical.render(make_spec(), STAMP).replace(
+        b"DTSTART;TZID=America/New_York:20270105T100000",
+        b"DTSTART;TZID=America/New_York:2027010XT100000",
+    )
+    with pytest.raises(ValueError, match=r"^x\.ics: cannot read calendar object: "):
+        ical.observe(data, "x.ics")
+    assert ical.is_product_object(ical.parse_object(data, "x.ics"))
