@@ -1065,11 +1065,11 @@ def test_a_one_on_one_crossing_midnight_in_the_org_zone_respects_the_close_day_i
 
 
 def test_a_moved_one_on_one_starts_after_now_not_at_it() -> None:
-    # Now is Wed 14:30; Ana has Wed 14:45, so Ben's (same slot) moves, but not to 14:30, which is
-    # now: the nearest start still ahead is 15:15 (regression).
+    # Now is Wed 14:30; Ana has Wed 15:00, so Ben's (same slot) moves. 14:30 and 15:30 are
+    # equally near and the earlier wins a tie, but 14:30 is now, not ahead: 15:30 (regression).
     rules = org_calendar("last_week")
-    pairs = [pair(MAYA, ANA, WED, "14:45"), pair(MAYA, BEN, WED, "14:45")]
+    pairs = [pair(MAYA, ANA, WED, "15:00"), pair(MAYA, BEN, WED, "15:00")]
     got = run(pairs, rules, at("2026-06-10", "14:30"), ["2026-W24"])
-    assert local(got[("Ana", "2026-W24")].start) == "2026-06-10 Wed 14:45"
-    assert local(got[("Ben", "2026-W24")].start) == "2026-06-10 Wed 15:15"
-    assert got[("Ben", "2026-W24")].reason == "moved from Wed 14:45: Maya busy"
+    assert local(got[("Ana", "2026-W24")].start) == "2026-06-10 Wed 15:00"
+    assert local(got[("Ben", "2026-W24")].start) == "2026-06-10 Wed 15:30"
+    assert got[("Ben", "2026-W24")].reason == "moved from Wed 15:00: Maya busy"
