@@ -22,12 +22,18 @@ from scheduler.planner import PlannerSettings, plan, weeks_from
 from scheduler.rules import CloseWindowConfig, OrgCalendar
 
 ZONES = [
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-    "Europe/London", "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
 ]
 
 
-def build(pairs: int, weeks: int, now: datetime, seed: int = 1) -> tuple[list[Pair], dict[str, BusyCalendar]]:
+def build(
+    pairs: int, weeks: int, now: datetime, seed: int = 1
+) -> tuple[list[Pair], dict[str, BusyCalendar]]:
     rng = random.Random(seed)
     people: list[Person] = []
     result: list[Pair] = []
@@ -37,12 +43,19 @@ def build(pairs: int, weeks: int, now: datetime, seed: int = 1) -> tuple[list[Pa
         manager = Person(f"m{m}@org.example", f"Manager {m}", rng.choice(ZONES), hours)
         people.append(manager)
         for r in range(min(8, pairs - m * 8)):
-            rep = Person(f"r{m}-{r}@org.example", f"Rep {m}-{r}", rng.choice(ZONES), hours, manager.email)
+            rep = Person(
+                f"r{m}-{r}@org.example", f"Rep {m}-{r}", rng.choice(ZONES), hours, manager.email
+            )
             people.append(rep)
             minutes = 9 * 60 + 30 * r
             result.append(
-                Pair(manager, rep, Slot(rng.randint(0, 3), time(minutes // 60, minutes % 60)),
-                     timedelta(minutes=30), None)
+                Pair(
+                    manager,
+                    rep,
+                    Slot(rng.randint(0, 3), time(minutes // 60, minutes % 60)),
+                    timedelta(minutes=30),
+                    None,
+                )
             )
     monday = week_monday(weeks_from(now, ZoneInfo(ZONES[0]), 1)[0])
     busy: dict[str, BusyCalendar] = {}
@@ -54,8 +67,12 @@ def build(pairs: int, weeks: int, now: datetime, seed: int = 1) -> tuple[list[Pa
             start = monday + timedelta(weeks=week)
             for _ in range(rng.randint(8, 15)):
                 day = start + timedelta(days=rng.randint(0, 4))
-                begin = datetime.combine(day, time(rng.randint(9, 16), rng.choice((0, 15, 30, 45))), zone)
-                intervals.append(Interval(begin, begin + timedelta(minutes=rng.choice((30, 60, 90)))))
+                begin = datetime.combine(
+                    day, time(rng.randint(9, 16), rng.choice((0, 15, 30, 45))), zone
+                )
+                intervals.append(
+                    Interval(begin, begin + timedelta(minutes=rng.choice((30, 60, 90))))
+                )
             if rng.random() < 0.05 / weeks:  # one person in twenty is out one week
                 out.update(start + timedelta(days=d) for d in range(5))
         busy[person.email] = BusyCalendar(intervals, out)
@@ -81,7 +98,10 @@ def main() -> None:
     for item in result:
         statuses[item.status.value] = statuses.get(item.status.value, 0) + 1
     moved = sum(1 for item in result if item.reason.startswith("moved"))
-    print(f"pairs planned:          {len(pairs):,} over {args.weeks} weeks ({len(result):,} occurrences)")
+    print(
+        f"pairs planned:          {len(pairs):,} over {args.weeks} weeks "
+        f"({len(result):,} occurrences)"
+    )
     print(f"planning time:          {elapsed:.2f} s")
     print(f"pairs per second:       {len(pairs) / elapsed:,.0f}")
     print(f"occurrences per second: {len(result) / elapsed:,.0f}")

@@ -49,8 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("init", parents=[common], help="write the example org file")
     commands.add_parser("check", parents=[common], help="validate the org file, reach calendars")
-    plan = commands.add_parser("plan", parents=[common], help="what a pass would do; changes nothing")
-    plan.add_argument("--weeks", type=_positive, default=None, help="weeks to plan (default horizon_weeks)")
+    plan = commands.add_parser(
+        "plan", parents=[common], help="what a pass would do; changes nothing"
+    )
+    plan.add_argument(
+        "--weeks", type=_positive, default=None, help="weeks to plan (default horizon_weeks)"
+    )
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     sync = commands.add_parser("sync", parents=[common], help="one full pass")
     sync.add_argument("--json", action="store_true", help="machine-readable output")
@@ -119,7 +123,8 @@ def _now(args: argparse.Namespace, zone: Any) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UserError(
-            f"--now/ONEONONE_NOW {text!r} is not an ISO 8601 time; use e.g. 2027-01-25T09:00:00-05:00"
+            f"--now/ONEONONE_NOW {text!r} is not an ISO 8601 time; "
+            "use e.g. 2027-01-25T09:00:00-05:00"
         ) from None
     # A time without an offset is read in the org's zone: what an admin typing it means.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

@@ -84,7 +84,10 @@ def run_daemon(config_path: Path, org: Org, *, fixed_now: str | None = None) -> 
                 log.warning("%s", line)
             log.info(
                 "pass at %s: %d planned, %d written, %s",
-                now.isoformat(), len(result.planned), result.written, state,
+                now.isoformat(),
+                len(result.planned),
+                result.written,
+                state,
             )
         except OneononeError as error:
             ledger.set_state("last_pass_result", "error")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
@@ -140,20 +140,30 @@ def _write_event(path: Path, uid: str, begin: datetime, end: datetime, summary: 
     path.write_bytes(cal.to_ical())
 
 
-def _people_edits(org: Org, monday: date) -> list[tuple[date, object]]:
+def _people_edits(org: Org, monday: date) -> list[tuple[date, Callable[[], None]]]:
     """A manager who moves one 1:1 by an hour, and a rep who declines one: edits made to the
     calendar files the way a calendar client makes them (a RECURRENCE-ID override)."""
-    edits: list[tuple[date, object]] = []
+    edits: list[tuple[date, Callable[[], None]]] = []
     if len(org.pairs) >= 2:
         moved, declined = org.pairs[0], org.pairs[-1]
-        edits.append((monday + timedelta(weeks=3, days=1),
-                      lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 4, "move")))
-        edits.append((monday + timedelta(weeks=7, days=1),
-                      lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 8, "decline")))
+        edits.append(
+            (
+                monday + timedelta(weeks=3, days=1),
+                lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 4, "move"),
+            )
+        )
+        edits.append(
+            (
+                monday + timedelta(weeks=7, days=1),
+                lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 8, "decline"),
+            )
+        )
     return edits
 
 
-def _edit_instance(org: Org, owner: str, uid: str, monday: date, week_offset: int, how: str) -> None:
+def _edit_instance(
+    org: Org, owner: str, uid: str, monday: date, week_offset: int, how: str
+) -> None:
     folder = org.calendars[owner].path
     assert folder is not None
     path = folder / uid_filename(uid)
@@ -166,7 +176,8 @@ def _edit_instance(org: Org, owner: str, uid: str, monday: date, week_offset: in
     week_day = monday + timedelta(weeks=week_offset, days=start.weekday() - monday.weekday())
     rid = datetime.combine(week_day, start.time(), start.tzinfo)
     existing = [
-        c for c in cal.walk("VEVENT")
+        c
+        for c in cal.walk("VEVENT")
         if "RECURRENCE-ID" in c and utc(c.decoded("recurrence-id")) == utc(rid)
     ]
     override = existing[0] if existing else Event()
@@ -184,8 +195,10 @@ def _edit_instance(org: Org, owner: str, uid: str, monday: date, week_offset: in
         cal.add_component(override)
     if how == "move":
         new_start = override.decoded("dtstart") + timedelta(hours=1)
-        override["dtstart"].dt = new_start
-        override["dtend"].dt = new_start + duration
+        for key in ("dtstart", "dtend"):
+            del override[key]
+        override.add("dtstart", new_start)
+        override.add("dtend", new_start + duration)
     else:
         for attendee in override.get("attendee", []):
             if str(attendee).lower().endswith(owner):
@@ -208,7 +221,9 @@ _SHORT = {
 
 def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
     occurrences = ledger.occurrences()
-    header = ["week    "] + [f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs]
+    header = ["week    "] + [
+        f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs
+    ]
     widths = [max(len(h), 16) for h in header]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     for offset in range(weeks):
@@ -223,7 +238,8 @@ def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
             word = _SHORT.get(record.status, record.status)
             shifted = "*" if record.planned_start != record.regular_start else ""
             cells.append(
-                word if record.status in ("close_week", "time_off")
+                word
+                if record.status in ("close_week", "time_off")
                 else f"{start:%a %H:%M}{shifted} {word}"
             )
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))

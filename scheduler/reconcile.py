@@ -91,7 +91,11 @@ def observe_pair(
             seen = _observe_week(copy, anchor, week, record, owner, names)
             if seen is not None:
                 previous = changes.get(week)
-                if previous is None or previous.change != "cancelled" or owner == pair.manager.email:
+                if (
+                    previous is None
+                    or previous.change != "cancelled"
+                    or owner == pair.manager.email
+                ):
                     changes[week] = seen
     return changes
 
@@ -111,8 +115,14 @@ def _observe_week(
         return None  # a week already skipped or cancelled cannot be cancelled again
     instance = copy.overrides.get(rid)
     duration = copy.duration
-    if rid in copy.exdates or (instance is not None and instance.cancelled) or not _in_rule(copy, rid):
-        return WeekChange(week, "cancelled", expected_start, expected_end, owner, f"{who} cancelled it")
+    if (
+        rid in copy.exdates
+        or (instance is not None and instance.cancelled)
+        or not _in_rule(copy, rid)
+    ):
+        return WeekChange(
+            week, "cancelled", expected_start, expected_end, owner, f"{who} cancelled it"
+        )
     if instance is not None:
         start, end, partstats = instance.start, instance.end, instance.partstats or copy.partstats
     else:

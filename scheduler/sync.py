@@ -61,8 +61,12 @@ class Change:
 
     def as_json(self) -> dict[str, str]:
         return {
-            "action": self.action, "manager": self.manager, "rep": self.rep,
-            "calendar": self.calendar, "copy": self.copy, "reason": self.reason,
+            "action": self.action,
+            "manager": self.manager,
+            "rep": self.rep,
+            "calendar": self.calendar,
+            "copy": self.copy,
+            "reason": self.reason,
         }
 
 
@@ -91,7 +95,7 @@ def make_provider(config: CalendarConfig, person: Person) -> CalendarProvider:
         return VdirProvider(config.path, person.zone)
     raise CalendarError(
         f"{person.email}: the {config.provider!r} calendar provider is not available in this "
-        f"version of oneonone; use provider = \"vdir\""
+        f'version of oneonone; use provider = "vdir"'
     )
 
 
@@ -150,9 +154,12 @@ def run_pass(
             )
 
     pairs = [
-        pair for pair in org.pairs
-        if pair.manager.email in reads and pair.rep.email in reads
-        and pair.manager.email not in untouchable and pair.rep.email not in untouchable
+        pair
+        for pair in org.pairs
+        if pair.manager.email in reads
+        and pair.rep.email in reads
+        and pair.manager.email not in untouchable
+        and pair.rep.email not in untouchable
     ]
 
     # 1-2. observe people's changes and record them.
@@ -161,13 +168,15 @@ def run_pass(
     for pair in pairs:
         records = dict(ledger_weeks.get(pair.key, {}))
         copies = {
-            owner: reads[owner].owned.get(pair.uid) for owner in (pair.manager.email, pair.rep.email)
+            owner: reads[owner].owned.get(pair.uid)
+            for owner in (pair.manager.email, pair.rep.email)
         }
         copies_by_pair[pair.key] = copies
         anchor = series.get(pair.key)
         if anchor is not None:
             trusted = {
-                owner: copy for owner, copy in copies.items()
+                owner: copy
+                for owner, copy in copies.items()
                 if copy is not None
                 and not (anchor.pending and copy.fingerprint == anchor.previous_fingerprint)
             }
@@ -192,8 +201,8 @@ def run_pass(
     )
     result.planned = plan(pairs, org.calendar, org.zone, busy, known, now, settings, weeks)
     planned_by_pair: dict[str, list[PlannedOccurrence]] = {}
-    for item in result.planned:
-        planned_by_pair.setdefault(item.pair_key, []).append(item)
+    for occurrence in result.planned:
+        planned_by_pair.setdefault(occurrence.pair_key, []).append(occurrence)
 
     # 4-5. the ledger's new state and the series it describes.
     work: list[_PairWork] = []
@@ -211,16 +220,19 @@ def run_pass(
         for owner, copy in item.writes:
             action = "create_series" if series.get(pair.key) is None else "update_series"
             result.changes.append(
-                Change(action, pair.manager.email, pair.rep.email, owner.email, copy,
-                       _describe_write(copies_by_pair[pair.key].get(owner.email)))
+                Change(
+                    action,
+                    pair.manager.email,
+                    pair.rep.email,
+                    owner.email,
+                    copy,
+                    _describe_write(copies_by_pair[pair.key].get(owner.email)),
+                )
             )
 
     # Pairs that left the org file: their series end (UNTIL), never deleted.
     in_org = {pair.key for pair in org.pairs}
-    ending = [
-        s for key, s in series.items()
-        if key not in in_org and s.until is None
-    ]
+    ending = [s for key, s in series.items() if key not in in_org and s.until is None]
     active_series = sum(1 for s in series.values() if s.until is None)
     if ending and len(ending) > MASS_END_SHARE * active_series and not force:
         result.safety.append(
@@ -229,14 +241,21 @@ def run_pass(
         )
         ending = []
     end_work = [
-        w for w in (_end_work(org, s, ledger_weeks.get(s.pair_key, {}), reads, now) for s in ending)
+        w
+        for w in (_end_work(org, s, ledger_weeks.get(s.pair_key, {}), reads, now) for s in ending)
         if w is not None
     ]
     for item in end_work:
         for owner, copy in item.writes:
             result.changes.append(
-                Change("end_series", item.pair.manager.email, item.pair.rep.email, owner.email,
-                       copy, "the pair is no longer in the org file")
+                Change(
+                    "end_series",
+                    item.pair.manager.email,
+                    item.pair.rep.email,
+                    owner.email,
+                    copy,
+                    "the pair is no longer in the org file",
+                )
             )
 
     if not apply:
@@ -275,7 +294,10 @@ def run_pass(
 
 
 def _anchor(
-    pair: Pair, existing: SeriesRecord | None, records: Mapping[str, OccurrenceRecord], now: datetime
+    pair: Pair,
+    existing: SeriesRecord | None,
+    records: Mapping[str, OccurrenceRecord],
+    now: datetime,
 ) -> SeriesRecord:
     """The series' rule: kept, or moved to the pair's (possibly edited) slot and duration."""
     first_week = min(records)
@@ -351,8 +373,10 @@ def _description(
     ]
     upcoming = set(weeks)
     skipped = [
-        r for week, r in sorted(records.items())
-        if week in upcoming and r.plan_status in (PlanStatus.CLOSE_WEEK.value, PlanStatus.TIME_OFF.value)
+        r
+        for week, r in sorted(records.items())
+        if week in upcoming
+        and r.plan_status in (PlanStatus.CLOSE_WEEK.value, PlanStatus.TIME_OFF.value)
     ]
     if skipped:
         lines.append("")
@@ -373,7 +397,9 @@ def _series_work(
 ) -> _PairWork:
     master, per_instance = _partstats(pair, copies)
     spec = series_spec(
-        pair, anchor, records,
+        pair,
+        anchor,
+        records,
         summary=org.title(pair),
         description=_description(org, pair, records, weeks),
         partstats=master,
@@ -418,8 +444,11 @@ def _end_work(
     kept = {week: r for week, r in records.items() if rule_instance(anchor, week) <= now}
     master, per_instance = _partstats(pair, copies)
     spec = series_spec(
-        pair, ended, kept,
-        summary=org.title(pair) if manager_email in org.people and rep_email in org.people
+        pair,
+        ended,
+        kept,
+        summary=org.title(pair)
+        if manager_email in org.people and rep_email in org.people
         else f"1:1 {manager.first_name} / {rep.first_name}",
         description="This 1:1 series has ended: the pair is no longer in the org file.",
         partstats=master,
@@ -427,8 +456,13 @@ def _end_work(
     )
     fingerprint = ical.fingerprint(spec)
     ended = replace(
-        ended, sequence=anchor.sequence + 1, previous_fingerprint=anchor.fingerprint,
-        fingerprint=fingerprint, pending=True, dtstamp=now, updated_at=now,
+        ended,
+        sequence=anchor.sequence + 1,
+        previous_fingerprint=anchor.fingerprint,
+        fingerprint=fingerprint,
+        pending=True,
+        dtstamp=now,
+        updated_at=now,
     )
     writes = [
         (person, name)

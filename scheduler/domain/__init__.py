@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -116,7 +116,9 @@ class WorkingHours:
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
-            raise ValueError(f"working hours end {self.end:%H:%M} is not after start {self.start:%H:%M}")
+            raise ValueError(
+                f"working hours end {self.end:%H:%M} is not after start {self.start:%H:%M}"
+            )
 
     def contains(self, start: datetime, end: datetime, zone: ZoneInfo) -> bool:
         """Whether [start, end) lies inside one working day of this person, read in ``zone``."""
@@ -268,7 +270,10 @@ class BusyCalendar:
         first = bisect.bisect_right(self._ends, start.timestamp())
         last = bisect.bisect_left(self._starts, end.timestamp())
         return [
-            (datetime.fromtimestamp(self._starts[i], UTC), datetime.fromtimestamp(self._ends[i], UTC))
+            (
+                datetime.fromtimestamp(self._starts[i], UTC),
+                datetime.fromtimestamp(self._ends[i], UTC),
+            )
             for i in range(first, last)
         ]
 

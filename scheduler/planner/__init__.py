@@ -181,7 +181,10 @@ class _Planner:
 
     @staticmethod
     def _take(
-        taken: dict[str, list[tuple[datetime, datetime]]], pair: Pair, start: datetime, end: datetime
+        taken: dict[str, list[tuple[datetime, datetime]]],
+        pair: Pair,
+        start: datetime,
+        end: datetime,
     ) -> None:
         taken.setdefault(pair.manager.email, []).append((start, end))
         taken.setdefault(pair.rep.email, []).append((start, end))
@@ -502,7 +505,8 @@ def _out_windows(out_days: frozenset[date], timezone: str, window: Sequence[Span
     day = first
     while day <= last:
         if day in out_days:
-            spans.append((wall_clock(day, time(0), zone), wall_clock(day + timedelta(days=1), time(0), zone)))
+            midnight = wall_clock(day, time(0), zone)
+            spans.append((midnight, wall_clock(day + timedelta(days=1), time(0), zone)))
         day += timedelta(days=1)
     return spans
 

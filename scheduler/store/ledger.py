@@ -233,10 +233,13 @@ class Ledger:
                     select(meta_table.c.value).where(meta_table.c.key == "schema_version")
                 ).scalar_one_or_none()
                 if found is None:
-                    conn.execute(insert(meta_table).values(key="schema_version", value=SCHEMA_VERSION))
+                    conn.execute(
+                        insert(meta_table).values(key="schema_version", value=SCHEMA_VERSION)
+                    )
                 elif found != SCHEMA_VERSION:
                     raise UserError(
-                        f"the ledger at {_safe_url(url)} has schema version {found}, this version of "
+                        f"the ledger at {_safe_url(url)} has schema version {found}, "
+                        "this version of "
                         f"oneonone reads version {SCHEMA_VERSION}: upgrade oneonone"
                     )
         except (SQLAlchemyError, OSError) as error:
@@ -294,8 +297,13 @@ class Ledger:
             if row is None:
                 conn.execute(
                     insert(pairs_table).values(
-                        key=key, manager=manager, rep=rep, skip_level=skip_level,
-                        active=True, created_at=now.isoformat(), ended_at=None,
+                        key=key,
+                        manager=manager,
+                        rep=rep,
+                        skip_level=skip_level,
+                        active=True,
+                        created_at=now.isoformat(),
+                        ended_at=None,
                     )
                 )
             elif not row.active or row.skip_level != skip_level:
@@ -320,8 +328,12 @@ class Ledger:
         with self._connection() as conn:
             return [
                 PairRecord(
-                    key=row.key, manager=row.manager, rep=row.rep, skip_level=row.skip_level,
-                    active=bool(row.active), created_at=datetime.fromisoformat(row.created_at),
+                    key=row.key,
+                    manager=row.manager,
+                    rep=row.rep,
+                    skip_level=row.skip_level,
+                    active=bool(row.active),
+                    created_at=datetime.fromisoformat(row.created_at),
                     ended_at=_dt(row.ended_at),
                 )
                 for row in conn.execute(query)
@@ -361,7 +373,9 @@ class Ledger:
         }
         with self._connection() as conn:
             done = conn.execute(
-                update(series_table).where(series_table.c.pair_key == record.pair_key).values(**values)
+                update(series_table)
+                .where(series_table.c.pair_key == record.pair_key)
+                .values(**values)
             ).rowcount
             if not done:
                 conn.execute(insert(series_table).values(pair_key=record.pair_key, **values))
@@ -406,13 +420,19 @@ class Ledger:
                         )
                         .values(**values)
                     )
-                if row is None or (
-                    row.status, row.plan_status, row.planned_start, row.reason
-                ) != (values["status"], values["plan_status"], values["planned_start"], values["reason"]):
+                if row is None or (row.status, row.plan_status, row.planned_start, row.reason) != (
+                    values["status"],
+                    values["plan_status"],
+                    values["planned_start"],
+                    values["reason"],
+                ):
                     conn.execute(
                         insert(occurrence_log_table).values(
-                            pair_key=record.pair_key, week=record.week, at=now.isoformat(),
-                            plan_status=record.plan_status, status=record.status,
+                            pair_key=record.pair_key,
+                            week=record.week,
+                            at=now.isoformat(),
+                            plan_status=record.plan_status,
+                            status=record.status,
                             start=(record.actual_start or record.planned_start).isoformat(),
                             reason=record.reason,
                         )
@@ -443,8 +463,13 @@ class Ledger:
             with self._connection() as conn, conn.begin_nested():
                 conn.execute(
                     insert(notices_table).values(
-                        kind=kind, pair_key=pair_key, week=week, recipient=recipient,
-                        decided_at=now.isoformat(), sent_at=None, message_id=message_id,
+                        kind=kind,
+                        pair_key=pair_key,
+                        week=week,
+                        recipient=recipient,
+                        decided_at=now.isoformat(),
+                        sent_at=None,
+                        message_id=message_id,
                     )
                 )
         except IntegrityError:
@@ -463,8 +488,12 @@ class Ledger:
         with self._connection() as conn:
             return [
                 NoticeRecord(
-                    kind=r.kind, pair_key=r.pair_key, week=r.week, recipient=r.recipient,
-                    decided_at=datetime.fromisoformat(r.decided_at), sent_at=_dt(r.sent_at),
+                    kind=r.kind,
+                    pair_key=r.pair_key,
+                    week=r.week,
+                    recipient=r.recipient,
+                    decided_at=datetime.fromisoformat(r.decided_at),
+                    sent_at=_dt(r.sent_at),
                     message_id=r.message_id,
                 )
                 for r in conn.execute(select(notices_table).order_by(notices_table.c.id))
@@ -494,12 +523,19 @@ def _safe_url(url: str) -> str:
 def _series(row: Any) -> SeriesRecord:
     hours, minutes = (int(part) for part in row.at_time.split(":"))
     return SeriesRecord(
-        pair_key=row.pair_key, uid=row.uid, organizer=row.organizer,
-        dtstart=datetime.fromisoformat(row.dtstart), weekday=row.weekday,
-        at_time=time(hours, minutes), timezone=row.timezone,
-        duration=timedelta(minutes=row.duration_minutes), until=_dt(row.until),
-        sequence=row.sequence, fingerprint=row.fingerprint,
-        previous_fingerprint=row.previous_fingerprint, pending=bool(row.pending),
+        pair_key=row.pair_key,
+        uid=row.uid,
+        organizer=row.organizer,
+        dtstart=datetime.fromisoformat(row.dtstart),
+        weekday=row.weekday,
+        at_time=time(hours, minutes),
+        timezone=row.timezone,
+        duration=timedelta(minutes=row.duration_minutes),
+        until=_dt(row.until),
+        sequence=row.sequence,
+        fingerprint=row.fingerprint,
+        previous_fingerprint=row.previous_fingerprint,
+        pending=bool(row.pending),
         dtstamp=datetime.fromisoformat(row.dtstamp),
         created_at=datetime.fromisoformat(row.created_at),
         updated_at=datetime.fromisoformat(row.updated_at),
@@ -508,13 +544,19 @@ def _series(row: Any) -> SeriesRecord:
 
 def _occurrence(row: Any) -> OccurrenceRecord:
     return OccurrenceRecord(
-        pair_key=row.pair_key, week=row.week,
+        pair_key=row.pair_key,
+        week=row.week,
         regular_start=datetime.fromisoformat(row.regular_start),
         planned_start=datetime.fromisoformat(row.planned_start),
         planned_end=datetime.fromisoformat(row.planned_end),
-        plan_status=row.plan_status, status=row.status, reason=row.reason,
-        people_changed=bool(row.people_changed), change=row.change, actual_start=_dt(row.actual_start),
-        actual_end=_dt(row.actual_end), agenda=row.agenda,
+        plan_status=row.plan_status,
+        status=row.status,
+        reason=row.reason,
+        people_changed=bool(row.people_changed),
+        change=row.change,
+        actual_start=_dt(row.actual_start),
+        actual_end=_dt(row.actual_end),
+        agenda=row.agenda,
         updated_at=datetime.fromisoformat(row.updated_at),
     )
 

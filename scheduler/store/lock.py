@@ -34,7 +34,8 @@ class DataLock:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
             raise AlreadyRunning(
-                f"another oneonone process (pid {holder}) is already working on {self.path.parent}; "
+                f"another oneonone process (pid {holder}) is already working on "
+                f"{self.path.parent}; "
                 "stop it first, or wait for its pass to finish"
             ) from None
         os.ftruncate(fd, 0)

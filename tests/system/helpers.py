@@ -82,8 +82,10 @@ def move_instance(path: Path, rid: datetime, new_start: datetime) -> None:
     cal = Calendar.from_ical(path.read_bytes())
     override = _instance(cal, rid)
     duration = override.decoded("dtend") - override.decoded("dtstart")
-    override["dtstart"].dt = new_start
-    override["dtend"].dt = new_start + duration
+    for key in ("dtstart", "dtend"):
+        del override[key]
+    override.add("dtstart", new_start)
+    override.add("dtend", new_start + duration)
     path.write_bytes(cal.to_ical())
 
 

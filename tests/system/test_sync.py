@@ -33,9 +33,24 @@ NY = ZoneInfo("America/New_York")
 NOW = "2027-01-05T08:00:00-05:00"  # Tuesday of 2027-W01
 MARCO = "marco@acme.example"
 ANA = "ana@acme.example"
-PLAN_STATUSES = {"planned", "close_week", "time_off", "conflict", "frozen", "people_changed", "adopt"}
+PLAN_STATUSES = {
+    "planned",
+    "close_week",
+    "time_off",
+    "conflict",
+    "frozen",
+    "people_changed",
+    "adopt",
+}
 REPORT_STATUSES = {
-    "upcoming", "held", "moved", "made_up", "cancelled", "declined", "missed", "close_week",
+    "upcoming",
+    "held",
+    "moved",
+    "made_up",
+    "cancelled",
+    "declined",
+    "missed",
+    "close_week",
     "time_off",
 }
 
@@ -103,15 +118,22 @@ def test_sync_writes_each_series_and_its_attendee_copy_and_a_second_sync_changes
     attendee = series_file(_calendars(config) / "ana", MARCO, ANA)
     assert organizer.read_bytes() == attendee.read_bytes()
     master = next(
-        c for c in Calendar.from_ical(organizer.read_bytes()).walk("VEVENT")
+        c
+        for c in Calendar.from_ical(organizer.read_bytes()).walk("VEVENT")
         if "RECURRENCE-ID" not in c
     )
     assert master["X-ONEONONE-PAIR"] == f"{MARCO}/{ANA}"
     assert "FREQ=WEEKLY" in master["RRULE"].to_ical().decode()
-    before = {p: (b, (_calendars(config) / p).stat().st_mtime_ns) for p, b in calendar_files(_calendars(config)).items()}
+    before = {
+        p: (b, (_calendars(config) / p).stat().st_mtime_ns)
+        for p, b in calendar_files(_calendars(config)).items()
+    }
     second = oneonone_json(config, "sync", now=NOW)
     assert second["written"] == 0 and second["changes"] == []
-    after = {p: (b, (_calendars(config) / p).stat().st_mtime_ns) for p, b in calendar_files(_calendars(config)).items()}
+    after = {
+        p: (b, (_calendars(config) / p).stat().st_mtime_ns)
+        for p, b in calendar_files(_calendars(config)).items()
+    }
     assert before == after
 
 
@@ -137,7 +159,15 @@ def test_report_json_has_the_spec_shape(tmp_path: Path) -> None:
     report = oneonone_json(config, "report", now="2027-01-20T08:00:00-05:00")
     assert set(report) == {"pairs", "notices"}
     pair = next(p for p in report["pairs"] if p["rep"] == ANA)
-    assert {"manager", "rep", "skip_level", "missed_streak", "adherence_4w", "adherence_12w", "weeks"} <= set(pair)
+    assert {
+        "manager",
+        "rep",
+        "skip_level",
+        "missed_streak",
+        "adherence_4w",
+        "adherence_12w",
+        "weeks",
+    } <= set(pair)
     assert pair["skip_level"] == "vera@acme.example"
     for week in pair["weeks"]:
         assert set(week) == {"week", "status", "start", "planned_start", "agenda"}
@@ -150,7 +180,9 @@ def test_report_json_has_the_spec_shape(tmp_path: Path) -> None:
     assert pair["adherence_4w"] == 1.0
 
 
-def test_busy_regular_slot_moves_to_the_nearest_free_time_with_an_explanation(tmp_path: Path) -> None:
+def test_busy_regular_slot_moves_to_the_nearest_free_time_with_an_explanation(
+    tmp_path: Path,
+) -> None:
     config = _org(tmp_path)
     write_busy(_calendars(config) / "ana", "ana-call", datetime(2027, 1, 12, 10, 0, tzinfo=NY))
     weeks = _ana_weeks(config)
@@ -158,7 +190,9 @@ def test_busy_regular_slot_moves_to_the_nearest_free_time_with_an_explanation(tm
     assert datetime.fromisoformat(w02["start"]) == datetime(2027, 1, 12, 9, 30, tzinfo=NY)
     assert w02["reason"] == "moved from Tue 10:00: Ana busy"
     oneonone(config, "sync", now=NOW, check=True)
-    organizer = Calendar.from_ical(series_file(_calendars(config) / "marco", MARCO, ANA).read_bytes())
+    organizer = Calendar.from_ical(
+        series_file(_calendars(config) / "marco", MARCO, ANA).read_bytes()
+    )
     overrides = [c for c in organizer.walk("VEVENT") if "RECURRENCE-ID" in c]
     assert [str(c["DESCRIPTION"]) for c in overrides] == ["moved from Tue 10:00: Ana busy"]
 
@@ -181,7 +215,8 @@ def test_a_moved_instance_is_kept_even_when_the_planner_would_move_it(tmp_path: 
         cal = Calendar.from_ical(series_file(_calendars(config) / folder, MARCO, ANA).read_bytes())
         starts = {
             utc(c.decoded("recurrence-id")): c.decoded("dtstart")
-            for c in cal.walk("VEVENT") if "RECURRENCE-ID" in c
+            for c in cal.walk("VEVENT")
+            if "RECURRENCE-ID" in c
         }
         assert starts[utc(rid)] == moved_to
     assert oneonone_json(config, "sync", now=NOW)["written"] == 0
@@ -199,9 +234,13 @@ def test_a_decline_on_the_attendee_copy_only_is_recorded_and_kept(tmp_path: Path
     decline_instance(series_file(_calendars(config) / "ana", MARCO, ANA), rid, ANA)
     oneonone(config, "sync", now=NOW, check=True)
     assert _week(_ana_weeks(config), "2027-W02")["status"] == "people_changed"
-    organizer = Calendar.from_ical(series_file(_calendars(config) / "marco", MARCO, ANA).read_bytes())
+    organizer = Calendar.from_ical(
+        series_file(_calendars(config) / "marco", MARCO, ANA).read_bytes()
+    )
     override = next(c for c in organizer.walk("VEVENT") if "RECURRENCE-ID" in c)
-    answers = {str(a).lower().removeprefix("mailto:"): a.params["PARTSTAT"] for a in override["ATTENDEE"]}
+    answers = {
+        str(a).lower().removeprefix("mailto:"): a.params["PARTSTAT"] for a in override["ATTENDEE"]
+    }
     assert answers[ANA] == "DECLINED"
     later = "2027-01-14T08:00:00-05:00"
     oneonone(config, "sync", now=later, check=True)
@@ -248,7 +287,9 @@ def test_removing_many_pairs_at_once_is_a_safety_stop_and_force_ends_them(tmp_pa
     config = _org(tmp_path)
     oneonone(config, "sync", now=NOW, check=True)
     text = config.read_text()
-    text = text.replace('manager = "dana@acme.example"\n', "", 2)  # Raj and Lucia lose their manager
+    text = text.replace(
+        'manager = "dana@acme.example"\n', "", 2
+    )  # Raj and Lucia lose their manager
     config.write_text(text)
     done = oneonone(config, "sync", now=NOW)
     assert done.returncode == 3, done.stderr
@@ -261,11 +302,15 @@ def test_removing_many_pairs_at_once_is_a_safety_stop_and_force_ends_them(tmp_pa
     assert len(dana_files) == 4
 
 
-def test_two_writers_never_run_at_once_and_the_daemon_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def test_two_writers_never_run_at_once_and_the_daemon_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
     config = _org(tmp_path)
     daemon = subprocess.Popen(
         [sys.executable, "-m", "scheduler", "run", "--config", str(config), "--now", NOW],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         state = config.parent / "data" / "state.db"
@@ -315,7 +360,8 @@ def test_a_sync_killed_at_random_points_ends_like_an_uninterrupted_one(tmp_path:
         for _ in range(6):
             process = subprocess.Popen(
                 [sys.executable, "-m", "scheduler", "sync", "--config", str(victim), "--now", when],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             time.sleep(rng.uniform(0.1, duration))
             process.send_signal(signal.SIGKILL)
@@ -324,5 +370,7 @@ def test_a_sync_killed_at_random_points_ends_like_an_uninterrupted_one(tmp_path:
 
     assert calendar_files(_calendars(victim)) == calendar_files(_calendars(reference))
     later = "2027-01-13T08:00:00-05:00"
-    assert oneonone_json(victim, "report", now=later) == oneonone_json(reference, "report", now=later)
+    assert oneonone_json(victim, "report", now=later) == oneonone_json(
+        reference, "report", now=later
+    )
     assert oneonone_json(victim, "sync", now=later)["written"] == 0
