@@ -374,3 +374,23 @@ def test_a_sync_killed_at_random_points_ends_like_an_uninterrupted_one(tmp_path:
         reference, "report", now=later
     )
     assert oneonone_json(victim, "sync", now=later)["written"] == 0
+
+
+def test_demo_prints_a_quarter_and_leaves_its_folder_to_inspect(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "demo", "--dir", str(folder), "--weeks", "6"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("2027-W")]
+    assert [row.split()[0] for row in rows] == [f"2027-W0{n}" for n in range(1, 7)]
+    assert "close" in rows[3]  # 2027-W04 holds Fri 29 Jan, January's last business day
+    assert "MOVED" in done.stdout  # a person's move, kept
+    assert (folder / "data" / "state.db").exists()
+    assert list((folder / "data" / "calendars" / "marco").glob("oneonone-*.ics"))
+    again = subprocess.run(
+        [sys.executable, "-m", "scheduler", "demo", "--dir", str(folder), "--weeks", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert again.returncode == 0, again.stderr
