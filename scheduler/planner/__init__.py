@@ -197,8 +197,15 @@ class _Planner:
         else:
             status = PlanStatus.FROZEN
         return PlannedOccurrence(
-            pair.key, pair.manager.email, pair.rep.email, week, decided.start, decided.end,
-            pair.regular_start(week), status, decided.reason,
+            pair.key,
+            pair.manager.email,
+            pair.rep.email,
+            week,
+            decided.start,
+            decided.end,
+            pair.regular_start(week),
+            status,
+            decided.reason,
         )
 
     def _place(
@@ -215,12 +222,21 @@ class _Planner:
 
         def result(status: PlanStatus, start: datetime, reason: str) -> PlannedOccurrence:
             if decided is not None and (decided.status, decided.start, decided.end) == (
-                status, start, start + pair.duration,
+                status,
+                start,
+                start + pair.duration,
             ):
                 reason = decided.reason  # unchanged: keep its explanation, change nothing
             return PlannedOccurrence(
-                pair.key, pair.manager.email, pair.rep.email, week, start,
-                start + pair.duration, regular, status, reason,
+                pair.key,
+                pair.manager.email,
+                pair.rep.email,
+                week,
+                start,
+                start + pair.duration,
+                regular,
+                status,
+                reason,
             )
 
         away = self._away_all_week(pair, week)
@@ -243,11 +259,13 @@ class _Planner:
             return result(PlanStatus.PLANNED, found, f"moved from {pair.slot.label()}: {why}")
         if close is not None:
             return result(
-                PlanStatus.CLOSE_WEEK, regular,
+                PlanStatus.CLOSE_WEEK,
+                regular,
                 f"no 1:1 this week: {close}, and no free slot outside it",
             )
         return result(
-            PlanStatus.CONFLICT, regular,
+            PlanStatus.CONFLICT,
+            regular,
             f"kept {pair.slot.label()}: {why}, and no free slot for "
             f"{pair.manager.first_name} and {pair.rep.first_name} this week",
         )
@@ -361,8 +379,10 @@ class _Planner:
         working hours. Cached: pairs with the same zones and hours share it."""
         key = (
             week,
-            pair.manager.timezone, pair.manager.working_hours,
-            pair.rep.timezone, pair.rep.working_hours,
+            pair.manager.timezone,
+            pair.manager.working_hours,
+            pair.rep.timezone,
+            pair.rep.working_hours,
         )
         cached = self._pair_cache.get(key)
         if cached is None:
@@ -478,8 +498,10 @@ def _day_spans(timezone: str, week: str) -> tuple[Span, ...]:
     zone = ZoneInfo(timezone)
     monday = week_monday(week)
     return tuple(
-        (wall_clock(monday + timedelta(days=d), time(0), zone),
-         wall_clock(monday + timedelta(days=d + 1), time(0), zone))
+        (
+            wall_clock(monday + timedelta(days=d), time(0), zone),
+            wall_clock(monday + timedelta(days=d + 1), time(0), zone),
+        )
         for d in range(7)
     )
 
@@ -536,4 +558,3 @@ def describe_slot(start: datetime, zone: ZoneInfo) -> str:
     """``Tue 10:00`` for an instant, read in ``zone``."""
     local = start.astimezone(zone)
     return f"{WEEKDAY_LABELS[local.weekday()]} {local:%H:%M}"
-

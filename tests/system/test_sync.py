@@ -380,7 +380,9 @@ def test_demo_prints_a_quarter_and_leaves_its_folder_to_inspect(tmp_path: Path) 
     folder = tmp_path / "demo"
     done = subprocess.run(
         [sys.executable, "-m", "scheduler", "demo", "--dir", str(folder), "--weeks", "6"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("2027-W")]
@@ -391,6 +393,8 @@ def test_demo_prints_a_quarter_and_leaves_its_folder_to_inspect(tmp_path: Path) 
     assert list((folder / "data" / "calendars" / "marco").glob("oneonone-*.ics"))
     again = subprocess.run(
         [sys.executable, "-m", "scheduler", "demo", "--dir", str(folder), "--weeks", "1"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert again.returncode == 0, again.stderr
