@@ -22,7 +22,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler import ical
-from scheduler.domain import BusyCalendar, Interval, Pair, Person, PlanStatus, Slot, week_monday
+from scheduler.domain import (
+    BusyCalendar,
+    Interval,
+    Pair,
+    Person,
+    PlanStatus,
+    Slot,
+    iso_week,
+    week_monday,
+)
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.errors import CalendarError
 from scheduler.orgfile import CalendarConfig, Org
@@ -331,8 +340,6 @@ def _anchor(
 
 
 def _week_of(anchor: SeriesRecord) -> str:
-    from scheduler.domain import iso_week
-
     return iso_week(anchor.dtstart.astimezone(ZoneInfo(anchor.timezone)).date())
 
 

@@ -23,6 +23,7 @@ from scheduler.domain import Person
 from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
 from scheduler.errors import CalendarError
 from scheduler.providers.vdir import VdirProvider, uid_filename
+from tests.ics_text import calendar, vevent
 
 # Production silences this icalendar warning at import (scheduler.ical); pytest resets the
 # warning filters per test, so the tests say it again.
@@ -53,25 +54,6 @@ def make_spec(**changes: object) -> SeriesSpec:
         duration=timedelta(minutes=30),
     )
     return replace(spec, **changes)  # type: ignore[arg-type]
-
-
-def vevent(uid: str, start: str, end: str, *extra: str) -> str:
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        "DTSTAMP:20270101T000000Z",
-        f"DTSTART{start}",
-        f"DTEND{end}",
-        "SUMMARY:something",
-        *extra,
-        "END:VEVENT",
-    ]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def calendar(*events: str) -> bytes:
-    body = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + "".join(events)
-    return (body + "END:VCALENDAR\r\n").encode()
 
 
 @pytest.fixture

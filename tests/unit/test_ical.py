@@ -21,6 +21,8 @@ from icalendar import Calendar, Event
 
 from scheduler import ical
 from scheduler.domain.series import InstanceOverride, SeriesSpec
+from tests.ics_text import calendar as wrap
+from tests.ics_text import vevent as event
 
 # Production silences this icalendar warning at import (scheduler.ical); pytest resets the
 # warning filters per test, so the tests say it again.
@@ -501,31 +503,6 @@ def test_x_wr_timezone_calendar_is_read_in_its_zone() -> None:
 
 
 # --------------------------------------------------------------------------- busy
-
-
-def event(
-    uid: str,
-    start: str,
-    end: str,
-    *extra: str,
-) -> str:
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        "DTSTAMP:20270101T000000Z",
-        f"DTSTART{start}",
-        f"DTEND{end}",
-        "SUMMARY:something",
-        *extra,
-        "END:VEVENT",
-    ]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def wrap(*events: str) -> bytes:
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n" + "".join(events)).encode() + (
-        b"END:VCALENDAR\r\n"
-    )
 
 
 WEEK_START = datetime(2027, 1, 4, tzinfo=NY)
