@@ -187,7 +187,7 @@ def run_pass(
                 owner: copy
                 for owner, copy in copies.items()
                 if copy is not None
-                and not (anchor.pending and copy.fingerprint == anchor.previous_fingerprint)
+                and not (anchor.pending and copy.fingerprint in _lagging(anchor))
             }
             changes = observe_pair(pair, anchor, records, trusted, names)
             for record in record_observations(records, changes):
@@ -417,7 +417,7 @@ def _series_work(
         anchor = replace(
             anchor,
             sequence=anchor.sequence + 1 if anchor.fingerprint else 0,
-            previous_fingerprint=anchor.fingerprint or None,
+            previous_fingerprint=_superseded(anchor),
             fingerprint=fingerprint,
             pending=True,
             dtstamp=now,
@@ -465,7 +465,7 @@ def _end_work(
     ended = replace(
         ended,
         sequence=anchor.sequence + 1,
-        previous_fingerprint=anchor.fingerprint,
+        previous_fingerprint=_superseded(anchor),
         fingerprint=fingerprint,
         pending=True,
         dtstamp=now,
@@ -477,6 +477,21 @@ def _end_work(
         if person.email in reads
     ]
     return _PairWork(pair, ended, dict(records), replace(spec, sequence=ended.sequence), writes)
+
+
+def _lagging(anchor: SeriesRecord) -> set[str]:
+    """Fingerprints the product wrote (or meant to) before the current one, whose files may
+    still be on calendars because a pass was killed before writing them."""
+    return set((anchor.previous_fingerprint or "").split())
+
+
+def _superseded(anchor: SeriesRecord) -> str | None:
+    """``previous_fingerprint`` for the next version: the current one, plus the ones still
+    lagging when the last version never reached every calendar (several killed passes)."""
+    lagging = _lagging(anchor) if anchor.pending else set()
+    if anchor.fingerprint:
+        lagging.add(anchor.fingerprint)
+    return " ".join(sorted(lagging)) or None
 
 
 def _describe_write(copy: ObservedSeries | None) -> str:

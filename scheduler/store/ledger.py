@@ -78,7 +78,7 @@ series_table = Table(
     Column("until", String(40)),
     Column("sequence", Integer, nullable=False),
     Column("fingerprint", String(64), nullable=False),
-    Column("previous_fingerprint", String(64)),
+    Column("previous_fingerprint", Text),
     Column("pending", Boolean, nullable=False),
     Column("dtstamp", String(40), nullable=False),
     Column("created_at", String(40), nullable=False),
@@ -172,7 +172,7 @@ class SeriesRecord:
     #: the fingerprint before the last change, and whether the files may still hold it:
     #: the ledger is committed before calendars are written, so a pass killed in between
     #: leaves ``pending`` set and the next pass knows an old file is ours, not a person's edit.
-    previous_fingerprint: str | None = None
+    previous_fingerprint: str | None = None  # space-separated while several are unwritten
     pending: bool = False
 
 
@@ -350,7 +350,9 @@ class Ledger:
         with self._connection() as conn:
             for key in pair_keys:
                 conn.execute(
-                    update(series_table).where(series_table.c.pair_key == key).values(pending=False)
+                    update(series_table)
+                    .where(series_table.c.pair_key == key)
+                    .values(pending=False, previous_fingerprint=None)
                 )
 
     def save_series(self, record: SeriesRecord) -> None:
