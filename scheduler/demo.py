@@ -16,10 +16,8 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
-from icalendar import Calendar, Event, vCalAddress
-
+from scheduler.clientedits import decline_instance, move_instance, week_instance, write_event
 from scheduler.domain import iso_week, week_monday
-from scheduler.domain.series import utc
 from scheduler.errors import UserError
 from scheduler.orgfile import Org, load_org
 from scheduler.providers.vdir import uid_filename
@@ -107,37 +105,15 @@ def _write_busy(org: Org, email: str, monday: date, weeks: int, rng: random.Rand
             begin = datetime.combine(day, time(hour, rng.choice((0, 30))), zone)
             events.append((begin, begin + timedelta(minutes=rng.choice((30, 60))), "Customer call"))
     for index, (begin, end, summary) in enumerate(events):
-        _write_event(folder / f"busy-{index:04d}.ics", f"busy-{email}-{index}", begin, end, summary)
+        write_event(folder, f"busy-{email}-{index:04d}", begin, end, summary)
     reps = [pair.rep.email for pair in org.pairs]
     if reps and email == reps[len(reps) // 2]:
         vacation = monday + timedelta(weeks=5)
         for offset in range(5):
             day = vacation + timedelta(days=offset)
-            cal = Calendar()
-            cal.add("prodid", "-//oneonone demo//EN")
-            cal.add("version", "2.0")
-            event = Event()
-            event.add("uid", f"vacation-{email}-{offset}")
-            event.add("summary", "Vacation")
-            event.add("dtstart", day)
-            event.add("dtend", day + timedelta(days=1))
-            event.add("dtstamp", datetime(2026, 1, 1, tzinfo=zone))
-            cal.add_component(event)
-            (folder / f"vacation-{offset}.ics").write_bytes(cal.to_ical())
-
-
-def _write_event(path: Path, uid: str, begin: datetime, end: datetime, summary: str) -> None:
-    cal = Calendar()
-    cal.add("prodid", "-//oneonone demo//EN")
-    cal.add("version", "2.0")
-    event = Event()
-    event.add("uid", uid)
-    event.add("summary", summary)
-    event.add("dtstart", begin)
-    event.add("dtend", end)
-    event.add("dtstamp", datetime(2026, 1, 1, tzinfo=begin.tzinfo))
-    cal.add_component(event)
-    path.write_bytes(cal.to_ical())
+            write_event(
+                folder, f"vacation-{email}-{offset}", day, day + timedelta(days=1), "Vacation"
+            )
 
 
 def _people_edits(org: Org, monday: date) -> list[tuple[date, Callable[[], None]]]:
@@ -169,41 +145,11 @@ def _edit_instance(
     path = folder / uid_filename(uid)
     if not path.exists():
         return
-    cal = Calendar.from_ical(path.read_bytes())
-    master = next(c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c)
-    start = master.decoded("dtstart")
-    duration = master.decoded("dtend") - start
-    week_day = monday + timedelta(weeks=week_offset, days=start.weekday() - monday.weekday())
-    rid = datetime.combine(week_day, start.time(), start.tzinfo)
-    existing = [
-        c
-        for c in cal.walk("VEVENT")
-        if "RECURRENCE-ID" in c and utc(c.decoded("recurrence-id")) == utc(rid)
-    ]
-    override = existing[0] if existing else Event()
-    if not existing:
-        for key in ("uid", "summary", "organizer"):
-            override[key] = master[key]
-        override.add("recurrence-id", rid)
-        override.add("dtstart", rid)
-        override.add("dtend", rid + duration)
-        override.add("dtstamp", datetime.now(start.tzinfo))
-        for attendee in master.get("attendee", []):
-            copy = vCalAddress(str(attendee))
-            copy.params.update(dict(attendee.params))
-            override.add("attendee", copy, encode=False)
-        cal.add_component(override)
+    rid = week_instance(path, monday + timedelta(weeks=week_offset))
     if how == "move":
-        new_start = override.decoded("dtstart") + timedelta(hours=1)
-        for key in ("dtstart", "dtend"):
-            del override[key]
-        override.add("dtstart", new_start)
-        override.add("dtend", new_start + duration)
+        move_instance(path, rid, rid + timedelta(hours=1))
     else:
-        for attendee in override.get("attendee", []):
-            if str(attendee).lower().endswith(owner):
-                attendee.params["PARTSTAT"] = "DECLINED"
-    path.write_bytes(cal.to_ical())
+        decline_instance(path, rid, owner)
 
 
 _SHORT = {

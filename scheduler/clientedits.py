@@ -1,0 +1,120 @@
+"""Calendar edits made the way calendar clients make them, on vdir files.
+
+I/O: reads and rewrites single ``.ics`` files. The demo uses these to play the people of its
+simulated quarter, and the tests to play khal, Thunderbird or Apple Calendar users: a moved or
+declined week is a RECURRENCE-ID override, a deleted week an EXDATE on the master, a person's
+own meeting a plain VEVENT.
+
+Exports: write_event, master_start, week_instance, move_instance, decline_instance,
+exdate_instance.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from icalendar import Calendar, Component, Event, vCalAddress
+
+from scheduler.domain.series import utc
+
+__all__ = [
+    "decline_instance",
+    "exdate_instance",
+    "master_start",
+    "move_instance",
+    "week_instance",
+    "write_event",
+]
+
+#: A fixed DTSTAMP keeps generated files byte-identical from run to run.
+_STAMP = datetime(2026, 1, 1)
+
+
+def write_event(
+    folder: Path, uid: str, start: date | datetime, end: date | datetime, summary: str
+) -> Path:
+    """A person's own event in their vdir folder: timed (busy time) or all-day (away)."""
+    cal = Calendar()
+    cal.add("prodid", "-//oneonone client edits//EN")
+    cal.add("version", "2.0")
+    event = Event()
+    event.add("uid", uid)
+    event.add("summary", summary)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("dtstamp", _STAMP)
+    cal.add_component(event)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uid}.ics"
+    path.write_bytes(cal.to_ical())
+    return path
+
+
+def _master(cal: Calendar) -> Component:
+    return next(c for c in cal.walk("VEVENT") if "RECURRENCE-ID" not in c)
+
+
+def master_start(path: Path) -> datetime:
+    """The series' DTSTART (its first instance, in the organizer's zone)."""
+    start: datetime = _master(Calendar.from_ical(path.read_bytes())).decoded("dtstart")
+    return start
+
+
+def _instance(cal: Calendar, rid: datetime) -> Component:
+    """The override of the instance ``rid``, added as clients do when there is none yet."""
+    for component in cal.walk("VEVENT"):
+        if "RECURRENCE-ID" in component and utc(component.decoded("recurrence-id")) == utc(rid):
+            return component
+    master = _master(cal)
+    duration = master.decoded("dtend") - master.decoded("dtstart")
+    override = Event()
+    for key in ("uid", "summary", "organizer", "sequence"):
+        if key in master:
+            override[key] = master[key]
+    override.add("recurrence-id", rid)
+    override.add("dtstart", rid)
+    override.add("dtend", rid + duration)
+    override.add("dtstamp", _STAMP)
+    for attendee in master.get("attendee", []):
+        copy = vCalAddress(str(attendee))
+        copy.params.update(dict(attendee.params))
+        override.add("attendee", copy, encode=False)
+    cal.add_component(override)
+    return override
+
+
+def move_instance(path: Path, rid: datetime, new_start: datetime) -> None:
+    """Move one week's instance to ``new_start``, keeping its length."""
+    cal = Calendar.from_ical(path.read_bytes())
+    override = _instance(cal, rid)
+    duration = override.decoded("dtend") - override.decoded("dtstart")
+    for key in ("dtstart", "dtend"):
+        del override[key]
+    override.add("dtstart", new_start)
+    override.add("dtend", new_start + duration)
+    path.write_bytes(cal.to_ical())
+
+
+def decline_instance(path: Path, rid: datetime, email: str) -> None:
+    """Decline one week on this copy: PARTSTAT=DECLINED on ``email``'s ATTENDEE line."""
+    cal = Calendar.from_ical(path.read_bytes())
+    override = _instance(cal, rid)
+    for attendee in override.get("attendee", []):
+        if str(attendee).lower().removeprefix("mailto:") == email.lower():
+            attendee.params["PARTSTAT"] = "DECLINED"
+    path.write_bytes(cal.to_ical())
+
+
+def exdate_instance(path: Path, rid: datetime) -> None:
+    """Delete one week's instance: an EXDATE on the master, on a line of its own."""
+    cal = Calendar.from_ical(path.read_bytes())
+    _master(cal).add("exdate", rid)
+    path.write_bytes(cal.to_ical())
+
+
+def week_instance(path: Path, week_start: date) -> datetime:
+    """The series' instance in the week starting ``week_start`` (a Monday)."""
+    first = master_start(path)
+    day = week_start + timedelta(days=first.weekday())
+    return datetime.combine(day, first.time(), first.tzinfo)
