@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.errors import OneononeError, SafetyStop, UserError
+from scheduler.settings import Settings, load_settings, resolve_now
 
 __all__ = ["main"]
 
@@ -109,32 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --------------------------------------------------------------------------- context
 
 
-def _config_path(args: argparse.Namespace) -> Path:
-    if "config" in args:
-        return Path(args.config)
-    return Path(os.environ.get("ONEONONE_CONFIG", "config/oneonone.toml"))
-
-
-def _now(args: argparse.Namespace, zone: Any) -> datetime:
-    text = getattr(args, "now", None) or os.environ.get("ONEONONE_NOW")
-    if not text:
-        return datetime.now(zone)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UserError(
-            f"--now/ONEONONE_NOW {text!r} is not an ISO 8601 time; "
-            "use e.g. 2027-01-25T09:00:00-05:00"
-        ) from None
-    # A time without an offset is read in the org's zone: what an admin typing it means.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+def _settings(args: argparse.Namespace) -> Settings:
+    """Environment settings with the command line's ``--config``/``--now`` winning."""
+    return load_settings(config=getattr(args, "config", None), now=getattr(args, "now", None))
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, datetime]:
     from scheduler.orgfile import load_org
 
-    org = load_org(_config_path(args))
-    return org, _now(args, org.zone)
+    settings = _settings(args)
+    org = load_org(settings.config)
+    return org, resolve_now(settings.now, org.zone)
 
 
 def _ledger(org: Any) -> Any:
@@ -147,7 +132,7 @@ def _ledger(org: Any) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    target = _config_path(args)
+    target = _settings(args).config
     if target.exists():
         raise UserError(f"{target} already exists; oneonone init never overwrites a file")
     example = resources.files("scheduler").joinpath("examples/oneonone.toml").read_text("utf-8")
@@ -257,16 +242,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.daemon import run_daemon
 
     org, _ = _load(args)
-    fixed_now = getattr(args, "now", None) or os.environ.get("ONEONONE_NOW")
-    return run_daemon(_config_path(args), org, fixed_now=fixed_now)
+    settings = _settings(args)
+    start = resolve_now(settings.now, org.zone) if settings.now is not None else None
+    return run_daemon(settings.config, org, start=start)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from scheduler.demo import run_demo
 
-    text = getattr(args, "now", None) or os.environ.get("ONEONONE_NOW")
-    start = datetime.fromisoformat(text) if text else None
-    return run_demo(args.dir, weeks=args.weeks, start=start)
+    return run_demo(args.dir, weeks=args.weeks, start=_settings(args).now)
 
 
 _COMMANDS = {

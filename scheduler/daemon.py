@@ -38,12 +38,9 @@ log = logging.getLogger(__name__)
 class _Clock:
     """Real time, or a fixed ``--now`` that then advances at real speed (for simulation)."""
 
-    def __init__(self, fixed_now: str | None, zone: object) -> None:
+    def __init__(self, start: datetime | None) -> None:
         self._origin = time.monotonic()
-        self._start: datetime | None = None
-        if fixed_now:
-            start = datetime.fromisoformat(fixed_now)
-            self._start = start if start.tzinfo else start.replace(tzinfo=zone)  # type: ignore[arg-type]
+        self._start = start
 
     def now(self) -> datetime:
         if self._start is None:
@@ -51,10 +48,11 @@ class _Clock:
         return self._start + timedelta(seconds=time.monotonic() - self._origin)
 
 
-def run_daemon(config_path: Path, org: Org, *, fixed_now: str | None = None) -> int:
+def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) -> int:
+    """Run passes until a signal; ``start`` is a simulated clock's first reading (``--now``)."""
     lock = DataLock(org.data_dir)
     lock.acquire()
-    clock = _Clock(fixed_now, org.zone)
+    clock = _Clock(start)
     interval = max(1, org.schedule.poll_minutes)
     scheduler = BlockingScheduler(
         timezone=UTC,

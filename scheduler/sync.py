@@ -275,7 +275,17 @@ def run_pass(
         for pair in pairs:
             ledger.upsert_pair(pair.manager.email, pair.rep.email, pair.skip_level, now)
         for item in [*work, *end_work]:
-            ledger.save_occurrences(item.records.values(), now)
+            # Only what this pass changed: the ledger's history grows every week, a pass's
+            # changes do not.
+            before = ledger_weeks.get(item.pair.key, {})
+            ledger.save_occurrences(
+                (
+                    record
+                    for week, record in item.records.items()
+                    if week not in before or not before[week].same_facts(record)
+                ),
+                now,
+            )
             ledger.save_series(item.anchor)
         for item in end_work:
             ledger.end_pair(item.pair.key, now)
@@ -370,9 +380,7 @@ def _partstats(
     return master, per_instance
 
 
-def _description(
-    org: Org, pair: Pair, records: Mapping[str, OccurrenceRecord], weeks: list[str]
-) -> str:
+def _description(pair: Pair, records: Mapping[str, OccurrenceRecord], weeks: list[str]) -> str:
     lines = [
         f"Weekly 1:1 of {pair.manager.name} and {pair.rep.name}, kept on the calendar by "
         "oneonone. Move, cancel or decline a single week as you need: the product never undoes "
@@ -408,7 +416,7 @@ def _series_work(
         anchor,
         records,
         summary=org.title(pair),
-        description=_description(org, pair, records, weeks),
+        description=_description(pair, records, weeks),
         partstats=master,
         override_partstats=per_instance,
     )

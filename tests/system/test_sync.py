@@ -103,6 +103,13 @@ def test_check_lists_every_problem_in_sentences_without_traceback(tmp_path: Path
     assert any("horizon" in line for line in lines)
 
 
+def test_a_bad_now_is_one_sentence_and_exit_1(tmp_path: Path) -> None:
+    done = oneonone(_org(tmp_path), "plan", now="next tuesday")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "--now" in done.stderr and "ISO 8601" in done.stderr
+
+
 def test_unknown_command_line_usage_exits_2(tmp_path: Path) -> None:
     done = oneonone(_org(tmp_path), "plan", "--weeks", "zero")
     assert done.returncode == 2
