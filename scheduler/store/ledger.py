@@ -12,7 +12,7 @@ Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -31,7 +31,9 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -39,9 +41,18 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from scheduler.errors import UserError
 
-__all__ = ["Ledger", "NoticeRecord", "OccurrenceRecord", "PairRecord", "SeriesRecord"]
+__all__ = [
+    "Ledger",
+    "MakeupRecord",
+    "NoticeRecord",
+    "OccurrenceRecord",
+    "PairRecord",
+    "SeriesRecord",
+]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+#: Older schema versions this one upgrades by adding tables and nullable columns only.
+_ADDITIVE_UPGRADES = frozenset({"1"})
 
 metadata = MetaData()
 
@@ -83,6 +94,12 @@ series_table = Table(
     Column("dtstamp", String(40), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # Added in schema 2 (nullable, so older ledgers gain them by ALTER TABLE):
+    # the last pass that saw the organizer's copy on its calendar (a deleted series is told
+    # from one that never was there by it), and the slot a person gave the whole series
+    # (JSON, see ``SlotChoice``).
+    Column("seen_at", String(40)),
+    Column("person_slot", Text),
 )
 
 occurrences_table = Table(
@@ -128,7 +145,30 @@ notices_table = Table(
     Column("decided_at", String(40), nullable=False),
     Column("sent_at", String(40)),
     Column("message_id", String(200), nullable=False),
+    # Added in schema 2: the whole message as sent (so a resend after a crash is the same
+    # message, byte for byte), where it goes, and a lease so two replicas never send it both.
+    Column("channel", String(20)),
+    Column("raw", Text),
+    Column("lease_until", String(40)),
     UniqueConstraint("kind", "pair_key", "week", "recipient", name="one_notice"),
+)
+
+makeups_table = Table(
+    "makeups",
+    metadata,
+    Column("pair_key", String(400), primary_key=True),
+    Column("week", String(8), primary_key=True),
+    Column("uid", String(200), nullable=False),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    # "booked" (on the calendars), "cancelled" or "declined" (by a person: left alone)
+    Column("state", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    # whether the product's last version may not have reached every calendar yet
+    Column("pending", Boolean, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
 )
 
 
@@ -174,6 +214,11 @@ class SeriesRecord:
     #: leaves ``pending`` set and the next pass knows an old file is ours, not a person's edit.
     previous_fingerprint: str | None = None  # space-separated while several are unwritten
     pending: bool = False
+    #: the last pass that saw the organizer's copy on the calendar (or wrote it)
+    seen_at: datetime | None = None
+    #: the slot a person gave the whole series (or an adopted event had), as JSON; it
+    #: replaces the org file's slot until the org file's slot for the pair changes
+    person_slot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +252,8 @@ class OccurrenceRecord:
 
 @dataclass(frozen=True, slots=True)
 class NoticeRecord:
+    """One recipient of one notice; the rows of one message share ``message_id``."""
+
     kind: str
     pair_key: str
     week: str
@@ -214,6 +261,26 @@ class NoticeRecord:
     decided_at: datetime
     sent_at: datetime | None
     message_id: str
+    channel: str = "email"
+    #: the message exactly as it is (to be) sent: RFC 5322 text, or the Slack text
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MakeupRecord:
+    """A make-up the product booked for one cancelled or declined week of a pair."""
+
+    pair_key: str
+    week: str
+    uid: str
+    start: datetime
+    end: datetime
+    state: str  # "booked", "cancelled" or "declined" (by a person; then left alone)
+    reason: str
+    pending: bool
+    fingerprint: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class Ledger:
@@ -235,6 +302,13 @@ class Ledger:
                 if found is None:
                     conn.execute(
                         insert(meta_table).values(key="schema_version", value=SCHEMA_VERSION)
+                    )
+                elif found in _ADDITIVE_UPGRADES:
+                    _add_missing_columns(conn)
+                    conn.execute(
+                        update(meta_table)
+                        .where(meta_table.c.key == "schema_version")
+                        .values(value=SCHEMA_VERSION)
                     )
                 elif found != SCHEMA_VERSION:
                     raise UserError(
@@ -372,6 +446,8 @@ class Ledger:
             "dtstamp": record.dtstamp.isoformat(),
             "created_at": record.created_at.isoformat(),
             "updated_at": record.updated_at.isoformat(),
+            "seen_at": _iso(record.seen_at),
+            "person_slot": record.person_slot,
         }
         with self._connection() as conn:
             done = conn.execute(
@@ -455,28 +531,146 @@ class Ledger:
             )
             return [(datetime.fromisoformat(r.at), r.status, r.start, r.reason) for r in rows]
 
+    # ------------------------------------------------------------------ make-ups
+
+    def makeups(self) -> dict[str, dict[str, MakeupRecord]]:
+        """Every make-up ever booked, as {pair key: {week: record}}."""
+        result: dict[str, dict[str, MakeupRecord]] = {}
+        with self._connection() as conn:
+            for row in conn.execute(
+                select(makeups_table).order_by(makeups_table.c.pair_key, makeups_table.c.week)
+            ):
+                result.setdefault(row.pair_key, {})[row.week] = MakeupRecord(
+                    pair_key=row.pair_key,
+                    week=row.week,
+                    uid=row.uid,
+                    start=datetime.fromisoformat(row.start),
+                    end=datetime.fromisoformat(row.end),
+                    state=row.state,
+                    reason=row.reason,
+                    pending=bool(row.pending),
+                    fingerprint=row.fingerprint,
+                    created_at=datetime.fromisoformat(row.created_at),
+                    updated_at=datetime.fromisoformat(row.updated_at),
+                )
+        return result
+
+    def save_makeup(self, record: MakeupRecord) -> None:
+        values: dict[str, Any] = {
+            "uid": record.uid,
+            "start": record.start.isoformat(),
+            "end": record.end.isoformat(),
+            "state": record.state,
+            "reason": record.reason,
+            "pending": record.pending,
+            "fingerprint": record.fingerprint,
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+        }
+        where = (makeups_table.c.pair_key == record.pair_key) & (
+            makeups_table.c.week == record.week
+        )
+        with self._connection() as conn:
+            done = conn.execute(update(makeups_table).where(where).values(**values)).rowcount
+            if not done:
+                conn.execute(
+                    insert(makeups_table).values(
+                        pair_key=record.pair_key, week=record.week, **values
+                    )
+                )
+
+    def clear_makeup_pending(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Mark make-ups (pair key, week) as written to every calendar."""
+        with self._connection() as conn:
+            for pair_key, week in keys:
+                conn.execute(
+                    update(makeups_table)
+                    .where((makeups_table.c.pair_key == pair_key) & (makeups_table.c.week == week))
+                    .values(pending=False)
+                )
+
     # ------------------------------------------------------------------ notices
 
     def claim_notice(
-        self, kind: str, pair_key: str, week: str, recipient: str, message_id: str, now: datetime
+        self,
+        kind: str,
+        pair_key: str,
+        week: str,
+        recipients: Sequence[str],
+        message_id: str,
+        now: datetime,
+        *,
+        channel: str = "email",
+        raw: str = "",
     ) -> bool:
-        """Record the decision to send a notice; False if it was already decided before."""
+        """Record the decision to send one message (a row per recipient, all or none).
+
+        False when it was decided before (by this process, an earlier run or another
+        replica: the unique constraint decides), and then nothing is recorded.
+        """
         try:
             with self._connection() as conn, conn.begin_nested():
-                conn.execute(
-                    insert(notices_table).values(
-                        kind=kind,
-                        pair_key=pair_key,
-                        week=week,
-                        recipient=recipient,
-                        decided_at=now.isoformat(),
-                        sent_at=None,
-                        message_id=message_id,
+                for recipient in recipients:
+                    conn.execute(
+                        insert(notices_table).values(
+                            kind=kind,
+                            pair_key=pair_key,
+                            week=week,
+                            recipient=recipient,
+                            decided_at=now.isoformat(),
+                            sent_at=None,
+                            message_id=message_id,
+                            channel=channel,
+                            raw=raw,
+                            lease_until=None,
+                        )
                     )
-                )
         except IntegrityError:
             return False
         return True
+
+    def unsent_notices(self) -> list[NoticeRecord]:
+        """Messages decided but not yet sent (one record per message), oldest first."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                select(notices_table)
+                .where(notices_table.c.sent_at.is_(None))
+                .order_by(notices_table.c.id)
+            )
+            seen: dict[str, NoticeRecord] = {}
+            for row in rows:
+                if row.message_id not in seen:
+                    seen[row.message_id] = _notice(row)
+            return list(seen.values())
+
+    def notice_recipients(self, message_id: str) -> list[str]:
+        with self._connection() as conn:
+            return [
+                row.recipient
+                for row in conn.execute(
+                    select(notices_table.c.recipient)
+                    .where(notices_table.c.message_id == message_id)
+                    .order_by(notices_table.c.id)
+                )
+            ]
+
+    def lease_notice(self, message_id: str, now: datetime, until: datetime) -> bool:
+        """Take the right to send one message until ``until``; False when it is sent already
+        or another process holds an unexpired lease (a second replica sending right now)."""
+        with self._connection() as conn:
+            done = conn.execute(
+                update(notices_table)
+                .where(
+                    (notices_table.c.message_id == message_id)
+                    & notices_table.c.sent_at.is_(None)
+                    & (
+                        notices_table.c.lease_until.is_(None)
+                        | (notices_table.c.lease_until < now.isoformat())
+                    )
+                )
+                .values(lease_until=until.isoformat())
+            ).rowcount
+        return bool(done)
 
     def mark_notice_sent(self, message_id: str, now: datetime) -> None:
         with self._connection() as conn:
@@ -489,17 +683,39 @@ class Ledger:
     def notices(self) -> list[NoticeRecord]:
         with self._connection() as conn:
             return [
-                NoticeRecord(
-                    kind=r.kind,
-                    pair_key=r.pair_key,
-                    week=r.week,
-                    recipient=r.recipient,
-                    decided_at=datetime.fromisoformat(r.decided_at),
-                    sent_at=_dt(r.sent_at),
-                    message_id=r.message_id,
-                )
-                for r in conn.execute(select(notices_table).order_by(notices_table.c.id))
+                _notice(r) for r in conn.execute(select(notices_table).order_by(notices_table.c.id))
             ]
+
+
+def _notice(row: Any) -> NoticeRecord:
+    return NoticeRecord(
+        kind=row.kind,
+        pair_key=row.pair_key,
+        week=row.week,
+        recipient=row.recipient,
+        decided_at=datetime.fromisoformat(row.decided_at),
+        sent_at=_dt(row.sent_at),
+        message_id=row.message_id,
+        channel=row.channel or "email",
+        raw=row.raw or "",
+    )
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Upgrade an older ledger in place: every column this schema has and the table lacks is
+    added. Only nullable columns are ever added after a release, so old rows stay valid."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise UserError(
+                    f"the ledger cannot be upgraded: {table.name}.{column.name} is required"
+                )
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -541,6 +757,8 @@ def _series(row: Any) -> SeriesRecord:
         dtstamp=datetime.fromisoformat(row.dtstamp),
         created_at=datetime.fromisoformat(row.created_at),
         updated_at=datetime.fromisoformat(row.updated_at),
+        seen_at=_dt(row.seen_at),
+        person_slot=row.person_slot,
     )
 
 
