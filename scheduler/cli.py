@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", parents=[common], help="the ledger: weeks and statuses")
     report.add_argument("--weeks", type=_positive, default=12, help="weeks of history (default 12)")
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    feeds = commands.add_parser("feeds", parents=[common], help="people's ICS feed addresses")
+    feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    for action, text in (
+        ("url", "a person's feed address (issued the first time; shown once)"),
+        ("rotate", "a new feed address for a person; the old one stops working"),
+    ):
+        feed_command = feed_commands.add_parser(action, parents=[common], help=text)
+        feed_command.add_argument("email", help="the person's e-mail address")
     demo = commands.add_parser("demo", parents=[common], help="a simulated quarter for a small org")
     demo.add_argument(
         "--dir", type=Path, default=Path("oneonone-demo"), help="folder for the demo's data"
@@ -207,6 +215,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 "now": now.isoformat(),
                 "written": result.written,
                 "observed_changes": result.observed_changes,
+                "notices_decided": result.notices_decided,
+                "notices_sent": result.notices_sent,
                 "problems": result.problems,
                 "safety_stops": result.safety,
             }
@@ -216,7 +226,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(
             f"{now:%Y-%m-%d %H:%M %Z}: {len(result.planned)} occurrences planned, "
             f"{len(result.changes)} calendar writes needed, {result.written} objects written, "
-            f"{result.observed_changes} changes by people recorded"
+            f"{result.observed_changes} changes by people recorded, "
+            f"{result.notices_sent} notices sent"
         )
     for problem in result.problems:
         print(f"oneonone: {problem}", file=sys.stderr)
@@ -247,6 +258,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_daemon(settings.config, org, start=start)
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """``feeds url EMAIL`` / ``feeds rotate EMAIL``.
+
+    The ledger keeps only a hash of each token, so an address can be shown only when it is
+    issued: ``url`` issues one the first time and afterwards says how to get a new one.
+    """
+    from scheduler.feeds import feed_url, issue_token
+
+    org, now = _load(args)
+    email = args.email.strip().lower()
+    if email not in org.people:
+        raise UserError(
+            f"{args.email} is not a person in {org.path}; use the email of a [[person]] there"
+        )
+    ledger = _ledger(org)
+    try:
+        existing = ledger.feed_token(email)
+        if args.feeds_command == "url" and existing is not None:
+            _, created, rotated = existing
+            issued = rotated or created
+            raise UserError(
+                f"the feed address of {email} was issued on {issued:%Y-%m-%d} and only a hash "
+                "of it is kept, so it cannot be shown again; run `oneonone feeds rotate "
+                f"{email}` for a new one (the old one then stops working)"
+            )
+        token = issue_token(ledger, email, now)
+    finally:
+        ledger.close()
+    print(feed_url(org, token))
+    if existing is not None:
+        print(f"oneonone: the previous feed address of {email} no longer works", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from scheduler.demo import run_demo
 
@@ -260,6 +305,7 @@ _COMMANDS = {
     "sync": cmd_sync,
     "report": cmd_report,
     "run": cmd_run,
+    "feeds": cmd_feeds,
     "demo": cmd_demo,
 }
 

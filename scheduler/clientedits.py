@@ -5,8 +5,8 @@ simulated quarter, and the tests to play khal, Thunderbird or Apple Calendar use
 declined week is a RECURRENCE-ID override, a deleted week an EXDATE on the master, a person's
 own meeting a plain VEVENT.
 
-Exports: write_event, master_start, week_instance, move_instance, decline_instance,
-exdate_instance.
+Exports: write_event, write_meeting, master_start, week_instance, move_instance,
+decline_instance, decline_event, exdate_instance, cancel_instance, move_series.
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ from icalendar import Calendar, Component, Event, vCalAddress
 from scheduler.domain.series import utc
 
 __all__ = [
+    "cancel_instance",
+    "decline_event",
     "decline_instance",
     "exdate_instance",
     "master_start",
     "move_instance",
+    "move_series",
     "week_instance",
     "write_event",
+    "write_meeting",
 ]
 
 #: A fixed DTSTAMP keeps generated files byte-identical from run to run.
@@ -35,18 +39,51 @@ def write_event(
     folder: Path, uid: str, start: date | datetime, end: date | datetime, summary: str
 ) -> Path:
     """A person's own event in their vdir folder: timed (busy time) or all-day (away)."""
-    cal = Calendar()
-    cal.add("prodid", "-//oneonone client edits//EN")
-    cal.add("version", "2.0")
+    return _write(folder, _event(uid, start, end, summary))
+
+
+def write_meeting(
+    folder: Path,
+    uid: str,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    organizer: str,
+    attendees: list[str],
+    *,
+    weekly: bool = False,
+) -> Path:
+    """A meeting a person booked themselves, as their client writes it: an organizer, the
+    attendees with their answers, and for ``weekly`` an RRULE (a 1:1 the product may adopt)."""
+    event = _event(uid, start, end, summary)
+    event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+    for email in attendees:
+        address = vCalAddress(f"mailto:{email}")
+        address.params["PARTSTAT"] = "ACCEPTED"
+        event.add("attendee", address, encode=False)
+    if weekly:
+        event.add("rrule", {"FREQ": "WEEKLY"})
+    return _write(folder, event)
+
+
+def _event(uid: str, start: date | datetime, end: date | datetime, summary: str) -> Event:
     event = Event()
     event.add("uid", uid)
     event.add("summary", summary)
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("dtstamp", _STAMP)
+    return event
+
+
+def _write(folder: Path, event: Event) -> Path:
+    """``event`` alone in a calendar object named after its UID."""
+    cal = Calendar()
+    cal.add("prodid", "-//oneonone client edits//EN")
+    cal.add("version", "2.0")
     cal.add_component(event)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uid}.ics"
+    path = folder / f"{event['uid']}.ics"
     path.write_bytes(cal.to_ical())
     return path
 
@@ -101,6 +138,38 @@ def decline_instance(path: Path, rid: datetime, email: str) -> None:
     cal = Calendar.from_ical(path.read_bytes())
     override = _instance(cal, rid)
     for attendee in override.get("attendee", []):
+        if str(attendee).lower().removeprefix("mailto:") == email.lower():
+            attendee.params["PARTSTAT"] = "DECLINED"
+    path.write_bytes(cal.to_ical())
+
+
+def cancel_instance(path: Path, rid: datetime) -> None:
+    """Cancel one week the way Apple Calendar and Google exports do: an override of that
+    instance with STATUS:CANCELLED."""
+    cal = Calendar.from_ical(path.read_bytes())
+    override = _instance(cal, rid)
+    if "status" in override:
+        del override["status"]
+    override.add("status", "CANCELLED")
+    path.write_bytes(cal.to_ical())
+
+
+def move_series(path: Path, new_start: datetime) -> None:
+    """Move the whole series ("all events" in a client): the master's DTSTART and DTEND."""
+    cal = Calendar.from_ical(path.read_bytes())
+    master = _master(cal)
+    duration = master.decoded("dtend") - master.decoded("dtstart")
+    for key in ("dtstart", "dtend"):
+        del master[key]
+    master.add("dtstart", new_start)
+    master.add("dtend", new_start + duration)
+    path.write_bytes(cal.to_ical())
+
+
+def decline_event(path: Path, email: str) -> None:
+    """Decline a single event (or a whole series): PARTSTAT=DECLINED on the master."""
+    cal = Calendar.from_ical(path.read_bytes())
+    for attendee in _master(cal).get("attendee", []):
         if str(attendee).lower().removeprefix("mailto:") == email.lower():
             attendee.params["PARTSTAT"] = "DECLINED"
     path.write_bytes(cal.to_ical())

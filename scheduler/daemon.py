@@ -9,11 +9,17 @@ A signal asks the scheduler to shut down and wait for the running pass, so a pas
 in the middle by a clean stop (a kill is safe too, see ``scheduler.sync``). The data folder is
 locked for the daemon's whole life: a second daemon on the same data refuses to start.
 
-I/O: the lock file, the ledger, calendars (through ``run_pass``).
+The HTTP server (``scheduler.server``: feeds, agenda pages, ``/healthz``, ``/metrics``) runs in
+a background thread for the daemon's whole life, on ``[server] bind``; after each pass the
+daemon records the pass's time, result and safety stops in the ledger (what ``/healthz``
+reads) and in the metrics.
+
+I/O: the lock file, the ledger, calendars (through ``run_pass``), the server's socket.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import time
@@ -24,8 +30,10 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scheduler import metrics
 from scheduler.errors import OneononeError, UserError
 from scheduler.orgfile import Org, load_org
+from scheduler.server import App, ServerState, start_server
 from scheduler.store.ledger import Ledger
 from scheduler.store.lock import DataLock
 from scheduler.sync import run_pass
@@ -53,6 +61,13 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
     lock = DataLock(org.data_dir)
     lock.acquire()
     clock = _Clock(start)
+    # The feed, agenda, health and metrics server: its own Ledger (engine) for its threads.
+    try:
+        http = ServerState(org, Ledger(org.database_url), clock.now)
+        server = start_server(App(http), org.server.host, org.server.port)
+    except OneononeError:
+        lock.release()
+        raise
     interval = max(1, org.schedule.poll_minutes)
     scheduler = BlockingScheduler(
         timezone=UTC,
@@ -72,12 +87,18 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
         except OneononeError as error:
             log.error("pass skipped: %s", error)
             return
+        http.org = current  # names, titles and the poll interval follow the file
+        began = time.monotonic()
         try:
             result = run_pass(current, ledger, now, apply=True)
             state = "safety_stop" if result.safety else ("problems" if result.problems else "ok")
             ledger.set_state("last_pass_result", state)
+            ledger.set_state("last_pass_at", now.isoformat())
+            ledger.set_state("last_pass_safety", json.dumps(result.safety))
             if state == "ok":
                 ledger.set_state("last_good_pass", now.isoformat())
+            metrics.record_pass(state, time.monotonic() - began, now)
+            metrics.record_occurrences(ledger)
             for line in [*result.problems, *result.safety]:
                 log.warning("%s", line)
             log.info(
@@ -89,8 +110,11 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
             )
         except OneononeError as error:
             ledger.set_state("last_pass_result", "error")
+            ledger.set_state("last_pass_at", now.isoformat())
+            metrics.record_pass("error", time.monotonic() - began, now)
             log.error("pass failed: %s", error)
         except Exception:  # the daemon outlives one bad pass; the traceback goes to the log
+            metrics.record_pass("error", time.monotonic() - began, now)
             log.exception("pass failed unexpectedly")
         finally:
             ledger.close()
@@ -115,9 +139,12 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
         "stop with Ctrl-C or SIGTERM",
         flush=True,
     )
+    print(f"oneonone: serving feeds, /healthz and /metrics at {org.server.public_url}", flush=True)
     try:
         scheduler.start()
     finally:
+        server.stop()
+        http.ledger.close()
         lock.release()
     print("oneonone: stopped", flush=True)
     return 0

@@ -16,8 +16,15 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
-from scheduler.clientedits import decline_instance, move_instance, week_instance, write_event
-from scheduler.domain import iso_week, week_monday
+from scheduler.clientedits import (
+    decline_event,
+    decline_instance,
+    exdate_instance,
+    move_instance,
+    week_instance,
+    write_event,
+)
+from scheduler.domain import Pair, iso_week, makeup_uid, week_monday
 from scheduler.errors import UserError
 from scheduler.orgfile import Org, load_org
 from scheduler.providers.vdir import uid_filename
@@ -52,6 +59,7 @@ def run_demo(folder: Path, *, weeks: int = 13, start: datetime | None = None) ->
         end = datetime.combine(monday + timedelta(weeks=weeks), time(8, 0), org.zone)
         run_pass(org, ledger, end, apply=True)
         print(_table(org, ledger, monday, weeks))
+        print(_notices(org, ledger))
     finally:
         ledger.close()
     print(
@@ -117,24 +125,62 @@ def _write_busy(org: Org, email: str, monday: date, weeks: int, rng: random.Rand
 
 
 def _people_edits(org: Org, monday: date) -> list[tuple[date, Callable[[], None]]]:
-    """A manager who moves one 1:1 by an hour, and a rep who declines one: edits made to the
-    calendar files the way a calendar client makes them (a RECURRENCE-ID override)."""
+    """People at work on their calendars, the way a calendar client edits the files: a manager
+    who moves one 1:1 by an hour, a rep who declines one, a manager who deletes one week (the
+    product books a make-up), and a rep who declines two weeks in a row and the make-ups too
+    (nudges, then an escalation to the skip-level)."""
     edits: list[tuple[date, Callable[[], None]]] = []
-    if len(org.pairs) >= 2:
-        moved, declined = org.pairs[0], org.pairs[-1]
+    if len(org.pairs) < 2:
+        return edits
+    moved, declined = org.pairs[0], org.pairs[-1]
+    edits.append(
+        (
+            monday + timedelta(weeks=3, days=1),
+            lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 4, "move"),
+        )
+    )
+    edits.append(
+        (
+            monday + timedelta(weeks=7, days=1),
+            lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 8, "decline"),
+        )
+    )
+    reps = [pair for pair in org.pairs if pair.skip_level is not None]
+    if len(reps) >= 2:
+        cancelled, skipping = reps[0], reps[-2] if len(reps) > 2 else reps[1]
         edits.append(
             (
-                monday + timedelta(weeks=3, days=1),
-                lambda: _edit_instance(org, moved.manager.email, moved.uid, monday, 4, "move"),
+                monday + timedelta(weeks=1),
+                lambda: _edit_instance(
+                    org, cancelled.manager.email, cancelled.uid, monday, 2, "cancel"
+                ),
             )
         )
-        edits.append(
-            (
-                monday + timedelta(weeks=7, days=1),
-                lambda: _edit_instance(org, declined.rep.email, declined.uid, monday, 8, "decline"),
+        for week in (9, 10):
+            edits.append(
+                (
+                    monday + timedelta(weeks=week),
+                    lambda week=week: _edit_instance(  # type: ignore[misc]
+                        org, skipping.rep.email, skipping.uid, monday, week, "decline"
+                    ),
+                )
             )
-        )
+            edits.append(
+                (
+                    monday + timedelta(weeks=week, days=1),
+                    lambda week=week: _decline_makeup(org, skipping, monday, week),  # type: ignore[misc]
+                )
+            )
     return edits
+
+
+def _decline_makeup(org: Org, pair: Pair, monday: date, week_offset: int) -> None:
+    folder = org.calendars[pair.rep.email].path
+    assert folder is not None
+    week = iso_week(monday + timedelta(weeks=week_offset))
+    path = folder / uid_filename(makeup_uid(pair.manager.email, pair.rep.email, week))
+    if path.exists():
+        decline_event(path, pair.rep.email)
 
 
 def _edit_instance(
@@ -148,6 +194,8 @@ def _edit_instance(
     rid = week_instance(path, monday + timedelta(weeks=week_offset))
     if how == "move":
         move_instance(path, rid, rid + timedelta(hours=1))
+    elif how == "cancel":
+        exdate_instance(path, rid)
     else:
         decline_instance(path, rid, owner)
 
@@ -163,6 +211,33 @@ _SHORT = {
     "time_off": "time off",
     "upcoming": "upcoming",
 }
+
+
+def _notices(org: Org, ledger: Ledger) -> str:
+    """The notices of the quarter, one line per message (digests counted, not listed)."""
+    lines = ["", "Notices (written to the outbox folder as .eml files):"]
+    digests = 0
+    seen: set[str] = set()
+    for notice in ledger.notices():
+        if notice.message_id in seen or notice.channel != "email":
+            continue
+        seen.add(notice.message_id)
+        if notice.kind == "digest":
+            digests += 1
+            continue
+        people = ", ".join(ledger.notice_recipients(notice.message_id))
+        lines.append(f"  {notice.week}  {notice.kind:<16} {notice.pair_key}  to {people}")
+    lines.append(f"  and {digests} weekly digests to the managers who have a skip-level")
+    makeups = [m for by_week in ledger.makeups().values() for m in by_week.values()]
+    lines.append("")
+    lines.append("Make-ups booked by oneonone:")
+    for makeup in sorted(makeups, key=lambda m: m.start):
+        zone = org.people[makeup.pair_key.partition("/")[0]].zone
+        lines.append(
+            f"  {makeup.week}  {makeup.start.astimezone(zone):%a %d %b %H:%M}  "
+            f"{makeup.pair_key}  {makeup.state}: {makeup.reason}"
+        )
+    return "\n".join(lines)
 
 
 def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:

@@ -41,6 +41,21 @@ class AuthError(CalendarError):
     """Credentials expired or were revoked: re-authenticate, do not retry."""
 
 
+class DeliveryError(OneononeError):
+    """A notice could not be delivered on one channel (SMTP, outbox, Slack).
+
+    The message is one sentence naming the channel and never a secret ("SMTP server
+    mail.example:587: connection refused"). ``transient`` tells the caller whether the same
+    notice may go through if sent again later (connection trouble, timeouts, SMTP 4xx, HTTP
+    429/5xx) or will keep failing until someone fixes the configuration (SMTP 5xx, a refused
+    login, any other HTTP 4xx).
+    """
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
 class SafetyStop(OneononeError):
     """A pass would do something drastic (mass end/delete, act on a suddenly empty calendar)."""
 

@@ -581,6 +581,7 @@ def _observe(
         sequence=sequence,
         makeup_week=_text(master, WEEK_PROPERTY) or None,
         href=href,
+        recurring=bool(rules) or "RDATE" in master,
     )
 
 

@@ -18,8 +18,11 @@ else ``[defaults]``. Reps who set no time of their own are placed back to back i
 would run past the manager's working hours wraps to the same base time on the manager's next
 workday.
 
+``[server]`` says where the daemon's HTTP server listens (``bind``) and the address people
+reach it at (``public_url``, default ``http://<bind>``); feed and agenda links are built on it.
+
 Exports: load_org, problems_in_calendars, shared_working_time, Org, CalendarConfig, Schedule,
-Escalation, EmailSettings, EXAMPLE_PATH.
+Escalation, EmailSettings, ServerSettings, EXAMPLE_PATH.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ import difflib
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -50,6 +54,7 @@ __all__ = [
     "Escalation",
     "Org",
     "Schedule",
+    "ServerSettings",
     "load_org",
     "problems_in_calendars",
     "shared_working_time",
@@ -158,6 +163,23 @@ def _check_email(value: object) -> str:
     return value.strip().lower()
 
 
+def _check_sender(value: object) -> str:
+    """The ``from`` of notices: "name@domain" or "Name <name@domain>", nothing that could
+    carry a header or a second address."""
+    from scheduler.notify import address_of
+
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    try:
+        address_of(value)
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not a sender address; use e.g. "oneonone@acme.example" or '
+            '"Sales 1:1s <oneonone@acme.example>"'
+        ) from None
+    return value.strip()
+
+
 def _check_env_name(value: object) -> str:
     if not isinstance(value, str) or (value and not _ENV_NAME_RE.match(value)):
         raise ValueError(
@@ -171,6 +193,52 @@ def _check_url(value: object) -> str:
     if not isinstance(value, str) or not _URL_RE.match(value.strip()):
         raise ValueError(f'{value!r} is not a web address; use e.g. "https://example.com/cal.ics"')
     return value.strip()
+
+
+def _check_ics_source(value: object) -> str:
+    """An ``ics`` calendar's source: a web address, a ``file://`` URL or a file path."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f'{value!r} is not a web address or a file path; use e.g. "https://example.com/cal.ics"'
+            ' or "calendars/ana.ics"'
+        )
+    text = value.strip()
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme and scheme[1].lower() not in ("http", "https", "webcal", "file"):
+        raise ValueError(
+            f"{text!r} is not an address oneonone can read (only http, https, webcal and file); "
+            'use e.g. "https://example.com/cal.ics"'
+        )
+    if scheme and scheme[1].lower() != "file" and not _URL_RE.match(text):
+        raise ValueError(f'{text!r} is not a web address; use e.g. "https://example.com/cal.ics"')
+    return text
+
+
+def _check_bind(value: object) -> str:
+    """``host:port`` to listen on: an IPv4 address or host name, or ``[IPv6]``, and a port."""
+    match = (
+        re.match(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$", value)
+        if isinstance(value, str)
+        else None
+    )
+    if match is None or not 1 <= int(match[2]) <= 65535:
+        raise ValueError(
+            f'{value!r} is not an address to listen on; use "HOST:PORT", e.g. "127.0.0.1:8321" '
+            '(or "0.0.0.0:8321" to listen on every interface)'
+        )
+    return str(value)
+
+
+def _check_public_url(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f'{value!r} is not text; use e.g. "https://oneonone.acme.example"')
+    text = value.strip().rstrip("/")
+    if text and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", text, re.IGNORECASE):
+        raise ValueError(
+            f"{value!r} is not the address people reach the server at; use e.g. "
+            '"https://oneonone.acme.example" (no query), or "" for http://<bind>'
+        )
+    return text
 
 
 def _check_title(value: object) -> str:
@@ -221,8 +289,12 @@ Email = Annotated[str, BeforeValidator(_check_email)]
 EnvName = Annotated[str, BeforeValidator(_check_env_name)]
 Url = Annotated[str, BeforeValidator(_check_url)]
 Text = Annotated[str, BeforeValidator(_check_text)]
+Sender = Annotated[str, BeforeValidator(_check_sender)]
 Nonblank = Annotated[str, BeforeValidator(_check_nonblank)]
 Title = Annotated[str, BeforeValidator(_check_title)]
+IcsSource = Annotated[str, BeforeValidator(_check_ics_source)]
+Bind = Annotated[str, BeforeValidator(_check_bind)]
+PublicUrl = Annotated[str, BeforeValidator(_check_public_url)]
 Blackout = Annotated[tuple[tuple[dt.date, dt.date], ...], BeforeValidator(_parse_blackout)]
 Minutes = Annotated[int, Field(strict=True, ge=5, le=8 * 60)]
 Count = Annotated[int, Field(strict=True, ge=1)]
@@ -285,7 +357,7 @@ class EmailSection(_Section):
     starttls: Flag = True
     username: Text = ""
     password_env: EnvName = "ONEONONE_SMTP_PASSWORD"
-    sender: Text = Field(default="oneonone@localhost", alias="from")
+    sender: Sender = Field(default="oneonone@localhost", alias="from")
 
 
 class SlackSection(_Section):
@@ -297,6 +369,11 @@ class NotifySection(_Section):
     slack: SlackSection = Field(default_factory=SlackSection)
 
 
+class ServerSection(_Section):
+    bind: Bind = "127.0.0.1:8321"
+    public_url: PublicUrl = ""
+
+
 class VdirCalendar(_Section):
     provider: Literal["vdir"]
     path: Nonblank
@@ -304,7 +381,7 @@ class VdirCalendar(_Section):
 
 class IcsCalendar(_Section):
     provider: Literal["ics"]
-    url: Url
+    url: IcsSource
 
 
 class GoogleCalendar(_Section):
@@ -351,6 +428,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "close_window": CloseWindowSection,
     "escalation": EscalationSection,
     "notify": NotifySection,
+    "server": ServerSection,
 }
 _TOP_KEYS = (*_SECTIONS, "person")
 
@@ -379,10 +457,12 @@ class CalendarConfig:
     """Where one person's calendar lives (``calendar = {...}`` of a person)."""
 
     provider: str
-    path: Path | None = None  # vdir: absolute, resolved against the org file's folder
+    path: Path | None = None  # vdir, ics from a file: absolute, resolved like the org file's
     url: str | None = None
     username: str | None = None
     password_env: str | None = None
+    #: ics: the folder that keeps the last good copy of each feed (``<data_dir>/cache/ics``)
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +493,17 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """``[server]``: where the daemon's feed, agenda, health and metrics server listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8321
+    #: the address people reach the server at, without a trailing slash (``http://host:port``
+    #: when the file leaves ``public_url`` empty)
+    public_url: str = "http://127.0.0.1:8321"
+
+
+@dataclass(frozen=True)
 class Org:
     """The validated org file: everything the product needs to know about the org."""
 
@@ -431,6 +522,7 @@ class Org:
     data_dir: Path
     database_url: str
     title_template: str
+    server: ServerSettings = ServerSettings()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -712,6 +804,7 @@ class _Loader:
         close_window: CloseWindowSection | None = self.section("close_window")
         escalation: EscalationSection | None = self.section("escalation")
         notify: NotifySection | None = self.section("notify")
+        server: ServerSection | None = self.section("server")
         org_zone = org.timezone if org else self._raw_org_zone()
         org_workdays = org.workdays if org else frozenset(range(5))
 
@@ -733,6 +826,7 @@ class _Loader:
         if self.problems or org is None or calendar is None:
             raise UserError(self.problems)
         assert schedule is not None and escalation is not None and notify is not None
+        assert server is not None
 
         data_dir = self.base_dir / Path(org.data_dir).expanduser()
         database_url = f"sqlite:///{data_dir / 'state.db'}"
@@ -740,6 +834,13 @@ class _Loader:
         overrides = self.settings.notify.email if self.settings else None
         if self.settings is not None and self.settings.database_url:
             database_url = self.settings.database_url
+        calendars = {
+            email: replace(config, cache_dir=data_dir / "cache" / "ics")
+            if config.provider == "ics"
+            else config
+            for email, config in calendars.items()
+        }
+        host, _, port = server.bind.rpartition(":")
         return Org(
             path=self.path,
             base_dir=self.base_dir,
@@ -763,6 +864,11 @@ class _Loader:
             data_dir=data_dir,
             database_url=database_url,
             title_template=defaults.title,
+            server=ServerSettings(
+                host=host.strip("[]"),
+                port=int(port),
+                public_url=server.public_url or f"http://{server.bind}",
+            ),
         )
 
     def _raw_org_zone(self) -> str | None:
@@ -873,7 +979,13 @@ class _Loader:
         if isinstance(section, VdirCalendar):
             return CalendarConfig("vdir", path=self.base_dir / Path(section.path).expanduser())
         if isinstance(section, IcsCalendar):
-            return CalendarConfig("ics", url=section.url)
+            if re.match(r"^(https?|webcal)://", section.url, re.IGNORECASE):
+                return CalendarConfig("ics", url=section.url)
+            # A file: a file:// URL or a path, relative to the org file's folder.
+            local = section.url
+            if local.lower().startswith("file://"):
+                local = urllib.parse.unquote(urllib.parse.urlsplit(local).path)
+            return CalendarConfig("ics", path=self.base_dir / Path(local).expanduser())
         if isinstance(section, CaldavCalendar):
             return CalendarConfig(
                 "caldav",

@@ -15,31 +15,42 @@ Exports: the functions above, WeekChange, rule_instance.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.domain import (
     LedgerStatus,
     Pair,
     PlanStatus,
+    Slot,
     wall_clock,
     week_monday,
 )
 from scheduler.domain.series import InstanceOverride, ObservedSeries, SeriesSpec, utc
 from scheduler.planner import Known, PlannedOccurrence, describe_slot
-from scheduler.store.ledger import OccurrenceRecord, SeriesRecord
+from scheduler.store.ledger import MakeupRecord, OccurrenceRecord, SeriesRecord
 
 __all__ = [
+    "SlotChoice",
     "WeekChange",
+    "adoptable",
+    "adopted_history",
+    "effective_pair",
+    "expected_instance",
     "known_weeks",
+    "mark_missing",
     "merge_plan",
     "observe_pair",
+    "org_slot_signature",
     "record_observations",
     "rule_instance",
+    "series_edit",
     "series_spec",
     "settle",
+    "status_of",
 ]
 
 SKIPPED = frozenset({PlanStatus.CLOSE_WEEK.value, PlanStatus.TIME_OFF.value})
@@ -61,6 +72,123 @@ def rule_instance(anchor: SeriesRecord, week: str) -> datetime:
     """Where the series' rule puts the instance of ``week`` (its RECURRENCE-ID)."""
     day = week_monday(week) + timedelta(days=anchor.weekday)
     return wall_clock(day, anchor.at_time, ZoneInfo(anchor.timezone))
+
+
+# --------------------------------------------------------------------------- 0. the series itself
+
+
+@dataclass(frozen=True, slots=True)
+class SlotChoice:
+    """The slot people gave a pair's whole series, and an adopted event's earlier history.
+
+    Stored as JSON in the ledger (``SeriesRecord.person_slot``). ``org_slot`` is the org
+    file's slot for the pair when people chose theirs: while the org file still says that, the
+    people's slot wins; once an admin edits the pair's slot in the org file, the newer word
+    (the admin's) wins. ``prior_*`` are an adopted event's EXDATEs and overrides from before
+    the product managed it, kept so adopting loses no history on the calendar.
+    """
+
+    weekday: int
+    at: time
+    duration: timedelta
+    by: str
+    org_slot: str
+    note: str
+    prior_exdates: tuple[datetime, ...] = ()
+    prior_overrides: tuple[tuple[datetime, datetime, datetime], ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "weekday": self.weekday,
+                "at": self.at.strftime("%H:%M"),
+                "minutes": int(self.duration.total_seconds() // 60),
+                "by": self.by,
+                "org_slot": self.org_slot,
+                "note": self.note,
+                "prior_exdates": [utc(m).isoformat() for m in self.prior_exdates],
+                "prior_overrides": [[utc(m).isoformat() for m in o] for o in self.prior_overrides],
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> SlotChoice | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return cls(
+            weekday=int(data["weekday"]),
+            at=time.fromisoformat(data["at"]),
+            duration=timedelta(minutes=int(data["minutes"])),
+            by=str(data["by"]),
+            org_slot=str(data["org_slot"]),
+            note=str(data.get("note", "")),
+            prior_exdates=tuple(datetime.fromisoformat(m) for m in data.get("prior_exdates", [])),
+            prior_overrides=tuple(
+                (
+                    datetime.fromisoformat(rid),
+                    datetime.fromisoformat(start),
+                    datetime.fromisoformat(end),
+                )
+                for rid, start, end in data.get("prior_overrides", [])
+            ),
+        )
+
+
+def org_slot_signature(pair: Pair) -> str:
+    """The org file's slot of ``pair`` as a short stable text (weekday, time, minutes)."""
+    minutes = int(pair.duration.total_seconds() // 60)
+    return f"{pair.slot.weekday} {pair.slot.at:%H:%M} {minutes}"
+
+
+def effective_pair(pair: Pair, choice: SlotChoice | None) -> Pair:
+    """``pair`` with the slot people chose, while the org file still says what it said then."""
+    if choice is None or choice.org_slot != org_slot_signature(pair):
+        return pair
+    return replace(pair, slot=Slot(choice.weekday, choice.at), duration=choice.duration)
+
+
+def series_edit(anchor: SeriesRecord, copy: ObservedSeries) -> tuple[int, time, timedelta] | None:
+    """The (weekday, time, duration) a person gave the whole series in ``copy``, when it
+    differs from what the product wrote (the master's DTSTART or length was edited)."""
+    if not copy.weekly:
+        return None
+    local = copy.dtstart.astimezone(ZoneInfo(anchor.timezone))
+    found = (local.weekday(), local.time().replace(second=0, microsecond=0), copy.duration)
+    if found == (anchor.weekday, anchor.at_time, anchor.duration):
+        return None
+    return found
+
+
+def adoptable(
+    pair: Pair, candidates: Iterable[ObservedSeries], now: datetime
+) -> ObservedSeries | None:
+    """The weekly event on the organizer's calendar whose people are exactly the pair."""
+    people = {pair.manager.email.lower(), pair.rep.email.lower()}
+    for candidate in sorted(candidates, key=lambda c: (utc(c.dtstart), c.uid)):
+        who = set(candidate.attendees) | ({candidate.organizer} if candidate.organizer else set())
+        if who == people and (candidate.until is None or candidate.until > now):
+            return candidate
+    return None
+
+
+def adopted_history(
+    candidate: ObservedSeries, before: datetime
+) -> tuple[tuple[datetime, ...], tuple[tuple[datetime, datetime, datetime], ...]]:
+    """An adopted event's EXDATEs and moved instances from before ``before``."""
+    exdates = tuple(sorted(m for m in candidate.exdates if m < utc(before)))
+    overrides = tuple(
+        sorted(
+            (rid, utc(item.start), utc(item.end))
+            for rid, item in candidate.overrides.items()
+            if rid < utc(before) and not item.cancelled
+        )
+    )
+    cancelled = tuple(
+        rid for rid, item in candidate.overrides.items() if rid < utc(before) and item.cancelled
+    )
+    return tuple(sorted({*exdates, *cancelled})), overrides
 
 
 # --------------------------------------------------------------------------- 1. observe
@@ -140,8 +268,15 @@ def _in_rule(copy: ObservedSeries, rid: datetime) -> bool:
     return utc(copy.dtstart) <= rid and (copy.until is None or rid <= utc(copy.until))
 
 
+def expected_instance(record: OccurrenceRecord) -> tuple[datetime, datetime, bool]:
+    """(start, end, cancelled) of the week as the product last wrote it (or will write it)."""
+    return _expected(record)
+
+
 def _expected(record: OccurrenceRecord) -> tuple[datetime, datetime, bool]:
     """(start, end, cancelled) of the week as the product last wrote it."""
+    if record.change == "missing":
+        return record.planned_start, record.planned_end, True
     if record.people_changed:
         if record.change == "cancelled":
             return record.planned_start, record.planned_end, True
@@ -217,7 +352,13 @@ def merge_plan(
                 planned_start=item.start,
                 planned_end=item.end,
                 plan_status=item.status.value,
-                status=_status(item.status.value, "", item.end, now),
+                status=(
+                    LedgerStatus.CLOSE_WEEK.value
+                    if item.status is PlanStatus.CLOSE_WEEK
+                    else LedgerStatus.TIME_OFF.value
+                    if item.status is PlanStatus.TIME_OFF
+                    else LedgerStatus.UPCOMING.value
+                ),
                 reason=item.reason,
                 agenda=before.agenda if before is not None else None,
             )
@@ -225,31 +366,74 @@ def merge_plan(
     return result
 
 
-def settle(weeks: Mapping[str, OccurrenceRecord], now: datetime) -> list[OccurrenceRecord]:
+def settle(
+    weeks: Mapping[str, OccurrenceRecord],
+    now: datetime,
+    makeups: Mapping[str, MakeupRecord] | None = None,
+) -> list[OccurrenceRecord]:
     """Records whose report status changes because time passed (upcoming → held, …)."""
     result = []
     for record in weeks.values():
-        end = record.actual_end or record.planned_end
-        status = _status(record.plan_status, record.change, end, now)
+        status = status_of(record, now, (makeups or {}).get(record.week))
         if status != record.status:
             result.append(replace(record, status=status))
     return result
 
 
-def _status(plan_status: str, change: str, end: datetime, now: datetime) -> str:
-    if plan_status == PlanStatus.CLOSE_WEEK.value:
-        return LedgerStatus.CLOSE_WEEK.value
-    if plan_status == PlanStatus.TIME_OFF.value:
+#: Make-up states under which the make-up takes place (booked by the product or by people).
+MAKEUP_HAPPENS = frozenset({"booked", "people"})
+
+
+def status_of(record: OccurrenceRecord, now: datetime, makeup: MakeupRecord | None = None) -> str:
+    """The report status of one week (spec "Detecting what people did")."""
+    if record.away or record.plan_status == PlanStatus.TIME_OFF.value:
         return LedgerStatus.TIME_OFF.value
+    if record.plan_status == PlanStatus.CLOSE_WEEK.value:
+        return LedgerStatus.CLOSE_WEEK.value
+    if (
+        record.change in ("cancelled", "declined")
+        and makeup is not None
+        and makeup.state in MAKEUP_HAPPENS
+    ):
+        return LedgerStatus.UPCOMING.value if makeup.end > now else LedgerStatus.MADE_UP.value
+    end = record.actual_end or record.planned_end
+    if record.change == "missing":
+        # The series was gone when this week's 1:1 was due: it cannot have taken place.
+        return LedgerStatus.MISSED.value if end <= now else LedgerStatus.UPCOMING.value
     if end > now:
         return LedgerStatus.UPCOMING.value
-    if change == "moved":
+    if record.change == "moved":
         return LedgerStatus.MOVED.value
-    if change == "cancelled":
+    if record.change == "cancelled":
         return LedgerStatus.CANCELLED.value
-    if change == "declined":
+    if record.change == "declined":
         return LedgerStatus.DECLINED.value
     return LedgerStatus.HELD.value
+
+
+def mark_missing(
+    weeks: Mapping[str, OccurrenceRecord], since: datetime, now: datetime
+) -> list[OccurrenceRecord]:
+    """Weeks whose 1:1 fell due in (since, now] while the series was not on the calendar.
+
+    Skipped and cancelled weeks are left alone: nothing was due. Each becomes ``missing``:
+    written as an EXDATE when the series is recreated (no meeting is claimed for a time the
+    calendar did not hold one) and settled as ``missed``.
+    """
+    result = []
+    for record in weeks.values():
+        start = record.actual_start or record.planned_start
+        _, _, cancelled = _expected(record)
+        if cancelled or record.change == "missing" or not since < start <= now:
+            continue
+        result.append(
+            replace(
+                record,
+                change="missing",
+                reason="the series was not on the calendar when this 1:1 was due",
+            )
+        )
+    return result
 
 
 # --------------------------------------------------------------------------- 5. series
@@ -264,6 +448,7 @@ def series_spec(
     description: str,
     partstats: Mapping[str, str],
     override_partstats: Mapping[datetime, Mapping[str, str]],
+    choice: SlotChoice | None = None,
 ) -> SeriesSpec:
     """The series the ledger describes: the rule, EXDATEs for skipped or cancelled weeks and
     an override for every week not at the rule's time. ``override_partstats`` (by UTC
@@ -272,6 +457,21 @@ def series_spec(
     zone = ZoneInfo(anchor.timezone)
     exdates: list[datetime] = []
     overrides: list[InstanceOverride] = []
+    if choice is not None:
+        # An adopted event's own history before the product's first week, as it was.
+        first = min((rule_instance(anchor, week) for week in weeks), default=None)
+        for moment in choice.prior_exdates:
+            if first is None or utc(moment) < utc(first):
+                exdates.append(utc(moment).astimezone(zone))
+        for rid, start, end in choice.prior_overrides:
+            if first is None or utc(rid) < utc(first):
+                overrides.append(
+                    InstanceOverride(
+                        recurrence_id=utc(rid).astimezone(zone),
+                        start=start.astimezone(zone),
+                        end=end.astimezone(zone),
+                    )
+                )
     for week, record in sorted(weeks.items()):
         rid = rule_instance(anchor, week)
         if rid < anchor.dtstart or (anchor.until is not None and rid > anchor.until):

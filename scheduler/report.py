@@ -55,7 +55,8 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
         {
             "kind": n.kind,
             "manager": n.pair_key.partition("/")[0],
-            "rep": n.pair_key.partition("/")[2],
+            # A digest is about all of a manager's pairs: it names no rep.
+            "rep": n.pair_key.partition("/")[2] or None,
             "week": n.week,
             "to": n.recipient,
             "sent_at": n.sent_at.isoformat() if n.sent_at else None,
@@ -87,8 +88,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("")
         lines.append("Notices:")
         for notice in report["notices"]:
+            about = notice["manager"] + (f"/{notice['rep']}" if notice["rep"] else "")
             lines.append(
-                f"  {notice['kind']:<16} {notice['week']}  {notice['manager']}/{notice['rep']} "
+                f"  {notice['kind']:<16} {notice['week']}  {about} "
                 f"to {notice['to']}  sent {notice['sent_at'] or 'pending'}"
             )
     return "\n".join(lines)

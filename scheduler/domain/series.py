@@ -113,6 +113,8 @@ class ObservedSeries:
     sequence: int = 0
     makeup_week: str | None = None
     href: str = ""
+    #: has any RRULE or RDATE (a weekly one or another)
+    recurring: bool = False
 
 
 @dataclass(slots=True)
@@ -126,11 +128,17 @@ class CalendarRead:
     recurring events (for adoption). ``object_count``: every calendar object seen, so a
     suddenly empty calendar can be told from one that never held anything. ``problems``: one
     plain sentence per object that could not be read (it was skipped, not lost).
+    ``candidate_busy``: the busy time of each weekly candidate, by UID, kept out of ``busy``
+    (an adopted event is the 1:1 itself, not time the 1:1 must avoid; the pass adds the
+    others back). ``single_meetings``: untagged one-off events between exactly two people
+    (a make-up people booked themselves); they are busy time too.
     """
 
     busy: list[tuple[datetime, datetime]] = field(default_factory=list)
     out_days: set[date] = field(default_factory=set)
     owned: dict[str, ObservedSeries] = field(default_factory=dict)
     weekly_candidates: list[ObservedSeries] = field(default_factory=list)
+    candidate_busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    single_meetings: list[ObservedSeries] = field(default_factory=list)
     object_count: int = 0
     problems: list[str] = field(default_factory=list)

@@ -41,10 +41,19 @@ from scheduler.domain import (
 )
 from scheduler.rules import OrgCalendar
 
-__all__ = ["Known", "PlannedOccurrence", "PlannerSettings", "plan", "weeks_from"]
+__all__ = [
+    "Known",
+    "PlannedOccurrence",
+    "PlannerSettings",
+    "away_all_week",
+    "find_makeup",
+    "plan",
+    "weeks_from",
+]
 
 QUARTER_HOUR = timedelta(minutes=15)
 _EMPTY = BusyCalendar()
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,33 @@ def plan(
     result = [item for week in weeks for item in by_week[week]]
     result.sort(key=lambda item: (order[item.pair_key], item.week))
     return result
+
+
+def find_makeup(
+    pair: Pair,
+    week: str,
+    rules: OrgCalendar,
+    org_zone: ZoneInfo,
+    busy: Mapping[str, BusyCalendar],
+    taken: Mapping[str, list[tuple[datetime, datetime]]],
+    earliest: datetime,
+) -> datetime | None:
+    """A make-up start for ``pair`` in ``week``: not before ``earliest``, on a business day
+    outside the close window, inside both people's working hours, clear of their busy time and
+    of the 1:1s in ``taken``; the quarter hour nearest the regular time of day, nearest day
+    first. None when the rest of the week has no such slot."""
+    planner = _Planner(rules, org_zone, busy, earliest, PlannerSettings())
+    regular = _regular_start(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week)
+    return planner._nearest_free(pair, week, regular, taken)
+
+
+def away_all_week(
+    pair: Pair, week: str, rules: OrgCalendar, busy: Mapping[str, BusyCalendar]
+) -> str | None:
+    """The first name of a person of ``pair`` out on every business day of ``week``, if any."""
+    # No clock is involved: being away is a fact of the calendars, whenever it is asked.
+    planner = _Planner(rules, ZoneInfo("UTC"), busy, _EPOCH, PlannerSettings())
+    return planner._away_all_week(pair, week)
 
 
 class _Planner:

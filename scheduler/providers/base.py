@@ -24,6 +24,9 @@ class CalendarProvider(Protocol):
     name: str
     #: a short description of where the calendar lives, for messages ("vdir folder data/ana")
     where: str
+    #: whether the product can write its series there; a read-only calendar (``ics``) only
+    #: gives busy time, and its owner gets their 1:1s through their ICS feed
+    writable: bool
 
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
         """Read busy time in [start, end) and every product-owned object (any date)."""

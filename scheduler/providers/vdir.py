@@ -10,19 +10,22 @@ Exports: ``VdirProvider``, ``uid_filename``.
 
 from __future__ import annotations
 
-import contextlib
 import errno
+import hashlib
 import os
 import re
-import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
 from scheduler.errors import CalendarError
+from scheduler.store.files import sync_folder, write_atomically
 
 __all__ = ["VdirProvider", "uid_filename"]
 
@@ -30,6 +33,8 @@ __all__ = ["VdirProvider", "uid_filename"]
 MAX_OBJECT_BYTES = 4 * 1024 * 1024
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._-]")
+
+T = TypeVar("T")
 
 
 def uid_filename(uid: str) -> str:
@@ -47,6 +52,7 @@ class VdirProvider:
     """One person's vdir folder. Floating times in objects are read in ``default_zone``."""
 
     name = "vdir"
+    writable = True
 
     def __init__(self, path: Path, default_zone: ZoneInfo) -> None:
         self.path = Path(path)
@@ -90,9 +96,16 @@ class VdirProvider:
             href = str(file)
             try:
                 data = self._load(file)
-                calendars = ical.parse_object(data, href)
+                digest = hashlib.sha256(data).digest()
+                calendars = _MEMO.get(("parse", digest, href), ical.parse_object, data, href)
                 try:
-                    observed = ical.observe_parsed(calendars, href, self.default_zone)
+                    observed = _MEMO.get(
+                        ("observe", digest, href, self.default_zone.key),
+                        ical.observe_parsed,
+                        calendars,
+                        href,
+                        self.default_zone,
+                    )
                 except ValueError:
                     # Ours and unreadable: a problem. Someone else's: its busy time may still
                     # be readable even when it is no series we could adopt.
@@ -108,11 +121,23 @@ class VdirProvider:
                     else:
                         result.owned[observed.uid] = observed
                     continue
-                busy, out_days = ical.busy_from_parsed(
-                    calendars, href, person.email, start, end, zone
+                busy, out_days = _MEMO.get(
+                    ("busy", digest, href, person.email, start, end, zone.key),
+                    ical.busy_from_parsed,
+                    calendars,
+                    href,
+                    person.email,
+                    start,
+                    end,
+                    zone,
                 )
                 if observed is not None and _is_candidate(observed):
                     result.weekly_candidates.append(observed)
+                    result.candidate_busy.setdefault(observed.uid, []).extend(busy)
+                    result.out_days.update(out_days)
+                    continue
+                if observed is not None and _is_single_meeting(observed):
+                    result.single_meetings.append(observed)
             except FileNotFoundError:
                 # Deleted between listing and reading (a sync or a client at work): gone, so
                 # neither busy nor a problem.
@@ -212,39 +237,12 @@ class VdirProvider:
         return True
 
     def _atomic_write(self, target: Path, data: bytes) -> None:
-        temp_name: str | None = None
         try:
-            # Dot-prefixed so khal, vdirsyncer and our own reader skip it while it exists.
-            fd, temp_name = tempfile.mkstemp(prefix=".oneonone-", suffix=".tmp", dir=self.path)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileNotFoundError):
-                os.chmod(temp_name, target.stat().st_mode & 0o777)
-            os.replace(temp_name, target)
-            temp_name = None
-            self._sync_folder()
+            write_atomically(target, data, keep_mode=True)
         except OSError as exc:
             raise CalendarError(
                 f"Cannot write {target.name} in the {self.where}: {_os_reason(exc)}."
             ) from exc
-        finally:
-            if temp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp_name)
-
-    def _sync_folder(self) -> None:
-        """Make the rename itself durable."""
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            # Some file systems cannot fsync a folder; the rename is still atomic there.
-            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-                raise
-        finally:
-            os.close(fd)
 
     def delete(self, uid: str, owner: Person) -> bool:
         """Remove the product-owned object ``uid``; ``False`` when there is none.
@@ -263,7 +261,7 @@ class VdirProvider:
             )
         try:
             target.unlink()
-            self._sync_folder()
+            sync_folder(self.path)
         except FileNotFoundError:
             return False
         except OSError as exc:
@@ -298,6 +296,41 @@ class VdirProvider:
         return problems
 
 
+class _Memo:
+    """What reading an object gave, by its bytes' digest: a daemon polling every few minutes
+    reads the same files again and again, and parsing iCalendar is most of a pass's time.
+
+    Keyed by content, not by file times, so an edit within the file system's timestamp
+    resolution is never missed. Results are treated as read-only by every caller. Bounded
+    (least recently used out first); a result that raised ``ValueError`` is remembered as
+    that error, so a broken file costs one parse, not one per pass.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], tuple[bool, Any]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...], make: Callable[..., T], *args: Any) -> T:
+        found = self._items.get(key)
+        if found is None:
+            try:
+                found = (True, make(*args))
+            except ValueError as exc:
+                found = (False, str(exc))
+            self._items[key] = found
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        ok, value = found
+        if not ok:
+            raise ValueError(value)
+        return cast(T, value)
+
+
+_MEMO = _Memo(20_000)
+
+
 def _is_owned(observed: ObservedSeries) -> bool:
     # A copy that lost its tag to a client that drops unknown properties is still ours,
     # never the person's own busy time.
@@ -310,6 +343,14 @@ def _is_candidate(observed: ObservedSeries) -> bool:
     if observed.organizer:
         people.add(observed.organizer)
     return observed.weekly and not observed.cancelled and len(people) == 2
+
+
+def _is_single_meeting(observed: ObservedSeries) -> bool:
+    """An untagged one-off event between exactly two people: maybe a make-up they booked."""
+    people = set(observed.attendees)
+    if observed.organizer:
+        people.add(observed.organizer)
+    return not observed.recurring and not observed.cancelled and len(people) == 2
 
 
 def _zone_or(person: Person, fallback: ZoneInfo) -> ZoneInfo:

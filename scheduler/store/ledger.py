@@ -119,6 +119,8 @@ occurrences_table = Table(
     Column("change", String(20), nullable=False),
     Column("agenda", Text),
     Column("updated_at", String(40), nullable=False),
+    # Added in schema 2: either person is out on every business day of the week.
+    Column("away", Boolean),
 )
 
 occurrence_log_table = Table(
@@ -169,6 +171,17 @@ makeups_table = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+)
+
+# One ICS feed address per person. Only a hash of the token is kept, so a copy of the ledger
+# gives nobody anyone's feed; the address is shown once, when issued (``oneonone feeds``).
+feed_tokens_table = Table(
+    "feed_tokens",
+    metadata,
+    Column("email", String(200), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("rotated_at", String(40)),
 )
 
 
@@ -244,6 +257,9 @@ class OccurrenceRecord:
     actual_end: datetime | None = None
     agenda: str | None = None
     updated_at: datetime | None = None
+    #: either person is out of office on every business day of the week (``time_off``,
+    #: whatever else happened to it)
+    away: bool = False
 
     def same_facts(self, other: OccurrenceRecord) -> bool:
         """Equal but for ``updated_at``: whether saving ``other`` would change anything."""
@@ -428,6 +444,18 @@ class Ledger:
                     .where(series_table.c.pair_key == key)
                     .values(pending=False, previous_fingerprint=None)
                 )
+
+    def mark_seen(self, pair_keys: Iterable[str], now: datetime) -> None:
+        """Record that the series' organizer copies are on their calendars as of ``now``."""
+        keys = list(pair_keys)
+        if not keys:
+            return
+        with self._connection() as conn:
+            conn.execute(
+                update(series_table)
+                .where(series_table.c.pair_key.in_(keys))
+                .values(seen_at=now.isoformat())
+            )
 
     def save_series(self, record: SeriesRecord) -> None:
         values: dict[str, Any] = {
@@ -629,6 +657,16 @@ class Ledger:
             return False
         return True
 
+    def notice_keys(self) -> set[tuple[str, str, str]]:
+        """(kind, pair key, week) of every notice decided so far."""
+        with self._connection() as conn:
+            return {
+                (row.kind, row.pair_key, row.week)
+                for row in conn.execute(
+                    select(notices_table.c.kind, notices_table.c.pair_key, notices_table.c.week)
+                )
+            }
+
     def unsent_notices(self) -> list[NoticeRecord]:
         """Messages decided but not yet sent (one record per message), oldest first."""
         with self._connection() as conn:
@@ -685,6 +723,77 @@ class Ledger:
             return [
                 _notice(r) for r in conn.execute(select(notices_table).order_by(notices_table.c.id))
             ]
+
+    # ------------------------------------------------------------------ feed tokens
+
+    def feed_token(self, email: str) -> tuple[str, datetime, datetime | None] | None:
+        """(token hash, created at, last rotated at) of ``email``'s feed, or ``None``."""
+        with self._connection() as conn:
+            row = conn.execute(
+                select(feed_tokens_table).where(feed_tokens_table.c.email == email.lower())
+            ).first()
+        if row is None:
+            return None
+        return row.token_hash, datetime.fromisoformat(row.created_at), _dt(row.rotated_at)
+
+    def feed_token_email(self, token_hash: str) -> tuple[str, str] | None:
+        """(email, stored hash) of the feed whose token hashes to ``token_hash``, or ``None``.
+
+        The caller compares the stored hash with its own in constant time; the lookup itself
+        is by a hash the requester cannot steer, so its timing says nothing about the token.
+        """
+        with self._connection() as conn:
+            row = conn.execute(
+                select(feed_tokens_table.c.email, feed_tokens_table.c.token_hash).where(
+                    feed_tokens_table.c.token_hash == token_hash
+                )
+            ).first()
+        return None if row is None else (row.email, row.token_hash)
+
+    def feed_series(self, email: str) -> list[SeriesRecord]:
+        """The series ``email`` is the manager or the rep of, by pair key: what one feed is
+        built from, read without materialising every other series (a feed fetch is frequent,
+        and a large org has thousands)."""
+        key = email.lower()
+        # The email as a literal inside a LIKE pattern ("_" and "%" are wildcards there).
+        literal = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (
+            select(series_table)
+            .where(
+                series_table.c.pair_key.like(f"{literal}/%", escape="\\")
+                | series_table.c.pair_key.like(f"%/{literal}", escape="\\")
+            )
+            .order_by(series_table.c.pair_key)
+        )
+        with self._connection() as conn:
+            return [
+                record
+                for record in (_series(row) for row in conn.execute(query))
+                if key in record.pair_key.split("/")
+            ]
+
+    def feed_makeups(self, pair_keys: Sequence[str]) -> dict[str, dict[str, MakeupRecord]]:
+        """``makeups()`` for the given pairs only."""
+        if not pair_keys:
+            return {}
+        wanted = set(pair_keys)
+        return {key: weeks for key, weeks in self.makeups().items() if key in wanted}
+
+    def set_feed_token(self, email: str, token_hash: str, now: datetime) -> None:
+        """Store ``email``'s feed token hash, replacing (rotating) any earlier one."""
+        key = email.lower()
+        with self._connection() as conn:
+            done = conn.execute(
+                update(feed_tokens_table)
+                .where(feed_tokens_table.c.email == key)
+                .values(token_hash=token_hash, rotated_at=now.isoformat())
+            ).rowcount
+            if not done:
+                conn.execute(
+                    insert(feed_tokens_table).values(
+                        email=key, token_hash=token_hash, created_at=now.isoformat()
+                    )
+                )
 
 
 def _notice(row: Any) -> NoticeRecord:
@@ -778,6 +887,7 @@ def _occurrence(row: Any) -> OccurrenceRecord:
         actual_end=_dt(row.actual_end),
         agenda=row.agenda,
         updated_at=datetime.fromisoformat(row.updated_at),
+        away=bool(row.away),
     )
 
 
@@ -797,4 +907,5 @@ def _occurrence_values(record: OccurrenceRecord, now: datetime) -> dict[str, Any
         "change": record.change,
         "agenda": record.agenda,
         "updated_at": now.isoformat(),
+        "away": record.away,
     }

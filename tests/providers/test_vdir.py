@@ -110,11 +110,14 @@ def test_read_sorts_owned_series_adoption_candidates_and_busy_time(
     assert set(read.owned) == {"oneonone-test-series"}
     assert read.owned["oneonone-test-series"].href == str(folder / "oneonone-test-series.ics")
     assert [c.uid for c in read.weekly_candidates] == ["weekly-with-ana"]
-    # The product's own series is never busy time; the candidate and the standup are.
+    # The product's own series is never busy time; the standup is. The candidate's busy time
+    # is kept aside: if it is adopted it is the 1:1 itself, else the pass adds it back.
     assert sorted(read.busy) == [
         (datetime(2027, 1, 4, 9, tzinfo=NY), datetime(2027, 1, 4, 9, 15, tzinfo=NY)),
-        (tue(1, 5, 15), datetime(2027, 1, 5, 15, 30, tzinfo=NY)),
     ]
+    assert read.candidate_busy == {
+        "weekly-with-ana": [(tue(1, 5, 15), datetime(2027, 1, 5, 15, 30, tzinfo=NY))]
+    }
 
 
 def test_read_skips_transparent_cancelled_declined_and_collects_all_day_out_days(

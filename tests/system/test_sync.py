@@ -62,6 +62,11 @@ def _org(tmp_path: Path) -> Path:
     return config
 
 
+def _no_makeups(config: Path) -> Path:
+    config.write_text(config.read_text().replace("makeup = true", "makeup = false"))
+    return config
+
+
 def _calendars(config: Path) -> Path:
     return config.parent / "data" / "calendars"
 
@@ -235,7 +240,7 @@ def test_a_moved_instance_is_kept_even_when_the_planner_would_move_it(tmp_path: 
 
 
 def test_a_decline_on_the_attendee_copy_only_is_recorded_and_kept(tmp_path: Path) -> None:
-    config = _org(tmp_path)
+    config = _no_makeups(_org(tmp_path))
     oneonone(config, "sync", now=NOW, check=True)
     rid = datetime(2027, 1, 12, 10, 0, tzinfo=NY)
     decline_instance(series_file(_calendars(config) / "ana", MARCO, ANA), rid, ANA)
@@ -258,7 +263,7 @@ def test_a_decline_on_the_attendee_copy_only_is_recorded_and_kept(tmp_path: Path
 
 
 def test_an_exdate_added_by_a_person_is_a_cancel_and_stays(tmp_path: Path) -> None:
-    config = _org(tmp_path)
+    config = _no_makeups(_org(tmp_path))
     oneonone(config, "sync", now=NOW, check=True)
     path = series_file(_calendars(config) / "marco", MARCO, ANA)
     rid = datetime(2027, 1, 12, 10, 0, tzinfo=NY)

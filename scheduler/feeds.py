@@ -1,0 +1,476 @@
+"""Each person's ICS feed, built from the ledger; feed tokens; agenda page addresses.
+
+I/O: reads the ledger (series, occurrences, make-ups, tokens, one state key) and writes it only
+to store a token hash or the agenda secret. No file or network I/O, no clock: callers pass
+``now`` where a time is recorded.
+
+The feed of a person (spec "ICS feeds") is one VCALENDAR with ``METHOD:PUBLISH``: every series
+in which they are the manager or the rep, past pairs included, as the ledger describes it
+(the rule, an EXDATE for each skipped, cancelled or unrecorded week, a RECURRENCE-ID override
+for each moved week and for each week with an agenda, the agenda as ``ATTACH`` and in the
+``DESCRIPTION``), each booked make-up as a single event, and one VTIMEZONE per zone used.
+It is built from the ledger, not from calendar files: a person on a read-only ``ics`` calendar
+has no copy of the series anywhere else. Output depends only on the ledger and the org file
+(DTSTAMPs are the series' own), so the same ledger gives the same bytes and the same ETag.
+
+Tokens: 192 random bits, URL-safe; the ledger keeps only their SHA-256, so a copy of the
+ledger opens no feed, and an address can be shown only when it is issued. Lookups go by hash
+and end in a constant-time comparison.
+
+Agenda pages: ``/agendas/<token>/<manager>/<rep>/<date>`` where the token is an HMAC of that
+path under a per-deployment secret kept in the ledger (``agenda_url`` builds the address). One
+forwarded agenda link opens that agenda only. The secret is kept itself, not a hash: the
+server must recompute tokens, and the addresses end up in the ledger anyway (an occurrence's
+``agenda``), so a hash would protect nothing.
+
+Exports: Feed, FeedCache, build_feed, issue_token, find_feed, feed_url, token_hash,
+agenda_url, agenda_token, agenda_file, check_agenda_token, AGENDA_SEGMENT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Component, Timezone, vDuration, vUri
+
+from scheduler import ical
+from scheduler.domain import Pair, Person, Slot, iso_week, week_after, week_monday
+from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
+from scheduler.orgfile import Org
+from scheduler.reconcile import rule_instance, series_spec
+from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
+
+__all__ = [
+    "AGENDA_SEGMENT",
+    "Feed",
+    "FeedCache",
+    "agenda_file",
+    "agenda_token",
+    "agenda_url",
+    "build_feed",
+    "check_agenda_token",
+    "feed_url",
+    "find_feed",
+    "issue_token",
+    "token_hash",
+]
+
+#: Bytes of randomness in a feed token (192 bits; the spec asks for at least 128).
+TOKEN_BYTES = 24
+#: What a token in a URL can look like; anything else is not looked up at all.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+#: A path segment of an agenda address: an e-mail address (no slash, no dot-only name).
+AGENDA_SEGMENT = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_AGENDA_SECRET_KEY = "agenda_secret"
+
+#: Clients should not poll more often than this, whatever ``poll_minutes`` says.
+_MIN_REFRESH = timedelta(minutes=15)
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a token, hex: what the ledger keeps."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(ledger: Ledger, email: str, now: datetime) -> str:
+    """A new feed token for ``email``, replacing (and so invalidating) any earlier one.
+
+    The token is returned once and never stored; only its hash is.
+    """
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    ledger.set_feed_token(email.lower(), token_hash(token), now)
+    return token
+
+
+def feed_url(org: Org, token: str) -> str:
+    return f"{org.server.public_url}/feeds/{token}.ics"
+
+
+def find_feed(ledger: Ledger, token: str) -> str | None:
+    """The email whose feed ``token`` opens, or ``None``.
+
+    Every well-formed token costs one hash and one indexed lookup by that hash, then a
+    constant-time comparison: how long an unknown token takes says nothing about how close it
+    was to a real one.
+    """
+    well_formed = bool(_TOKEN_RE.match(token))
+    # A malformed token is looked up too (by the hash of nothing), so it takes as long.
+    digest = token_hash(token if well_formed else "")
+    found = ledger.feed_token_email(digest)
+    if found is None or not well_formed:
+        return None
+    email, stored = found
+    return email if hmac.compare_digest(stored.encode(), digest.encode()) else None
+
+
+# --------------------------------------------------------------------------- agendas
+
+
+def _agenda_secret(ledger: Ledger, *, create: bool) -> bytes | None:
+    """The deployment's agenda secret; made on first use when ``create``.
+
+    Only ``agenda_url`` creates it, and it runs in a pass, which holds the data folder's lock:
+    two processes never make two secrets. The server only reads it.
+    """
+    secret = ledger.get_state(_AGENDA_SECRET_KEY)
+    if secret is None and create:
+        secret = secrets.token_hex(32)
+        ledger.set_state(_AGENDA_SECRET_KEY, secret)
+    return bytes.fromhex(secret) if secret is not None else None
+
+
+def _agenda_mac(secret: bytes, manager: str, rep: str, day: str) -> str:
+    message = f"{manager.lower()}/{rep.lower()}/{day}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def agenda_token(ledger: Ledger, manager: str, rep: str, day: str) -> str:
+    """The token of one agenda's address: 128 bits of HMAC-SHA256 over its path."""
+    secret = _agenda_secret(ledger, create=True)
+    assert secret is not None
+    return _agenda_mac(secret, manager, rep, day)
+
+
+def check_agenda_token(ledger: Ledger, token: str, manager: str, rep: str, day: str) -> bool:
+    """Whether ``token`` opens the agenda of (manager, rep, day), compared in constant time.
+
+    ``False`` while no agenda address was ever made (there is no secret yet).
+    """
+    secret = _agenda_secret(ledger, create=False)
+    expected = _agenda_mac(secret or b"\0" * 32, manager, rep, day)
+    matches = hmac.compare_digest(expected.encode(), token.encode("utf-8", "replace"))
+    return matches and secret is not None
+
+
+def agenda_file(org: Org, manager: str, rep: str, day: str) -> Path | None:
+    """``<data_dir>/agendas/<manager>/<rep>/<day>.md`` when the parts are well formed and the
+    file (symbolic links resolved) lies inside the agendas folder; ``None`` otherwise."""
+    if not (AGENDA_SEGMENT.match(manager) and AGENDA_SEGMENT.match(rep) and _DATE_RE.match(day)):
+        return None
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return None
+    root = (org.data_dir / "agendas").resolve()
+    candidate = (root / manager.lower() / rep.lower() / f"{day}.md").resolve()
+    if not candidate.is_relative_to(root):
+        return None
+    return candidate
+
+
+def agenda_url(org: Org, ledger: Ledger, path: Path) -> str:
+    """The address that serves the agenda file ``path`` as a page.
+
+    ``path`` is ``<data_dir>/agendas/<manager>/<rep>/<YYYY-MM-DD>.md`` (absolute, or relative
+    to the agendas folder). Raises ``ValueError`` for any other path.
+    """
+    root = (org.data_dir / "agendas").resolve()
+    full = (path if path.is_absolute() else root / path).resolve()
+    if not full.is_relative_to(root) or full.suffix != ".md":
+        raise ValueError(f"{path} is not an agenda file under {root}")
+    parts = full.relative_to(root).parts
+    if len(parts) != 3:
+        raise ValueError(f"{path} is not laid out as <manager>/<rep>/<date>.md under {root}")
+    manager, rep, name = parts
+    day = name.removesuffix(".md")
+    if agenda_file(org, manager, rep, day) != full:
+        raise ValueError(f"{path} is not laid out as <manager>/<rep>/<date>.md under {root}")
+    token = agenda_token(ledger, manager, rep, day)
+    return (
+        f"{org.server.public_url}/agendas/{token}/"
+        f"{quote(manager.lower(), safe='@')}/{quote(rep.lower(), safe='@')}/{day}"
+    )
+
+
+# --------------------------------------------------------------------------- the feed
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One person's feed: the bytes served and their (strong) ETag, quoted."""
+
+    email: str
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """Everything one feed is built from, read from the ledger in one go."""
+
+    series: tuple[SeriesRecord, ...]
+    weeks: tuple[tuple[OccurrenceRecord, ...], ...]
+    makeups: tuple[tuple[MakeupRecord, ...], ...]
+
+
+def _read_inputs(ledger: Ledger, email: str) -> _Inputs:
+    # Separate reads, not one transaction: the server shares one Ledger between threads and
+    # a transaction binds a connection to the Ledger object. A pass committing in between
+    # gives a feed that is current on the next fetch (its ETag differs), never a broken one.
+    mine = ledger.feed_series(email)
+    makeups = ledger.feed_makeups([s.pair_key for s in mine])
+    weeks = [ledger.occurrences(s.pair_key).get(s.pair_key, {}) for s in mine]
+    return _Inputs(
+        series=tuple(mine),
+        weeks=tuple(tuple(w[k] for k in sorted(w)) for w in weeks),
+        makeups=tuple(
+            tuple(m for _, m in sorted(makeups.get(s.pair_key, {}).items()) if m.state == "booked")
+            for s in mine
+        ),
+    )
+
+
+def _pair_emails(pair_key: str) -> tuple[str, str]:
+    manager, _, rep = pair_key.partition("/")
+    return manager, rep
+
+
+def build_feed(org: Org, ledger: Ledger, email: str) -> Feed:
+    """``email``'s feed (an empty calendar when they are in no pair)."""
+    email = email.lower()
+    return _render_feed(org, email, _read_inputs(ledger, email))
+
+
+def _render_feed(org: Org, email: str, inputs: _Inputs) -> Feed:
+    """The feed's bytes: a VCALENDAR head, one VTIMEZONE per zone, each series' events.
+
+    Assembled from bytes rather than serialised as one icalendar object: each series' part is
+    rendered once (``_series_part``, shared by the manager's and the rep's feed and kept while
+    it does not change) and each VTIMEZONE once per span (``_vtimezone``).
+    """
+    person = org.people.get(email)
+    name = person.name if person is not None and person.name else email
+    refresh = max(_MIN_REFRESH, timedelta(minutes=org.schedule.poll_minutes))
+
+    head = Calendar()
+    head.add("prodid", ical.PRODID)
+    head.add("version", "2.0")
+    head.add("method", "PUBLISH")
+    head.add("x-wr-calname", f"1:1s of {name}")
+    head.add("x-wr-caldesc", f"Weekly 1:1s kept on the calendar by oneonone ({org.name}).")
+    head.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    head.add("x-published-ttl", vDuration(refresh))
+    opening = bytes(head.to_ical()).removesuffix(b"END:VCALENDAR\r\n")
+
+    parts: list[bytes] = []
+    spans: list[datetime] = []
+    for anchor, weeks, makeups in zip(inputs.series, inputs.weeks, inputs.makeups, strict=True):
+        pair, summary, description = _pair(org, anchor)
+        part, span = _series_part(pair, anchor, weeks, makeups, summary, description)
+        parts.append(part)
+        spans.extend(span)
+    zones: list[bytes] = []
+    if spans:
+        # The same span rule as ``ical.render``: a year before the first instant to ten years
+        # on, so an open-ended series stays covered until it is next rewritten.
+        first = min(utc(moment) for moment in spans).date()
+        last = max(utc(moment) for moment in spans).date()
+        first_date = date(first.year - 1, 1, 1)
+        last_date = date(max(last.year, first.year + 10) + 1, 1, 1)
+        for zone in sorted({anchor.timezone for anchor in inputs.series}):
+            zones.append(_vtimezone(zone, first_date, last_date))
+    body = b"".join([opening, *zones, *parts, b"END:VCALENDAR\r\n"])
+    return Feed(email, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(zone: str, first: date, last: date) -> bytes:
+    return bytes(
+        Timezone.from_tzinfo(ZoneInfo(zone), tzid=zone, first_date=first, last_date=last).to_ical()
+    )
+
+
+@lru_cache(maxsize=4096)
+def _series_part(
+    pair: Pair,
+    anchor: SeriesRecord,
+    weeks: tuple[OccurrenceRecord, ...],
+    makeups: tuple[MakeupRecord, ...],
+    summary: str,
+    description: str,
+) -> tuple[bytes, tuple[datetime, ...]]:
+    """One series' VEVENTs (and its make-ups') as bytes, with the instants they name (for the
+    VTIMEZONE span). Cached on its inputs, all frozen values: the same inputs, the same bytes."""
+    records = {record.week: record for record in weeks}
+    spec = _feed_spec(pair, anchor, records, summary, description)
+    attachments = _attachments(anchor, records, spec)
+    events = _events(ical.render(spec, anchor.dtstamp))
+    for event in events:
+        rid = event.get("RECURRENCE-ID")
+        url = attachments.get(utc(rid.dt)) if rid is not None else None
+        if url is not None:
+            event.add("attach", vUri(url))
+    spans = [spec.dtstart, *spec.exdates, *(o.start for o in spec.overrides)]
+    if anchor.until is not None:
+        spans.append(anchor.until)
+    for makeup in makeups:
+        single = _makeup_spec(pair, anchor, makeup, summary)
+        events.append(_events(ical.render(single, makeup.updated_at))[0])
+        spans.append(makeup.start)
+    return b"".join(bytes(event.to_ical()) for event in events), tuple(spans)
+
+
+def _events(data: bytes) -> list[Component]:
+    parsed = Calendar.from_ical(data)
+    return [component for component in parsed.subcomponents if component.name == "VEVENT"]
+
+
+def _pair(org: Org, anchor: SeriesRecord) -> tuple[Pair, str, str]:
+    """The pair of a series record, from the org file or (a pair that left it) the ledger."""
+    manager_email, rep_email = _pair_emails(anchor.pair_key)
+    manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
+    rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
+    pair = Pair(manager, rep, Slot(anchor.weekday, anchor.at_time), anchor.duration)
+    if manager_email in org.people and rep_email in org.people:
+        summary = org.title(pair)
+    else:
+        summary = f"1:1 {manager.first_name} / {rep.first_name}"
+    if anchor.until is not None:
+        description = "This 1:1 series has ended: the pair is no longer in the org file."
+    else:
+        description = (
+            f"Weekly 1:1 of {manager.name or manager.email} and {rep.name or rep.email}, kept "
+            "on the calendar by oneonone. This feed is read-only: moves, cancellations and "
+            f"make-ups made on {manager.first_name}'s calendar show up here."
+        )
+    return pair, summary, description
+
+
+def _feed_spec(
+    pair: Pair,
+    anchor: SeriesRecord,
+    records: dict[str, OccurrenceRecord],
+    summary: str,
+    description: str,
+) -> SeriesSpec:
+    """The series as the ledger has it, plus what only a feed needs: an EXDATE for each week
+    of the rule the ledger holds no occurrence for (the daemon was not running, say), so the
+    feed claims no meeting the ledger does not know of, and an override for each agenda."""
+    spec = series_spec(
+        pair,
+        anchor,
+        records,
+        summary=summary,
+        description=description,
+        partstats={},
+        override_partstats={},
+    )
+    zone = ZoneInfo(anchor.timezone)
+    exdates = list(spec.exdates)
+    if records:
+        week = iso_week(anchor.dtstart.astimezone(zone).date())
+        last = max(records)
+        while week <= last:
+            if week not in records:
+                rid = rule_instance(anchor, week)
+                if rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until):
+                    exdates.append(rid)
+            week = week_after(week)
+    overrides = {utc(o.recurrence_id): o for o in spec.overrides}
+    excluded = {utc(moment) for moment in exdates}
+    for week, record in records.items():
+        if not record.agenda:
+            continue
+        rid = rule_instance(anchor, week)
+        key = utc(rid)
+        if key in excluded or rid < anchor.dtstart:
+            continue
+        if anchor.until is not None and rid > anchor.until:
+            continue
+        current = overrides.get(key) or InstanceOverride(
+            recurrence_id=rid,
+            start=rid.astimezone(zone),
+            end=(key + anchor.duration).astimezone(zone),
+            description=record.reason,
+        )
+        text = current.description or description
+        overrides[key] = replace(current, description=f"{text}\n\nAgenda: {record.agenda}")
+    return replace(
+        spec,
+        exdates=tuple(sorted(exdates, key=utc)),
+        overrides=tuple(overrides[key] for key in sorted(overrides)),
+    )
+
+
+def _attachments(
+    anchor: SeriesRecord, records: dict[str, OccurrenceRecord], spec: SeriesSpec
+) -> dict[datetime, str]:
+    """Agenda URL by the UTC recurrence id of each override that carries one."""
+    written = {utc(o.recurrence_id) for o in spec.overrides}
+    result: dict[datetime, str] = {}
+    for week, record in records.items():
+        if record.agenda:
+            key = utc(rule_instance(anchor, week))
+            if key in written:
+                result[key] = record.agenda
+    return result
+
+
+def _makeup_spec(
+    pair: Pair, anchor: SeriesRecord, makeup: MakeupRecord, summary: str
+) -> SeriesSpec:
+    zone = ZoneInfo(anchor.timezone)
+    monday = week_monday(makeup.week)
+    return SeriesSpec(
+        uid=makeup.uid,
+        pair_key=anchor.pair_key,
+        summary=summary,
+        description=makeup.reason
+        or f"Make-up for the 1:1 of the week of {monday:%d %b %Y}, booked by oneonone.",
+        organizer_email=pair.manager.email,
+        organizer_name=pair.manager.name,
+        attendee_email=pair.rep.email,
+        attendee_name=pair.rep.name,
+        dtstart=makeup.start.astimezone(zone),
+        duration=makeup.end - makeup.start,
+        makeup_week=makeup.week,
+    )
+
+
+class FeedCache:
+    """Built feeds by person, rebuilt only when what they are built from changed.
+
+    Each lookup still reads the person's series, weeks and make-ups from the ledger (so a
+    pass's changes show at once, also from another process), but rendering, the costly part,
+    happens once per change. Thread-safe; the server shares one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: dict[str, tuple[_Inputs, str, Feed]] = {}
+
+    def get(self, org: Org, ledger: Ledger, email: str) -> Feed:
+        email = email.lower()
+        inputs = _read_inputs(ledger, email)
+        # The org file's part of the output: names, titles, refresh interval.
+        involved = {email, *(e for s in inputs.series for e in _pair_emails(s.pair_key))}
+        context = repr(
+            (
+                org.name,
+                org.title_template,
+                org.schedule.poll_minutes,
+                sorted((e, org.people[e]) for e in involved if e in org.people),
+            )
+        )
+        with self._lock:
+            cached = self._built.get(email)
+        if cached is not None and cached[0] == inputs and cached[1] == context:
+            return cached[2]
+        feed = _render_feed(org, email, inputs)
+        with self._lock:
+            self._built[email] = (inputs, context, feed)
+        return feed

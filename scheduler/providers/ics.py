@@ -1,0 +1,566 @@
+"""The ``ics`` provider: read-only busy time from a person's published ICS feed.
+
+An Outlook (or any other calendar's) "publish" link, or a file: ``{ provider = "ics", url =
+"https://..." }`` (``webcal://`` is fetched over https; a path or ``file://`` URL is read from
+disk). The product cannot write there (``writable = False``): such a person gets their 1:1s
+through their own oneonone feed (``scheduler.feeds``).
+
+I/O: one HTTP GET (urllib) or file read per pass, and the cache folder
+``<data_dir>/cache/ics/``: per source, the last good body and its ``ETag``/``Last-Modified``,
+so the next fetch is conditional (a ``304`` costs no transfer) and a feed that is down or
+suddenly malformed costs no busy time: the last good copy is used and the pass gets one plain
+sentence naming the person and the address (credentials and secret-looking parts left out).
+With no good copy ever, the read fails (``CalendarError``) and the pass leaves the person's
+1:1s as they are rather than plan around busy time it does not know.
+
+Limits against hostile or broken feeds (Radicale's habit: explicit limits): ``MAX_FEED_BYTES``
+per body, a total deadline per fetch (not only per socket read, so a server dripping one byte
+at a time cannot hold a pass), nesting depth, and per event a bound on the instances its rules
+could produce before anything is expanded (``ical.MAX_INSTANCES`` in the window, and a bound on
+the steps from its DTSTART, since the expander walks from there). An event over a bound is
+reported and skipped; the rest of the feed still counts.
+
+Exports: IcsProvider, MAX_FEED_BYTES.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from http.client import HTTPException
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Component
+
+from scheduler import ical
+from scheduler.domain import Person
+from scheduler.domain.series import CalendarRead, SeriesSpec
+from scheduler.errors import CalendarError
+
+# The vdir provider's wording helpers: both providers speak to the admin the same way.
+from scheduler.providers.vdir import _sentence, _zone_or
+
+__all__ = ["MAX_FEED_BYTES", "IcsProvider"]
+
+#: A whole published calendar, years of history included, is rarely over a few MB.
+MAX_FEED_BYTES = 16 * 1024 * 1024
+#: Deepest component nesting a real calendar has is 3 (VCALENDAR > VEVENT > VALARM).
+MAX_DEPTH = 8
+#: Rule steps the expander may walk from an event's DTSTART to the window's end.
+MAX_RULE_STEPS = 200_000
+#: Seconds a whole fetch may take (connect, headers and body together).
+FETCH_SECONDS = 30.0
+
+_USER_AGENT = "oneonone (calendar busy-time reader; +https://pypi.org/project/oneonone/)"
+
+# Instances per day of each frequency, for bounding a rule before it is expanded.
+_PER_DAY = {
+    "YEARLY": 1 / 365,
+    "MONTHLY": 1 / 28,
+    "WEEKLY": 1 / 7,
+    "DAILY": 1.0,
+    "HOURLY": 24.0,
+    "MINUTELY": 24.0 * 60,
+    "SECONDLY": 24.0 * 3600,
+}
+_EXPANDING_PARTS = (
+    "BYMONTH",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "BYMONTHDAY",
+    "BYDAY",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSECOND",
+    "BYSETPOS",
+)
+_SECRETISH = re.compile(r"^[A-Za-z0-9_\-.~%@]{20,}$")
+
+
+class _FetchError(Exception):
+    """The source could not be read; the message says why, in a few plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    fetched_at: str
+
+
+def public_address(source: str) -> str:
+    """``source`` fit for messages and logs: no user name or password, no query, and path
+    segments that look like secrets (publish links carry one) shortened to ``…``."""
+    parts = urllib.parse.urlsplit(source)
+    if not parts.scheme or parts.scheme.lower() == "file" or len(parts.scheme) == 1:
+        return source  # a file path: nothing secret in it that the admin did not write
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    segments = ["…" if _SECRETISH.match(s) else s for s in parts.path.split("/")]
+    return urllib.parse.urlunsplit((parts.scheme, host, "/".join(segments), "", ""))
+
+
+class IcsProvider:
+    """One person's published feed. ``source`` is an http(s)/webcal URL or a file path."""
+
+    name = "ics"
+    writable = False
+
+    def __init__(
+        self,
+        source: str | Path,
+        cache_dir: Path | None,
+        default_zone: ZoneInfo,
+        *,
+        timeout: float = FETCH_SECONDS,
+        max_bytes: int = MAX_FEED_BYTES,
+    ) -> None:
+        self.source = str(source)
+        self.is_file = isinstance(source, Path) or not re.match(
+            r"^(https?|webcal)://", self.source, re.IGNORECASE
+        )
+        if not self.is_file and self.source.lower().startswith("webcal://"):
+            self.source = "https://" + self.source[len("webcal://") :]
+        self.cache_dir = cache_dir
+        self.default_zone = default_zone
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.address = public_address(self.source)
+        self.where = f"ICS feed {self.address}"
+
+    # ----------------------------------------------------------------------- reading
+
+    def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
+        """Busy time in [start, end) from the feed (or its last good copy)."""
+        result = CalendarRead()
+        calendars = self._calendars(person, result.problems)
+        zone = _zone_or(person, self.default_zone)
+        for uid, group in _by_uid(calendars):
+            result.object_count += 1
+            if _is_product(uid, group):
+                # The product's own 1:1 (the person imported their oneonone feed and the
+                # calendar publishes it): it is the meeting, not time the meeting must avoid.
+                continue
+            label = f"{self.address} (event {_short(uid) or 'without UID'})"
+            try:
+                if not _may_touch(group, start, end, zone):
+                    continue
+                _refuse_unbounded(group, start, end, zone, label)
+                busy, out_days = ical.busy_from_parsed(
+                    [_single(calendars, group)], label, person.email, start, end, zone
+                )
+            except ValueError as exc:
+                text = str(exc)
+                if not text.startswith(label):
+                    text = f"{label}: cannot read calendar object: {_reason(exc)}"
+                result.problems.append(f"{person.email}: {_sentence(text)}")
+                continue
+            except Exception as exc:  # icalendar raises many types on hostile values
+                result.problems.append(
+                    f"{person.email}: {label}: cannot read calendar object: "
+                    f"{_sentence(_reason(exc))}"
+                )
+                continue
+            result.busy.extend(busy)
+            result.out_days.update(out_days)
+        return result
+
+    def _calendars(self, person: Person, problems: list[str]) -> list[Calendar]:
+        """The feed to read, parsed: fresh when it can be fetched and is a calendar, else the
+        last good copy (saying so in ``problems``). Raises ``CalendarError`` when there is
+        neither.
+
+        A feed that suddenly lists no events while the last good copy had some is not believed
+        (a publishing service having a bad moment, not a person who cleared their calendar):
+        the copy is used and the read says so, until the feed lists events again.
+        """
+        cached = self._cache_load()
+        try:
+            fresh = self._fetch(cached)
+            if fresh is None:  # 304 Not Modified
+                assert cached is not None
+                return ical.parse_object(cached.body, self.address)
+            body, etag, last_modified = fresh
+            body = _normalise(body)
+            _check_shape(body, self.address)
+            calendars = ical.parse_object(body, self.address)
+            if cached is not None and b"BEGIN:VEVENT" in cached.body and not _has_events(calendars):
+                raise ValueError("it suddenly lists no events")
+        except (_FetchError, ValueError) as exc:
+            what = _sentence(str(exc)).rstrip(".")
+            if cached is not None:
+                problems.append(
+                    f"{person.email}: the {self.where} could not be used ({what}); their busy "
+                    f"time is from the copy fetched at {cached.fetched_at}."
+                )
+                # Validated before it was stored, and checked against its hash when loaded.
+                return ical.parse_object(cached.body, self.address)
+            raise CalendarError(
+                f"{person.email}: the {self.where} could not be used ({what}) and there is no "
+                "earlier copy; their 1:1s are left as they are until it can be read."
+            ) from exc
+        self._cache_store(_Cached(body, etag, last_modified, _now_text()))
+        return calendars
+
+    def _fetch(self, cached: _Cached | None) -> tuple[bytes, str | None, str | None] | None:
+        """(body, ETag, Last-Modified), or ``None`` when the server says nothing changed."""
+        if self.is_file:
+            return self._read_file(), None, None
+        parts = urllib.parse.urlsplit(self.source)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        request = urllib.request.Request(
+            url,
+            headers={
+                "User-Agent": _USER_AGENT,
+                "Accept": "text/calendar, */*;q=0.5",
+                "Accept-Encoding": "identity",
+            },
+        )
+        if parts.username is not None:
+            # urllib does not send credentials written in the URL; publish links that need
+            # them use HTTP Basic.
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            request.add_header("Authorization", f"Basic {token}")
+        if cached is not None and cached.etag:
+            request.add_header("If-None-Match", cached.etag)
+        if cached is not None and cached.last_modified:
+            request.add_header("If-Modified-Since", cached.last_modified)
+        deadline = time.monotonic() + self.timeout
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body = self._read_limited(response, deadline)
+                return body, response.headers.get("ETag"), response.headers.get("Last-Modified")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304 and cached is not None:
+                return None
+            raise _FetchError(f"the server answered {exc.code} {exc.reason}") from exc
+        except urllib.error.URLError as exc:
+            raise _FetchError(f"cannot reach it: {_reason(exc.reason)}") from exc
+        except (TimeoutError, OSError, HTTPException, ValueError) as exc:
+            raise _FetchError(f"cannot reach it: {_reason(exc)}") from exc
+
+    def _read_limited(self, response: Any, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise _FetchError(f"it took longer than {self.timeout:g} seconds")
+            chunk = response.read(64 * 1024)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _FetchError(f"it is larger than {self.max_bytes // (1024 * 1024)} MB")
+            chunks.append(chunk)
+
+    def _read_file(self) -> bytes:
+        path = Path(self.source)
+        if self.source.lower().startswith("file://"):
+            path = Path(urllib.parse.unquote(urllib.parse.urlsplit(self.source).path))
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(self.max_bytes + 1)
+        except OSError as exc:
+            raise _FetchError(f"cannot read the file: {_reason(exc)}") from exc
+        if len(data) > self.max_bytes:
+            raise _FetchError(f"it is larger than {self.max_bytes // (1024 * 1024)} MB")
+        return data
+
+    # ----------------------------------------------------------------------- the cache
+
+    def _cache_paths(self) -> tuple[Path, Path] | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(self.source.encode("utf-8")).hexdigest()[:32]
+        return self.cache_dir / f"{key}.ics", self.cache_dir / f"{key}.json"
+
+    def _cache_load(self) -> _Cached | None:
+        paths = self._cache_paths()
+        if paths is None:
+            return None
+        body_path, meta_path = paths
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            body = body_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
+            return None  # torn or edited by hand: no copy is better than a wrong one
+        return _Cached(
+            body, meta.get("etag"), meta.get("last_modified"), meta.get("fetched_at", "")
+        )
+
+    def _cache_store(self, cached: _Cached) -> None:
+        """Body first, then the metadata naming its hash, each atomically: a crash between
+        the two leaves a mismatch that ``_cache_load`` ignores, never a wrong pairing."""
+        paths = self._cache_paths()
+        if paths is None:
+            return
+        body_path, meta_path = paths
+        meta = {
+            "source": self.address,
+            "etag": cached.etag,
+            "last_modified": cached.last_modified,
+            "fetched_at": cached.fetched_at,
+            "sha256": hashlib.sha256(cached.body).hexdigest(),
+        }
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            _atomic_write(body_path, cached.body)
+            _atomic_write(meta_path, json.dumps(meta, indent=1).encode())
+        except OSError:
+            # The cache is a convenience: the body is still used for this pass.
+            return
+
+    # ----------------------------------------------------------------------- writing
+
+    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
+        raise CalendarError(
+            f"{owner.email}'s calendar is a read-only {self.where}; the 1:1 reaches them "
+            f"through their oneonone feed (`oneonone feeds url {owner.email}`)."
+        )
+
+    def delete(self, uid: str, owner: Person) -> bool:
+        raise CalendarError(
+            f"{owner.email}'s calendar is a read-only {self.where}; nothing can be removed from it."
+        )
+
+    def check(self, person: Person) -> list[str]:
+        """Fetch and parse the feed now; one sentence when that fails (the cache is not used)."""
+        try:
+            fresh = self._fetch(None)
+            assert fresh is not None
+            body = _normalise(fresh[0])
+            _check_shape(body, self.address)
+            ical.parse_object(body, self.address)
+        except (_FetchError, ValueError) as exc:
+            what = _sentence(str(exc)).rstrip(".")
+            return [
+                f"{person.email}: the {self.where} cannot be used ({what}); fix the address in "
+                "the org file or ask them for a working publish link."
+            ]
+        return []
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _normalise(data: bytes) -> bytes:
+    """UTF-8 bytes from what servers send: a BOM dropped, UTF-16 converted, anything not
+    UTF-8 read as Windows-1252 (Outlook's habit). Only text is affected, never times."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace").encode("utf-8")
+    head = data[:64]
+    if len(head) >= 8 and head[1::2].count(0) == len(head[1::2]):
+        return data.decode("utf-16-le", "replace").encode("utf-8")
+    if len(head) >= 8 and head[0::2].count(0) == len(head[0::2]):
+        return data.decode("utf-16-be", "replace").encode("utf-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace").encode("utf-8")
+    return data
+
+
+def _check_shape(data: bytes, where: str) -> None:
+    """Refuse what would make the parser itself slow or deep, before it runs."""
+    depth = 0
+    for line in data.splitlines():
+        word = line[:6].upper()
+        if word == b"BEGIN:":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ValueError(
+                    f"{where}: cannot read calendar object: components are nested more than "
+                    f"{MAX_DEPTH} deep"
+                )
+        elif word[:4] == b"END:":
+            depth = max(0, depth - 1)
+
+
+def _has_events(calendars: Iterable[Calendar]) -> bool:
+    return any(c.name == "VEVENT" for calendar in calendars for c in calendar.subcomponents)
+
+
+def _by_uid(calendars: Iterable[Calendar]) -> list[tuple[str, list[Component]]]:
+    """The feed's events grouped by UID (a master and its overrides belong together), in
+    order of first appearance; an event without UID is a group of its own."""
+    groups: dict[str, list[Component]] = {}
+    loose: list[tuple[str, list[Component]]] = []
+    for calendar in calendars:
+        for component in calendar.subcomponents:
+            if component.name != "VEVENT":
+                continue
+            uid = str(component.get("UID", "")).strip()
+            if not uid:
+                loose.append(("", [component]))
+            else:
+                groups.setdefault(uid, []).append(component)
+    return [*groups.items(), *loose]
+
+
+def _single(calendars: list[Calendar], events: list[Component]) -> Calendar:
+    """One event group as its own VCALENDAR, with the feed's VTIMEZONEs."""
+    single = Calendar()
+    single.add("prodid", "-//oneonone ics split//EN")
+    single.add("version", "2.0")
+    for calendar in calendars:
+        for component in calendar.subcomponents:
+            if component.name == "VTIMEZONE":
+                single.subcomponents.append(component)
+    single.subcomponents.extend(events)
+    return single
+
+
+def _is_product(uid: str, events: list[Component]) -> bool:
+    return uid.startswith(ical.PRODUCT_UID_PREFIX) or any(
+        ical.PAIR_PROPERTY in event for event in events
+    )
+
+
+def _date_of(prop: Any) -> date | None:
+    """The date of a DTSTART/DTEND property (the first one when repeated), or ``None`` when
+    there is none or it is unreadable (the reader reports that)."""
+    if isinstance(prop, list):
+        prop = prop[0] if prop else None
+    try:
+        value = prop.dt if prop is not None else None
+    except Exception:  # icalendar's broken-property placeholder raises its own error type
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def _may_touch(events: list[Component], start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+    """False only for a group that surely lies outside the window: one-off events (no rule,
+    no extra dates) that end days before it or start days after it. Published calendars carry
+    years of history; skipping those keeps a read cheap."""
+    low = start.astimezone(zone).date() - timedelta(days=3)
+    high = end.astimezone(zone).date() + timedelta(days=3)
+    for event in events:
+        if any(name in event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
+            return True
+        first = _date_of(event.get("DTSTART"))
+        if first is None:
+            return True  # let the reader say what is wrong with it
+        last = _date_of(event.get("DTEND")) or first
+        try:
+            duration: Any = event.get("DURATION")
+            length = duration.dt if duration is not None else None
+        except Exception:  # unreadable: the reader reports it
+            return True
+        if isinstance(length, timedelta):
+            last = max(last, first + length)
+        if first <= high and last >= low:
+            return True
+    return False
+
+
+def _refuse_unbounded(
+    events: list[Component], start: datetime, end: datetime, zone: ZoneInfo, label: str
+) -> None:
+    """Raise ``ValueError`` for a rule that could yield more than ``ical.MAX_INSTANCES``
+    instances in the window, or that the expander would walk more than ``MAX_RULE_STEPS``
+    steps to reach it, before any expansion happens (expansion cannot be interrupted)."""
+    window_days = max(1.0, (end - start).total_seconds() / 86400)
+    for event in events:
+        rules = event.get("RRULE")
+        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+            freq = str((rule.get("FREQ") or [""])[0]).upper()
+            per_day = _PER_DAY.get(freq)
+            if per_day is None:
+                raise ValueError(
+                    f"{label}: cannot read calendar object: its RRULE has no known FREQ "
+                    f"({freq or 'none'})"
+                )
+            try:
+                interval = int((rule.get("INTERVAL") or [1])[0])
+            except (TypeError, ValueError):
+                interval = 0
+            if interval < 1:
+                # dateutil loops forever on INTERVAL=0.
+                raise ValueError(
+                    f"{label}: cannot read calendar object: its RRULE INTERVAL is not a positive "
+                    "whole number"
+                )
+            spread = 1
+            for part in _EXPANDING_PARTS:
+                values = rule.get(part)
+                if values:
+                    spread *= max(1, len(values) if isinstance(values, list) else 1)
+            in_window = (window_days * per_day / interval + 2) * spread
+            if in_window > ical.MAX_INSTANCES:
+                raise ValueError(
+                    f"{label}: cannot read calendar object: its rule could repeat about "
+                    f"{int(in_window)} times in "
+                    f"{int(window_days)} days, more than the {ical.MAX_INSTANCES} oneonone reads"
+                )
+            first = _date_of(event.get("DTSTART"))
+            if first is not None:
+                days = (end.astimezone(zone).date() - first).days
+                steps = days * per_day / interval
+                if steps > MAX_RULE_STEPS:
+                    raise ValueError(
+                        f"{label}: cannot read calendar object: its rule starts on "
+                        f"{first.isoformat()} and repeats "
+                        f"{freq.lower()}: over {MAX_RULE_STEPS} repetitions to reach today"
+                    )
+
+
+def _short(text: str) -> str:
+    """A UID (or any text from the feed) fit for a one-line message."""
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _reason(exc: BaseException | str) -> str:
+    if isinstance(exc, str):
+        return exc
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+def _now_text() -> str:
+    # Wall time of the fetch, for the message that says how old the copy in use is; not the
+    # pass's (possibly simulated) clock, since this is about when bytes arrived.
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=".oneonone-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+        temp = ""
+    finally:
+        if temp:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)

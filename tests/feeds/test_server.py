@@ -1,0 +1,344 @@
+"""The daemon's HTTP server over real HTTP on 127.0.0.1: feeds, agendas, health, metrics.
+
+Every server runs on a free port and is stopped (its thread joined) by the fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from scheduler import feeds, metrics
+from scheduler.server import App, RunningServer, ServerState, start_server
+from tests.feeds.conftest import ANA, MARCO, History, copy_example
+
+
+@pytest.fixture
+def served(history: History) -> Iterator[tuple[RunningServer, ServerState]]:
+    state = ServerState(history.org, history.ledger, lambda: history.now)
+    server = start_server(App(state), "127.0.0.1", 0)
+    try:
+        yield server, state
+    finally:
+        server.stop()
+        assert not server.thread.is_alive()
+
+
+@pytest.fixture
+def client(served: tuple[RunningServer, ServerState]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served[0].url, timeout=10) as http:
+        yield http
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+def test_a_feed_is_200_then_304_with_its_etag(history: History, client: httpx.Client) -> None:
+    token = feeds.issue_token(history.ledger, ANA, history.now)
+    first = client.get(f"/feeds/{token}.ics")
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert first.headers["cache-control"].startswith("private, max-age=")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert first.content == feeds.build_feed(history.org, history.ledger, ANA).body
+
+    again = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    listed = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": f'"x", W/{etag}'})
+    assert listed.status_code == 304
+    stale = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": '"something-else"'})
+    assert stale.status_code == 200
+
+    head = client.head(f"/feeds/{token}.ics")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(first.content))
+
+
+def test_unknown_tokens_and_paths_get_the_same_bare_404(
+    history: History, client: httpx.Client
+) -> None:
+    token = feeds.issue_token(history.ledger, ANA, history.now)
+    answers = [
+        client.get(f"/feeds/{'A' * len(token)}.ics"),
+        client.get(f"/feeds/{token[:-1]}x.ics"),
+        client.get("/feeds/short.ics"),
+        client.get(f"/feeds/{token}.ics/extra"),
+        client.get("/"),
+        client.get("/no/such/thing"),
+    ]
+    for answer in answers:
+        assert answer.status_code == 404
+        assert answer.content == b""
+        assert sorted(k for k in answer.headers if k != "date") == [
+            "cache-control",
+            "content-length",
+        ]
+    assert client.post(f"/feeds/{token}.ics").status_code == 405
+
+
+def test_rotation_invalidates_the_old_address(history: History, client: httpx.Client) -> None:
+    old = feeds.issue_token(history.ledger, MARCO, history.now)
+    assert client.get(f"/feeds/{old}.ics").status_code == 200
+    new = feeds.issue_token(history.ledger, MARCO, history.now + timedelta(minutes=1))
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/{new}.ics").status_code == 200
+    stored = history.ledger.feed_token(MARCO)
+    assert stored is not None and stored[0] == feeds.token_hash(new)
+    assert new not in json.dumps([str(v) for v in stored])  # only the hash is kept
+
+
+def test_unknown_tokens_take_as_long_as_each_other(history: History) -> None:
+    """A near miss of a real token costs what a random token costs (the lookup is by hash)."""
+    token = feeds.issue_token(history.ledger, ANA, history.now)
+    near = token[:-1] + ("A" if token[-1] != "A" else "B")
+    far = "Z" * len(token)
+
+    def median(candidate: str) -> float:
+        times = []
+        for _ in range(200):
+            began = time.perf_counter()
+            assert feeds.find_feed(history.ledger, candidate) is None
+            times.append(time.perf_counter() - began)
+        return statistics.median(times)
+
+    median(far)  # warm up
+    near_time, far_time = median(near), median(far)
+    assert abs(near_time - far_time) < max(near_time, far_time) * 0.5 + 0.0002
+
+
+# --------------------------------------------------------------------------- agendas
+
+
+def write_agenda(history: History, text: str, day: str = "2027-04-13") -> Path:
+    path = history.org.data_dir / "agendas" / MARCO / ANA / f"{day}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_agenda_is_a_clean_escaped_page_with_checkboxes(
+    history: History, client: httpx.Client
+) -> None:
+    path = write_agenda(
+        history,
+        "# 1:1 Marco / Ana\n\n## Action items\n\n- [ ] send the pricing deck\n"
+        "- [x] call Acme <script>alert(1)</script>\n\n<b>bold?</b> [link](javascript:alert(1))\n",
+    )
+    url = feeds.agenda_url(history.org, history.ledger, path)
+    assert url.startswith(history.org.server.public_url + "/agendas/")
+    page = client.get(path_of(url))
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    text = page.text
+    assert '<input type="checkbox" disabled> send the pricing deck' in text
+    assert '<input type="checkbox" disabled checked> call Acme' in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "<b>" not in text and "&lt;b&gt;" in text
+    assert 'href="javascript' not in text
+
+
+def test_agenda_addresses_refuse_wrong_tokens_and_escapes(
+    history: History, client: httpx.Client, tmp_path: Path
+) -> None:
+    path = write_agenda(history, "# notes\n")
+    url = path_of(feeds.agenda_url(history.org, history.ledger, path))
+    _, _, token, manager, rep, day = url.split("/")
+    assert client.get(url).status_code == 200
+    wrong = "0" * len(token)
+    assert client.get(f"/agendas/{wrong}/{manager}/{rep}/{day}").status_code == 404
+    # The token of one agenda opens no other.
+    assert client.get(f"/agendas/{token}/{manager}/{rep}/2027-04-20").status_code == 404
+    for attempt in (
+        f"/agendas/{token}/../../{day}",
+        f"/agendas/{token}/..%2F..%2F/{rep}/{day}",
+        f"/agendas/{token}/%2e%2e/{rep}/{day}",
+        f"/agendas/{token}/{manager}/{rep}/..%2F..%2Fstate.db",
+        f"/agendas/{token}/{manager}/{rep}/{day}.md",
+    ):
+        answer = client.get(attempt)
+        assert answer.status_code == 404, attempt
+        assert answer.content == b""
+    # A link planted in the agendas folder that points outside it is not followed.
+    outside = tmp_path / "secret.md"
+    outside.write_text("# secret\n")
+    link = history.org.data_dir / "agendas" / MARCO / ANA / "2027-05-04.md"
+    link.symlink_to(outside)
+    token_of_link = feeds.agenda_token(history.ledger, MARCO, ANA, "2027-05-04")
+    assert client.get(f"/agendas/{token_of_link}/{manager}/{rep}/2027-05-04").status_code == 404
+    with pytest.raises(ValueError):
+        feeds.agenda_url(history.org, history.ledger, history.org.data_dir / "state.db")
+
+
+# --------------------------------------------------------------------------- health
+
+
+def set_pass(history: History, good: datetime | None, result: str, safety: list[str]) -> None:
+    ledger = history.ledger
+    ledger.set_state("last_pass_at", history.now.isoformat())
+    ledger.set_state("last_pass_result", result)
+    ledger.set_state("last_pass_safety", json.dumps(safety))
+    if good is not None:
+        ledger.set_state("last_good_pass", good.isoformat())
+
+
+def test_healthz_turns_503_when_the_last_good_pass_is_too_old(
+    history: History, client: httpx.Client
+) -> None:
+    poll = history.org.schedule.poll_minutes
+    set_pass(history, history.now - timedelta(minutes=poll), "ok", [])
+    fresh = client.get("/healthz")
+    assert fresh.status_code == 200
+    assert fresh.json()["status"] == "ok"
+    assert fresh.json()["last_pass_result"] == "ok"
+
+    set_pass(history, history.now - timedelta(minutes=3 * poll + 1), "problems", [])
+    stale = client.get("/healthz")
+    assert stale.status_code == 503
+    assert "the last good pass was 16 minutes ago" in stale.json()["reason"]
+    assert "problems" in stale.json()["reason"]
+
+
+def test_healthz_reports_a_safety_stop(history: History, client: httpx.Client) -> None:
+    stop = "marco@acme.example's calendar reads as empty but should hold 3 1:1 series"
+    set_pass(history, history.now - timedelta(minutes=1), "safety_stop", [stop])
+    body = client.get("/healthz").json()
+    assert body["status"] == "safety_stop" and body["safety_stops"] == [stop]
+    set_pass(history, history.now - timedelta(hours=1), "safety_stop", [stop])
+    stale = client.get("/healthz")
+    assert stale.status_code == 503 and stop in stale.json()["reason"]
+
+
+def test_healthz_is_503_before_any_good_pass(tmp_path: Path) -> None:
+    from scheduler.orgfile import load_org
+    from scheduler.store.ledger import Ledger
+
+    org = load_org(copy_example(tmp_path))
+    ledger = Ledger(org.database_url)
+    server = start_server(App(ServerState(org, ledger)), "127.0.0.1", 0)
+    try:
+        answer = httpx.get(f"{server.url}/healthz", timeout=10)
+        assert answer.status_code == 503
+        assert answer.json()["reason"] == "no pass has succeeded yet"
+    finally:
+        server.stop()
+        ledger.close()
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_metrics_parse_with_the_prometheus_parser(history: History, client: httpx.Client) -> None:
+    metrics.record_pass("ok", 0.4, history.now)
+    metrics.record_notice("nudge")
+    metrics.record_occurrences(history.ledger)
+    token = feeds.issue_token(history.ledger, ANA, history.now)
+    client.get(f"/feeds/{token}.ics")
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    families = {family.name: family for family in text_string_to_metric_families(answer.text)}
+    for name in (
+        "oneonone_passes",
+        "oneonone_pass_seconds",
+        "oneonone_provider_requests",
+        "oneonone_provider_errors",
+        "oneonone_notices_sent",
+        "oneonone_occurrences",
+        "oneonone_feed_requests",
+    ):
+        assert name in families, name
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in families.values()
+        for s in family.samples
+    }
+    assert samples[("oneonone_passes_total", (("result", "ok"),))] >= 1
+    assert samples[("oneonone_notices_sent_total", (("kind", "nudge"),))] >= 1
+    assert samples[("oneonone_occurrences", (("status", "held"),))] > 0
+    assert samples[("oneonone_feed_requests_total", (("result", "200"),))] >= 1
+
+
+# --------------------------------------------------------------------------- the daemon
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    config = copy_example(tmp_path)
+    port = free_port()
+    config.write_text(
+        config.read_text().replace('bind = "127.0.0.1:8321"', f'bind = "127.0.0.1:{port}"')
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                if health.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        assert health is not None and health.status_code == 200, health and health.text
+        assert health.json()["last_pass_result"] == "ok"
+        metrics_text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'oneonone_passes_total{result="ok"} 1.0' in metrics_text
+        assert 'oneonone_provider_requests_total{operation="read",provider="vdir"}' in (
+            metrics_text
+        )
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=30)
+        assert daemon.returncode == 0, err
+        assert "stopped" in out
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.communicate()
+
+
+def test_a_port_in_use_is_a_plain_error(history: History) -> None:
+    from scheduler.errors import UserError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        state = ServerState(history.org, history.ledger, lambda: datetime.now(UTC))
+        with pytest.raises(UserError, match=rf"cannot listen on 127.0.0.1:{port}.*\[server\] bind"):
+            start_server(App(state), "127.0.0.1", port)
