@@ -79,7 +79,9 @@ def org_file(folder: Path, people: int) -> Path:
 def fetch_all(
     url: str, paths: list[str], clients: int, etags: dict[str, str] | None
 ) -> tuple[float, dict[int, int]]:
-    """(seconds, count by status) for fetching ``paths`` over ``clients`` connections."""
+    """(seconds, count by status) for fetching ``paths`` over ``clients`` keep-alive
+    connections, one thread each (in this process: the figures are a floor, the clients
+    share the interpreter with the server)."""
     chunks = [paths[i::clients] for i in range(clients)]
     statuses: dict[int, int] = {}
 
@@ -104,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
     parser.add_argument("--weeks", type=int, default=3, help="weekly passes of history")
     args = parser.parse_args()
 

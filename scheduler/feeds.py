@@ -222,8 +222,10 @@ def _read_inputs(ledger: Ledger, email: str) -> _Inputs:
     # a transaction binds a connection to the Ledger object. A pass committing in between
     # gives a feed that is current on the next fetch (its ETag differs), never a broken one.
     mine = ledger.feed_series(email)
-    makeups = ledger.feed_makeups([s.pair_key for s in mine])
-    weeks = [ledger.occurrences(s.pair_key).get(s.pair_key, {}) for s in mine]
+    keys = [s.pair_key for s in mine]
+    makeups = ledger.feed_makeups(keys)
+    occurrences = ledger.feed_occurrences(keys)
+    weeks = [occurrences.get(key, {}) for key in keys]
     return _Inputs(
         series=tuple(mine),
         weeks=tuple(tuple(w[k] for k in sorted(w)) for w in weeks),
@@ -357,9 +359,12 @@ def _feed_spec(
     summary: str,
     description: str,
 ) -> SeriesSpec:
-    """The series as the ledger has it, plus what only a feed needs: an EXDATE for each week
-    of the rule the ledger holds no occurrence for (the daemon was not running, say), so the
-    feed claims no meeting the ledger does not know of, and an override for each agenda."""
+    """The series as the ledger has it, plus what only a feed needs: an override for each
+    agenda, and an EXDATE for each week that will not or did not take place although the
+    calendars still show it: a week the rep or the manager declined (a 1:1 with one person
+    is no 1:1; its make-up, if any, is in the feed instead), and a week of the rule the ledger
+    holds no occurrence for (the daemon was not running, say). The feed shows the 1:1s that
+    happen, so a subscriber's calendar never shows a meeting the ledger says is off."""
     spec = series_spec(
         pair,
         anchor,
@@ -380,8 +385,15 @@ def _feed_spec(
                 if rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until):
                     exdates.append(rid)
             week = week_after(week)
-    overrides = {utc(o.recurrence_id): o for o in spec.overrides}
+    for week, record in records.items():
+        rid = rule_instance(anchor, week)
+        in_rule = rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until)
+        if record.change == "declined" and in_rule:
+            exdates.append(rid)
     excluded = {utc(moment) for moment in exdates}
+    overrides = {
+        utc(o.recurrence_id): o for o in spec.overrides if utc(o.recurrence_id) not in excluded
+    }
     for week, record in records.items():
         if not record.agenda:
             continue

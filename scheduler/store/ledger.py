@@ -772,6 +772,21 @@ class Ledger:
                 if key in record.pair_key.split("/")
             ]
 
+    def feed_occurrences(self, pair_keys: Sequence[str]) -> dict[str, dict[str, OccurrenceRecord]]:
+        """``occurrences()`` for the given pairs only, in one query."""
+        if not pair_keys:
+            return {}
+        query = (
+            select(occurrences_table)
+            .where(occurrences_table.c.pair_key.in_(list(pair_keys)))
+            .order_by(occurrences_table.c.pair_key, occurrences_table.c.week)
+        )
+        result: dict[str, dict[str, OccurrenceRecord]] = {}
+        with self._connection() as conn:
+            for row in conn.execute(query):
+                result.setdefault(row.pair_key, {})[row.week] = _occurrence(row)
+        return result
+
     def feed_makeups(self, pair_keys: Sequence[str]) -> dict[str, dict[str, MakeupRecord]]:
         """``makeups()`` for the given pairs only."""
         if not pair_keys:

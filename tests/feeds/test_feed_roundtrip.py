@@ -3,8 +3,8 @@
 The ledger is a quarter of weekly passes over the example org with people's edits (see
 ``conftest.history``); every person's feed is parsed with icalendar and expanded with
 recurring-ical-events over the past quarter and the horizon, and must give one instance per
-ledger week that takes place (moved ones where they were moved to), none for cancelled, close
-and time-off weeks, and each booked make-up. vobject must read it too.
+ledger week that takes place (moved ones where they were moved to), none for cancelled,
+declined, close and time-off weeks, and each booked make-up. vobject must read it too.
 """
 
 from __future__ import annotations
@@ -21,11 +21,25 @@ from scheduler.feeds import FeedCache, build_feed
 from scheduler.orgfile import load_org
 from scheduler.store.ledger import Ledger
 from scheduler.sync import run_pass
-from tests.feeds.conftest import AGENDA, ANA, MARCO, NY, SAM, START, TOM, History, copy_example
+from tests.feeds.conftest import (
+    AGENDA,
+    ANA,
+    DANA,
+    MARCO,
+    NY,
+    RAJ,
+    SAM,
+    START,
+    TOM,
+    History,
+    copy_example,
+)
 
 Instance = tuple[str, datetime, datetime]
 
 NOT_HELD = {"close_week", "time_off"}
+#: What people did that leaves no meeting at the week's time (its make-up is a separate event).
+OFF = {"cancelled", "declined", "missing"}
 
 
 def window(history: History) -> tuple[datetime, datetime]:
@@ -45,7 +59,7 @@ def expected(history: History, email: str, start: datetime, end: datetime) -> se
             continue
         uid = series[key].uid
         for record in weeks.values():
-            if record.status in NOT_HELD or record.change in ("cancelled", "missing"):
+            if record.status in NOT_HELD or record.change in OFF:
                 continue
             begin = record.actual_start or record.planned_start
             finish = record.actual_end or record.planned_end
@@ -100,6 +114,19 @@ def test_a_moved_week_is_at_its_new_time_and_a_cancelled_one_is_gone(history: Hi
     sam = expanded(build_feed(history.org, history.ledger, SAM).body, start, end)
     regular_sam = (START + timedelta(weeks=2, days=1, hours=2, minutes=30)).astimezone(UTC)
     assert regular_sam not in {begin for _, begin, _ in sam}
+
+
+def test_a_declined_week_gives_way_to_its_make_up(history: History) -> None:
+    key = f"{DANA}/{RAJ}"
+    declined = [r for r in history.ledger.occurrences()[key].values() if r.change == "declined"]
+    booked = [m for m in history.ledger.makeups().get(key, {}).values() if m.state == "booked"]
+    assert declined and booked
+    start, end = window(history)
+    raj = expanded(build_feed(history.org, history.ledger, RAJ).body, start, end)
+    starts = {begin for _, begin, _ in raj}
+    assert all(record.planned_start.astimezone(UTC) not in starts for record in declined)
+    for makeup in booked:
+        assert (makeup.uid, makeup.start.astimezone(UTC), makeup.end.astimezone(UTC)) in raj
 
 
 def test_a_pair_that_left_the_org_file_keeps_its_past_in_the_feed(history: History) -> None:
