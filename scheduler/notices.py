@@ -32,6 +32,7 @@ from scheduler.adherence import adherence, missed_streak
 from scheduler.domain import LedgerStatus, week_after
 from scheduler.errors import DeliveryError
 from scheduler.escalation import Decision, settled_weeks
+from scheduler.metrics import record_notice
 from scheduler.notify import Mailer, SlackChannel, compose, message_id_for, recipients
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord
@@ -365,5 +366,6 @@ def deliver(
                 log.error("notice %s: %s", notice.message_id, error)
             continue
         ledger.mark_notice_sent(notice.message_id, now)
+        record_notice(notice.kind)
         sent += 1
     return sent, problems

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
 from scheduler.clientedits import decline_instance
+from scheduler.metrics import REGISTRY
 from tests.notify.servers import HOST, Recorder, free_port, serve_webhook
 from tests.system.world import VdirWorld
 
@@ -99,7 +100,10 @@ def test_nudges_and_escalations_reach_the_right_people_once(
         assert "2027-W03" in str(nudges[0][0]["Subject"])
         assert _about_ana(recorder, "in a row") == []
 
+        before = REGISTRY.get_sample_value("oneonone_notices_sent_total", {"kind": "escalation"})
         world.sync(_monday(6))
+        after = REGISTRY.get_sample_value("oneonone_notices_sent_total", {"kind": "escalation"})
+        assert (after or 0) - (before or 0) == 1  # counted in /metrics as it went out
         # W05 declined too: two in a row, the close week neither counted nor broke the streak.
         escalations = _about_ana(recorder, "in a row")
         assert len(escalations) == 1
