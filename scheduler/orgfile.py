@@ -805,6 +805,14 @@ class _Loader:
         escalation: EscalationSection | None = self.section("escalation")
         notify: NotifySection | None = self.section("notify")
         server: ServerSection | None = self.section("server")
+        deployed = self.settings.server if self.settings is not None else None
+        if server is not None and deployed is not None and (deployed.bind or deployed.public_url):
+            # The deployment's word wins (a container binds 0.0.0.0 whatever the file says).
+            merged = {
+                **server.model_dump(),
+                **{k: v for k, v in deployed.model_dump().items() if v is not None},
+            }
+            server = self.validate(ServerSection, merged, "server")
         org_zone = org.timezone if org else self._raw_org_zone()
         org_workdays = org.workdays if org else frozenset(range(5))
 

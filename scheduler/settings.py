@@ -8,6 +8,8 @@ which clock it runs on, and carry secrets that must not live in a file under ver
   time in the org time zone (see ``resolve_now``), because that is what an admin typing
   ``--now 2026-03-02T09:00`` means; the org zone is only known once the org file is loaded.
 - ``ONEONONE_DATABASE_URL``: any SQLAlchemy URL; replaces the SQLite ledger in the data folder.
+- ``ONEONONE_SERVER__BIND`` / ``ONEONONE_SERVER__PUBLIC_URL``: override ``[server]`` (a
+  container binds ``0.0.0.0:8321`` inside, whatever the org file says).
 - ``ONEONONE_NOTIFY__EMAIL__HOST`` / ``__PORT`` / ``__STARTTLS`` / ``__USERNAME`` / ``__FROM``:
   override ``[notify.email]`` per deployment (the SMTP password itself is read from the
   variable the org file names in ``password_env``).
@@ -34,7 +36,14 @@ from pydantic_settings import (
 
 from scheduler.errors import UserError
 
-__all__ = ["EmailOverrides", "NotifyOverrides", "Settings", "load_settings", "resolve_now"]
+__all__ = [
+    "EmailOverrides",
+    "NotifyOverrides",
+    "ServerOverrides",
+    "Settings",
+    "load_settings",
+    "resolve_now",
+]
 
 ENV_PREFIX = "ONEONONE_"
 
@@ -58,6 +67,15 @@ class NotifyOverrides(BaseModel):
     email: EmailOverrides = Field(default_factory=EmailOverrides)
 
 
+class ServerOverrides(BaseModel):
+    """Per-deployment overrides of ``[server]`` (``ONEONONE_SERVER__BIND``, ``__PUBLIC_URL``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bind: str | None = None
+    public_url: str | None = None
+
+
 class Settings(BaseSettings):
     """Settings from the environment; command-line options are passed as keyword arguments."""
 
@@ -75,6 +93,7 @@ class Settings(BaseSettings):
     now: datetime | None = None
     database_url: str | None = None
     notify: NotifyOverrides = Field(default_factory=NotifyOverrides)
+    server: ServerOverrides = Field(default_factory=ServerOverrides)
 
 
 class _MappingEnvSource(EnvSettingsSource):

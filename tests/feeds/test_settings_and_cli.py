@@ -35,6 +35,15 @@ def test_server_defaults(tmp_path: Path) -> None:
     assert org.server.public_url == "http://127.0.0.1:8321"
 
 
+def test_the_deployment_may_override_where_the_server_listens(tmp_path: Path) -> None:
+    config = copy_example(tmp_path)
+    org = load_org(config, env={"ONEONONE_SERVER__BIND": "0.0.0.0:8321"})
+    assert (org.server.host, org.server.port) == ("0.0.0.0", 8321)
+    with pytest.raises(UserError) as raised:
+        load_org(config, env={"ONEONONE_SERVER__BIND": "everywhere"})
+    assert any("server.bind" in problem for problem in raised.value.problems)
+
+
 def test_server_settings_are_read(tmp_path: Path) -> None:
     org = load_org(
         with_server(
