@@ -203,7 +203,7 @@ def _edit_instance(
 _SHORT = {
     "held": "held",
     "moved": "MOVED",
-    "made_up": "made up",
+    "made_up": "MADE UP",
     "cancelled": "CANCELLED",
     "declined": "DECLINED",
     "missed": "MISSED",
@@ -242,6 +242,7 @@ def _notices(org: Org, ledger: Ledger) -> str:
 
 def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
     occurrences = ledger.occurrences()
+    makeups = ledger.makeups()
     header = ["week    "] + [
         f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs
     ]
@@ -256,6 +257,9 @@ def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
                 cells.append("-")
                 continue
             start = (record.actual_start or record.planned_start).astimezone(pair.manager.zone)
+            makeup = makeups.get(pair.key, {}).get(week)
+            if record.status == "made_up" and makeup is not None:
+                start = makeup.start.astimezone(pair.manager.zone)  # when it did take place
             word = _SHORT.get(record.status, record.status)
             shifted = "*" if record.planned_start != record.regular_start else ""
             cells.append(
@@ -265,5 +269,8 @@ def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
             )
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
     lines.append("")
-    lines.append("* moved by oneonone around someone's busy time; MOVED/DECLINED: done by a person")
+    lines.append(
+        "* moved by oneonone around someone's busy time; MOVED/DECLINED: done by a person; "
+        "MADE UP: a make-up oneonone booked after a cancel or decline took place"
+    )
     return "\n".join(lines)

@@ -302,3 +302,23 @@ def _as_list(value: object) -> list[object]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def test_the_demo_quarter_shows_moves_make_ups_nudges_and_an_escalation(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "demo", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "MOVED" in out and "MADE UP" in out and "DECLINED" in out
+    assert " nudge " in out and " escalation " in out
+    assert "Make-ups booked by oneonone:" in out and "booked: make-up for the 1:1" in out
+    outbox = list((folder / "data" / "outbox").glob("*.eml"))
+    assert any("in a row" in p.read_text() for p in outbox)
