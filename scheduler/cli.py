@@ -170,6 +170,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         _ledger(org).close()
     except UserError as error:
         problems.extend(error.problems)
+    problems.extend(_notice_problems(org))
     if problems:
         raise UserError(problems)
     print(
@@ -177,6 +178,21 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"every calendar reachable"
     )
     return 0
+
+
+def _notice_problems(org: Any) -> list[str]:
+    """Mail and Slack settings that would keep notices from going out (secrets missing)."""
+    import os
+
+    from scheduler.notify import mailer_for, slack_for
+
+    problems: list[str] = []
+    for make in (mailer_for, slack_for):
+        try:
+            make(org, os.environ)
+        except UserError as error:
+            problems.extend(error.problems)
+    return problems
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -243,3 +243,16 @@ def test_nudges_and_escalations_also_go_to_slack_once(tmp_path: Path) -> None:
             assert len(world.outbox()) >= 3  # the mail went to the outbox folder as well
         finally:
             world.close()
+
+
+def test_check_names_a_missing_smtp_password_variable(tmp_path: Path) -> None:
+    from tests.system.helpers import oneonone
+
+    world = VdirWorld(
+        tmp_path / "org",
+        edit={'host = ""': 'host = "mail.acme.example"', 'username = ""': 'username = "ops"'},
+    )
+    world.close()
+    done = oneonone(world.config, "check")
+    assert done.returncode == 1
+    assert "ONEONONE_SMTP_PASSWORD" in done.stderr and "Traceback" not in done.stderr
