@@ -171,6 +171,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except UserError as error:
         problems.extend(error.problems)
     problems.extend(_notice_problems(org))
+    problems.extend(_agenda_problems(org))
     if problems:
         raise UserError(problems)
     print(
@@ -192,6 +193,18 @@ def _notice_problems(org: Any) -> list[str]:
             make(org, os.environ)
         except UserError as error:
             problems.extend(error.problems)
+    return problems
+
+
+def _agenda_problems(org: Any) -> list[str]:
+    """The agenda template (file and line) and pipeline CSV rows that cannot be used."""
+    from scheduler.agenda import check_template, read_deals, read_metrics
+
+    problems = list(check_template(org.agenda.template))
+    if org.agenda.pipeline_csv is not None:
+        problems.extend(read_deals(org.agenda.pipeline_csv)[1])
+    if org.agenda.metrics_csv is not None:
+        problems.extend(read_metrics(org.agenda.metrics_csv)[1])
     return problems
 
 

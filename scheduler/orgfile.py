@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from scheduler.agenda import DEFAULT_TEMPLATE
 from scheduler.domain import Interval, Pair, Person, Slot, WorkingHours, wall_clock
 from scheduler.errors import UserError
 from scheduler.rules import WEEKDAY_NAMES, CloseWindowConfig, OrgCalendar, parse_blackout
@@ -421,6 +422,13 @@ class PersonSection(_Section):
     duration_minutes: Minutes | None = None
 
 
+class AgendaSection(_Section):
+    # Paths relative to the org file's folder; empty: the packaged default template, no CSVs.
+    template: Text = ""
+    pipeline_csv: Text = ""
+    metrics_csv: Text = ""
+
+
 _SECTIONS: dict[str, type[_Section]] = {
     "org": OrgSection,
     "defaults": DefaultsSection,
@@ -429,6 +437,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "escalation": EscalationSection,
     "notify": NotifySection,
     "server": ServerSection,
+    "agenda": AgendaSection,
 }
 _TOP_KEYS = (*_SECTIONS, "person")
 
@@ -504,6 +513,15 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class AgendaSettings:
+    """``[agenda]``: the template agendas are written from, and the pipeline data they show."""
+
+    template: Path = DEFAULT_TEMPLATE
+    pipeline_csv: Path | None = None
+    metrics_csv: Path | None = None
+
+
+@dataclass(frozen=True)
 class Org:
     """The validated org file: everything the product needs to know about the org."""
 
@@ -523,6 +541,7 @@ class Org:
     database_url: str
     title_template: str
     server: ServerSettings = ServerSettings()
+    agenda: AgendaSettings = AgendaSettings()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -805,6 +824,7 @@ class _Loader:
         escalation: EscalationSection | None = self.section("escalation")
         notify: NotifySection | None = self.section("notify")
         server: ServerSection | None = self.section("server")
+        agenda: AgendaSection = self.section("agenda") or AgendaSection()
         deployed = self.settings.server if self.settings is not None else None
         if server is not None and deployed is not None and (deployed.bind or deployed.public_url):
             # The deployment's word wins (a container binds 0.0.0.0 whatever the file says).
@@ -877,7 +897,16 @@ class _Loader:
                 port=int(port),
                 public_url=server.public_url or f"http://{server.bind}",
             ),
+            agenda=AgendaSettings(
+                template=self._path(agenda.template) or DEFAULT_TEMPLATE,
+                pipeline_csv=self._path(agenda.pipeline_csv),
+                metrics_csv=self._path(agenda.metrics_csv),
+            ),
         )
+
+    def _path(self, text: str) -> Path | None:
+        """A path from the org file, relative to its folder; None for an empty value."""
+        return self.base_dir / Path(text).expanduser() if text.strip() else None
 
     def _raw_org_zone(self) -> str | None:
         # With a broken [org] table, its time zone may still be good enough to check people.
