@@ -223,8 +223,8 @@ def _read_inputs(ledger: Ledger, email: str) -> _Inputs:
     # gives a feed that is current on the next fetch (its ETag differs), never a broken one.
     mine = ledger.feed_series(email)
     keys = [s.pair_key for s in mine]
-    makeups = ledger.feed_makeups(keys)
-    occurrences = ledger.feed_occurrences(keys)
+    makeups = ledger.makeups(keys)
+    occurrences = ledger.occurrences(keys)
     weeks = [occurrences.get(key, {}) for key in keys]
     return _Inputs(
         series=tuple(mine),

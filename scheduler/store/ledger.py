@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     create_engine,
     event,
     insert,
@@ -372,11 +373,7 @@ class Ledger:
 
     def set_state(self, key: str, value: str) -> None:
         with self._connection() as conn:
-            done = conn.execute(
-                update(meta_table).where(meta_table.c.key == key).values(value=value)
-            ).rowcount
-            if not done:
-                conn.execute(insert(meta_table).values(key=key, value=value))
+            _upsert(conn, meta_table, {"key": key}, {"value": value})
 
     # ------------------------------------------------------------------ pairs
 
@@ -478,23 +475,20 @@ class Ledger:
             "person_slot": record.person_slot,
         }
         with self._connection() as conn:
-            done = conn.execute(
-                update(series_table)
-                .where(series_table.c.pair_key == record.pair_key)
-                .values(**values)
-            ).rowcount
-            if not done:
-                conn.execute(insert(series_table).values(pair_key=record.pair_key, **values))
+            _upsert(conn, series_table, {"pair_key": record.pair_key}, values)
 
     # ------------------------------------------------------------------ occurrences
 
-    def occurrences(self, pair_key: str | None = None) -> dict[str, dict[str, OccurrenceRecord]]:
-        """Every occurrence, as {pair key: {week: record}}, weeks in order."""
+    def occurrences(
+        self, pair_keys: Sequence[str] | None = None
+    ) -> dict[str, dict[str, OccurrenceRecord]]:
+        """Every occurrence (of ``pair_keys`` only, when given), as {pair key: {week: record}},
+        weeks in order."""
         query = select(occurrences_table).order_by(
             occurrences_table.c.pair_key, occurrences_table.c.week
         )
-        if pair_key is not None:
-            query = query.where(occurrences_table.c.pair_key == pair_key)
+        if pair_keys is not None:
+            query = query.where(occurrences_table.c.pair_key.in_(list(pair_keys)))
         result: dict[str, dict[str, OccurrenceRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
@@ -561,26 +555,16 @@ class Ledger:
 
     # ------------------------------------------------------------------ make-ups
 
-    def makeups(self) -> dict[str, dict[str, MakeupRecord]]:
-        """Every make-up ever booked, as {pair key: {week: record}}."""
+    def makeups(self, pair_keys: Sequence[str] | None = None) -> dict[str, dict[str, MakeupRecord]]:
+        """Every make-up ever booked (for ``pair_keys`` only, when given), as
+        {pair key: {week: record}}."""
+        query = select(makeups_table).order_by(makeups_table.c.pair_key, makeups_table.c.week)
+        if pair_keys is not None:
+            query = query.where(makeups_table.c.pair_key.in_(list(pair_keys)))
         result: dict[str, dict[str, MakeupRecord]] = {}
         with self._connection() as conn:
-            for row in conn.execute(
-                select(makeups_table).order_by(makeups_table.c.pair_key, makeups_table.c.week)
-            ):
-                result.setdefault(row.pair_key, {})[row.week] = MakeupRecord(
-                    pair_key=row.pair_key,
-                    week=row.week,
-                    uid=row.uid,
-                    start=datetime.fromisoformat(row.start),
-                    end=datetime.fromisoformat(row.end),
-                    state=row.state,
-                    reason=row.reason,
-                    pending=bool(row.pending),
-                    fingerprint=row.fingerprint,
-                    created_at=datetime.fromisoformat(row.created_at),
-                    updated_at=datetime.fromisoformat(row.updated_at),
-                )
+            for row in conn.execute(query):
+                result.setdefault(row.pair_key, {})[row.week] = _makeup(row)
         return result
 
     def save_makeup(self, record: MakeupRecord) -> None:
@@ -595,17 +579,8 @@ class Ledger:
             "created_at": record.created_at.isoformat(),
             "updated_at": record.updated_at.isoformat(),
         }
-        where = (makeups_table.c.pair_key == record.pair_key) & (
-            makeups_table.c.week == record.week
-        )
         with self._connection() as conn:
-            done = conn.execute(update(makeups_table).where(where).values(**values)).rowcount
-            if not done:
-                conn.execute(
-                    insert(makeups_table).values(
-                        pair_key=record.pair_key, week=record.week, **values
-                    )
-                )
+            _upsert(conn, makeups_table, {"pair_key": record.pair_key, "week": record.week}, values)
 
     def clear_makeup_pending(self, keys: Iterable[tuple[str, str]]) -> None:
         """Mark make-ups (pair key, week) as written to every calendar."""
@@ -772,28 +747,6 @@ class Ledger:
                 if key in record.pair_key.split("/")
             ]
 
-    def feed_occurrences(self, pair_keys: Sequence[str]) -> dict[str, dict[str, OccurrenceRecord]]:
-        """``occurrences()`` for the given pairs only, in one query."""
-        if not pair_keys:
-            return {}
-        query = (
-            select(occurrences_table)
-            .where(occurrences_table.c.pair_key.in_(list(pair_keys)))
-            .order_by(occurrences_table.c.pair_key, occurrences_table.c.week)
-        )
-        result: dict[str, dict[str, OccurrenceRecord]] = {}
-        with self._connection() as conn:
-            for row in conn.execute(query):
-                result.setdefault(row.pair_key, {})[row.week] = _occurrence(row)
-        return result
-
-    def feed_makeups(self, pair_keys: Sequence[str]) -> dict[str, dict[str, MakeupRecord]]:
-        """``makeups()`` for the given pairs only."""
-        if not pair_keys:
-            return {}
-        wanted = set(pair_keys)
-        return {key: weeks for key, weeks in self.makeups().items() if key in wanted}
-
     def set_feed_token(self, email: str, token_hash: str, now: datetime) -> None:
         """Store ``email``'s feed token hash, replacing (rotating) any earlier one."""
         key = email.lower()
@@ -809,6 +762,31 @@ class Ledger:
                         email=key, token_hash=token_hash, created_at=now.isoformat()
                     )
                 )
+
+
+def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Update the row with primary ``key`` to ``values``, or insert it (portable: no dialect's
+    ON CONFLICT; a concurrent insert of the same key fails on the primary key, never
+    duplicates)."""
+    where = and_(*(table.c[name] == value for name, value in key.items()))
+    if not conn.execute(update(table).where(where).values(**values)).rowcount:
+        conn.execute(insert(table).values(**key, **values))
+
+
+def _makeup(row: Any) -> MakeupRecord:
+    return MakeupRecord(
+        pair_key=row.pair_key,
+        week=row.week,
+        uid=row.uid,
+        start=datetime.fromisoformat(row.start),
+        end=datetime.fromisoformat(row.end),
+        state=row.state,
+        reason=row.reason,
+        pending=bool(row.pending),
+        fingerprint=row.fingerprint,
+        created_at=datetime.fromisoformat(row.created_at),
+        updated_at=datetime.fromisoformat(row.updated_at),
+    )
 
 
 def _notice(row: Any) -> NoticeRecord:
