@@ -16,6 +16,7 @@ import pytest
 from scheduler import feeds
 from scheduler.server import App, RunningServer, ServerState, start_server
 from tests.feeds.conftest import ANA, START, History
+from tests.system.helpers import khal_list
 
 
 @pytest.fixture
@@ -76,44 +77,10 @@ fileext = ".ics"
         assert done.returncode == 0, done.stdout + done.stderr
     assert list(folder.glob("*.ics"))
 
-    khal_config = tmp_path / "khal.conf"
-    khal_config.write_text(
-        f"""[calendars]
-[[feed]]
-path = {folder}
-type = calendar
-
-[locale]
-timeformat = %H:%M
-dateformat = %Y-%m-%d
-longdateformat = %Y-%m-%d
-datetimeformat = %Y-%m-%d %H:%M
-longdatetimeformat = %Y-%m-%d %H:%M
-default_timezone = America/New_York
-local_timezone = America/New_York
-
-[sqlite]
-path = {tmp_path / "khal.db"}
-"""
-    )
     first = START.date()
-    listed = run(
-        [
-            khal,
-            "-c",
-            str(khal_config),
-            "list",
-            "--format",
-            "{start-date} {start-time} {title}",
-            "--day-format",
-            "",
-            first.isoformat(),
-            "21d",
-        ],
-        tmp_path,
+    lines = khal_list(
+        khal, folder, tmp_path, first.isoformat(), "21d", "{start-date} {start-time} {title}"
     )
-    assert listed.returncode == 0, listed.stderr
-    lines = [line.strip() for line in listed.stdout.splitlines() if line.strip()]
     week_two = first + timedelta(weeks=1, days=1)
     week_three = first + timedelta(weeks=2, days=1)
     assert lines == [

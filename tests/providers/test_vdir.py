@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +23,7 @@ from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
 from scheduler.errors import CalendarError
 from scheduler.providers.vdir import VdirProvider, uid_filename
 from tests.ics_text import calendar, vevent
+from tests.system.helpers import khal_list
 
 # Production silences this icalendar warning at import (scheduler.ical); pytest resets the
 # warning filters per test, so the tests say it again.
@@ -366,46 +366,9 @@ def test_khal_lists_the_written_series_on_the_right_days(tmp_path: Path) -> None
         ),
     )
     VdirProvider(folder, NY).write(spec, MIA, dtstamp=STAMP)
-    config = tmp_path / "khal.conf"
-    config.write_text(
-        f"""[calendars]
-[[c]]
-path = {folder}
-type = calendar
-
-[locale]
-timeformat = %H:%M
-dateformat = %Y-%m-%d
-longdateformat = %Y-%m-%d
-datetimeformat = %Y-%m-%d %H:%M
-longdatetimeformat = %Y-%m-%d %H:%M
-default_timezone = America/New_York
-local_timezone = America/New_York
-
-[sqlite]
-path = {tmp_path / "khal.db"}
-"""
+    lines = khal_list(
+        khal, folder, tmp_path, "2027-01-01", "30d", "{start-date} {start-time} {status}{title}"
     )
-    result = subprocess.run(
-        [
-            khal,
-            "-c",
-            str(config),
-            "list",
-            "--format",
-            "{start-date} {start-time} {status}{title}",
-            "--day-format",
-            "",
-            "2027-01-01",
-            "30d",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "xdg")},
-    )
-    assert result.returncode == 0, result.stderr
-    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     assert lines == [
         "2027-01-05 10:00 1:1 Mia / Ana",
         "2027-01-20 14:00 1:1 Mia / Ana",

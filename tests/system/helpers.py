@@ -56,3 +56,46 @@ def series_file(folder: Path, manager: str, rep: str) -> Path:
 def write_busy(folder: Path, uid: str, start: datetime, minutes: int = 60) -> None:
     """A person's own meeting: busy time the planner must avoid."""
     write_event(folder, uid, start, start + timedelta(minutes=minutes), "Customer call")
+
+
+def khal_list(
+    khal: str, folder: Path, home: Path, first: str, span: str, line_format: str
+) -> list[str]:
+    """What khal (a real calendar client) lists from the vdir ``folder``, one line per event,
+    with a config and database of its own under ``home``."""
+    config = home / "khal.conf"
+    config.write_text(
+        f"""[calendars]
+[[calendar]]
+path = {folder}
+type = calendar
+
+[locale]
+timeformat = %H:%M
+dateformat = %Y-%m-%d
+longdateformat = %Y-%m-%d
+datetimeformat = %Y-%m-%d %H:%M
+longdatetimeformat = %Y-%m-%d %H:%M
+default_timezone = America/New_York
+local_timezone = America/New_York
+
+[sqlite]
+path = {home / "khal.db"}
+"""
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("XDG_")},
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "xdg"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+    }
+    done = subprocess.run(
+        [khal, "-c", str(config), "list", "--format", line_format, "--day-format", "", first, span],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
