@@ -84,7 +84,7 @@ def draft(
 ) -> Draft:
     """The words of one decision. ``weeks``/``makeups`` are the ledger's, by pair then week."""
     if decision.kind == "digest":
-        return _digest(decision, org, weeks, now)
+        return _digest(decision, org, weeks)
     manager_email, _, rep_email = decision.pair_key.partition("/")
     manager, rep = _name(org, manager_email), _name(org, rep_email)
     records = weeks.get(decision.pair_key, {})
@@ -172,7 +172,6 @@ def _digest(
     decision: Decision,
     org: Org,
     weeks: Mapping[str, Mapping[str, OccurrenceRecord]],
-    now: datetime,
 ) -> Draft:
     manager_email = decision.pair_key.rstrip("/")
     manager = _name(org, manager_email)
@@ -296,6 +295,7 @@ def claim(ledger: Ledger, item: Draft, org: Org, now: datetime, *, slack: bool) 
     decision = item.decision
     key = f"{decision.kind}|{decision.pair_key}|{decision.week}"
     sender = org.email.sender
+    message_id = message_id_for(key, sender)
     message = compose(
         sender=sender,
         to=[(_name(org, email), email) for email in decision.to],
@@ -303,7 +303,7 @@ def claim(ledger: Ledger, item: Draft, org: Org, now: datetime, *, slack: bool) 
         subject=item.subject,
         text=item.text,
         html=item.html,
-        message_id=message_id_for(key, sender),
+        message_id=message_id,
         date=now,
     )
     recorded = ledger.claim_notice(
@@ -311,7 +311,7 @@ def claim(ledger: Ledger, item: Draft, org: Org, now: datetime, *, slack: bool) 
         decision.pair_key,
         decision.week,
         [*decision.to, *decision.cc],
-        message_id_for(key, sender),
+        message_id,
         now,
         channel="email",
         raw=message,

@@ -408,13 +408,12 @@ def run_pass(
                 current,
             )
         )
+    by_manager: dict[str, dict[str, dict[str, OccurrenceRecord]]] = {}
+    for key, records in all_weeks.items():
+        by_manager.setdefault(key.partition("/")[0], {})[key] = records
     for manager in dict.fromkeys(pair.manager.email for pair in org.pairs):
-        digest = decide_digest(
-            manager,
-            org.people[manager].manager,
-            {k: v for k, v in all_weeks.items() if k.partition("/")[0] == manager},
-            current,
-        )
+        their_weeks = by_manager.get(manager, {})
+        digest = decide_digest(manager, org.people[manager].manager, their_weeks, current)
         if digest is not None:
             decisions.append(digest)
     result.notices = decisions
