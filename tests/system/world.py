@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import email
 import shutil
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from icalendar import Calendar
+
+from scheduler import clientedits
 from scheduler.domain import makeup_uid, series_uid
+from scheduler.domain.series import utc
 from scheduler.orgfile import Org, load_org
 from scheduler.report import build_report
 from scheduler.store.ledger import Ledger
@@ -23,7 +28,27 @@ from scheduler.sync import PassResult, run_pass
 from tests.system.helpers import REPO
 
 
+@dataclass
+class EventView:
+    """One copy of an event as a test sees it, whatever the provider."""
+
+    start: datetime
+    description: str
+    exdates: set[datetime] = field(default_factory=set)  # UTC
+    #: starts of the instances people or the product moved (not cancelled ones)
+    moved_starts: list[datetime] = field(default_factory=list)
+    pair: str | None = None
+    week: str | None = None
+    declined_by: set[str] = field(default_factory=set)
+
+
 class VdirWorld:
+    """The world on vdir folders; its edit methods play khal/Thunderbird/Apple users."""
+
+    provider = "vdir"
+    #: whether an attendee's client can move or cancel weeks in their own copy
+    attendee_edits = True
+
     def __init__(self, root: Path, *, edit: dict[str, str] | None = None) -> None:
         """The example org in ``root``, with each ``old: new`` of ``edit`` applied to it."""
         self.root = root
@@ -81,6 +106,111 @@ class VdirWorld:
         uid = makeup_uid(self.email(manager), self.email(rep), week)
         return self.folder(owner) / f"{uid}.ics"
 
+    # ------------------------------------------------------------------ provider-neutral views
+
+    def _view(self, path: Path) -> EventView | None:
+        if not path.exists():
+            return None
+        events = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
+        master = next(e for e in events if "RECURRENCE-ID" not in e)
+        exdates = {
+            utc(d.dt) for prop in _as_list(master.get("EXDATE")) for d in getattr(prop, "dts", [])
+        }
+        moved = [
+            e.decoded("dtstart")
+            for e in events
+            if "RECURRENCE-ID" in e and str(e.get("STATUS", "")).upper() != "CANCELLED"
+        ]
+        declined = {
+            str(a).lower().removeprefix("mailto:")
+            for a in _as_list(master.get("ATTENDEE"))
+            if str(getattr(a, "params", {}).get("PARTSTAT", "")).upper() == "DECLINED"
+        }
+        return EventView(
+            start=master.decoded("dtstart"),
+            description=str(master.get("DESCRIPTION", "")),
+            exdates=exdates,
+            moved_starts=moved,
+            pair=str(master["X-ONEONONE-PAIR"]) if "X-ONEONONE-PAIR" in master else None,
+            week=str(master["X-ONEONONE-WEEK"]) if "X-ONEONONE-WEEK" in master else None,
+            declined_by=declined,
+        )
+
+    def series_view(self, owner: str, manager: str, rep: str) -> EventView | None:
+        return self._view(self.series(owner, manager, rep))
+
+    def makeup_view(self, owner: str, manager: str, rep: str, week: str) -> EventView | None:
+        return self._view(self.makeup(owner, manager, rep, week))
+
+    def makeup_uids(self, owner: str) -> list[str]:
+        return sorted(p.stem for p in self.folder(owner).glob("oneonone-makeup-*.ics"))
+
+    def event_view(self, owner: str, uid: str) -> EventView | None:
+        return self._view(self.folder(owner) / f"{uid}.ics")
+
+    def event_uids(self, owner: str) -> list[str]:
+        return sorted(p.stem for p in self.folder(owner).glob("*.ics"))
+
+    # ------------------------------------------------------------------ people's edits
+
+    def move_instance(
+        self, owner: str, manager: str, rep: str, rid: datetime, new_start: datetime
+    ) -> None:
+        clientedits.move_instance(self.series(owner, manager, rep), rid, new_start)
+
+    def cancel_instance(
+        self, owner: str, manager: str, rep: str, rid: datetime, how: str = "exdate"
+    ) -> None:
+        """Delete one week: ``exdate`` (khal, Thunderbird) or ``status-cancelled`` (Apple)."""
+        edit = clientedits.exdate_instance if how == "exdate" else clientedits.cancel_instance
+        edit(self.series(owner, manager, rep), rid)
+
+    def decline_instance(self, owner: str, manager: str, rep: str, rid: datetime) -> None:
+        """``owner`` declines one week in their own copy."""
+        clientedits.decline_instance(self.series(owner, manager, rep), rid, self.email(owner))
+
+    def decline_makeup(self, owner: str, manager: str, rep: str, week: str) -> None:
+        clientedits.decline_event(self.makeup(owner, manager, rep, week), self.email(owner))
+
+    def delete_series(self, owner: str, manager: str, rep: str) -> None:
+        self.series(owner, manager, rep).unlink()
+
+    def move_series(self, owner: str, manager: str, rep: str, new_start: datetime) -> None:
+        clientedits.move_series(self.series(owner, manager, rep), new_start)
+
+    def add_event(
+        self, person: str, uid: str, start: date | datetime, end: date | datetime, summary: str
+    ) -> None:
+        """A person's own event: timed (busy) or all-day (a day out)."""
+        clientedits.write_event(self.folder(person), uid, start, end, summary)
+
+    def add_meeting(
+        self,
+        uid: str,
+        start: datetime,
+        end: datetime,
+        summary: str,
+        organizer: str,
+        attendees: list[str],
+        *,
+        weekly: bool = False,
+    ) -> None:
+        """A meeting people booked themselves, on the organizer's and attendees' calendars."""
+        for owner in (organizer, *attendees):
+            clientedits.write_meeting(
+                self.folder(owner),
+                uid,
+                start,
+                end,
+                summary,
+                self.email(organizer),
+                [self.email(a) for a in attendees],
+                weekly=weekly,
+            )
+
+    def cancel_meeting_instance(self, owner: str, uid: str, rid: datetime) -> None:
+        clientedits.exdate_instance(self.folder(owner) / f"{uid}.ics", rid)
+
     # ------------------------------------------------------------------ the ledger
 
     def report(self, now: datetime, weeks: int = 20) -> dict[str, Any]:
@@ -106,6 +236,12 @@ class VdirWorld:
     def notices(self, kind: str | None = None) -> list[dict[str, Any]]:
         report = self.report(datetime(2000, 1, 1).astimezone())
         return [n for n in report["notices"] if kind is None or n["kind"] == kind]
+
+
+def _as_list(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def copy_example(target: Path) -> Path:

@@ -1,0 +1,211 @@
+"""Benchmark: Google API requests against the emulator of Calendar v3 (what a quota costs).
+
+Prints, for an org of M managers with R reps each (default 125 x 8 = 1,000 pairs), all on the
+``google`` provider:
+
+- the requests of the first pass (creating every series), by method;
+- a steady-state day at a 5-minute poll (288 passes) with nothing changed, and the same day
+  with 2% of the next weeks' occurrences edited by people (reps declining single weeks),
+  spread over the day: requests per pass and per day, by method;
+- the day scaled to 10,000 reps, against Google's default of 1,000,000 requests a day per
+  project.
+
+Requests are counted by the emulator (a batch counts each of its parts). Backoff is off (the
+emulator injects no faults here). Not a test: ``python bench/google_requests.py
+[--managers M] [--reps R] [--passes N]`` (``--passes`` shortens the simulated day; the per-day
+figures are then scaled from the passes run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time as clock
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scheduler.domain import series_uid
+from scheduler.orgfile import load_org
+from scheduler.providers.google import forget_sessions
+from scheduler.providers.google.events import event_id_for, instance_id
+from scheduler.store.ledger import Ledger
+from scheduler.sync import run_pass
+from tests.google_emulator import GoogleEmulator
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2027, 1, 4, 8, 0, tzinfo=NY)  # a Monday
+POLL = timedelta(minutes=5)
+PASSES_PER_DAY = 288
+GOOGLE_DAILY_QUOTA = 1_000_000
+
+
+def write_org(root: Path, managers: int, reps: int, endpoint: str, key: Path) -> list[str]:
+    lines = [
+        "[org]",
+        'name = "Bench"',
+        'timezone = "America/New_York"',
+        'country = "US"',
+        'data_dir = "data"',
+        "",
+        "[google]",
+        f'service_account_file = "{key.name}"',
+        f'api_endpoint = "{endpoint}"',
+    ]
+    people = []
+    for m in range(managers):
+        manager = f"m{m}@bench.example"
+        people.append(manager)
+        lines += [
+            "",
+            "[[person]]",
+            f'email = "{manager}"',
+            f'name = "Manager {m}"',
+            'calendar = { provider = "google" }',
+            'weekday = "tue"',
+            'time = "09:00"',
+            "duration_minutes = 30",
+        ]
+        for r in range(reps):
+            rep = f"r{m}-{r}@bench.example"
+            people.append(rep)
+            lines += [
+                "",
+                "[[person]]",
+                f'email = "{rep}"',
+                f'name = "Rep {m}-{r}"',
+                f'manager = "{manager}"',
+                'calendar = { provider = "google" }',
+            ]
+    (root / "oneonone.toml").write_text("\n".join(lines) + "\n")
+    return people
+
+
+def counted(emulator: GoogleEmulator) -> Counter[str]:
+    counts = Counter(emulator.counts)
+    counts.pop("oauth.token", None)
+    return counts
+
+
+def show(title: str, counts: Counter[str], passes: int = 1) -> None:
+    total = sum(v for k, v in counts.items() if k != "batch")
+    print(
+        f"{title}: {total} requests" + (f" ({total / passes:.1f} per pass)" if passes > 1 else "")
+    )
+    for method, count in counts.most_common():
+        print(f"    {method:34} {count:8d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--managers", type=int, default=125)
+    parser.add_argument("--reps", type=int, default=8)
+    parser.add_argument("--passes", type=int, default=PASSES_PER_DAY)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    emulator = GoogleEmulator()
+    emulator.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            key = emulator.write_service_account_key(root / "service-account.json")
+            people = write_org(root, args.managers, args.reps, emulator.url, key)
+            for email in people:
+                emulator.add_user(email, time_zone="America/New_York")
+            forget_sessions()
+            org = load_org(root / "oneonone.toml", env={})
+            ledger = Ledger(org.database_url)
+            pairs = len(org.pairs)
+            print(f"{args.managers} managers, {pairs} pairs, all on Google (emulator)")
+
+            emulator.reset_counts()
+            started = clock.perf_counter()
+            result = run_pass(org, ledger, NOW, apply=True, env={})
+            took = clock.perf_counter() - started
+            assert not result.problems, result.problems[:3]
+            show(f"first pass ({took:.1f} s, {result.written} objects written)", counted(emulator))
+
+            # A quiet day.
+            now = NOW
+            emulator.reset_counts()
+            started = clock.perf_counter()
+            for _ in range(args.passes):
+                now += POLL
+                run_pass(org, ledger, now, apply=True, env={})
+            quiet = counted(emulator)
+            quiet_total = sum(v for k, v in quiet.items() if k != "batch")
+            took = clock.perf_counter() - started
+            per_pass = quiet_total / args.passes
+            per_pass_ms = took / args.passes * 1000
+            show(
+                f"steady state, quiet ({args.passes} passes, {per_pass_ms:.0f} ms a pass)",
+                quiet,
+                args.passes,
+            )
+
+            # A day with 2% of the occurrences of the next weeks edited by people.
+            edits = max(1, round(pairs * 0.02 * args.passes / PASSES_PER_DAY))
+            targets = rng.sample(list(org.pairs), edits)
+            at = sorted(rng.sample(range(args.passes), edits))
+            emulator.reset_counts()
+            people_calls = 0
+            for index in range(args.passes):
+                now += POLL
+                while at and at[0] == index:
+                    at.pop(0)
+                    pair = targets.pop()
+                    uid = series_uid(pair.manager.email, pair.rep.email)
+                    week = pair.regular_start(_next_week(now))
+                    rep = emulator.service("calendar", pair.rep.email)
+                    event_id = instance_id(event_id_for(uid), week)
+                    found = rep.events().get(calendarId=pair.rep.email, eventId=event_id).execute()
+                    attendees = [dict(a) for a in found.get("attendees", [])]
+                    for attendee in attendees:
+                        if attendee["email"] == pair.rep.email:
+                            attendee["responseStatus"] = "declined"
+                    rep.events().patch(
+                        calendarId=pair.rep.email, eventId=event_id, body={"attendees": attendees}
+                    ).execute()
+                    people_calls += 2
+                run_pass(org, ledger, now, apply=True, env={})
+            busy = counted(emulator)
+            for method in ("calendar.events.get", "calendar.events.patch"):
+                busy[method] -= people_calls // 2  # the people's own calls are not ours
+            busy = +busy
+            busy_total = sum(v for k, v in busy.items() if k != "batch")
+            show(f"steady state with {edits} occurrences edited by people", busy, args.passes)
+
+            scale = PASSES_PER_DAY / args.passes
+            day = busy_total * scale
+            quiet_day = quiet_total * scale
+            print(f"per day at a 5-minute poll: {quiet_day:,.0f} quiet, {day:,.0f} with 2% edited")
+            print(f"requests per organizer calendar per pass: {per_pass / args.managers:.2f}")
+            per_pair_day = day / pairs
+            print(f"requests per pair per day: {per_pair_day:.1f}")
+            big = per_pair_day * 10_000
+            print(
+                f"10,000 reps: about {big:,.0f} requests a day, "
+                f"{big / GOOGLE_DAILY_QUOTA:.0%} of Google's default 1,000,000"
+            )
+            ledger.close()
+    finally:
+        emulator.stop()
+        forget_sessions()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB")
+
+
+def _next_week(now: datetime) -> str:
+    from scheduler.domain import iso_week
+
+    return iso_week((now + timedelta(days=7)).date())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Google Calendar (and Drive, for agendas) for the product.
+
+- ``client``: the one service factory (packaged discovery documents, ``api_endpoint``),
+  retries with backoff, batches, errors in plain words.
+- ``auth``: the least-privilege scopes and each person's credentials (a delegated service
+  account, or the single organizer's OAuth token).
+- ``events``: Google event resources to and from the product's values (pure).
+- ``provider``: ``GoogleProvider`` and the per-process ``GoogleSession`` (sync caches, busy).
+
+``session_for(org, store)`` gives the org's session, kept for the life of the process so a
+daemon keeps its credentials, HTTP connections and sync caches from pass to pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scheduler.orgfile import Org
+    from scheduler.providers.google.provider import GoogleSession, StateStore
+
+__all__ = ["session_for"]
+
+_SESSIONS: dict[tuple[Any, ...], GoogleSession] = {}
+
+
+def session_for(org: Org, store: StateStore | None) -> GoogleSession:
+    """The Google session of ``org`` for this process (people and organizers refreshed)."""
+    from scheduler.providers.google.auth import credentials_for
+    from scheduler.providers.google.client import GoogleClient
+    from scheduler.providers.google.provider import GoogleSession
+
+    settings = org.google
+    key = (str(org.path), org.database_url, settings)
+    people = {
+        email: person
+        for email, person in org.people.items()
+        if org.calendars[email].provider == "google"
+    }
+    session = _SESSIONS.get(key)
+    if session is None:
+        client = GoogleClient(
+            lambda email: credentials_for(settings, email), api_endpoint=settings.api_endpoint
+        )
+        session = GoogleSession(client, people, (), store)
+        _SESSIONS[key] = session
+    session.people = people
+    session.organizers = {p.manager.email for p in org.pairs if p.manager.email in people}
+    session.pair_managers = {}
+    for pair in org.pairs:
+        if pair.rep.email in people and pair.manager.email in people:
+            session.pair_managers.setdefault(pair.rep.email, set()).add(pair.manager.email)
+    return session
+
+
+def forget_sessions() -> None:
+    """Drop every kept session (tests that start a fresh emulator)."""
+    _SESSIONS.clear()

@@ -1,0 +1,341 @@
+"""Calling the Google APIs: one service factory, retries with backoff, batches, plain errors.
+
+Every call to Calendar v3 and Drive v3 goes through ``GoogleClient``:
+
+- The services are built with ``build_from_document`` from the discovery documents packaged
+  under ``discovery/`` with their ``rootUrl`` rewritten to ``[google] api_endpoint`` when one is
+  set. ``client_options={"api_endpoint": ...}`` alone still sends batch requests and media
+  uploads to Google's own hosts (googleapiclient takes those from ``rootUrl``), and a fetched
+  discovery document would be one more request and one more thing that can change under us.
+- Each service is built once per process and each request is executed with the acting
+  person's own authorised HTTP object (domain-wide delegation gives every person their own
+  credentials), so building services costs nothing per person.
+- googleapiclient retries only with ``execute(num_retries=N)``, never batch parts, and never
+  403 ``quotaExceeded`` mixed up with rate limits; so the retry loop is here: exponential
+  backoff with full jitter on 403 ``rateLimitExceeded``/``userRateLimitExceeded``, 429 and 5xx
+  and on connection errors, for single requests and for each failed part of a batch alike.
+  (https://developers.google.com/workspace/calendar/api/guides/errors: "Implement exponential
+  backoff" for 403 usageLimits, 429 and 500/503.)
+- HTTP objects (httplib2) are not thread-safe; a client is used by one pass at a time.
+
+Errors leave as ``scheduler.errors``: ``TransientError`` when retries ran out, ``ConflictError``
+on 412, ``AuthError`` when a token cannot be had, ``CalendarError`` otherwise; ``GoneError`` (410)
+and ``DuplicateError`` (409) are for callers that act on them.
+
+Exports: ``GoogleClient``, ``GoogleCall``, ``GoneError``, ``DuplicateError``, ``api_error``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import httplib2
+from google.auth.credentials import Credentials
+from google.auth.exceptions import RefreshError, TransportError
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import Resource, build_from_document
+from googleapiclient.errors import HttpError
+
+from scheduler.errors import AuthError, CalendarError, ConflictError, TransientError
+
+__all__ = ["DuplicateError", "GoneError", "GoogleCall", "GoogleClient", "api_error"]
+
+#: Google's documented batch limit for Calendar is 50 requests per batch
+#: (https://developers.google.com/workspace/calendar/api/guides/batch).
+BATCH_LIMIT = 50
+RETRYABLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+TIMEOUT_SECONDS = 60
+
+
+class GoneError(CalendarError):
+    """410: a sync token is no longer valid (a full sync is needed) or the object was deleted."""
+
+
+class DuplicateError(CalendarError):
+    """409: an object with the client-supplied id exists already (a retried insert)."""
+
+
+@dataclass(frozen=True)
+class GoogleCall:
+    """One request to run, named for messages and metrics ("calendar.events.list")."""
+
+    method: str
+    request: Any  # googleapiclient.http.HttpRequest
+
+
+def _discovery(api: str) -> dict[str, Any]:
+    text = (
+        resources.files("scheduler.providers.google") / "discovery" / f"{api}.v3.json"
+    ).read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def api_error(error: HttpError) -> tuple[int, str, str]:
+    """(status, first reason, message) of an API error, read from Google's JSON error body."""
+    status = int(getattr(error.resp, "status", 0) or 0)
+    reason, message = "", ""
+    try:
+        body = json.loads(error.content.decode("utf-8", "replace"))
+        detail = body.get("error", {})
+        message = str(detail.get("message", ""))
+        errors = detail.get("errors") or []
+        if errors:
+            reason = str(errors[0].get("reason", ""))
+        elif isinstance(detail.get("status"), str):
+            reason = detail["status"]
+    except (ValueError, AttributeError):
+        message = error.content.decode("utf-8", "replace")[:200] if error.content else ""
+    return status, reason, message
+
+
+def _retryable(status: int, reason: str) -> bool:
+    return status in RETRYABLE_STATUS or (status == 403 and reason in RETRYABLE_REASONS)
+
+
+class GoogleClient:
+    """Calendar and Drive services for one org, acting as whichever person a call needs.
+
+    ``credentials_for(email)`` gives that person's credentials (a delegated service account or
+    the organizer's own OAuth token). ``sleep`` and ``rng`` are injectable so tests and
+    benchmarks need not wait; ``BASE_DELAY`` is the first backoff step.
+    """
+
+    BASE_DELAY = 0.5
+
+    def __init__(
+        self,
+        credentials_for: Callable[[str], Credentials],
+        *,
+        api_endpoint: str | None = None,
+        max_attempts: int = 6,
+        base_delay: float | None = None,
+        max_delay: float = 32.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._credentials_for = credentials_for
+        self.api_endpoint = api_endpoint
+        self.max_attempts = max_attempts
+        self.base_delay = self.BASE_DELAY if base_delay is None else base_delay
+        self.max_delay = max_delay
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._services: dict[str, Resource] = {}
+        self._http: dict[str, AuthorizedHttp] = {}
+        #: requests sent (batch parts counted one by one), by method: the cost figures
+        self.calls: dict[str, int] = {}
+
+    # ----------------------------------------------------------------------- plumbing
+
+    def service(self, api: str) -> Resource:
+        """The ``calendar`` or ``drive`` service, built once from the packaged document."""
+        found = self._services.get(api)
+        if found is None:
+            document = _discovery(api)
+            if self.api_endpoint:
+                root = self.api_endpoint.rstrip("/") + "/"
+                document["rootUrl"] = root
+                document["mtlsRootUrl"] = root
+            # An unauthorised placeholder: every request is executed with the person's own
+            # authorised HTTP object.
+            found = build_from_document(document, http=httplib2.Http(timeout=TIMEOUT_SECONDS))
+            self._services[api] = found
+        return found
+
+    def calendar(self) -> Any:
+        return self.service("calendar")
+
+    def drive(self) -> Any:
+        return self.service("drive")
+
+    def http_for(self, email: str) -> AuthorizedHttp:
+        found = self._http.get(email)
+        if found is None:
+            found = AuthorizedHttp(
+                self._credentials_for(email), http=httplib2.Http(timeout=TIMEOUT_SECONDS)
+            )
+            self._http[email] = found
+        return found
+
+    def _count(self, method: str, n: int = 1) -> None:
+        self.calls[method] = self.calls.get(method, 0) + n
+
+    def _delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return self._rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+    # ----------------------------------------------------------------------- one call
+
+    def execute(self, email: str, call: GoogleCall, *, what: str) -> Any:
+        """Run ``call`` as ``email``, retrying what Google says to retry; ``what`` names the
+        object for messages ("ana@example.com's calendar")."""
+        for attempt in range(self.max_attempts):
+            self._count(call.method)
+            try:
+                return call.request.execute(http=self.http_for(email))
+            except HttpError as error:
+                status, reason, message = api_error(error)
+                if _retryable(status, reason) and attempt + 1 < self.max_attempts:
+                    self._sleep(self._delay(attempt))
+                    continue
+                raise self._translate(status, reason, message, what, email) from error
+            except RefreshError as error:
+                raise _auth_error(error, email) from error
+            except (
+                TransportError,
+                OSError,
+                httplib2.HttpLib2Error,
+            ) as error:
+                if attempt + 1 < self.max_attempts:
+                    self._sleep(self._delay(attempt))
+                    continue
+                raise TransientError(
+                    f"Google did not answer for {what}: {_plain(error)}; the next pass retries."
+                ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _translate(
+        self, status: int, reason: str, message: str, what: str, email: str
+    ) -> CalendarError:
+        detail = f"{status} {reason}".strip() + (f" ({message})" if message else "")
+        if status == 410:
+            return GoneError(f"{what}: {detail}")
+        if status == 409:
+            return DuplicateError(f"{what}: {detail}")
+        if status == 412:
+            return ConflictError(f"{what} changed while oneonone was writing it ({detail}).")
+        if _retryable(status, reason):
+            return TransientError(
+                f"Google kept refusing requests for {what} ({detail}); the next pass retries."
+            )
+        if status == 403 and reason == "quotaExceeded":
+            return TransientError(
+                f"The Google Cloud project's daily quota is used up ({detail}); raise it in the "
+                "Cloud console or wait for the daily reset."
+            )
+        if status == 401:
+            return AuthError(
+                f"Google refused the credentials acting as {email} for {what} ({detail})."
+            )
+        if status == 403:
+            return CalendarError(
+                f"Google refused access to {what} acting as {email} ({detail}); check the "
+                "domain-wide delegation scopes for the service account."
+            )
+        if status == 404:
+            return CalendarError(
+                f"{what} was not found or {email} cannot see it ({detail}); check the e-mail "
+                "address in the org file and that the person has a Google Calendar."
+            )
+        return CalendarError(f"Google answered {detail} for {what}.")
+
+    # ----------------------------------------------------------------------- batches
+
+    def batch(
+        self, email: str, calls: Sequence[tuple[str, GoogleCall]], *, what: str
+    ) -> dict[str, Any | CalendarError]:
+        """Run ``calls`` (keyed) as ``email`` in batches of at most 50; each answer or error by
+        key. Parts that fail with a retryable error are sent again (in a new batch) with
+        backoff, which googleapiclient never does for batch parts."""
+        results: dict[str, Any | CalendarError] = {}
+        pending = list(calls)
+        for attempt in range(self.max_attempts):
+            if not pending:
+                break
+            retry: list[tuple[str, GoogleCall]] = []
+            for chunk in _chunks(pending, BATCH_LIMIT):
+                self._run_batch(
+                    email, chunk, what, results, retry, last=attempt + 1 == self.max_attempts
+                )
+            pending = retry
+            if pending:
+                self._sleep(self._delay(attempt))
+        return results
+
+    def _run_batch(
+        self,
+        email: str,
+        chunk: list[tuple[str, GoogleCall]],
+        what: str,
+        results: dict[str, Any | CalendarError],
+        retry: list[tuple[str, GoogleCall]],
+        *,
+        last: bool,
+    ) -> None:
+        by_key = dict(chunk)
+
+        def answer(request_id: str, response: Any, exception: Exception | None) -> None:
+            if exception is None:
+                results[request_id] = response
+                return
+            if isinstance(exception, HttpError):
+                status, reason, message = api_error(exception)
+                if _retryable(status, reason) and not last:
+                    retry.append((request_id, by_key[request_id]))
+                    return
+                results[request_id] = self._translate(status, reason, message, what, email)
+                return
+            results[request_id] = CalendarError(f"{what}: {_plain(exception)}")
+
+        service = self.service(chunk[0][1].method.partition(".")[0])
+        batch = service.new_batch_http_request(callback=answer)
+        for key, call in chunk:
+            self._count(call.method)
+            batch.add(call.request, request_id=key)
+        self._count("batch")
+        try:
+            batch.execute(http=self.http_for(email))
+        except RefreshError as error:
+            raise _auth_error(error, email) from error
+        except HttpError as error:
+            # The whole batch was refused (e.g. 429 on the batch itself): every part retried.
+            status, reason, message = api_error(error)
+            if _retryable(status, reason) and not last:
+                retry.extend(chunk)
+                return
+            for key, _call in chunk:
+                results[key] = self._translate(status, reason, message, what, email)
+        except (TransportError, OSError, httplib2.HttpLib2Error) as error:
+            if not last:
+                retry.extend((key, call) for key, call in chunk if key not in results)
+                return
+            for key, _call in chunk:
+                results.setdefault(
+                    key, TransientError(f"Google did not answer for {what}: {_plain(error)}.")
+                )
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+def _plain(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:200]
+
+
+def _auth_error(error: RefreshError, email: str) -> AuthError:
+    text = str(error)
+    if "unauthorized_client" in text:
+        return AuthError(
+            f"Google refused to let the service account act as {email} (unauthorized_client): "
+            "domain-wide delegation is missing for that account or for oneonone's scopes; a "
+            "Workspace admin must add the service account's client id with the scopes listed "
+            "in the README (Admin console > Security > API controls > Domain-wide delegation)."
+        )
+    if "invalid_grant" in text:
+        return AuthError(
+            f"Google refused the credentials for {email} (invalid_grant): the account may not "
+            "exist in the Workspace, or the OAuth token was revoked; run `oneonone auth google` "
+            "again for a token."
+        )
+    return AuthError(f"Could not get a Google access token for {email}: {_plain(error)}.")

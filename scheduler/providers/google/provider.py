@@ -1,0 +1,737 @@
+"""The Google Calendar provider: the same reads and writes as vdir, through Calendar v3.
+
+How a pass talks to Google, and why it costs about one request per organizer per pass:
+
+- **Only organizers' calendars are polled.** The series lives on the manager's calendar with
+  the rep as attendee; Google keeps the rep's copy itself and shows the rep's answer
+  (``responseStatus``) on the organizer's copy, so a rep's "copy" is read from the organizer's
+  (``GoogleProvider.write`` of an attendee copy is a no-op when the organizer is on Google).
+- **Incremental sync.** Each organizer calendar is listed whole (``singleEvents=false``: masters
+  and their exceptions, keyed by ``recurringEventId`` + ``originalStartTime``) once, then only
+  its changes with ``syncToken``; 410 means a full resync. Sync tokens cannot be combined with
+  extended-property filters, so the tag is filtered here. What matters (tagged events, weekly
+  two-person events that could be adopted, recent two-person meetings, out-of-office and
+  all-day events) is kept with the token in the ledger's state, together, so a crash leaves a
+  consistent pair and a restart needs no full sync.
+- **Busy time from ``freebusy.query``**, up to 50 calendars per query, refreshed at most every
+  ``BUSY_REFRESH`` (busy time only steers placement, and a fresh conflict found within the
+  half hour is soon enough; polling it every pass would cost more than the series themselves).
+  The product's own events are taken out of it (they are the 1:1s, not what the 1:1s avoid),
+  which also hides another meeting at exactly the same times: said in the README.
+  A business day whose working hours are busy end to end counts as a day out (free/busy does
+  not say "out of office"; organizers' own out-of-office events are read exactly).
+
+Exports: ``GoogleSession``, ``GoogleProvider``, ``session_for``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from scheduler import ical
+from scheduler.domain import Person
+from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
+from scheduler.errors import CalendarError
+from scheduler.providers.google import events as gev
+from scheduler.providers.google.client import DuplicateError, GoneError, GoogleCall, GoogleClient
+from scheduler.providers.vdir import _Memo
+
+__all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "StateStore"]
+
+BUSY_REFRESH = timedelta(minutes=30)
+#: freebusy.query answers for at most 50 calendars (``calendarExpansionMax``).
+FREEBUSY_LIMIT = 50
+#: single meetings and days out older than this no longer matter to any pass
+KEEP_PAST = timedelta(days=21)
+PAGE_SIZE = 2500  # events.list maxResults: the documented maximum
+
+_MEMO = _Memo(20_000)
+
+
+@dataclass
+class CalendarCache:
+    """One organizer calendar as the last sync left it: the token and the events that matter."""
+
+    token: str | None = None
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)  # by Google id
+    synced: bool = False  # this pass
+
+    def to_json(self) -> str:
+        return json.dumps({"token": self.token, "events": self.events}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> CalendarCache:
+        if not text:
+            return cls()
+        try:
+            data = json.loads(text)
+            return cls(token=data.get("token"), events=dict(data.get("events") or {}))
+        except (ValueError, TypeError, AttributeError):
+            return cls()  # unreadable: a full sync rebuilds it
+
+
+class StateStore:
+    """Where sync state is kept between processes (the ledger's key-value state)."""
+
+    def __init__(self, get: Callable[[str], str | None], put: Callable[[str, str], None]) -> None:
+        self.get = get
+        self.put = put
+
+
+class GoogleSession:
+    """Everything Google for one org within one process: the client, the caches, busy time.
+
+    Kept across passes (``session_for``) so a daemon keeps its credentials, caches and HTTP
+    connections; every pass calls ``begin`` first.
+    """
+
+    def __init__(
+        self,
+        client: GoogleClient,
+        people: Mapping[str, Person],
+        organizers: Iterable[str],
+        store: StateStore | None = None,
+    ) -> None:
+        self.client = client
+        self.people = dict(people)  # the Google people of the org, by email
+        self.organizers = set(organizers)
+        self.store = store
+        self.persist = False
+        self.now = datetime.now(UTC)
+        self._caches: dict[str, CalendarCache] = {}
+        self._busy: dict[str, list[tuple[datetime, datetime]]] = {}
+        self._busy_window: tuple[datetime, datetime] | None = None
+        self._busy_at: datetime | None = None
+        self._busy_errors: dict[str, str] = {}
+        #: emails whose attendee copies Google keeps (their organizer is on Google too)
+        self.pair_managers: dict[str, set[str]] = {}
+
+    def begin(self, now: datetime, *, persist: bool, store: StateStore | None) -> None:
+        self.now = now
+        self.persist = persist
+        if store is not None:
+            self.store = store
+        for cache in self._caches.values():
+            cache.synced = False
+
+    # ----------------------------------------------------------------------- sync
+
+    def calendar(self, email: str) -> CalendarCache:
+        """``email``'s calendar, synced once per pass."""
+        cache = self._caches.get(email)
+        if cache is None:
+            stored = self.store.get(f"google.sync:{email}") if self.store else None
+            cache = CalendarCache.from_json(stored)
+            self._caches[email] = cache
+        if not cache.synced:
+            self._sync(email, cache)
+            cache.synced = True
+        return cache
+
+    def _sync(self, email: str, cache: CalendarCache) -> None:
+        what = f"{email}'s Google Calendar"
+        service = self.client.calendar()
+        full = cache.token is None
+        try:
+            changes, token = self._list(email, service, cache.token, what)
+        except GoneError:
+            # https://developers.google.com/workspace/calendar/api/guides/sync: "Sometimes sync
+            # tokens are invalidated by the server ... respond with 410 ... clear the client's
+            # store and perform a new full sync."
+            full = True
+            changes, token = self._list(email, service, None, what)
+        events = {} if full else dict(cache.events)
+        for item in changes:
+            event_id = str(item.get("id", ""))
+            if not event_id:
+                continue
+            if item.get("status") == "cancelled" and "recurringEventId" not in item:
+                # A deleted event (incremental sync reports deletions as cancelled).
+                events.pop(event_id, None)
+                for key in [k for k, e in events.items() if e.get("recurringEventId") == event_id]:
+                    events.pop(key)
+                continue
+            events[event_id] = item
+        events = self._relevant(events)
+        changed = full or bool(changes) or token != cache.token
+        cache.events = events
+        cache.token = token
+        if changed and self.persist and self.store is not None:
+            self.store.put(f"google.sync:{email}", cache.to_json())
+
+    def _list(
+        self, email: str, service: Any, token: str | None, what: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        items: list[dict[str, Any]] = []
+        page: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "calendarId": email,
+                "singleEvents": False,
+                "maxResults": PAGE_SIZE,
+            }
+            if token is not None:
+                params["syncToken"] = token
+            if page is not None:
+                params["pageToken"] = page
+            answer = self.client.execute(
+                email,
+                GoogleCall("calendar.events.list", service.events().list(**params)),
+                what=what,
+            )
+            items.extend(answer.get("items") or [])
+            page = answer.get("nextPageToken")
+            if not page:
+                return items, answer.get("nextSyncToken")
+
+    def _relevant(self, events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The events a pass can use (see the module docstring); exceptions follow masters."""
+        since = self.now - KEEP_PAST
+        masters: dict[str, dict[str, Any]] = {}
+        for event_id, event in events.items():
+            if "recurringEventId" in event:
+                continue
+            if gev.is_owned(event):
+                masters[event_id] = event
+                continue
+            people = {str(a.get("email", "")).lower() for a in event.get("attendees") or []}
+            organizer = str((event.get("organizer") or {}).get("email", "")).lower()
+            if organizer:
+                people.add(organizer)
+            recurring = bool(event.get("recurrence"))
+            all_day = "date" in (event.get("start") or {})
+            if (
+                (recurring and len(people) == 2)
+                or (
+                    not recurring
+                    and (len(people) == 2 or event.get("eventType") == "outOfOffice" or all_day)
+                    and gev.within(event, since)
+                )
+                or (recurring and (event.get("eventType") == "outOfOffice" or all_day))
+            ):
+                masters[event_id] = event
+        kept = dict(masters)
+        for event_id, event in events.items():
+            if event.get("recurringEventId") in masters:
+                kept[event_id] = event
+        return kept
+
+    # ----------------------------------------------------------------------- busy time
+
+    def busy(self, email: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """``email``'s busy intervals from free/busy, refreshed every ``BUSY_REFRESH``."""
+        stale = (
+            self._busy_at is None
+            or self.now - self._busy_at >= BUSY_REFRESH
+            or self.now < self._busy_at
+            or self._busy_window is None
+            or not (self._busy_window[0] <= start and end <= self._busy_window[1])
+        )
+        if stale:
+            self._load_busy(start, end)
+        if email in self._busy_errors:
+            raise CalendarError(self._busy_errors[email])
+        return list(self._busy.get(email, []))
+
+    def _load_busy(self, start: datetime, end: datetime) -> None:
+        if self.store is not None and self._busy_at is None:
+            stored = self.store.get("google.busy")
+            if stored and self._restore_busy(stored, start, end):
+                return
+        emails = sorted(self.people)
+        busy: dict[str, list[tuple[datetime, datetime]]] = {}
+        errors: dict[str, str] = {}
+        service = self.client.calendar()
+        for index in range(0, len(emails), FREEBUSY_LIMIT):
+            chunk = emails[index : index + FREEBUSY_LIMIT]
+            actor = chunk[0]
+            body = {
+                "timeMin": utc(start).isoformat().replace("+00:00", "Z"),
+                "timeMax": utc(end).isoformat().replace("+00:00", "Z"),
+                "items": [{"id": email} for email in chunk],
+            }
+            answer = self.client.execute(
+                actor,
+                GoogleCall("calendar.freebusy.query", service.freebusy().query(body=body)),
+                what="free/busy of " + ", ".join(chunk[:3]) + (" ..." if len(chunk) > 3 else ""),
+            )
+            calendars = answer.get("calendars") or {}
+            for email in chunk:
+                found = calendars.get(email) or calendars.get(email.lower()) or {}
+                if found.get("errors"):
+                    reason = ", ".join(str(e.get("reason", "")) for e in found["errors"])
+                    errors[email] = (
+                        f"Google gives no free/busy for {email} ({reason}); check that the "
+                        "address is right and that the calendar shares free/busy in the domain."
+                    )
+                    continue
+                busy[email] = [
+                    (_instant(item["start"]), _instant(item["end"]))
+                    for item in found.get("busy") or []
+                ]
+        self._busy, self._busy_errors = busy, errors
+        self._busy_window = (start, end)
+        self._busy_at = self.now
+        if self.persist and self.store is not None:
+            self.store.put(
+                "google.busy",
+                json.dumps(
+                    {
+                        "at": self.now.isoformat(),
+                        "window": [start.isoformat(), end.isoformat()],
+                        "busy": {
+                            e: [[s.isoformat(), t.isoformat()] for s, t in spans]
+                            for e, spans in busy.items()
+                        },
+                        "errors": errors,
+                    }
+                ),
+            )
+
+    def _restore_busy(self, text: str, start: datetime, end: datetime) -> bool:
+        try:
+            data = json.loads(text)
+            at = datetime.fromisoformat(data["at"])
+            window = (
+                datetime.fromisoformat(data["window"][0]),
+                datetime.fromisoformat(data["window"][1]),
+            )
+            busy = {
+                email: [(datetime.fromisoformat(s), datetime.fromisoformat(t)) for s, t in spans]
+                for email, spans in data["busy"].items()
+            }
+            errors = dict(data.get("errors") or {})
+        except (ValueError, KeyError, TypeError):
+            return False
+        if not (at <= self.now < at + BUSY_REFRESH and window[0] <= start and end <= window[1]):
+            return False
+        if set(busy) | set(errors) != set(self.people):
+            return False
+        self._busy, self._busy_errors, self._busy_window, self._busy_at = busy, errors, window, at
+        return True
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+class GoogleProvider:
+    """One person's Google Calendar (the calendar id is their e-mail)."""
+
+    name = "google"
+    writable = True
+
+    def __init__(self, session: GoogleSession, email: str) -> None:
+        self.session = session
+        self.email = email.lower()
+        self.where = f"Google Calendar of {self.email}"
+
+    # ----------------------------------------------------------------------- reading
+
+    def _observe(self, master: dict[str, Any], exceptions: list[dict[str, Any]]) -> Any:
+        """(parsed calendars, ObservedSeries, memo key) of a master and its exceptions."""
+        key = (
+            master.get("id"),
+            master.get("etag"),
+            tuple(sorted((e.get("id"), e.get("etag")) for e in exceptions)),
+        )
+        data = gev.to_ical(master, exceptions)
+        href = f"{self.where}: event {master.get('id')}"
+        calendars = _MEMO.get(("parse", *key), ical.parse_object, data, href)
+        observed = _MEMO.get(("observe", *key), ical.observe_parsed, calendars, href, UTC)
+        return calendars, observed, key
+
+    def _grouped(self, cache: CalendarCache) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        exceptions: dict[str, list[dict[str, Any]]] = {}
+        for event in cache.events.values():
+            parent = event.get("recurringEventId")
+            if parent:
+                exceptions.setdefault(str(parent), []).append(event)
+        return [
+            (event, exceptions.get(str(event_id), []))
+            for event_id, event in sorted(cache.events.items())
+            if "recurringEventId" not in event
+        ]
+
+    def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
+        result = CalendarRead()
+        zone = person.zone
+        own_spans: list[tuple[datetime, datetime]] = []
+        if self.email in self.session.organizers:
+            cache = self.session.calendar(self.email)
+            result.object_count = len(cache.events)
+            for master, exceptions in self._grouped(cache):
+                try:
+                    calendars, observed = self._observe(master, exceptions)
+                    if observed is None:
+                        continue
+                    spans, out_days = _MEMO.get(
+                        (
+                            "busy",
+                            master.get("etag"),
+                            len(exceptions),
+                            self.email,
+                            start,
+                            end,
+                            zone.key,
+                        ),
+                        ical.busy_from_parsed,
+                        calendars,
+                        observed.href,
+                        self.email,
+                        start,
+                        end,
+                        zone,
+                    )
+                except ValueError as error:
+                    result.problems.append(str(error))
+                    continue
+                if gev.is_owned(master):
+                    result.owned[observed.uid] = observed
+                    own_spans.extend(spans)
+                    continue
+                result.out_days.update(out_days)
+                if _is_candidate(observed):
+                    result.weekly_candidates.append(observed)
+                    result.candidate_busy.setdefault(observed.uid, []).extend(spans)
+                    own_spans.extend(spans)
+                elif _is_single_meeting(observed):
+                    result.single_meetings.append(observed)
+        # A rep's copies are the organizers' (Google keeps attendee copies in step).
+        for manager in sorted(self.session.pair_managers.get(self.email, ())):
+            cache = self.session.calendar(manager)
+            for master, exceptions in self._grouped(cache):
+                private = (master.get("extendedProperties") or {}).get("private") or {}
+                if private.get(gev.PRIVATE_PAIR) != f"{manager}/{self.email}":
+                    continue
+                try:
+                    calendars, observed, _ = self._observe(master, exceptions)
+                    if observed is None:
+                        continue
+                    spans, _ = ical.busy_from_parsed(
+                        calendars, observed.href, self.email, start, end, zone
+                    )
+                except ValueError as error:
+                    result.problems.append(str(error))
+                    continue
+                result.owned[observed.uid] = observed
+                own_spans.extend(spans)
+            result.object_count = max(result.object_count, len(result.owned))
+        busy = self.session.busy(self.email, start, end)
+        result.busy = _subtract(busy, own_spans)
+        result.out_days |= _full_days(result.busy, person, start, end)
+        return result
+
+    # ----------------------------------------------------------------------- writing
+
+    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
+        if spec.organizer_email.lower() != self.email:
+            # The attendee's copy: Google keeps it in step with the organizer's.
+            if spec.organizer_email.lower() in self.session.organizers:
+                return False
+            raise CalendarError(
+                f"{self.email} is on Google but their manager {spec.organizer_email} is not; "
+                "oneonone writes Google series only on the manager's own Google Calendar. Put "
+                "both on Google, or the rep on an ICS feed."
+            )
+        cache = self.session.calendar(self.email)
+        event_id = gev.event_id_for(spec.uid)
+        current = cache.events.get(event_id)
+        fingerprint = ical.fingerprint(spec)
+        service = self.session.client.calendar()
+        what = f"the 1:1 series {spec.pair_key} on {self.where}"
+        changed = False
+        observed: ObservedSeries | None = None
+        exceptions = [e for e in cache.events.values() if e.get("recurringEventId") == event_id]
+        if current is not None:
+            _, observed, _ = self._observe(current, exceptions)
+        if current is None or current.get("status") == "cancelled":
+            body = gev.master_body(spec, fingerprint, current)
+            try:
+                current = self._call(
+                    "calendar.events.insert",
+                    service.events().insert(
+                        calendarId=self.email,
+                        body=body,
+                        sendUpdates="all",
+                        supportsAttachments=True,
+                    ),
+                    what,
+                )
+            except DuplicateError:
+                # Inserted by a pass that died before it knew, or deleted by a person (a
+                # deleted event keeps its id): take it back with an update.
+                found = self._call(
+                    "calendar.events.get",
+                    service.events().get(calendarId=self.email, eventId=event_id),
+                    what,
+                )
+                current = self._call(
+                    "calendar.events.update",
+                    service.events().update(
+                        calendarId=self.email,
+                        eventId=event_id,
+                        body=gev.master_body(spec, fingerprint, found),
+                        sendUpdates="all",
+                        supportsAttachments=True,
+                    ),
+                    what,
+                )
+            changed = True
+            observed = None
+            exceptions = []
+        elif (
+            observed is None
+            or observed.fingerprint != fingerprint
+            or observed.sequence != spec.sequence
+        ):
+            body = gev.master_body(spec, fingerprint, current)
+            moved = _moved(current, body)
+            request = service.events().update(
+                calendarId=self.email,
+                eventId=event_id,
+                body=body,
+                sendUpdates="all" if moved else "none",
+                supportsAttachments=True,
+            )
+            if current.get("etag"):
+                request.headers["If-Match"] = current["etag"]
+            current = self._call("calendar.events.update", request, what)
+            changed = True
+        if spec.makeup_week is None:
+            changed |= self._write_instances(spec, event_id, observed, current, exceptions, what)
+        return changed
+
+    def _write_instances(
+        self,
+        spec: SeriesSpec,
+        event_id: str,
+        observed: ObservedSeries | None,
+        current: dict[str, Any] | None,
+        exceptions: list[dict[str, Any]],
+        what: str,
+    ) -> bool:
+        """Make each instance exception what the spec says; only the ones that differ."""
+        service = self.session.client.calendar()
+        have = observed.overrides if observed is not None else {}
+        exdates = {utc(moment) for moment in spec.exdates}
+        wanted = {utc(item.recurrence_id): item for item in spec.overrides}
+        changed = False
+        for original, item in sorted(wanted.items()):
+            found = have.get(original)
+            instance = gev.instance_id(event_id, original)
+            if item.cancelled:
+                if found is not None and found.cancelled:
+                    continue
+                self._call(
+                    "calendar.events.delete",
+                    service.events().delete(
+                        calendarId=self.email, eventId=instance, sendUpdates="all"
+                    ),
+                    what,
+                    gone_ok=True,
+                )
+                changed = True
+                continue
+            description = item.description or spec.description
+            if (
+                found is not None
+                and not found.cancelled
+                and utc(found.start) == utc(item.start)
+                and utc(found.end) == utc(item.end)
+                and found.description == description
+            ):
+                continue
+            if (
+                found is None
+                and utc(item.start) == original
+                and utc(item.end) == original + spec.duration
+                and description == spec.description
+            ):
+                continue
+            moved = found is None or utc(found.start) != utc(item.start)
+            self._call(
+                "calendar.events.patch",
+                service.events().patch(
+                    calendarId=self.email,
+                    eventId=instance,
+                    body=gev.instance_body(spec, item, current),
+                    sendUpdates="all" if moved else "none",
+                    supportsAttachments=True,
+                ),
+                what,
+            )
+            changed = True
+        # Exceptions the product made earlier that the spec no longer has: back to the rule.
+        for original, found in sorted(have.items()):
+            if original in wanted or original in exdates or found.cancelled:
+                continue
+            self._call(
+                "calendar.events.patch",
+                service.events().patch(
+                    calendarId=self.email,
+                    eventId=gev.instance_id(event_id, original),
+                    body=gev.regular_instance_body(spec, original),
+                    sendUpdates="all",
+                ),
+                what,
+            )
+            changed = True
+        return changed
+
+    def _call(self, method: str, request: Any, what: str, *, gone_ok: bool = False) -> Any:
+        try:
+            return self.session.client.execute(self.email, GoogleCall(method, request), what=what)
+        except GoneError:
+            if gone_ok:
+                return None
+            raise
+
+    def delete(self, uid: str, owner: Person) -> bool:
+        cache = self.session.calendar(self.email)
+        event_id = gev.event_id_for(uid)
+        current = cache.events.get(event_id)
+        if current is None:
+            return False
+        if not gev.is_owned(current):
+            raise CalendarError(
+                f"{self.where} holds {uid} but the product does not own it; it was left alone."
+            )
+        service = self.session.client.calendar()
+        self._call(
+            "calendar.events.delete",
+            service.events().delete(calendarId=self.email, eventId=event_id, sendUpdates="all"),
+            f"{uid} on {self.where}",
+            gone_ok=True,
+        )
+        return True
+
+    # ----------------------------------------------------------------------- checking
+
+    def check(self, person: Person) -> list[str]:
+        """Reach the calendar as the person: one request that needs their delegation."""
+        service = self.session.client.calendar()
+        try:
+            if self.email in self.session.organizers:
+                self.session.client.execute(
+                    self.email,
+                    GoogleCall(
+                        "calendar.events.list",
+                        service.events().list(calendarId=self.email, maxResults=1),
+                    ),
+                    what=self.where,
+                )
+            else:
+                now = datetime.now(UTC)
+                answer = self.session.client.execute(
+                    self.email,
+                    GoogleCall(
+                        "calendar.freebusy.query",
+                        service.freebusy().query(
+                            body={
+                                "timeMin": now.isoformat().replace("+00:00", "Z"),
+                                "timeMax": (now + timedelta(days=1))
+                                .isoformat()
+                                .replace("+00:00", "Z"),
+                                "items": [{"id": self.email}],
+                            }
+                        ),
+                    ),
+                    what=self.where,
+                )
+                found = (answer.get("calendars") or {}).get(self.email) or {}
+                if found.get("errors"):
+                    return [
+                        f"{person.email}: Google gives no free/busy for this calendar "
+                        f"({found['errors'][0].get('reason', '')}); check the address."
+                    ]
+        except CalendarError as error:
+            return [f"{person.email}: {error}"]
+        return []
+
+
+def _moved(current: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """Whether an update changes what attendees must hear about (time or recurrence)."""
+    return (
+        current.get("start") != body.get("start")
+        or current.get("end") != body.get("end")
+        or (current.get("recurrence") or []) != (body.get("recurrence") or [])
+    )
+
+
+def _is_candidate(observed: ObservedSeries) -> bool:
+    people = set(observed.attendees)
+    if observed.organizer:
+        people.add(observed.organizer)
+    return observed.weekly and not observed.cancelled and len(people) == 2
+
+
+def _is_single_meeting(observed: ObservedSeries) -> bool:
+    people = set(observed.attendees)
+    if observed.organizer:
+        people.add(observed.organizer)
+    return not observed.recurring and not observed.cancelled and len(people) == 2
+
+
+def _subtract(
+    busy: list[tuple[datetime, datetime]], remove: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """``busy`` minus the spans in ``remove`` (the product's own events)."""
+    if not remove:
+        return busy
+    cuts = sorted((utc(s), utc(e)) for s, e in remove)
+    result: list[tuple[datetime, datetime]] = []
+    for start, end in busy:
+        pieces = [(utc(start), utc(end))]
+        for cut_start, cut_end in cuts:
+            if cut_start >= utc(end):
+                break
+            next_pieces: list[tuple[datetime, datetime]] = []
+            for piece_start, piece_end in pieces:
+                if cut_end <= piece_start or cut_start >= piece_end:
+                    next_pieces.append((piece_start, piece_end))
+                    continue
+                if piece_start < cut_start:
+                    next_pieces.append((piece_start, cut_start))
+                if cut_end < piece_end:
+                    next_pieces.append((cut_end, piece_end))
+            pieces = next_pieces
+            if not pieces:
+                break
+        result.extend(pieces)
+    return result
+
+
+def _full_days(
+    busy: list[tuple[datetime, datetime]], person: Person, start: datetime, end: datetime
+) -> set[date]:
+    """Working days whose working hours are busy from start to end: days out."""
+    zone = person.zone
+    hours = person.working_hours
+    spans = sorted((utc(s), utc(e)) for s, e in busy)
+    if not spans:
+        return set()
+    days: set[date] = set()
+    day = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
+    while day <= last:
+        if day.weekday() in hours.days:
+            begin = utc(datetime.combine(day, hours.start, zone))
+            finish = utc(datetime.combine(day, hours.end, zone))
+            reached = begin
+            for span_start, span_end in spans:
+                if span_end <= reached:
+                    continue
+                if span_start > reached:
+                    break
+                reached = span_end
+                if reached >= finish:
+                    break
+            if reached >= finish:
+                days.add(day)
+        day += timedelta(days=1)
+    return days
