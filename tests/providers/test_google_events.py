@@ -151,19 +151,16 @@ def test_hostile_text_cannot_inject_properties() -> None:
     assert observed.pair_key is None
 
 
-def test_an_override_becomes_an_instance_patch_keeping_the_reps_answer() -> None:
+def test_an_instance_patch_never_touches_anyones_answer() -> None:
     spec = _spec()
     week2 = START + timedelta(weeks=1)
     override = InstanceOverride(
         week2, week2 + timedelta(hours=2), week2 + timedelta(hours=2, minutes=30), "moved: Ana busy"
     )
-    current = {"attendees": [{"email": "ana@acme.example", "responseStatus": "tentative"}]}
-    body = gev.instance_body(spec, override, current)
+    body = gev.instance_body(spec, override, None)
     assert body["description"] == "moved: Ana busy"
     assert body["start"]["timeZone"] == "America/New_York"
-    assert {a["email"]: a["responseStatus"] for a in body["attendees"]}["ana@acme.example"] == (
-        "tentative"
-    )
+    assert "attendees" not in body
 
 
 def _at(hour: float) -> datetime:

@@ -147,6 +147,12 @@ class GoogleWorld(VdirWorld):
         if event is None:
             return None
         private = (event.get("extendedProperties") or {}).get("private") or {}
+        organizer = str((event.get("organizer") or {}).get("email", "")).lower()
+        if not private and organizer and organizer != self.email(owner):
+            # Private extended properties belong to the organizer's copy alone ("Properties
+            # that are private to the copy of the event that appears on this calendar").
+            mine = self._get(organizer, event_id) or {}
+            private = (mine.get("extendedProperties") or {}).get("private") or {}
         moved = [
             _instant(e["start"])
             for e in self._exceptions(owner, event_id)

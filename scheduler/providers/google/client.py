@@ -44,7 +44,14 @@ from googleapiclient.errors import HttpError
 
 from scheduler.errors import AuthError, CalendarError, ConflictError, TransientError
 
-__all__ = ["DuplicateError", "GoneError", "GoogleCall", "GoogleClient", "api_error"]
+__all__ = [
+    "DuplicateError",
+    "GoneError",
+    "GoogleCall",
+    "GoogleClient",
+    "NotFoundError",
+    "api_error",
+]
 
 #: Google's documented batch limit for Calendar is 50 requests per batch
 #: (https://developers.google.com/workspace/calendar/api/guides/batch).
@@ -56,6 +63,10 @@ TIMEOUT_SECONDS = 60
 
 class GoneError(CalendarError):
     """410: a sync token is no longer valid (a full sync is needed) or the object was deleted."""
+
+
+class NotFoundError(CalendarError):
+    """404: no such object, or the acting person cannot see it."""
 
 
 class DuplicateError(CalendarError):
@@ -231,7 +242,7 @@ class GoogleClient:
                 "domain-wide delegation scopes for the service account."
             )
         if status == 404:
-            return CalendarError(
+            return NotFoundError(
                 f"{what} was not found or {email} cannot see it ({detail}); check the e-mail "
                 "address in the org file and that the person has a Google Calendar."
             )

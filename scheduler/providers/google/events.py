@@ -34,7 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import ical
-from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
+from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 
 __all__ = [
     "PRIVATE_HASH",
@@ -167,6 +167,10 @@ def _vevent(resource: Mapping[str, Any], uid: str, zone: str | None, master: boo
         lines.append("TRANSP:TRANSPARENT")
     if resource.get("eventType") == "outOfOffice":
         lines.append("X-MICROSOFT-CDO-BUSYSTATUS:OOF")
+    for attachment in resource.get("attachments") or []:
+        url = str(attachment.get("fileUrl") or "")
+        if url and not any(ch.isspace() for ch in url):
+            lines.append(f"ATTACH:{url}")
     organizer = (resource.get("organizer") or {}).get("email")
     if organizer:
         lines.append(f"ORGANIZER:mailto:{_safe(str(organizer).lower())}")
@@ -270,6 +274,8 @@ def master_body(
         "status": "confirmed",
         "reminders": {"useDefault": True},
     }
+    if spec.attachment is not None:
+        body["attachments"] = [_attachment(spec.attachment)]
     if spec.makeup_week is not None:
         private[PRIVATE_WEEK] = spec.makeup_week
     else:
@@ -288,17 +294,29 @@ def master_body(
 def instance_body(
     spec: SeriesSpec, override: InstanceOverride, current: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """A patch for one instance: its time and description (cancelled instances are deleted,
-    not patched)."""
+    """A patch for one instance: its time, description and agenda (cancelled instances are
+    deleted, not patched). ``current`` is unused: kept for the signature's symmetry."""
+    # No attendees: a patch leaves them as they are, and each person's answer to this week
+    # is theirs (the master's answers are not this instance's).
     zone_name = _zone_key(spec.dtstart)
-    partstats = dict(spec.partstats)
-    partstats.update(dict(override.partstats))
-    return {
+    body: dict[str, Any] = {
         "start": _time(override.start, zone_name),
         "end": _time(override.end, zone_name),
         "description": override.description or spec.description,
-        "attendees": _attendees(spec, partstats, current),
     }
+    if override.attachment is not None:
+        body["attachments"] = [_attachment(override.attachment)]
+    return body
+
+
+def _attachment(attachment: Attachment) -> dict[str, str]:
+    """An ``attachments`` entry (https://developers.google.com/workspace/calendar/api/v3/
+    reference/events: ``fileUrl`` "URL link to the attachment"; for Drive files the
+    ``alternateLink`` form, which the agenda's ``webViewLink`` is)."""
+    entry = {"fileUrl": attachment.url, "title": attachment.title or "Agenda"}
+    if "docs.google.com/document/" in attachment.url:
+        entry["mimeType"] = "application/vnd.google-apps.document"
+    return entry
 
 
 def regular_instance_body(spec: SeriesSpec, original: datetime) -> dict[str, Any]:

@@ -319,6 +319,19 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
+@dataclass
+class _WriteJob:
+    """One object being written: what the calendar had, and the master request if any."""
+
+    spec: SeriesSpec
+    event_id: str
+    fingerprint: str
+    current: dict[str, Any] | None
+    observed: ObservedSeries | None
+    master: GoogleCall | None = None
+    changed: bool = False
+
+
 class GoogleProvider:
     """One person's Google Calendar (the calendar id is their e-mail)."""
 
@@ -357,6 +370,17 @@ class GoogleProvider:
             if "recurringEventId" not in event
         ]
 
+    def _copy_of_ours(self, event: Mapping[str, Any]) -> bool:
+        """Whether ``event`` is this person's attendee copy of a product event another Google
+        organizer holds. The tags are private to the organizer's copy ("Properties that are
+        private to the copy of the event that appears on this calendar"), so the copy looks
+        like anyone's weekly meeting and must be told apart by its id."""
+        organizer = str((event.get("organizer") or {}).get("email", "")).lower()
+        if not organizer or organizer == self.email or organizer not in self.session.organizers:
+            return False
+        theirs = self.session.calendar(organizer).events.get(str(event.get("id")))
+        return theirs is not None and gev.is_owned(theirs)
+
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
         result = CalendarRead()
         zone = person.zone
@@ -365,20 +389,14 @@ class GoogleProvider:
             cache = self.session.calendar(self.email)
             result.object_count = len(cache.events)
             for master, exceptions in self._grouped(cache):
+                if self._copy_of_ours(master):
+                    continue  # read from its organizer's calendar below, as its attendee
                 try:
-                    calendars, observed = self._observe(master, exceptions)
+                    calendars, observed, key = self._observe(master, exceptions)
                     if observed is None:
                         continue
                     spans, out_days = _MEMO.get(
-                        (
-                            "busy",
-                            master.get("etag"),
-                            len(exceptions),
-                            self.email,
-                            start,
-                            end,
-                            zone.key,
-                        ),
+                        ("busy", *key, self.email, start, end, zone.key),
                         ical.busy_from_parsed,
                         calendars,
                         observed.href,
@@ -401,16 +419,23 @@ class GoogleProvider:
                     own_spans.extend(spans)
                 elif _is_single_meeting(observed):
                     result.single_meetings.append(observed)
-        # A rep's copies are the organizers' (Google keeps attendee copies in step).
+        # A rep's copies are their managers' (Google keeps attendee copies in step), and so are
+        # the weekly meetings with them that could be adopted (kept out of busy time like
+        # vdir's candidates: the pass adds back those it does not adopt).
         for manager in sorted(self.session.pair_managers.get(self.email, ())):
             cache = self.session.calendar(manager)
             for master, exceptions in self._grouped(cache):
                 private = (master.get("extendedProperties") or {}).get("private") or {}
-                if private.get(gev.PRIVATE_PAIR) != f"{manager}/{self.email}":
+                ours = private.get(gev.PRIVATE_PAIR) == f"{manager}/{self.email}"
+                if not ours and (gev.is_owned(master) or not master.get("recurrence")):
                     continue
                 try:
                     calendars, observed, _ = self._observe(master, exceptions)
                     if observed is None:
+                        continue
+                    if not ours and not (
+                        _is_candidate(observed) and self.email in observed.attendees
+                    ):
                         continue
                     spans, _ = ical.busy_from_parsed(
                         calendars, observed.href, self.email, start, end, zone
@@ -418,8 +443,11 @@ class GoogleProvider:
                 except ValueError as error:
                     result.problems.append(str(error))
                     continue
-                result.owned[observed.uid] = observed
                 own_spans.extend(spans)
+                if ours:
+                    result.owned[observed.uid] = observed
+                else:
+                    result.candidate_busy.setdefault(observed.uid, []).extend(spans)
             result.object_count = max(result.object_count, len(result.owned))
         busy = self.session.busy(self.email, start, end)
         result.busy = _subtract(busy, own_spans)
@@ -429,159 +457,212 @@ class GoogleProvider:
     # ----------------------------------------------------------------------- writing
 
     def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
-        if spec.organizer_email.lower() != self.email:
-            # The attendee's copy: Google keeps it in step with the organizer's.
-            if spec.organizer_email.lower() in self.session.organizers:
-                return False
-            raise CalendarError(
-                f"{self.email} is on Google but their manager {spec.organizer_email} is not; "
-                "oneonone writes Google series only on the manager's own Google Calendar. Put "
-                "both on Google, or the rep on an ICS feed."
-            )
+        outcome = self.write_many([spec])[0]
+        if isinstance(outcome, CalendarError):
+            raise outcome
+        return outcome
+
+    def write_many(self, specs: list[SeriesSpec]) -> list[bool | CalendarError]:
+        """Write several objects in two rounds of batches (at most 50 requests each): the
+        masters first, then the instances of those that needed any. Each spec's outcome is
+        whether anything changed, or the error that stopped it (the others still go)."""
+        outcomes: list[bool | CalendarError] = [False] * len(specs)
+        service = self.session.client.calendar()
+        jobs: dict[str, _WriteJob] = {}
+        for index, spec in enumerate(specs):
+            if spec.organizer_email.lower() != self.email:
+                # The attendee's copy: Google keeps it in step with the organizer's.
+                if spec.organizer_email.lower() not in self.session.organizers:
+                    outcomes[index] = CalendarError(
+                        f"{self.email} is on Google but their manager {spec.organizer_email} is "
+                        "not; oneonone writes Google series only on the manager's own Google "
+                        "Calendar. Put both on Google, or give the rep an ICS feed."
+                    )
+                continue
+            try:
+                jobs[str(index)] = self._job(spec)
+            except CalendarError as error:
+                outcomes[index] = error
+        # Round 1: the masters (inserted, or updated with If-Match on their etag).
+        calls = {key: job.master for key, job in jobs.items() if job.master is not None}
+        answers = self._batch(calls)
+        for key, answer in answers.items():
+            job = jobs[key]
+            if isinstance(answer, DuplicateError):
+                # Inserted by a pass that died before it knew, or deleted by a person (a
+                # deleted event keeps its id): take it back with an update.
+                try:
+                    answer = self._recover(job)
+                except CalendarError as error:
+                    answer = error
+            if isinstance(answer, CalendarError):
+                outcomes[int(key)] = answer
+                jobs.pop(key)
+                continue
+            if calls[key].method == "calendar.events.insert" or job.current is None:
+                job.observed = None  # a new event: no exceptions yet
+            job.current = answer
+            job.changed = True
+        # Round 2: the instances that differ from the spec.
+        instance_calls: dict[str, GoogleCall] = {}
+        for key, job in jobs.items():
+            for number, call in enumerate(self._instance_calls(job, service)):
+                instance_calls[f"{key}:{number}"] = call
+        for call_key, answer in self._batch(instance_calls).items():
+            key = call_key.partition(":")[0]
+            if isinstance(answer, GoneError) and instance_calls[call_key].method.endswith("delete"):
+                answer = None  # already deleted
+            if isinstance(answer, CalendarError):
+                if not isinstance(outcomes[int(key)], CalendarError):
+                    outcomes[int(key)] = answer
+                continue
+            jobs[key].changed = True
+        for key, job in jobs.items():
+            if not isinstance(outcomes[int(key)], CalendarError):
+                outcomes[int(key)] = job.changed
+        return outcomes
+
+    def _batch(self, calls: Mapping[str, GoogleCall]) -> dict[str, Any]:
+        if not calls:
+            return {}
+        if len(calls) == 1:
+            # One request needs no batch envelope (the envelope is an HTTP request of its own).
+            [(key, call)] = calls.items()
+            try:
+                return {key: self.session.client.execute(self.email, call, what=self.where)}
+            except CalendarError as error:
+                return {key: error}
+        return self.session.client.batch(self.email, list(calls.items()), what=self.where)
+
+    def _job(self, spec: SeriesSpec) -> _WriteJob:
         cache = self.session.calendar(self.email)
         event_id = gev.event_id_for(spec.uid)
         current = cache.events.get(event_id)
         fingerprint = ical.fingerprint(spec)
         service = self.session.client.calendar()
-        what = f"the 1:1 series {spec.pair_key} on {self.where}"
-        changed = False
-        observed: ObservedSeries | None = None
         exceptions = [e for e in cache.events.values() if e.get("recurringEventId") == event_id]
+        observed: ObservedSeries | None = None
         if current is not None:
             _, observed, _ = self._observe(current, exceptions)
+        job = _WriteJob(spec, event_id, fingerprint, current, observed)
         if current is None or current.get("status") == "cancelled":
-            body = gev.master_body(spec, fingerprint, current)
-            try:
-                current = self._call(
-                    "calendar.events.insert",
-                    service.events().insert(
-                        calendarId=self.email,
-                        body=body,
-                        sendUpdates="all",
-                        supportsAttachments=True,
-                    ),
-                    what,
-                )
-            except DuplicateError:
-                # Inserted by a pass that died before it knew, or deleted by a person (a
-                # deleted event keeps its id): take it back with an update.
-                found = self._call(
-                    "calendar.events.get",
-                    service.events().get(calendarId=self.email, eventId=event_id),
-                    what,
-                )
-                current = self._call(
-                    "calendar.events.update",
-                    service.events().update(
-                        calendarId=self.email,
-                        eventId=event_id,
-                        body=gev.master_body(spec, fingerprint, found),
-                        sendUpdates="all",
-                        supportsAttachments=True,
-                    ),
-                    what,
-                )
-            changed = True
-            observed = None
-            exceptions = []
+            job.observed = None
+            job.master = GoogleCall(
+                "calendar.events.insert",
+                service.events().insert(
+                    calendarId=self.email,
+                    body=gev.master_body(spec, fingerprint, current),
+                    sendUpdates="all",
+                    supportsAttachments=True,
+                ),
+            )
         elif (
             observed is None
             or observed.fingerprint != fingerprint
             or observed.sequence != spec.sequence
         ):
             body = gev.master_body(spec, fingerprint, current)
-            moved = _moved(current, body)
             request = service.events().update(
                 calendarId=self.email,
                 eventId=event_id,
                 body=body,
-                sendUpdates="all" if moved else "none",
+                sendUpdates="all" if _moved(current, body) else "none",
                 supportsAttachments=True,
             )
             if current.get("etag"):
                 request.headers["If-Match"] = current["etag"]
-            current = self._call("calendar.events.update", request, what)
-            changed = True
-        if spec.makeup_week is None:
-            changed |= self._write_instances(spec, event_id, observed, current, exceptions, what)
-        return changed
+            job.master = GoogleCall("calendar.events.update", request)
+        return job
 
-    def _write_instances(
-        self,
-        spec: SeriesSpec,
-        event_id: str,
-        observed: ObservedSeries | None,
-        current: dict[str, Any] | None,
-        exceptions: list[dict[str, Any]],
-        what: str,
-    ) -> bool:
-        """Make each instance exception what the spec says; only the ones that differ."""
+    def _recover(self, job: _WriteJob) -> Any:
         service = self.session.client.calendar()
-        have = observed.overrides if observed is not None else {}
+        found = self._call(
+            "calendar.events.get",
+            service.events().get(calendarId=self.email, eventId=job.event_id),
+            self.where,
+        )
+        return self._call(
+            "calendar.events.update",
+            service.events().update(
+                calendarId=self.email,
+                eventId=job.event_id,
+                body=gev.master_body(job.spec, job.fingerprint, found),
+                sendUpdates="all",
+                supportsAttachments=True,
+            ),
+            self.where,
+        )
+
+    def _instance_calls(self, job: _WriteJob, service: Any) -> list[GoogleCall]:
+        """The requests that make each instance what the spec says; only those that differ."""
+        spec = job.spec
+        if spec.makeup_week is not None:
+            return []
+        have = job.observed.overrides if job.observed is not None else {}
         exdates = {utc(moment) for moment in spec.exdates}
         wanted = {utc(item.recurrence_id): item for item in spec.overrides}
-        changed = False
+        calls: list[GoogleCall] = []
         for original, item in sorted(wanted.items()):
             found = have.get(original)
-            instance = gev.instance_id(event_id, original)
+            instance = gev.instance_id(job.event_id, original)
             if item.cancelled:
-                if found is not None and found.cancelled:
-                    continue
-                self._call(
-                    "calendar.events.delete",
-                    service.events().delete(
-                        calendarId=self.email, eventId=instance, sendUpdates="all"
-                    ),
-                    what,
-                    gone_ok=True,
-                )
-                changed = True
+                if found is None or not found.cancelled:
+                    calls.append(
+                        GoogleCall(
+                            "calendar.events.delete",
+                            service.events().delete(
+                                calendarId=self.email, eventId=instance, sendUpdates="all"
+                            ),
+                        )
+                    )
                 continue
             description = item.description or spec.description
-            if (
-                found is not None
-                and not found.cancelled
-                and utc(found.start) == utc(item.start)
-                and utc(found.end) == utc(item.end)
-                and found.description == description
-            ):
-                continue
-            if (
-                found is None
-                and utc(item.start) == original
-                and utc(item.end) == original + spec.duration
-                and description == spec.description
-            ):
+            attached = (item.attachment.url,) if item.attachment is not None else ()
+            if found is not None and not found.cancelled:
+                same = (
+                    utc(found.start) == utc(item.start)
+                    and utc(found.end) == utc(item.end)
+                    and found.description == description
+                    and found.attachments == attached
+                )
+            else:
+                same = found is None and (
+                    utc(item.start) == original
+                    and utc(item.end) == original + spec.duration
+                    and description == spec.description
+                    and not attached
+                )
+            if same:
                 continue
             moved = found is None or utc(found.start) != utc(item.start)
-            self._call(
-                "calendar.events.patch",
-                service.events().patch(
-                    calendarId=self.email,
-                    eventId=instance,
-                    body=gev.instance_body(spec, item, current),
-                    sendUpdates="all" if moved else "none",
-                    supportsAttachments=True,
-                ),
-                what,
+            calls.append(
+                GoogleCall(
+                    "calendar.events.patch",
+                    service.events().patch(
+                        calendarId=self.email,
+                        eventId=instance,
+                        body=gev.instance_body(spec, item, job.current),
+                        sendUpdates="all" if moved else "none",
+                        supportsAttachments=True,
+                    ),
+                )
             )
-            changed = True
         # Exceptions the product made earlier that the spec no longer has: back to the rule.
         for original, found in sorted(have.items()):
             if original in wanted or original in exdates or found.cancelled:
                 continue
-            self._call(
-                "calendar.events.patch",
-                service.events().patch(
-                    calendarId=self.email,
-                    eventId=gev.instance_id(event_id, original),
-                    body=gev.regular_instance_body(spec, original),
-                    sendUpdates="all",
-                ),
-                what,
+            calls.append(
+                GoogleCall(
+                    "calendar.events.patch",
+                    service.events().patch(
+                        calendarId=self.email,
+                        eventId=gev.instance_id(job.event_id, original),
+                        body=gev.regular_instance_body(spec, original),
+                        sendUpdates="all",
+                    ),
+                )
             )
-            changed = True
-        return changed
+        return calls
 
     def _call(self, method: str, request: Any, what: str, *, gone_ok: bool = False) -> Any:
         try:
