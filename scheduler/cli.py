@@ -71,6 +71,28 @@ def _parser() -> argparse.ArgumentParser:
     ):
         feed_command = feed_commands.add_parser(action, parents=[common], help=text)
         feed_command.add_argument("email", help="the person's e-mail address")
+    auth = commands.add_parser("auth", parents=[common], help="sign in to a calendar service")
+    auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="SERVICE")
+    google = auth_commands.add_parser(
+        "google",
+        parents=[common],
+        help="sign a single organizer in to Google Calendar (writes [google] token_file)",
+    )
+    google.add_argument(
+        "--email",
+        help="the organizer who signs in (default: the only person on Google Calendar)",
+    )
+    google.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the sign-in address instead of opening a browser",
+    )
+    google.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="the local port Google's answer comes back to (default: any free port)",
+    )
     demo = commands.add_parser("demo", parents=[common], help="a simulated quarter for a small org")
     demo.add_argument(
         "--dir", type=Path, default=Path("oneonone-demo"), help="folder for the demo's data"
@@ -86,6 +108,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be from 0 (any free port) to 65535")
     return value
 
 
@@ -156,14 +188,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.orgfile import problems_in_calendars
-    from scheduler.sync import make_provider
+    from scheduler.sync import google_session, make_provider
 
-    org, _ = _load(args)
+    org, now = _load(args)
     problems = list(problems_in_calendars(org))
     if not problems:
+        google = google_session(org, None, now, persist=False)
         for email, person in org.people.items():
             try:
-                problems.extend(make_provider(org.calendars[email], person).check(person))
+                problems.extend(make_provider(org.calendars[email], person, google).check(person))
             except OneononeError as error:
                 problems.append(str(error))
     try:
@@ -321,6 +354,76 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_auth(args: argparse.Namespace) -> int:
+    """``auth google``: the single organizer's installed-app sign-in, saved to token_file."""
+    from scheduler.providers.google.auth import run_installed_app_flow
+
+    org, _ = _load(args)
+    settings = org.google
+    if settings.oauth_client_file is None:
+        raise UserError(
+            f"{org.path}: google.oauth_client_file: not set; create an OAuth client ID of type "
+            "Desktop app in Google Cloud console › APIs & Services › Credentials, download its "
+            "JSON and set oauth_client_file to its path (or ONEONONE_GOOGLE__OAUTH_CLIENT_FILE)"
+        )
+    email = _organizer(org, args.email)
+    if settings.service_account_file is not None:
+        print(
+            "oneonone: note: [google] service_account_file is set, so the service account is "
+            "used and this sign-in is kept for when it is removed",
+            file=sys.stderr,
+        )
+
+    def tell(url: str) -> None:
+        opened = "" if args.no_browser else " (a browser should open it now)"
+        print(f"Sign in to Google as {email} at this address{opened}:\n\n    {url}\n", flush=True)
+
+    run_installed_app_flow(
+        settings.oauth_client_file,
+        settings.token_file,
+        email=email,
+        open_browser=not args.no_browser,
+        port=args.port,
+        on_url=tell,
+    )
+    print(
+        f"saved the Google sign-in of {email} to {settings.token_file}; run "
+        f"`oneonone check --config {org.path}` to reach the calendars"
+    )
+    return 0
+
+
+def _organizer(org: Any, given: str | None) -> str:
+    """The person the sign-in is for: ``--email``, or the only one on Google Calendar (the
+    only manager there when several people are)."""
+    on_google = [e for e, config in org.calendars.items() if config.provider == "google"]
+    if given is not None:
+        email = given.strip().lower()
+        if email not in org.people:
+            raise UserError(
+                f"{given} is not a person in {org.path}; pass the --email of a [[person]] there"
+            )
+        if email not in on_google:
+            raise UserError(
+                f'{email} has calendar provider = "{org.calendars[email].provider}", not '
+                f'"google"; set their calendar = {{ provider = "google" }} in {org.path} first'
+            )
+        return email
+    managers = {pair.manager.email for pair in org.pairs}
+    candidates = on_google if len(on_google) <= 1 else [e for e in on_google if e in managers]
+    if len(candidates) == 1:
+        return str(candidates[0])
+    if not on_google:
+        raise UserError(
+            f'nobody in {org.path} has calendar = {{ provider = "google" }}; set it for the '
+            "organizer, then run `oneonone auth google --email ORGANIZER`"
+        )
+    listed = ", ".join((candidates or on_google)[:5])
+    raise UserError(
+        f"pass --email with the organizer who signs in (people on Google Calendar: {listed})"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from scheduler.demo import run_demo
 
@@ -335,6 +438,7 @@ _COMMANDS = {
     "report": cmd_report,
     "run": cmd_run,
     "feeds": cmd_feeds,
+    "auth": cmd_auth,
     "demo": cmd_demo,
 }
 

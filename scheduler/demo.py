@@ -4,7 +4,9 @@ I/O: writes a demo folder (org file, vdir calendars, ledger) and prints a week-b
 The clock is simulated: one pass every business morning at 08:00 org time, through the same
 ``run_pass`` the daemon uses. People's own meetings are generated from a fixed seed, so every
 run prints the same quarter: a recurring pipeline review that pushes 1:1s aside, a week of
-vacation, month-end close weeks skipped, and a few 1:1s a person moved or declined.
+vacation, month-end close weeks skipped, and a few 1:1s a person moved or declined. Every 1:1
+gets its agenda (Markdown under ``data/agendas/``); in the first pair's, people write action
+items, tick one off, and the open ones are carried into the next agendas.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def run_demo(folder: Path, *, weeks: int = 13, start: datetime | None = None) ->
     for email in org.people:
         _write_busy(org, email, monday, weeks, rng)
     ledger = Ledger(org.database_url)
-    edits = _people_edits(org, monday)
+    edits = _people_edits(org, monday) + _agenda_edits(org, monday)
     try:
         for day in _mornings(monday, weeks):
             now = datetime.combine(day, time(8, 0), org.zone)
@@ -60,6 +62,7 @@ def run_demo(folder: Path, *, weeks: int = 13, start: datetime | None = None) ->
         run_pass(org, ledger, end, apply=True)
         print(_table(org, ledger, monday, weeks))
         print(_notices(org, ledger))
+        print(_agendas(org, ledger, folder))
     finally:
         ledger.close()
     print(
@@ -174,6 +177,67 @@ def _people_edits(org: Org, monday: date) -> list[tuple[date, Callable[[], None]
     return edits
 
 
+def _agenda_edits(org: Org, monday: date) -> list[tuple[date, Callable[[], None]]]:
+    """The first pair at work on their agendas, the way people edit them: two action items
+    written into the first one, then in the second (which carries both) one ticked off and one
+    added. The product reads them back after each 1:1 and carries the open ones."""
+    if not org.pairs:
+        return []
+    pair = org.pairs[0]
+    first = [
+        "- [ ] Send the Globex proposal",
+        "- [ ] Book a demo with Initech",
+    ]
+    return [
+        (monday + timedelta(days=2), lambda: _edit_latest_agenda(org, pair, first, None)),
+        (
+            monday + timedelta(weeks=1, days=2),
+            lambda: _edit_latest_agenda(
+                org, pair, ["- [ ] Call Hooli about the renewal"], "Send the Globex proposal"
+            ),
+        ),
+    ]
+
+
+def _edit_latest_agenda(org: Org, pair: Pair, add: list[str], tick: str | None) -> None:
+    folder = org.data_dir / "agendas" / pair.manager.email / pair.rep.email
+    written = sorted(folder.glob("*.md")) if folder.exists() else []
+    if not written:
+        return
+    path = written[-1]
+    text = path.read_text(encoding="utf-8")
+    if tick is not None:
+        text = text.replace(f"- [ ] {tick}", f"- [x] {tick}", 1)
+    heading = "## Action items\n"
+    if heading in text:
+        text = text.replace(heading, heading + "\n" + "\n".join(add) + "\n", 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def _agendas(org: Org, ledger: Ledger, folder: Path) -> str:
+    """Two lines on the quarter's agendas and what became of the action items in them."""
+    docs = [d for by_day in ledger.agenda_docs().values() for d in by_day.values()]
+    items = [i for by_id in ledger.action_items().values() for i in by_id.values()]
+    written = [d for d in docs if d.url is not None]
+    carried = sum(
+        1
+        for d in written
+        if any(item_id.partition("#")[0] < d.session_date for item_id, _ in d.items)
+    )
+    done = sum(1 for i in items if i.state == "done")
+    still_open = [i.text for i in items if i.state == "open"]
+    lines = [
+        "",
+        f"Agendas: {len(written)} written under {folder}/data/agendas/, each linked from its "
+        "1:1 and announced to the rep.",
+        f"Action items: {len(items)} written by people, {done} done, {len(still_open)} still "
+        f"open; {carried} agendas carried open items over from earlier 1:1s.",
+    ]
+    if still_open:
+        lines.append("  Open: " + "; ".join(still_open))
+    return "\n".join(lines)
+
+
 def _decline_makeup(org: Org, pair: Pair, monday: date, week_offset: int) -> None:
     folder = org.calendars[pair.rep.email].path
     assert folder is not None
@@ -214,9 +278,10 @@ _SHORT = {
 
 
 def _notices(org: Org, ledger: Ledger) -> str:
-    """The notices of the quarter, one line per message (digests counted, not listed)."""
+    """The notices of the quarter, one line per message (digests and preps counted, not
+    listed)."""
     lines = ["", "Notices (written to the outbox folder as .eml files):"]
-    digests = 0
+    digests = preps = 0
     seen: set[str] = set()
     for notice in ledger.notices():
         if notice.message_id in seen or notice.channel != "email":
@@ -225,9 +290,13 @@ def _notices(org: Org, ledger: Ledger) -> str:
         if notice.kind == "digest":
             digests += 1
             continue
+        if notice.kind == "prep":
+            preps += 1
+            continue
         people = ", ".join(ledger.notice_recipients(notice.message_id))
         lines.append(f"  {notice.week}  {notice.kind:<16} {notice.pair_key}  to {people}")
     lines.append(f"  and {digests} weekly digests to the managers who have a skip-level")
+    lines.append(f"  and {preps} prep notices asking a rep to prepare the agenda of their 1:1")
     makeups = [m for by_week in ledger.makeups().values() for m in by_week.values()]
     lines.append("")
     lines.append("Make-ups booked by oneonone:")

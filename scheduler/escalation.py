@@ -13,33 +13,49 @@ and replicas, so deciding the same thing again on every pass is harmless and int
   Keyed by the first week of the current streak, so one streak escalates once and a new streak
   after a 1:1 that took place may escalate again.
 - **digest**: once a week, to each manager who has a skip-level, about the week just ended.
+- **prep**: the rep is asked to prepare the agenda of a session, with its link, once per pair
+  and week (``decide_prep``; the pass decides it when the agenda is written). A make-up's
+  agenda in a week whose prep notice went out already gets none: the key is (kind, pair, week),
+  and the make-up's own invitation carries its link.
 
-Exports: Decision, decide_pair, decide_digest, streak_start.
+Exports: Decision, decide_pair, decide_digest, decide_prep, streak_start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from scheduler.adherence import missed_streak
 from scheduler.domain import ABSENT_STATUSES, MISSED_STATUSES, LedgerStatus, week_after
 from scheduler.orgfile import Escalation
 from scheduler.store.ledger import OccurrenceRecord
 
-__all__ = ["Decision", "decide_digest", "decide_pair", "settled_weeks", "streak_start"]
+__all__ = [
+    "Decision",
+    "decide_digest",
+    "decide_pair",
+    "decide_prep",
+    "settled_weeks",
+    "streak_start",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     """One notice to send: the ledger key (kind, pair, week) and who gets it."""
 
-    kind: str  # "nudge", "escalation", "digest", "series_recreated"
+    kind: str  # "nudge", "escalation", "digest", "prep", "series_recreated"
     pair_key: str  # "<manager>/<rep>"; a digest is about all of a manager's pairs: "<manager>/"
     week: str
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
     why: str = ""
+    #: prep: the agenda's address, the open items it lists and when the session starts
+    link: str = ""
+    items: tuple[str, ...] = ()
+    at: datetime | None = None
 
 
 def settled_weeks(weeks: Mapping[str, OccurrenceRecord], current: str) -> list[tuple[str, str]]:
@@ -117,3 +133,19 @@ def decide_digest(
         if any(since <= week <= last_week for week, _ in settled_weeks(weeks, last_week)):
             return Decision("digest", f"{manager}/", last_week, (manager,), why="weekly digest")
     return None
+
+
+def decide_prep(
+    pair_key: str, rep: str, week: str, link: str, start: datetime, items: Sequence[str]
+) -> Decision:
+    """Ask ``rep`` to prepare the agenda at ``link`` of the session starting at ``start``."""
+    return Decision(
+        "prep",
+        pair_key,
+        week,
+        (rep,),
+        why="agenda written",
+        link=link,
+        items=tuple(items),
+        at=start,
+    )

@@ -8,7 +8,8 @@ The feed of a person (spec "ICS feeds") is one VCALENDAR with ``METHOD:PUBLISH``
 in which they are the manager or the rep, past pairs included, as the ledger describes it
 (the rule, an EXDATE for each skipped, cancelled or unrecorded week, a RECURRENCE-ID override
 for each moved week and for each week with an agenda, the agenda as ``ATTACH`` and in the
-``DESCRIPTION``), each booked make-up as a single event, and one VTIMEZONE per zone used.
+``DESCRIPTION``), each booked make-up as a single event (its week's agenda linked the same
+way), and one VTIMEZONE per zone used.
 It is built from the ledger, not from calendar files: a person on a read-only ``ics`` calendar
 has no copy of the series anywhere else. Output depends only on the ledger and the org file
 (DTSTAMPs are the series' own), so the same ledger gives the same bytes and the same ETag.
@@ -45,7 +46,7 @@ from icalendar import Calendar, Component, Timezone, vDuration, vUri
 
 from scheduler import ical
 from scheduler.domain import Pair, Person, Slot, iso_week, week_after, week_monday
-from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
+from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from scheduler.orgfile import Org
 from scheduler.reconcile import rule_instance, series_spec
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
@@ -320,7 +321,7 @@ def _series_part(
     if anchor.until is not None:
         spans.append(anchor.until)
     for makeup in makeups:
-        single = _makeup_spec(pair, anchor, makeup, summary)
+        single = _makeup_spec(pair, anchor, makeup, summary, records.get(makeup.week))
         events.append(_events(ical.render(single, makeup.updated_at))[0])
         spans.append(makeup.start)
     return b"".join(bytes(event.to_ical()) for event in events), tuple(spans)
@@ -433,16 +434,29 @@ def _attachments(
 
 
 def _makeup_spec(
-    pair: Pair, anchor: SeriesRecord, makeup: MakeupRecord, summary: str
+    pair: Pair,
+    anchor: SeriesRecord,
+    makeup: MakeupRecord,
+    summary: str,
+    record: OccurrenceRecord | None = None,
 ) -> SeriesSpec:
+    """A make-up as a single event; with the week's agenda (the make-up's own, once it has
+    one) as its ``ATTACH`` and in its description."""
     zone = ZoneInfo(anchor.timezone)
     monday = week_monday(makeup.week)
+    description = (
+        makeup.reason
+        or f"Make-up for the 1:1 of the week of {monday:%d %b %Y}, booked by oneonone."
+    )
+    agenda = record.agenda if record is not None else None
+    if agenda:
+        description = f"{description}\n\nAgenda: {agenda}"
     return SeriesSpec(
         uid=makeup.uid,
         pair_key=anchor.pair_key,
         summary=summary,
-        description=makeup.reason
-        or f"Make-up for the 1:1 of the week of {monday:%d %b %Y}, booked by oneonone.",
+        attachment=Attachment(agenda, "Agenda") if agenda else None,
+        description=description,
         organizer_email=pair.manager.email,
         organizer_name=pair.manager.name,
         attendee_email=pair.rep.email,

@@ -4,7 +4,8 @@ Pure: no file or network I/O and no clock; callers pass bytes in and get bytes o
 
 - ``render(spec, dtstamp)`` writes a ``SeriesSpec`` as one VCALENDAR (VTIMEZONEs, the master
   VEVENT with RRULE/EXDATE, one VEVENT per RECURRENCE-ID override; or a single make-up event),
-  byte-identical for the same input.
+  byte-identical for the same input. An agenda (``Attachment``) on an override or on a
+  make-up's master is written as ``ATTACH;FMTTYPE=text/html:<url>`` (RFC 5545 3.8.1.1).
 - ``fingerprint(spec)`` is the ``X-ONEONONE-HASH`` stamped on what ``render`` writes: it changes
   exactly when something that matters in the spec changes (never the SEQUENCE or DTSTAMP).
 - ``parse_object(data, href)`` parses a calendar object into its VCALENDARs.
@@ -33,6 +34,7 @@ from icalendar import Calendar, Component, Event, vCalAddress
 from icalendar.error import GloballyUniqueTZIDGuessed
 
 from scheduler.domain.series import (
+    Attachment,
     InstanceOverride,
     ObservedInstance,
     ObservedSeries,
@@ -196,6 +198,7 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
         exdates = sorted({utc(moment) for moment in spec.exdates})
         if exdates:
             master.add("exdate", [moment.astimezone(zone) for moment in exdates])
+    _add_attachment(master, spec.attachment)
     master.add("sequence", spec.sequence)
     master.add(PAIR_PROPERTY, spec.pair_key)
     if spec.makeup_week is not None:
@@ -227,10 +230,22 @@ def _render_override(
     event.add("summary", spec.summary)
     event.add("description", override.description or spec.description)
     _add_people(event, spec, _effective_partstats(spec, override))
+    _add_attachment(event, override.attachment)
     event.add("sequence", spec.sequence)
     if override.cancelled:
         event.add("status", "CANCELLED")
     return event
+
+
+def _add_attachment(event: Event, attachment: Attachment | None) -> None:
+    # A URI value (VALUE=URI is the default for ATTACH); FMTTYPE says what opening it gives: the
+    # agenda page the feed server serves, or a Google Doc. Clients show it as a link.
+    if attachment is not None:
+        event.add("attach", attachment.url, parameters={"FMTTYPE": "text/html"})
+
+
+def _attachment_key(attachment: Attachment | None) -> list[str] | None:
+    return None if attachment is None else [attachment.url, attachment.title]
 
 
 def _zone_name(moment: datetime) -> str:
@@ -245,8 +260,9 @@ def fingerprint(spec: SeriesSpec) -> str:
     the same in every process and on every machine.
     """
     organizer_partstat, attendee_partstat = _effective_partstats(spec)
-    overrides = [
-        {
+    overrides: list[dict[str, Any]] = []
+    for item in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
+        entry: dict[str, Any] = {
             "recurrence_id": utc(item.recurrence_id).isoformat(),
             "start": utc(item.start).isoformat(),
             "end": utc(item.end).isoformat(),
@@ -254,8 +270,11 @@ def fingerprint(spec: SeriesSpec) -> str:
             "cancelled": item.cancelled,
             "partstats": list(_effective_partstats(spec, item)),
         }
-        for item in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
-    ]
+        # Only when there is one: objects written before attachments existed keep their
+        # fingerprint, so an upgrade rewrites nothing.
+        if item.attachment is not None:
+            entry["attachment"] = _attachment_key(item.attachment)
+        overrides.append(entry)
     payload = {
         "version": _RENDER_VERSION,
         "uid": spec.uid,
@@ -273,6 +292,8 @@ def fingerprint(spec: SeriesSpec) -> str:
         "overrides": overrides,
         "makeup_week": spec.makeup_week,
     }
+    if spec.attachment is not None:
+        payload["attachment"] = _attachment_key(spec.attachment)
     if spec.makeup_week is not None:
         # render writes neither for a make-up; they must not force a rewrite either.
         payload["exdates"] = []
@@ -555,6 +576,7 @@ def _observe(
             cancelled=(_text(event, "STATUS") or "").upper() == "CANCELLED",
             partstats=answers,
             description=_text(event, "DESCRIPTION") or "",
+            attachments=_attachments(event),
         )
 
     answers, attendees = _attendee_answers(master)
@@ -582,7 +604,21 @@ def _observe(
         makeup_week=_text(master, WEEK_PROPERTY) or None,
         href=href,
         recurring=bool(rules) or "RDATE" in master,
+        attachments=_attachments(master),
     )
+
+
+def _attachments(component: Component) -> tuple[str, ...]:
+    """The URIs of a component's ``ATTACH`` properties; inline (BINARY) ones are skipped."""
+    found: list[str] = []
+    for value in _as_list(component.get("ATTACH")):
+        params = getattr(value, "params", {})
+        if str(params.get("VALUE", "URI")).upper() == "BINARY" or "ENCODING" in params:
+            continue
+        text = str(value).strip()
+        if text:
+            found.append(text)
+    return tuple(found)
 
 
 # --------------------------------------------------------------------------- busy time

@@ -148,6 +148,8 @@ def draft(
             body,
             slack=f"{title}: {decision.why} (since {decision.week}); {skip} was told.",
         )
+    if decision.kind == "prep":
+        return _prep(decision, manager, rep, title, _zone(org, rep_email))
     if decision.kind == "series_recreated":
         who = decision.why or "someone"
         text = "\n".join(
@@ -166,6 +168,34 @@ def draft(
             decision, f"{title}: the series was deleted and is back", text, _paragraphs(text)
         )
     raise ValueError(f"no words for notices of kind {decision.kind!r}")
+
+
+def _prep(decision: Decision, manager: str, rep: str, title: str, zone: ZoneInfo) -> Draft:
+    """The rep is asked to prepare the agenda: when, where it is, what is still open."""
+    when = f"{decision.at.astimezone(zone):%a %d %b %H:%M}" if decision.at else decision.week
+    intro = [
+        f"Hello {_first(rep)},",
+        "",
+        f"Your 1:1 with {manager} is on {when}. It is your time: please prepare the agenda "
+        "before you meet. Add what you want to talk about, bring your numbers and the deals "
+        "that matter, and tick the action items that are done.",
+        "",
+    ]
+    items = [f"- {item}" for item in decision.items]
+    carried = ["", "Open action items from your earlier 1:1s:", *items] if items else []
+    outro = [
+        "",
+        f"{_first(manager)} reads it before the 1:1. The agenda is also linked from the "
+        "meeting on your calendar.",
+    ]
+    text = "\n".join([*intro, f"Your agenda: {decision.link}", *carried, *outro])
+    link = html.escape(decision.link, quote=True)
+    body = _paragraphs("\n".join(intro)) + f'\n<p><a href="{link}">Open your agenda</a></p>'
+    if items:
+        listed = "".join(f"<li>{html.escape(item)}</li>" for item in decision.items)
+        body += f"\n<p>Open action items from your earlier 1:1s:</p>\n<ul>{listed}</ul>"
+    body += "\n" + _paragraphs("\n".join(outro))
+    return Draft(decision, f"{title}: please prepare the agenda for {when}", text, body)
 
 
 def _digest(

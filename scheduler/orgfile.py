@@ -21,8 +21,16 @@ workday.
 ``[server]`` says where the daemon's HTTP server listens (``bind``) and the address people
 reach it at (``public_url``, default ``http://<bind>``); feed and agenda links are built on it.
 
+``[google]`` says how oneonone signs in to Google for people with ``provider = "google"``: a
+service account key with domain-wide delegation (``service_account_file``), or the token file a
+single organizer's ``oneonone auth google`` writes (``token_file``, default
+``<data_dir>/google-token.json``, made from ``oauth_client_file``); ``api_endpoint`` points the
+API at an emulator or a proxy. ``ONEONONE_GOOGLE__*`` override each key. Whether the files are
+there and fit is checked by ``problems_in_calendars`` (``oneonone check``), not on loading, so
+that ``oneonone auth google`` can load the file before a token exists.
+
 Exports: load_org, problems_in_calendars, shared_working_time, Org, CalendarConfig, Schedule,
-Escalation, EmailSettings, ServerSettings, EXAMPLE_PATH.
+Escalation, EmailSettings, ServerSettings, GoogleSettings, EXAMPLE_PATH.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ __all__ = [
     "CalendarConfig",
     "EmailSettings",
     "Escalation",
+    "GoogleSettings",
     "Org",
     "Schedule",
     "ServerSettings",
@@ -242,6 +251,19 @@ def _check_public_url(value: object) -> str:
     return text
 
 
+def _check_api_endpoint(value: object) -> str:
+    """An API address for an emulator or a proxy: http or https, no query; empty for Google's."""
+    if not isinstance(value, str):
+        raise ValueError(f'{value!r} is not text; use e.g. "http://127.0.0.1:8085"')
+    text = value.strip()
+    if text and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", text, re.IGNORECASE):
+        raise ValueError(
+            f"{value!r} is not an http or https address without a query; use e.g. "
+            '"http://127.0.0.1:8085" for an emulator, or leave it out for Google\'s own'
+        )
+    return text
+
+
 def _check_title(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f'{value!r} is not text; use e.g. "1:1 {{manager}} / {{rep}}"')
@@ -296,6 +318,7 @@ Title = Annotated[str, BeforeValidator(_check_title)]
 IcsSource = Annotated[str, BeforeValidator(_check_ics_source)]
 Bind = Annotated[str, BeforeValidator(_check_bind)]
 PublicUrl = Annotated[str, BeforeValidator(_check_public_url)]
+ApiEndpoint = Annotated[str, BeforeValidator(_check_api_endpoint)]
 Blackout = Annotated[tuple[tuple[dt.date, dt.date], ...], BeforeValidator(_parse_blackout)]
 Minutes = Annotated[int, Field(strict=True, ge=5, le=8 * 60)]
 Count = Annotated[int, Field(strict=True, ge=1)]
@@ -375,6 +398,14 @@ class ServerSection(_Section):
     public_url: PublicUrl = ""
 
 
+class GoogleSection(_Section):
+    # Paths relative to the org file's folder; empty: not set (token_file: <data_dir>/...).
+    service_account_file: Text = ""
+    oauth_client_file: Text = ""
+    token_file: Text = ""
+    api_endpoint: ApiEndpoint = ""
+
+
 class VdirCalendar(_Section):
     provider: Literal["vdir"]
     path: Nonblank
@@ -438,6 +469,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "notify": NotifySection,
     "server": ServerSection,
     "agenda": AgendaSection,
+    "google": GoogleSection,
 }
 _TOP_KEYS = (*_SECTIONS, "person")
 
@@ -462,6 +494,25 @@ _MISSING_HINTS = {
 
 
 @dataclass(frozen=True)
+class GoogleSettings:
+    """``[google]``: how oneonone signs in to Google Calendar and Drive.
+
+    A service account key with domain-wide delegation reaches every person's calendar; without
+    one, the token file written by ``oneonone auth google`` reaches its one organizer's. Paths
+    are absolute once loaded.
+    """
+
+    #: a service account's JSON key; its ``token_uri`` is where tokens are asked for
+    service_account_file: Path | None = None
+    #: the OAuth client (Desktop app) JSON that ``oneonone auth google`` signs in with
+    oauth_client_file: Path | None = None
+    #: the single organizer's saved sign-in (``<data_dir>/google-token.json`` in a loaded org)
+    token_file: Path = Path("data") / "google-token.json"
+    #: another address for the Calendar and Drive APIs (an emulator, a proxy); None: Google's
+    api_endpoint: str | None = None
+
+
+@dataclass(frozen=True)
 class CalendarConfig:
     """Where one person's calendar lives (``calendar = {...}`` of a person)."""
 
@@ -472,6 +523,8 @@ class CalendarConfig:
     password_env: str | None = None
     #: ics: the folder that keeps the last good copy of each feed (``<data_dir>/cache/ics``)
     cache_dir: Path | None = None
+    #: google: the org's ``[google]`` settings (the same object as ``Org.google``)
+    google: GoogleSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -542,6 +595,7 @@ class Org:
     title_template: str
     server: ServerSettings = ServerSettings()
     agenda: AgendaSettings = AgendaSettings()
+    google: GoogleSettings = GoogleSettings()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -825,6 +879,8 @@ class _Loader:
         notify: NotifySection | None = self.section("notify")
         server: ServerSection | None = self.section("server")
         agenda: AgendaSection = self.section("agenda") or AgendaSection()
+        google: GoogleSection = self.section("google") or GoogleSection()
+        google_env = self._google_overrides()
         deployed = self.settings.server if self.settings is not None else None
         if server is not None and deployed is not None and (deployed.bind or deployed.public_url):
             # The deployment's word wins (a container binds 0.0.0.0 whatever the file says).
@@ -862,9 +918,20 @@ class _Loader:
         overrides = self.settings.notify.email if self.settings else None
         if self.settings is not None and self.settings.database_url:
             database_url = self.settings.database_url
+        google_settings = replace(
+            GoogleSettings(
+                service_account_file=self._path(google.service_account_file),
+                oauth_client_file=self._path(google.oauth_client_file),
+                token_file=self._path(google.token_file) or data_dir / "google-token.json",
+                api_endpoint=google.api_endpoint or None,
+            ),
+            **google_env,
+        )
         calendars = {
             email: replace(config, cache_dir=data_dir / "cache" / "ics")
             if config.provider == "ics"
+            else replace(config, google=google_settings)
+            if config.provider == "google"
             else config
             for email, config in calendars.items()
         }
@@ -902,7 +969,29 @@ class _Loader:
                 pipeline_csv=self._path(agenda.pipeline_csv),
                 metrics_csv=self._path(agenda.metrics_csv),
             ),
+            google=google_settings,
         )
+
+    def _google_overrides(self) -> dict[str, Any]:
+        """``ONEONONE_GOOGLE__*`` as ``GoogleSettings`` fields; problems recorded by name.
+
+        Paths from the environment are relative to the current folder (like ``--config``): the
+        deployment that sets them need not know where the org file is.
+        """
+        given = self.settings.google if self.settings is not None else None
+        if given is None:
+            return {}
+        found: dict[str, Any] = {}
+        for key in ("service_account_file", "oauth_client_file", "token_file"):
+            value = getattr(given, key)
+            if value is not None and value.strip():
+                found[key] = Path.cwd() / Path(value.strip()).expanduser()
+        if given.api_endpoint is not None:
+            try:
+                found["api_endpoint"] = _check_api_endpoint(given.api_endpoint) or None
+            except ValueError as exc:
+                self.problems.append(f"ONEONONE_GOOGLE__API_ENDPOINT: {exc}.")
+        return found
 
     def _path(self, text: str) -> Path | None:
         """A path from the org file, relative to its folder; None for an empty value."""
@@ -1205,9 +1294,11 @@ def load_org(path: Path, *, env: Mapping[str, str] | None = None) -> Org:
 
 
 def problems_in_calendars(org: Org) -> list[str]:
-    """Sentences for vdir calendar folders that cannot be created or written (empty: all fine).
+    """Sentences for vdir calendar folders that cannot be created or written, and for Google
+    credentials that are missing, broken or do not cover everyone on Google (empty: all fine).
 
-    Creates missing folders, the way the first pass would.
+    Creates missing folders, the way the first pass would. Reads the Google key and token
+    files but asks Google nothing (the providers' own checks do).
     """
     problems = []
     for index, (email, config) in enumerate(org.calendars.items(), start=1):
@@ -1243,4 +1334,76 @@ def problems_in_calendars(org: Org) -> list[str]:
                     "point path somewhere writable",
                 )
             )
+    return problems + _google_problems(org)
+
+
+def _google_problems(org: Org) -> list[str]:
+    """Whether the ``[google]`` files are there and fit the people on Google Calendar."""
+    settings = org.google
+    on_google = [
+        (index, email)
+        for index, (email, config) in enumerate(org.calendars.items(), start=1)
+        if config.provider == "google"
+    ]
+    if not on_google and settings.service_account_file is None:
+        return []
+    from scheduler.errors import CalendarError
+    from scheduler.providers.google.auth import (
+        load_service_account_key,
+        read_token_file,
+        token_owner,
+    )
+
+    problems = []
+    if settings.oauth_client_file is not None and not settings.oauth_client_file.is_file():
+        problems.append(
+            _sentence(
+                org.path,
+                "google.oauth_client_file",
+                f"{settings.oauth_client_file} does not exist; download the OAuth client (type "
+                "Desktop app) from Google Cloud console › APIs & Services › Credentials there, "
+                "or fix the path",
+            )
+        )
+    if settings.service_account_file is not None:
+        try:
+            load_service_account_key(settings.service_account_file)
+        except CalendarError as error:
+            problems.append(_sentence(org.path, "google.service_account_file", str(error)))
+        return problems
+    if not on_google:
+        return problems
+    index, first = on_google[0]
+    try:
+        token = read_token_file(settings.token_file)
+    except CalendarError as error:
+        problems.append(_sentence(org.path, "google.token_file", str(error)))
+        return problems
+    if token is None:
+        others = f" and {len(on_google) - 1} more use" if len(on_google) > 1 else " uses"
+        problems.append(
+            _sentence(
+                org.path,
+                "google.service_account_file",
+                f'person[{index}] ({first}){others} provider = "google", but no Google '
+                "credentials are set up: set service_account_file to the JSON key of a service "
+                "account with domain-wide delegation (every person's calendar), or run "
+                "`oneonone auth google --email ORGANIZER` to sign in a single organizer (it "
+                f"writes {settings.token_file})",
+            )
+        )
+        return problems
+    owner = token_owner(token)
+    beyond = [email for _, email in on_google if email != owner]
+    if beyond:
+        named = ", ".join(beyond[:3]) + (f" and {len(beyond) - 3} more" if len(beyond) > 3 else "")
+        problems.append(
+            _sentence(
+                org.path,
+                "google.service_account_file",
+                f"the Google sign-in in {settings.token_file} is for {owner} only, so the "
+                f"Google calendars of {named} cannot be reached; set service_account_file to "
+                "the JSON key of a service account with domain-wide delegation",
+            )
+        )
     return problems

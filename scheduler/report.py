@@ -2,6 +2,12 @@
 
 Reads the ledger only (no calendars). ``build_report`` returns the spec's ``report --json``
 shape; ``format_report`` renders it as a plain-text table for people.
+
+Besides the spec's fields, each pair has ``open_items``: the action items still open from its
+agendas, in the order people left them, each ``{"id", "text", "since", "last_agenda"}``
+(``since``: the day of the agenda it was first written in; ``last_agenda``: the last agenda that
+listed it). Each week's ``agenda`` is the address of its agenda (the make-up's, when there was
+one), or null.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler.adherence import adherence, missed_streak
+from scheduler.agenda.plan import ordered_open_items
 from scheduler.domain import iso_week, week_monday
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger
@@ -24,6 +31,8 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
     last_4 = iso_week(monday - timedelta(weeks=3))
     last_12 = iso_week(monday - timedelta(weeks=11))
     occurrences = ledger.occurrences()
+    agenda_docs = ledger.agenda_docs()
+    action_items = ledger.action_items()
     pairs: list[dict[str, Any]] = []
     for record in ledger.pairs():
         records = occurrences.get(record.key, {})
@@ -48,6 +57,17 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
                     }
                     for week, r in sorted(records.items())
                     if week >= first
+                ],
+                "open_items": [
+                    {
+                        "id": item.id,
+                        "text": item.text,
+                        "since": item.first_agenda,
+                        "last_agenda": item.last_agenda,
+                    }
+                    for item in ordered_open_items(
+                        action_items.get(record.key, {}), agenda_docs.get(record.key, {})
+                    )
                 ],
             }
         )
@@ -84,6 +104,11 @@ def format_report(report: dict[str, Any]) -> str:
             start = datetime.fromisoformat(week["start"])
             moved = "" if week["start"] == week["planned_start"] else "  (moved by a person)"
             lines.append(f"  {week['week']}  {start:%a %d %b %H:%M}  {week['status']}{moved}")
+        if pair.get("open_items"):
+            lines.append("  open action items:")
+            lines.extend(
+                f"    - {item['text']} (since {item['since']})" for item in pair["open_items"]
+            )
     if report["notices"]:
         lines.append("")
         lines.append("Notices:")

@@ -13,8 +13,13 @@ which clock it runs on, and carry secrets that must not live in a file under ver
 - ``ONEONONE_NOTIFY__EMAIL__HOST`` / ``__PORT`` / ``__STARTTLS`` / ``__USERNAME`` / ``__FROM``:
   override ``[notify.email]`` per deployment (the SMTP password itself is read from the
   variable the org file names in ``password_env``).
+- ``ONEONONE_GOOGLE__SERVICE_ACCOUNT_FILE`` / ``__OAUTH_CLIENT_FILE`` / ``__TOKEN_FILE`` /
+  ``__API_ENDPOINT``: override ``[google]`` (a key file mounted as a container secret, an
+  emulator's address). Relative paths here are relative to the current folder, like
+  ``--config``, not to the org file's.
 
-Exports: Settings, NotifyOverrides, EmailOverrides, load_settings, resolve_now.
+Exports: Settings, NotifyOverrides, EmailOverrides, ServerOverrides, GoogleOverrides,
+load_settings, resolve_now.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from scheduler.errors import UserError
 
 __all__ = [
     "EmailOverrides",
+    "GoogleOverrides",
     "NotifyOverrides",
     "ServerOverrides",
     "Settings",
@@ -76,6 +82,20 @@ class ServerOverrides(BaseModel):
     public_url: str | None = None
 
 
+class GoogleOverrides(BaseModel):
+    """Per-deployment overrides of ``[google]`` (``ONEONONE_GOOGLE__SERVICE_ACCOUNT_FILE``, ...).
+
+    Kept as text: the org file's loader checks them and resolves the paths.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    service_account_file: str | None = None
+    oauth_client_file: str | None = None
+    token_file: str | None = None
+    api_endpoint: str | None = None
+
+
 class Settings(BaseSettings):
     """Settings from the environment; command-line options are passed as keyword arguments."""
 
@@ -94,6 +114,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     notify: NotifyOverrides = Field(default_factory=NotifyOverrides)
     server: ServerOverrides = Field(default_factory=ServerOverrides)
+    google: GoogleOverrides = Field(default_factory=GoogleOverrides)
 
 
 class _MappingEnvSource(EnvSettingsSource):

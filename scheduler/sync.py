@@ -10,6 +10,10 @@ calendars and ledger consistent and the next pass finishes the job:
 4. ``pending`` is cleared. A rerun after a kill between 2 and 4 sees ``pending`` and knows a
    copy still holding the previous fingerprint is the product's own, not a person's edit.
 
+Agenda documents are read back and written in a step of their own before 2 (``_agendas``, see
+``scheduler.agenda.publish``), each recorded before it is written, so the series written in 3
+link the documents written in the same pass.
+
 Exports: run_pass, PassResult, Change, make_provider.
 """
 
@@ -20,9 +24,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from scheduler import ical
+from scheduler.agenda.plan import MAKEUP, SERIES, AgendaLink, attach_series, attach_single
+from scheduler.agenda.publish import PairAgendas, publish_agendas
 from scheduler.domain import (
     WEEKDAY_LABELS,
     BusyCalendar,
@@ -74,7 +81,10 @@ from scheduler.reconcile import (
 )
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
 
-__all__ = ["Change", "PassResult", "make_provider", "run_pass"]
+if TYPE_CHECKING:
+    from scheduler.providers.google.provider import GoogleSession
+
+__all__ = ["Change", "PassResult", "google_session", "make_provider", "run_pass"]
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +127,19 @@ class PassResult:
     notices: list[Decision] = field(default_factory=list)
     notices_decided: int = 0
     notices_sent: int = 0
+    #: agenda documents due this pass, written (new or recovered) and read back
+    agendas_due: int = 0
+    agendas_written: int = 0
+    agendas_read: int = 0
 
 
-def make_provider(config: CalendarConfig, person: Person) -> CalendarProvider:
-    """The provider for one person's calendar configuration, its calls counted in metrics."""
+def make_provider(
+    config: CalendarConfig, person: Person, google: GoogleSession | None = None
+) -> CalendarProvider:
+    """The provider for one person's calendar configuration, its calls counted in metrics.
+
+    ``google`` is the org's Google session (``google_session``), needed for Google calendars.
+    """
     # Imported here, not at the top: this function is the only place that needs them.
     from scheduler.metrics import instrumented
     from scheduler.providers.ics import IcsProvider
@@ -141,10 +160,30 @@ def make_provider(config: CalendarConfig, person: Person) -> CalendarProvider:
         source = config.url or config.path
         assert source is not None
         return instrumented(IcsProvider(source, config.cache_dir, person.zone))
+    if config.provider == "google" and google is not None:
+        from scheduler.providers.google.provider import GoogleProvider
+
+        return instrumented(GoogleProvider(google, person.email))
     raise CalendarError(
         f"{person.email}: the {config.provider!r} calendar provider is not available in this "
-        f'version of oneonone; use provider = "vdir" or "ics"'
+        f'version of oneonone; use provider = "vdir", "ics" or "google"'
     )
+
+
+def google_session(
+    org: Org, ledger: Ledger | None, now: datetime, *, persist: bool
+) -> GoogleSession | None:
+    """The org's Google session for a pass (``None`` when nobody is on Google); its sync
+    tokens and caches are kept in the ledger's state when ``persist``."""
+    if not any(config.provider == "google" for config in org.calendars.values()):
+        return None
+    from scheduler.providers.google import session_for
+    from scheduler.providers.google.provider import StateStore
+
+    store = StateStore(ledger.get_state, ledger.set_state) if ledger is not None else None
+    session = session_for(org, store)
+    session.begin(now, persist=persist and store is not None, store=store)
+    return session
 
 
 @dataclass
@@ -178,6 +217,8 @@ class _PairState:
     makeups: dict[str, MakeupRecord]
     adopting: ObservedSeries | None = None
     organizer_seen: bool = False
+    #: (week, "series" | "makeup") -> the agenda to attach (set by ``_agendas``)
+    agendas: dict[tuple[str, str], AgendaLink] = field(default_factory=dict)
 
 
 def run_pass(
@@ -207,9 +248,10 @@ def run_pass(
 
     providers: dict[str, CalendarProvider] = {}
     reads: dict[str, CalendarRead] = {}
+    google = google_session(org, ledger, now, persist=apply)
     for email, person in org.people.items():
         try:
-            provider = make_provider(org.calendars[email], person)
+            provider = make_provider(org.calendars[email], person, google)
             providers[email] = provider
             reads[email] = provider.read(person, window_start - timedelta(days=1), window_end)
         except CalendarError as error:
@@ -308,6 +350,7 @@ def run_pass(
     for state in states.values():
         for record in settle(state.records, now, state.makeups):
             state.records[record.week] = record
+    _agendas(org, ledger, states, now, apply=apply, result=result, decisions=decisions)
 
     # 5. the series each pair's ledger describes, and what must be written.
     work: list[_PairWork] = []
@@ -469,29 +512,44 @@ def run_pass(
     # 8. ... then the calendars, then clear pending ...
     done: list[str] = []
     seen: list[str] = []
+    series_written = iter(
+        _write_all(
+            providers,
+            [
+                (owner, item.spec, item.anchor.dtstamp)
+                for item in [*work, *end_work]
+                for owner, _ in item.writes
+            ],
+        )
+    )
     for item in [*work, *end_work]:
         ok = True
-        for owner, copy_name in item.writes:
-            try:
-                if providers[owner.email].write(item.spec, owner, dtstamp=item.anchor.dtstamp):
-                    result.written += 1
-                if copy_name == "organizer":
-                    seen.append(item.pair.key)
-            except CalendarError as error:
+        for _owner, copy_name in item.writes:
+            outcome = next(series_written)
+            if isinstance(outcome, CalendarError):
                 ok = False
-                result.problems.append(f"could not write the {copy_name} copy: {error}")
+                result.problems.append(f"could not write the {copy_name} copy: {outcome}")
+                continue
+            result.written += outcome
+            if copy_name == "organizer":
+                seen.append(item.pair.key)
         if ok and item.anchor.pending:
             done.append(item.pair.key)
     makeups_done: list[tuple[str, str]] = []
+    makeups_written = iter(
+        _write_all(
+            providers, [(owner, job.spec, now) for job in makeup_work for owner, _ in job.writes]
+        )
+    )
     for job in makeup_work:
         ok = True
-        for owner, copy_name in job.writes:
-            try:
-                if providers[owner.email].write(job.spec, owner, dtstamp=now):
-                    result.written += 1
-            except CalendarError as error:
+        for _owner, copy_name in job.writes:
+            outcome = next(makeups_written)
+            if isinstance(outcome, CalendarError):
                 ok = False
-                result.problems.append(f"could not write the make-up's {copy_name} copy: {error}")
+                result.problems.append(f"could not write the make-up's {copy_name} copy: {outcome}")
+                continue
+            result.written += outcome
         if ok and job.record.pending:
             makeups_done.append((job.record.pair_key, job.record.week))
     if done or seen or makeups_done:
@@ -510,6 +568,73 @@ def run_pass(
         result.notices_sent += sent
         result.problems.extend(problems)
     return result
+
+
+def _write_all(
+    providers: Mapping[str, CalendarProvider],
+    jobs: list[tuple[Person, SeriesSpec, datetime]],
+) -> list[bool | CalendarError]:
+    """Write each (owner, spec, dtstamp); each one's outcome in order: whether it changed
+    anything, or the error that stopped it. A provider that can send many writes at once
+    (``write_many``: Google's batches) gets all of its own in one call."""
+    outcomes: list[bool | CalendarError] = [False] * len(jobs)
+    grouped: dict[str, list[int]] = {}
+    for index, (owner, _spec, _stamp) in enumerate(jobs):
+        grouped.setdefault(owner.email, []).append(index)
+    for email, indexes in grouped.items():
+        provider = providers[email]
+        many = getattr(provider, "write_many", None)
+        if many is not None:
+            for index, outcome in zip(indexes, many([jobs[i][1] for i in indexes]), strict=True):
+                outcomes[index] = outcome
+            continue
+        for index in indexes:
+            owner, spec, stamp = jobs[index]
+            try:
+                outcomes[index] = provider.write(spec, owner, dtstamp=stamp)
+            except CalendarError as error:
+                outcomes[index] = error
+    return outcomes
+
+
+# --------------------------------------------------------------------------- agendas
+
+
+def _agendas(
+    org: Org,
+    ledger: Ledger,
+    states: Mapping[str, _PairState],
+    now: datetime,
+    *,
+    apply: bool,
+    result: PassResult,
+    decisions: list[Decision],
+) -> None:
+    """Issue 5: read back the agendas whose 1:1 ended, write the ones due (each once, recorded
+    before it is written) and note what each pair's series and make-ups must link to; the
+    weeks show their agenda's address and the reps get a ``prep`` notice. The logic is
+    ``scheduler.agenda.plan``'s, the I/O ``scheduler.agenda.publish``'s; with ``apply=False``
+    only what exists is linked."""
+    outcome = publish_agendas(
+        org,
+        ledger,
+        [PairAgendas(s.pair, s.records, s.makeups) for s in states.values()],
+        now,
+        apply=apply,
+    )
+    for key, state in states.items():
+        state.agendas = outcome.links.get(key, {})
+        for week, url in outcome.urls.get(key, {}).items():
+            record = state.records.get(week)
+            if record is not None and record.agenda != url:
+                state.records[week] = replace(record, agenda=url)
+    decisions.extend(outcome.decisions)
+    result.problems.extend(outcome.problems)
+    for warning in outcome.warnings:
+        log.warning("%s", warning)
+    result.agendas_due += outcome.due
+    result.agendas_written += outcome.written
+    result.agendas_read += outcome.read
 
 
 # --------------------------------------------------------------------------- observing
@@ -578,10 +703,17 @@ def _observe_changes(
     assert anchor is not None
     pair = state.pair
     manager, rep = pair.manager.email, pair.rep.email
+    # While the product's last write is unfinished, only copies it finished writing tell what
+    # people did: an older version (or one a provider had not finished, e.g. a Google master
+    # whose instances were still to come) is rewritten, not read as people's edits.
     trusted = {
         owner: copy
         for owner, copy in state.copies.items()
-        if copy is not None and not (anchor.pending and copy.fingerprint in _lagging(anchor))
+        if copy is not None
+        and not (
+            anchor.pending
+            and (copy.fingerprint in _lagging(anchor) or _unfinished(copy.fingerprint))
+        )
     }
     changed = 0
 
@@ -843,6 +975,7 @@ def _makeup_work(
         duration=makeup.end - makeup.start,
         makeup_week=makeup.week,
     )
+    spec = attach_single(spec, state.agendas.get((makeup.week, MAKEUP)))
     fingerprint = ical.fingerprint(spec)
     writes: list[tuple[Person, str]] = []
     for owner, copy_name in ((pair.manager, "organizer"), (pair.rep, "attendee")):
@@ -987,7 +1120,9 @@ def _series_work(
     writable: Mapping[str, bool],
 ) -> _PairWork:
     pair, copies = state.effective, state.copies
-    master, per_instance = _partstats(pair, copies)
+    # An adopted event keeps the answers people gave it.
+    answers = copies if state.adopting is None else {pair.manager.email: state.adopting}
+    master, per_instance = _partstats(pair, answers)
     spec = series_spec(
         pair,
         anchor,
@@ -997,6 +1132,14 @@ def _series_work(
         partstats=master,
         override_partstats=per_instance,
         choice=state.choice,
+    )
+    spec = attach_series(
+        spec,
+        {
+            rule_instance(anchor, week): link
+            for (week, kind), link in state.agendas.items()
+            if kind == SERIES
+        },
     )
     fingerprint = ical.fingerprint(spec)
     if fingerprint != anchor.fingerprint:
@@ -1066,6 +1209,11 @@ def _end_work(
         if person.email in reads and writable.get(person.email, False)
     ]
     return _PairWork(pair, ended, dict(records), replace(spec, sequence=ended.sequence), writes)
+
+
+def _unfinished(fingerprint: str | None) -> bool:
+    """A stamp a provider writes first and completes last (``~partial``)."""
+    return fingerprint is not None and fingerprint.endswith("~partial")
 
 
 def _lagging(anchor: SeriesRecord) -> set[str]:

@@ -6,8 +6,12 @@
 - ``items``: the action items in an edited agenda, matched with the ledger's open items.
 
 No I/O except reading the template and CSV files in ``load_template``, ``check_template``,
-``read_deals`` and ``read_metrics``; nothing reads the clock. Writing documents, attaching them
-to events, the ledger of items and the prep notices are the pass's job (``scheduler.sync``).
+``read_deals`` and ``read_metrics``; nothing reads the clock.
+
+Agendas in the pass live in three modules imported on their own (not re-exported here):
+``plan`` (pure: which sessions are due a document, what reading one back does to the action
+items, how documents are linked from events), ``store`` (the ``AgendaStore`` protocol and the
+Markdown-folder store) and ``publish`` (the I/O, called by ``scheduler.sync``).
 
 Exports: AgendaContext, sample_context, AgendaTemplate, TemplateProblem, load_template,
 check_template, DEFAULT_TEMPLATE, Deal, Metric, DealLine, MetricLine, read_deals, read_metrics,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 __all__ = [
+    "Attachment",
     "CalendarRead",
     "InstanceOverride",
     "ObservedInstance",
@@ -31,6 +32,22 @@ def utc(moment: datetime) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A document linked from an event or one instance of it: the 1:1's agenda.
+
+    iCalendar writes it as ``ATTACH;FMTTYPE=text/html:<url>``; Google as an entry of the
+    event's ``attachments`` (``fileUrl``, ``title``). ``title`` is what a client shows for it.
+    """
+
+    url: str
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.url.strip() or any(ch.isspace() for ch in self.url):
+            raise ValueError(f"attachment url {self.url!r} is empty or holds white space")
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceOverride:
     """One instance of the series that differs from the rule (a RECURRENCE-ID override).
 
@@ -44,6 +61,9 @@ class InstanceOverride:
     cancelled: bool = False
     #: email -> PARTSTAT on this instance; empty means "same as the master".
     partstats: tuple[tuple[str, str], ...] = ()
+    #: the instance's agenda; an unchanged week gets an override with the rule's start just to
+    #: carry it
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +94,9 @@ class SeriesSpec:
     sequence: int = 0
     #: set on single make-up events; then there is no rule and no exdates/overrides.
     makeup_week: str | None = None
+    #: a document linked from the master (a make-up's agenda); a weekly series' agendas are on
+    #: its overrides, one per instance
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +109,8 @@ class ObservedInstance:
     cancelled: bool = False
     partstats: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    #: the ``ATTACH`` URIs of the instance, in file order
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +140,8 @@ class ObservedSeries:
     href: str = ""
     #: has any RRULE or RDATE (a weekly one or another)
     recurring: bool = False
+    #: the master's ``ATTACH`` URIs, in file order
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

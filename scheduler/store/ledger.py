@@ -1,4 +1,5 @@
-"""The ledger: the product's persistent record of pairs, series, occurrences and notices.
+"""The ledger: the product's persistent record of pairs, series, occurrences, notices, agenda
+documents and the action items agreed in them.
 
 I/O: a SQL database through SQLAlchemy Core. SQLite (``data/state.db``) by default; any
 SQLAlchemy URL works (PostgreSQL for several replicas) because only portable types are used:
@@ -7,11 +8,18 @@ times are ISO-8601 strings with their offset, so no database ever guesses a zone
 Nothing is ever deleted: a pair leaving the org file is marked inactive and keeps its weeks, and
 every change of an occurrence is appended to ``occurrence_log`` so history is never lost.
 
-Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord.
+Agendas (schema 3): ``agenda_docs`` holds one row per agenda document (a pair's session on one
+day), recorded *before* the document is written (state ``pending``), like a notice, so a crash in
+between writes it once; ``action_items`` holds every action item of a pair with its state
+(``open``, ``done``, ``dropped``) and its history as JSON, so what was agreed is never lost.
+
+Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
+AgendaDocRecord, ActionItemRecord.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -43,6 +51,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from scheduler.errors import UserError
 
 __all__ = [
+    "ActionItemRecord",
+    "AgendaDocRecord",
     "Ledger",
     "MakeupRecord",
     "NoticeRecord",
@@ -51,9 +61,9 @@ __all__ = [
     "SeriesRecord",
 ]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: Older schema versions this one upgrades by adding tables and nullable columns only.
-_ADDITIVE_UPGRADES = frozenset({"1"})
+_ADDITIVE_UPGRADES = frozenset({"1", "2"})
 
 metadata = MetaData()
 
@@ -186,6 +196,57 @@ feed_tokens_table = Table(
 )
 
 
+# Added in schema 3: agenda documents, one per pair and session day. ``kind`` is "series" (the
+# week's instance) or "makeup"; (pair, week, kind) is unique too, so one session never gets two
+# documents. ``state``: "pending" (recorded, maybe not written yet: ``body`` holds the exact text
+# to write), "written", "read" (read back once its session ended), "closed" (read a last time
+# before the pair's next agenda was written; never read again) or "gone" (deleted by people).
+# ``items`` is JSON, [[item id, text as the document has it], ...]: the items the document lists,
+# which its read-back is matched against.
+agenda_docs_table = Table(
+    "agenda_docs",
+    metadata,
+    Column("pair_key", String(400), primary_key=True),
+    Column("session_date", String(10), primary_key=True),
+    Column("week", String(8), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    Column("ref", Text),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("items", Text, nullable=False),
+    Column("body", Text),
+    Column("created_at", String(40), nullable=False),
+    Column("written_at", String(40)),
+    Column("read_at", String(40)),
+    UniqueConstraint("pair_key", "week", "kind", name="one_agenda_per_session"),
+)
+
+# Added in schema 3: every action item of every pair. ``id`` is "<session date>#<nn>", the
+# agenda it was first seen in and its place there, unique within the pair. ``key`` is the text
+# as matching sees it (``scheduler.agenda.items.normalise``). ``history`` is JSON, a list of
+# {"at", "event", "text", "agenda"}: added, reworded, done, dropped, reopened, kept.
+action_items_table = Table(
+    "action_items",
+    metadata,
+    Column("pair_key", String(400), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("first_agenda", String(10), nullable=False),
+    Column("last_agenda", String(10), nullable=False),
+    Column("decided_in", String(10)),
+    Column("done_at", String(40)),
+    Column("history", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -298,6 +359,56 @@ class MakeupRecord:
     fingerprint: str
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaDocRecord:
+    """One agenda document: a pair's session on ``session_date`` (``YYYY-MM-DD``).
+
+    ``ref`` and ``url`` are the document store's (see ``scheduler.agenda.store``); both are
+    ``None`` while it is ``pending`` and not yet written. ``items`` are (item id, text) as the
+    document lists them, which reading it back matches against.
+    """
+
+    pair_key: str
+    session_date: str
+    week: str
+    kind: str  # "series" or "makeup"
+    start: datetime
+    end: datetime
+    title: str
+    excerpt: str
+    state: str  # "pending", "written", "read", "closed", "gone"
+    items: tuple[tuple[str, str], ...]
+    created_at: datetime
+    ref: str | None = None
+    url: str | None = None
+    body: str | None = None
+    written_at: datetime | None = None
+    read_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItemRecord:
+    """One action item of a pair and what became of it.
+
+    ``first_agenda``/``last_agenda``/``decided_in`` are session dates of agenda documents: where
+    it was first seen, the last one that listed it, and the one whose read-back set its state.
+    ``history`` is a tuple of (at, event, text, agenda) entries, oldest first.
+    """
+
+    pair_key: str
+    id: str
+    text: str
+    key: str
+    state: str  # "open", "done", "dropped"
+    first_agenda: str
+    last_agenda: str
+    created_at: datetime
+    updated_at: datetime
+    decided_in: str | None = None
+    done_at: datetime | None = None
+    history: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class Ledger:
@@ -699,6 +810,75 @@ class Ledger:
                 _notice(r) for r in conn.execute(select(notices_table).order_by(notices_table.c.id))
             ]
 
+    # ------------------------------------------------------------------ agendas
+
+    def agenda_docs(
+        self, pair_keys: Sequence[str] | None = None
+    ) -> dict[str, dict[str, AgendaDocRecord]]:
+        """Every agenda document (of ``pair_keys`` only, when given), as
+        {pair key: {session date: record}}, dates in order."""
+        query = select(agenda_docs_table).order_by(
+            agenda_docs_table.c.pair_key, agenda_docs_table.c.session_date
+        )
+        if pair_keys is not None:
+            query = query.where(agenda_docs_table.c.pair_key.in_(list(pair_keys)))
+        result: dict[str, dict[str, AgendaDocRecord]] = {}
+        with self._connection() as conn:
+            for row in conn.execute(query):
+                result.setdefault(row.pair_key, {})[row.session_date] = _agenda_doc(row)
+        return result
+
+    def claim_agenda_doc(self, record: AgendaDocRecord) -> bool:
+        """Record a document about to be written. False when that session or that day of the
+        pair has one already (recorded by an earlier pass or another replica), and then
+        nothing is recorded."""
+        try:
+            with self._connection() as conn, conn.begin_nested():
+                conn.execute(insert(agenda_docs_table).values(**_agenda_doc_values(record)))
+        except IntegrityError:
+            return False
+        return True
+
+    def save_agenda_doc(self, record: AgendaDocRecord) -> None:
+        values = _agenda_doc_values(record)
+        key = {"pair_key": values.pop("pair_key"), "session_date": values.pop("session_date")}
+        with self._connection() as conn:
+            _upsert(conn, agenda_docs_table, key, values)
+
+    def action_items(
+        self, pair_keys: Sequence[str] | None = None
+    ) -> dict[str, dict[str, ActionItemRecord]]:
+        """Every action item (of ``pair_keys`` only, when given), as {pair key: {id: record}},
+        in the order they were first seen."""
+        query = select(action_items_table).order_by(
+            action_items_table.c.pair_key, action_items_table.c.id
+        )
+        if pair_keys is not None:
+            query = query.where(action_items_table.c.pair_key.in_(list(pair_keys)))
+        result: dict[str, dict[str, ActionItemRecord]] = {}
+        with self._connection() as conn:
+            for row in conn.execute(query):
+                result.setdefault(row.pair_key, {})[row.id] = _action_item(row)
+        return result
+
+    def save_action_item(self, record: ActionItemRecord) -> None:
+        values: dict[str, Any] = {
+            "text": record.text,
+            "key": record.key,
+            "state": record.state,
+            "first_agenda": record.first_agenda,
+            "last_agenda": record.last_agenda,
+            "decided_in": record.decided_in,
+            "done_at": _iso(record.done_at),
+            "history": json.dumps([list(entry) for entry in record.history]),
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+        }
+        with self._connection() as conn:
+            _upsert(
+                conn, action_items_table, {"pair_key": record.pair_key, "id": record.id}, values
+            )
+
     # ------------------------------------------------------------------ feed tokens
 
     def feed_token(self, email: str) -> tuple[str, datetime, datetime | None] | None:
@@ -771,6 +951,68 @@ def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[st
     where = and_(*(table.c[name] == value for name, value in key.items()))
     if not conn.execute(update(table).where(where).values(**values)).rowcount:
         conn.execute(insert(table).values(**key, **values))
+
+
+def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:
+    return {
+        "pair_key": record.pair_key,
+        "session_date": record.session_date,
+        "week": record.week,
+        "kind": record.kind,
+        "start": record.start.isoformat(),
+        "end": record.end.isoformat(),
+        "ref": record.ref,
+        "url": record.url,
+        "title": record.title,
+        "excerpt": record.excerpt,
+        "state": record.state,
+        "items": json.dumps([list(item) for item in record.items]),
+        "body": record.body,
+        "created_at": record.created_at.isoformat(),
+        "written_at": _iso(record.written_at),
+        "read_at": _iso(record.read_at),
+    }
+
+
+def _agenda_doc(row: Any) -> AgendaDocRecord:
+    return AgendaDocRecord(
+        pair_key=row.pair_key,
+        session_date=row.session_date,
+        week=row.week,
+        kind=row.kind,
+        start=datetime.fromisoformat(row.start),
+        end=datetime.fromisoformat(row.end),
+        title=row.title,
+        excerpt=row.excerpt,
+        state=row.state,
+        items=tuple((str(i), str(t)) for i, t in json.loads(row.items)),
+        created_at=datetime.fromisoformat(row.created_at),
+        ref=row.ref,
+        url=row.url,
+        body=row.body,
+        written_at=_dt(row.written_at),
+        read_at=_dt(row.read_at),
+    )
+
+
+def _action_item(row: Any) -> ActionItemRecord:
+    return ActionItemRecord(
+        pair_key=row.pair_key,
+        id=row.id,
+        text=row.text,
+        key=row.key,
+        state=row.state,
+        first_agenda=row.first_agenda,
+        last_agenda=row.last_agenda,
+        created_at=datetime.fromisoformat(row.created_at),
+        updated_at=datetime.fromisoformat(row.updated_at),
+        decided_in=row.decided_in,
+        done_at=_dt(row.done_at),
+        history=tuple(
+            (str(at), str(event), str(text), str(agenda))
+            for at, event, text, agenda in json.loads(row.history)
+        ),
+    )
 
 
 def _makeup(row: Any) -> MakeupRecord:

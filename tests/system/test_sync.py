@@ -26,6 +26,7 @@ from tests.system.helpers import (
     oneonone,
     oneonone_json,
     series_file,
+    without_agenda_tokens,
     write_busy,
 )
 
@@ -205,7 +206,8 @@ def test_busy_regular_slot_moves_to_the_nearest_free_time_with_an_explanation(
     organizer = Calendar.from_ical(
         series_file(_calendars(config) / "marco", MARCO, ANA).read_bytes()
     )
-    overrides = [c for c in organizer.walk("VEVENT") if "RECURRENCE-ID" in c]
+    # (W01's instance carries its agenda in an override of its own, at the rule's time.)
+    overrides = [c for c in organizer.walk("VEVENT") if "RECURRENCE-ID" in c and "ATTACH" not in c]
     assert [str(c["DESCRIPTION"]) for c in overrides] == ["moved from Tue 10:00: Ana busy"]
 
 
@@ -249,7 +251,11 @@ def test_a_decline_on_the_attendee_copy_only_is_recorded_and_kept(tmp_path: Path
     organizer = Calendar.from_ical(
         series_file(_calendars(config) / "marco", MARCO, ANA).read_bytes()
     )
-    override = next(c for c in organizer.walk("VEVENT") if "RECURRENCE-ID" in c)
+    override = next(
+        c
+        for c in organizer.walk("VEVENT")
+        if "RECURRENCE-ID" in c and c.decoded("RECURRENCE-ID") == rid
+    )
     answers = {
         str(a).lower().removeprefix("mailto:"): a.params["PARTSTAT"] for a in override["ATTENDEE"]
     }
@@ -380,11 +386,20 @@ def test_a_sync_killed_at_random_points_ends_like_an_uninterrupted_one(tmp_path:
             process.wait()
         oneonone(victim, "sync", now=when, check=True)
 
-    assert calendar_files(_calendars(victim)) == calendar_files(_calendars(reference))
+    # Each ledger has its own agenda secret: the same agendas at other addresses.
+    def files(config: Path) -> dict[str, bytes]:
+        return {
+            name: without_agenda_tokens(data)
+            for name, data in calendar_files(_calendars(config)).items()
+        }
+
+    def report(config: Path) -> bytes:
+        text = json.dumps(oneonone_json(config, "report", now=later), sort_keys=True)
+        return without_agenda_tokens(text.encode())
+
     later = "2027-01-13T08:00:00-05:00"
-    assert oneonone_json(victim, "report", now=later) == oneonone_json(
-        reference, "report", now=later
-    )
+    assert files(victim) == files(reference)
+    assert report(victim) == report(reference)
     assert oneonone_json(victim, "sync", now=later)["written"] == 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import Message
@@ -18,7 +19,7 @@ from typing import Any
 
 from icalendar import Calendar
 
-from scheduler import clientedits
+from scheduler import clientedits, ical
 from scheduler.domain import makeup_uid, series_uid
 from scheduler.domain.series import utc
 from scheduler.orgfile import Org, load_org
@@ -236,6 +237,51 @@ class VdirWorld:
     def notices(self, kind: str | None = None) -> list[dict[str, Any]]:
         report = self.report(datetime(2000, 1, 1).astimezone())
         return [n for n in report["notices"] if kind is None or n["kind"] == kind]
+
+    # ------------------------------------------------------------------ agendas
+
+    def _agenda(self, manager: str, rep: str, day: date | str) -> Path:
+        name = day.isoformat() if isinstance(day, date) else day
+        folder = self.org.data_dir / "agendas" / self.email(manager) / self.email(rep)
+        return folder / f"{name}.md"
+
+    def agenda_days(self, manager: str, rep: str) -> list[str]:
+        """The days (YYYY-MM-DD) the pair has an agenda document for."""
+        folder = self._agenda(manager, rep, "x").parent
+        return sorted(p.stem for p in folder.glob("*.md")) if folder.exists() else []
+
+    def agenda_text(self, manager: str, rep: str, day: date | str) -> str | None:
+        """The agenda document of the pair's session on ``day``, or None when there is none."""
+        path = self._agenda(manager, rep, day)
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    def edit_agenda(
+        self, manager: str, rep: str, day: date | str, edit: Callable[[str], str]
+    ) -> None:
+        """People edit the agenda: its text becomes ``edit(text)``."""
+        path = self._agenda(manager, rep, day)
+        path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+    def delete_agenda(self, manager: str, rep: str, day: date | str) -> None:
+        self._agenda(manager, rep, day).unlink()
+
+    def series_attachments(self, owner: str, manager: str, rep: str) -> dict[datetime, list[str]]:
+        """The links attached to instances of ``owner``'s copy of the series, by the instance's
+        original start (UTC)."""
+        path = self.series(owner, manager, rep)
+        observed = ical.observe(path.read_bytes(), str(path)) if path.exists() else None
+        if observed is None:
+            return {}
+        return {
+            rid: list(instance.attachments)
+            for rid, instance in observed.overrides.items()
+            if instance.attachments
+        }
+
+    def makeup_attachments(self, owner: str, manager: str, rep: str, week: str) -> list[str]:
+        path = self.makeup(owner, manager, rep, week)
+        observed = ical.observe(path.read_bytes(), str(path)) if path.exists() else None
+        return list(observed.attachments) if observed is not None else []
 
 
 def _as_list(value: object) -> list[Any]:

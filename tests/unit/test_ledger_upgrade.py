@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scheduler.store.ledger import Ledger, OccurrenceRecord
+from scheduler.store.ledger import SCHEMA_VERSION, Ledger, OccurrenceRecord
 
 NY = ZoneInfo("America/New_York")
+#: Tables schema 3 added (agenda documents and action items).
+SCHEMA_3_TABLES = ("agenda_docs", "action_items")
 ADDED = {
     "series": ["seen_at", "person_slot"],
     "notices": ["channel", "raw", "lease_until"],
@@ -40,17 +42,54 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_loses_nothing(tmp_path: Path
             for column in columns:
                 db.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
         db.execute("DROP TABLE makeups")
+        for table in SCHEMA_3_TABLES:
+            db.execute(f"DROP TABLE {table}")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:
-        assert upgraded.get_state("schema_version") == "2"
+        assert upgraded.get_state("schema_version") == SCHEMA_VERSION == "3"
         kept = upgraded.occurrences()["m@x.example/r@x.example"]["2027-W01"]
         assert kept.same_facts(record)
         assert upgraded.makeups() == {}
+        assert upgraded.agenda_docs() == {} and upgraded.action_items() == {}
     finally:
         upgraded.close()
     with sqlite3.connect(path) as db:
         for table, columns in ADDED.items():
             present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
             assert set(columns) <= present
+
+
+def test_a_schema_2_ledger_gains_the_agenda_tables_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    ledger = Ledger(f"sqlite:///{path}")
+    start = datetime(2027, 1, 5, 10, tzinfo=NY)
+    record = OccurrenceRecord(
+        "m@x.example/r@x.example",
+        "2027-W01",
+        start,
+        start,
+        start + timedelta(minutes=30),
+        "planned",
+        "upcoming",
+        "",
+        agenda="http://127.0.0.1:8321/agendas/t/m@x.example/r@x.example/2027-01-05",
+    )
+    ledger.save_occurrences([record], start)
+    ledger.close()
+    with sqlite3.connect(path) as db:
+        for table in SCHEMA_3_TABLES:
+            db.execute(f"DROP TABLE {table}")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+    upgraded = Ledger(f"sqlite:///{path}")
+    try:
+        assert upgraded.get_state("schema_version") == "3"
+        assert upgraded.occurrences()["m@x.example/r@x.example"]["2027-W01"].same_facts(record)
+        assert upgraded.agenda_docs() == {} and upgraded.action_items() == {}
+    finally:
+        upgraded.close()
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert set(SCHEMA_3_TABLES) <= tables

@@ -516,7 +516,172 @@ def test_problems_in_calendars(tmp_path: Path) -> None:
     text += person("g@x.example", calendar='{ provider = "google" }')
     org = load_org(write(tmp_path, text), env={})
     found = problems_in_calendars(org)
-    assert len(found) == 2, found
+    assert len(found) == 3, found
     assert "person[2] (file@x.example).calendar.path:" in found[0] and str(blocker) in found[0]
     assert "person[3] (under@x.example).calendar.path:" in found[1]
+    # The Google person has no credentials set up (see the [google] tests below).
+    assert "google.service_account_file:" in found[2]
     assert (tmp_path / "cal" / "ok").is_dir()
+
+
+# --------------------------------------------------------------------------- [google]
+
+
+def google_team(google: str = "") -> str:
+    """A manager and a rep on Google Calendar, with ``google`` as the [google] table's body."""
+    text = (
+        BASE
+        + person("boss@x.example", calendar='{ provider = "google" }')
+        + person("rep@x.example", manager='"boss@x.example"', calendar='{ provider = "google" }')
+    )
+    return text + (f"[google]\n{google}" if google else "")
+
+
+def service_account_key(path: Path) -> Path:
+    """A real (freshly generated) service account JSON key at ``path``."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "acme",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "oneonone@acme.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path.write_text(json.dumps(info), encoding="utf-8")
+    return path
+
+
+def test_google_settings_default_when_the_table_is_left_out(example: Org) -> None:
+    assert example.google.service_account_file is None
+    assert example.google.oauth_client_file is None
+    assert example.google.token_file == example.data_dir / "google-token.json"
+    assert example.google.api_endpoint is None
+
+
+def test_google_paths_resolve_against_the_files_folder(tmp_path: Path) -> None:
+    text = google_team(
+        'service_account_file = "secrets/sa.json"\n'
+        'oauth_client_file = "secrets/client.json"\n'
+        'token_file = "state/token.json"\n'
+        'api_endpoint = "http://127.0.0.1:8085/"\n'
+    )
+    org = load_org(write(tmp_path, text), env={})
+    assert org.google.service_account_file == tmp_path / "secrets" / "sa.json"
+    assert org.google.oauth_client_file == tmp_path / "secrets" / "client.json"
+    assert org.google.token_file == tmp_path / "state" / "token.json"
+    assert org.google.api_endpoint == "http://127.0.0.1:8085/"
+    # Each Google calendar carries the same settings, for the provider.
+    assert org.calendars["rep@x.example"].google == org.google
+
+
+def test_google_api_endpoint_must_be_http_or_https(tmp_path: Path) -> None:
+    sentence = one_problem(tmp_path, google_team('api_endpoint = "ftp://127.0.0.1/"\n'))
+    assert "google.api_endpoint: 'ftp://127.0.0.1/' is not an http or https address" in sentence
+    sentence = one_problem(tmp_path, google_team('api_endpoint = "http://h/x?key=1"\n'))
+    assert "google.api_endpoint:" in sentence and "without a query" in sentence
+
+
+def test_google_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    sentence = one_problem(tmp_path, google_team('service_account = "sa.json"\n'))
+    assert "google.service_account: unknown key 'service_account'" in sentence
+    assert "did you mean 'service_account_file'?" in sentence
+
+
+def test_env_overrides_google_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, google_team('service_account_file = "from-file.json"\n'))
+    env = {
+        # Relative to the current folder, like --config: the deployment sets it.
+        "ONEONONE_GOOGLE__SERVICE_ACCOUNT_FILE": "mounted/sa.json",
+        "ONEONONE_GOOGLE__API_ENDPOINT": "http://127.0.0.1:9000",
+        "ONEONONE_GOOGLE__TOKEN_FILE": "/run/secrets/token.json",
+    }
+    org = load_org(path, env=env)
+    assert org.google.service_account_file == tmp_path / "mounted" / "sa.json"
+    assert org.google.api_endpoint == "http://127.0.0.1:9000"
+    assert org.google.token_file == Path("/run/secrets/token.json")
+    assert org.calendars["boss@x.example"].google == org.google
+
+
+def test_bad_google_api_endpoint_in_env_names_the_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, google_team())
+    with pytest.raises(UserError) as caught:
+        load_org(path, env={"ONEONONE_GOOGLE__API_ENDPOINT": "127.0.0.1:9000"})
+    [sentence] = caught.value.problems
+    assert sentence.startswith("ONEONONE_GOOGLE__API_ENDPOINT: '127.0.0.1:9000' is not an http")
+
+
+def test_google_people_without_credentials_are_told_what_to_set(tmp_path: Path) -> None:
+    org = load_org(write(tmp_path, google_team()), env={})
+    [sentence] = problems_in_calendars(org)
+    assert sentence.startswith(f"{tmp_path / 'org.toml'}: google.service_account_file:")
+    assert "person[1] (boss@x.example) and 1 more" in sentence
+    assert "domain-wide delegation" in sentence
+    assert "oneonone auth google --email" in sentence
+    assert str(tmp_path / "data" / "google-token.json") in sentence
+
+
+def test_google_service_account_key_is_checked(tmp_path: Path) -> None:
+    service_account_key(tmp_path / "sa.json")
+    org = load_org(write(tmp_path, google_team('service_account_file = "sa.json"\n')), env={})
+    assert problems_in_calendars(org) == []
+
+    (tmp_path / "sa.json").write_text('{"type": "authorized_user"}', encoding="utf-8")
+    [sentence] = problems_in_calendars(org)
+    assert "google.service_account_file:" in sentence and "not a service account key" in sentence
+
+    (tmp_path / "sa.json").unlink()
+    [sentence] = problems_in_calendars(org)
+    assert "google.service_account_file:" in sentence and "does not exist" in sentence
+
+
+def test_google_broken_private_key_is_reported_without_quoting_it(tmp_path: Path) -> None:
+    import json
+
+    info = json.loads(service_account_key(tmp_path / "sa.json").read_text())
+    info["private_key"] = (
+        "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----\n"
+    )
+    (tmp_path / "sa.json").write_text(json.dumps(info))
+    org = load_org(write(tmp_path, google_team('service_account_file = "sa.json"\n')), env={})
+    [sentence] = problems_in_calendars(org)
+    assert "private key that cannot be read" in sentence and "c2VjcmV0" not in sentence
+
+
+def test_google_token_file_covers_only_its_organizer(tmp_path: Path) -> None:
+    import json
+
+    token = {
+        "token": "ya29.secret-access",
+        "refresh_token": "1//secret-refresh",
+        "client_id": "client.apps.googleusercontent.com",
+        "client_secret": "client-secret",
+        "oneonone_email": "boss@x.example",
+    }
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "google-token.json").write_text(json.dumps(token))
+    org = load_org(write(tmp_path, google_team()), env={})
+    [sentence] = problems_in_calendars(org)
+    assert "google.service_account_file:" in sentence
+    assert "is for boss@x.example only" in sentence and "rep@x.example" in sentence
+    assert "secret" not in sentence
+
+
+def test_google_missing_oauth_client_file_is_reported(tmp_path: Path) -> None:
+    service_account_key(tmp_path / "sa.json")
+    text = google_team('service_account_file = "sa.json"\noauth_client_file = "client.json"\n')
+    org = load_org(write(tmp_path, text), env={})
+    [sentence] = problems_in_calendars(org)
+    assert "google.oauth_client_file:" in sentence and "Desktop app" in sentence

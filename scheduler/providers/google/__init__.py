@@ -54,5 +54,8 @@ def session_for(org: Org, store: StateStore | None) -> GoogleSession:
 
 
 def forget_sessions() -> None:
-    """Drop every kept session (tests that start a fresh emulator)."""
+    """Drop every kept session and credential (tests that start a fresh emulator)."""
+    from scheduler.providers.google.auth import clear_cache
+
     _SESSIONS.clear()
+    clear_cache()

@@ -53,8 +53,10 @@ __all__ = [
     "api_error",
 ]
 
-#: Google's documented batch limit for Calendar is 50 requests per batch
-#: (https://developers.google.com/workspace/calendar/api/guides/batch).
+#: Requests per batch. Google allows up to 1000 per Calendar batch and 100 per Drive batch
+#: (https://developers.google.com/workspace/calendar/api/guides/batch), but every part still
+#: counts against the per-user rate limit, so a smaller batch throttles less at once and a
+#: refused batch costs less to send again.
 BATCH_LIMIT = 50
 RETRYABLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -140,6 +142,7 @@ class GoogleClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._services: dict[str, Resource] = {}
+        self._resources: dict[str, Any] = {}
         self._http: dict[str, AuthorizedHttp] = {}
         #: requests sent (batch parts counted one by one), by method: the cost figures
         self.calls: dict[str, int] = {}
@@ -166,6 +169,19 @@ class GoogleClient:
 
     def drive(self) -> Any:
         return self.service("drive")
+
+    def resource(self, api: str, name: str) -> Any:
+        """``service(api).<name>()``, made once: googleapiclient builds every method of a
+        resource each time it is asked for one (about 12 ms for Calendar's events)."""
+        key = f"{api}.{name}"
+        found = self._resources.get(key)
+        if found is None:
+            found = getattr(self.service(api), name)()
+            self._resources[key] = found
+        return found
+
+    def events(self) -> Any:
+        return self.resource("calendar", "events")
 
     def http_for(self, email: str) -> AuthorizedHttp:
         found = self._http.get(email)

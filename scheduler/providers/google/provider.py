@@ -48,6 +48,8 @@ FREEBUSY_LIMIT = 50
 #: single meetings and days out older than this no longer matter to any pass
 KEEP_PAST = timedelta(days=21)
 PAGE_SIZE = 2500  # events.list maxResults: the documented maximum
+#: marks the stamp of a master whose instances are still being written
+PARTIAL = "~partial"
 
 _MEMO = _Memo(20_000)
 
@@ -109,6 +111,9 @@ class GoogleSession:
         self._busy_errors: dict[str, str] = {}
         #: emails whose attendee copies Google keeps (their organizer is on Google too)
         self.pair_managers: dict[str, set[str]] = {}
+
+    def _events(self) -> Any:
+        return self.client.events()
 
     def begin(self, now: datetime, *, persist: bool, store: StateStore | None) -> None:
         self.now = now
@@ -180,7 +185,7 @@ class GoogleSession:
                 params["pageToken"] = page
             answer = self.client.execute(
                 email,
-                GoogleCall("calendar.events.list", service.events().list(**params)),
+                GoogleCall("calendar.events.list", self._events().list(**params)),
                 what=what,
             )
             items.extend(answer.get("items") or [])
@@ -245,7 +250,6 @@ class GoogleSession:
         emails = sorted(self.people)
         busy: dict[str, list[tuple[datetime, datetime]]] = {}
         errors: dict[str, str] = {}
-        service = self.client.calendar()
         for index in range(0, len(emails), FREEBUSY_LIMIT):
             chunk = emails[index : index + FREEBUSY_LIMIT]
             actor = chunk[0]
@@ -256,7 +260,10 @@ class GoogleSession:
             }
             answer = self.client.execute(
                 actor,
-                GoogleCall("calendar.freebusy.query", service.freebusy().query(body=body)),
+                GoogleCall(
+                    "calendar.freebusy.query",
+                    self.client.resource("calendar", "freebusy").query(body=body),
+                ),
                 what="free/busy of " + ", ".join(chunk[:3]) + (" ..." if len(chunk) > 3 else ""),
             )
             calendars = answer.get("calendars") or {}
@@ -330,6 +337,8 @@ class _WriteJob:
     observed: ObservedSeries | None
     master: GoogleCall | None = None
     changed: bool = False
+    #: the fingerprint goes on in a last request, once the instances are written
+    stamp_later: bool = False
 
 
 class GoogleProvider:
@@ -342,6 +351,9 @@ class GoogleProvider:
         self.session = session
         self.email = email.lower()
         self.where = f"Google Calendar of {self.email}"
+
+    def _events(self) -> Any:
+        return self.session.client.events()
 
     # ----------------------------------------------------------------------- reading
 
@@ -517,6 +529,23 @@ class GoogleProvider:
                     outcomes[int(key)] = answer
                 continue
             jobs[key].changed = True
+        # Round 3: the fingerprint, last, on the masters whose instances all went (see _job).
+        stamps = {
+            key: GoogleCall(
+                "calendar.events.patch",
+                self._events().patch(
+                    calendarId=self.email,
+                    eventId=job.event_id,
+                    body={"extendedProperties": {"private": {gev.PRIVATE_HASH: job.fingerprint}}},
+                    sendUpdates="none",
+                ),
+            )
+            for key, job in jobs.items()
+            if job.stamp_later and not isinstance(outcomes[int(key)], CalendarError)
+        }
+        for key, answer in self._batch(stamps).items():
+            if isinstance(answer, CalendarError):
+                outcomes[int(key)] = answer
         for key, job in jobs.items():
             if not isinstance(outcomes[int(key)], CalendarError):
                 outcomes[int(key)] = job.changed
@@ -539,30 +568,39 @@ class GoogleProvider:
         event_id = gev.event_id_for(spec.uid)
         current = cache.events.get(event_id)
         fingerprint = ical.fingerprint(spec)
-        service = self.session.client.calendar()
         exceptions = [e for e in cache.events.values() if e.get("recurringEventId") == event_id]
         observed: ObservedSeries | None = None
         if current is not None:
             _, observed, _ = self._observe(current, exceptions)
         job = _WriteJob(spec, event_id, fingerprint, current, observed)
-        if current is None or current.get("status") == "cancelled":
+        inserting = current is None or current.get("status") == "cancelled"
+        rewriting = inserting or (
+            observed is None
+            or observed.fingerprint != fingerprint
+            or observed.sequence != spec.sequence
+        )
+        if inserting:
             job.observed = None
+        # The master and its instances are separate requests, so a pass may die between them.
+        # The fingerprint says "the product's last write reached this copy" (what is not as
+        # written is people's doing), so when instances follow it is stamped last (round 3):
+        # until then the master carries a stamp no pass wrote in full, and the next pass
+        # rewrites rather than reads a half-written series as people's edits.
+        job.stamp_later = rewriting and bool(self._instance_calls(job, None))
+        stamp = f"{fingerprint}{PARTIAL}" if job.stamp_later else fingerprint
+        if inserting:
             job.master = GoogleCall(
                 "calendar.events.insert",
-                service.events().insert(
+                self._events().insert(
                     calendarId=self.email,
-                    body=gev.master_body(spec, fingerprint, current),
+                    body=gev.master_body(spec, stamp, current),
                     sendUpdates="all",
                     supportsAttachments=True,
                 ),
             )
-        elif (
-            observed is None
-            or observed.fingerprint != fingerprint
-            or observed.sequence != spec.sequence
-        ):
-            body = gev.master_body(spec, fingerprint, current)
-            request = service.events().update(
+        elif rewriting and current is not None:
+            body = gev.master_body(spec, stamp, current)
+            request = self._events().update(
                 calendarId=self.email,
                 eventId=event_id,
                 body=body,
@@ -575,25 +613,28 @@ class GoogleProvider:
         return job
 
     def _recover(self, job: _WriteJob) -> Any:
-        service = self.session.client.calendar()
         found = self._call(
             "calendar.events.get",
-            service.events().get(calendarId=self.email, eventId=job.event_id),
+            self._events().get(calendarId=self.email, eventId=job.event_id),
             self.where,
         )
         return self._call(
             "calendar.events.update",
-            service.events().update(
+            self._events().update(
                 calendarId=self.email,
                 eventId=job.event_id,
-                body=gev.master_body(job.spec, job.fingerprint, found),
+                body=gev.master_body(
+                    job.spec,
+                    f"{job.fingerprint}{PARTIAL}" if job.stamp_later else job.fingerprint,
+                    found,
+                ),
                 sendUpdates="all",
                 supportsAttachments=True,
             ),
             self.where,
         )
 
-    def _instance_calls(self, job: _WriteJob, service: Any) -> list[GoogleCall]:
+    def _instance_calls(self, job: _WriteJob, service: Any = None) -> list[GoogleCall]:
         """The requests that make each instance what the spec says; only those that differ."""
         spec = job.spec
         if spec.makeup_week is not None:
@@ -610,7 +651,7 @@ class GoogleProvider:
                     calls.append(
                         GoogleCall(
                             "calendar.events.delete",
-                            service.events().delete(
+                            self._events().delete(
                                 calendarId=self.email, eventId=instance, sendUpdates="all"
                             ),
                         )
@@ -638,7 +679,7 @@ class GoogleProvider:
             calls.append(
                 GoogleCall(
                     "calendar.events.patch",
-                    service.events().patch(
+                    self._events().patch(
                         calendarId=self.email,
                         eventId=instance,
                         body=gev.instance_body(spec, item, job.current),
@@ -654,7 +695,7 @@ class GoogleProvider:
             calls.append(
                 GoogleCall(
                     "calendar.events.patch",
-                    service.events().patch(
+                    self._events().patch(
                         calendarId=self.email,
                         eventId=gev.instance_id(job.event_id, original),
                         body=gev.regular_instance_body(spec, original),
@@ -682,10 +723,9 @@ class GoogleProvider:
             raise CalendarError(
                 f"{self.where} holds {uid} but the product does not own it; it was left alone."
             )
-        service = self.session.client.calendar()
         self._call(
             "calendar.events.delete",
-            service.events().delete(calendarId=self.email, eventId=event_id, sendUpdates="all"),
+            self._events().delete(calendarId=self.email, eventId=event_id, sendUpdates="all"),
             f"{uid} on {self.where}",
             gone_ok=True,
         )
@@ -695,14 +735,13 @@ class GoogleProvider:
 
     def check(self, person: Person) -> list[str]:
         """Reach the calendar as the person: one request that needs their delegation."""
-        service = self.session.client.calendar()
         try:
             if self.email in self.session.organizers:
                 self.session.client.execute(
                     self.email,
                     GoogleCall(
                         "calendar.events.list",
-                        service.events().list(calendarId=self.email, maxResults=1),
+                        self._events().list(calendarId=self.email, maxResults=1),
                     ),
                     what=self.where,
                 )
@@ -712,7 +751,7 @@ class GoogleProvider:
                     self.email,
                     GoogleCall(
                         "calendar.freebusy.query",
-                        service.freebusy().query(
+                        self.session.client.resource("calendar", "freebusy").query(
                             body={
                                 "timeMin": now.isoformat().replace("+00:00", "Z"),
                                 "timeMax": (now + timedelta(days=1))

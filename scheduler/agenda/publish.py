@@ -1,0 +1,387 @@
+"""Agendas in the pass, the I/O part: read documents back, write the ones due, and tell the pass
+what to attach to which instance and whom to ask to prepare.
+
+I/O: the agenda stores (``scheduler.agenda.store``) and the ledger; reads the template and the
+pipeline CSVs once per pass, and only when a document is due. The decisions are
+``scheduler.agenda.plan``'s. ``scheduler.sync.run_pass`` calls ``publish_agendas`` once the
+weeks are settled and before it builds the series, so a document written in a pass is attached
+by that same pass; with ``apply=False`` (``oneonone plan``) nothing is read or written and only
+what exists is linked.
+
+Order of durable effects, so that a document is written once whatever stops a pass (the
+notices' way: record, then act):
+
+1. a document recorded by an earlier pass but maybe never written (``pending``) is created now
+   (the store finds it if it was, and leaves it);
+2. the documents due a read are read and their items saved, in one transaction;
+3. each new document is recorded with the exact text to write (``pending``, a unique key per
+   session and per day, so a second pass or replica records nothing), then created in its
+   store (which never overwrites a document), then marked ``written``.
+
+Exports: PairAgendas, AgendaOutcome, publish_agendas.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from scheduler.agenda.context import AgendaContext
+from scheduler.agenda.pipeline import (
+    Deal,
+    Metric,
+    deal_summary,
+    metric_lines,
+    read_deals,
+    read_metrics,
+)
+from scheduler.agenda.plan import (
+    MAKEUP,
+    AgendaLink,
+    AgendaPlan,
+    Session,
+    doc_for,
+    excerpt,
+    fold_read,
+    link_of,
+    ordered_open_items,
+    plan_agendas,
+    sessions,
+)
+from scheduler.agenda.store import AgendaKey, AgendaStore, AgendaStoreError, agenda_store
+from scheduler.agenda.template import AgendaTemplate, TemplateProblem, load_template
+from scheduler.domain import Pair
+from scheduler.escalation import Decision, decide_prep
+from scheduler.orgfile import Org
+from scheduler.store.ledger import (
+    ActionItemRecord,
+    AgendaDocRecord,
+    Ledger,
+    MakeupRecord,
+    OccurrenceRecord,
+)
+
+__all__ = ["AgendaOutcome", "PairAgendas", "publish_agendas"]
+
+log = logging.getLogger(__name__)
+
+StoreFor = Callable[[Org, Ledger, Pair], AgendaStore]
+
+
+@dataclass(frozen=True, slots=True)
+class PairAgendas:
+    """One pair's weeks and make-ups as the pass has just settled them."""
+
+    pair: Pair
+    records: Mapping[str, OccurrenceRecord]
+    makeups: Mapping[str, MakeupRecord]
+
+
+@dataclass
+class AgendaOutcome:
+    """What the agenda step did and what the rest of the pass must do with it."""
+
+    #: pair key -> (week, "series" | "makeup") -> the link to attach to that session
+    links: dict[str, dict[tuple[str, str], AgendaLink]] = field(default_factory=dict)
+    #: pair key -> week -> the agenda address the week shows (``report``'s ``agenda``)
+    urls: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: prep notices (each goes once: the notice pipeline's key decides)
+    decisions: list[Decision] = field(default_factory=list)
+    #: things the user must fix (a broken template, a store that cannot be written)
+    problems: list[str] = field(default_factory=list)
+    #: things worth saying that need no fixing (an agenda read back empty)
+    warnings: list[str] = field(default_factory=list)
+    due: int = 0
+    written: int = 0
+    read: int = 0
+
+
+class _Inputs:
+    """The template and the pipeline data, loaded at most once per pass, when first needed."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self._template: AgendaTemplate | None = None
+        self._template_problem: str | None = None
+        self._pipeline: tuple[list[Deal], list[Metric], list[str]] | None = None
+
+    def template(self) -> AgendaTemplate | None:
+        if self._template is None and self._template_problem is None:
+            try:
+                self._template = load_template(self.org.agenda.template)
+            except TemplateProblem as problem:
+                self._template_problem = f"no agenda was written: {problem}"
+        return self._template
+
+    @property
+    def template_problem(self) -> str | None:
+        return self._template_problem
+
+    def pipeline(self) -> tuple[list[Deal], list[Metric], list[str]]:
+        if self._pipeline is None:
+            deals: list[Deal] = []
+            metrics: list[Metric] = []
+            problems: list[str] = []
+            if self.org.agenda.pipeline_csv is not None:
+                deals, found = read_deals(self.org.agenda.pipeline_csv)
+                problems += found
+            if self.org.agenda.metrics_csv is not None:
+                metrics, found = read_metrics(self.org.agenda.metrics_csv)
+                problems += found
+            for problem in problems:
+                log.warning("agenda pipeline data: %s", problem)
+            self._pipeline = (deals, metrics, problems)
+        return self._pipeline
+
+
+def publish_agendas(
+    org: Org,
+    ledger: Ledger,
+    pairs: Sequence[PairAgendas],
+    now: datetime,
+    *,
+    apply: bool,
+    store_for: StoreFor = agenda_store,
+) -> AgendaOutcome:
+    """Read back, write and link the agendas of ``pairs`` (see the module docstring)."""
+    keys = [p.pair.key for p in pairs]
+    all_docs = ledger.agenda_docs(keys)
+    all_items = ledger.action_items(keys)
+    lead = timedelta(hours=org.schedule.agenda_lead_hours)
+    inputs = _Inputs(org)
+    outcome = AgendaOutcome()
+    for entry in pairs:
+        pair = entry.pair
+        docs = dict(all_docs.get(pair.key, {}))
+        items = dict(all_items.get(pair.key, {}))
+        found = sessions(pair.key, entry.records, entry.makeups, pair.manager.zone)
+        plan = plan_agendas(found, docs, now, lead)
+        if plan.due and apply and inputs.template() is None:
+            # Nothing can be written: read back as usual, but close no document for it.
+            plan = plan_agendas(found, docs, now, timedelta(0))
+        outcome.due += len(plan.due)
+        if apply:
+            store = store_for(org, ledger, pair)
+            _recover(store, ledger, pair, plan, docs, now, outcome)
+            _read_back(store, ledger, plan, docs, items, now, outcome)
+            _write_due(org, store, ledger, pair, plan, docs, items, inputs, now, outcome)
+        _link(pair, found, docs, items, now, outcome)
+    if inputs.template_problem is not None:
+        outcome.problems.append(inputs.template_problem)
+    return outcome
+
+
+def _key(pair: Pair, day: str) -> AgendaKey:
+    return AgendaKey(pair.manager.email, pair.rep.email, date.fromisoformat(day))
+
+
+def _people(pair: Pair) -> tuple[str, str]:
+    return (pair.manager.email, pair.rep.email)
+
+
+def _recover(
+    store: AgendaStore,
+    ledger: Ledger,
+    pair: Pair,
+    plan: AgendaPlan,
+    docs: dict[str, AgendaDocRecord],
+    now: datetime,
+    outcome: AgendaOutcome,
+) -> None:
+    """Write the documents an earlier pass recorded and may not have written."""
+    for doc in plan.recover:
+        try:
+            made = store.create(
+                _key(pair, doc.session_date), doc.title, doc.body or "", _people(pair)
+            )
+        except AgendaStoreError as error:
+            outcome.problems.append(f"the agenda of {pair.key} on {doc.session_date}: {error}")
+            continue
+        written = replace(
+            doc, url=made.url, ref=made.ref, state="written", body=None, written_at=now
+        )
+        ledger.save_agenda_doc(written)
+        docs[doc.session_date] = written
+        outcome.written += 1
+
+
+def _read_back(
+    store: AgendaStore,
+    ledger: Ledger,
+    plan: AgendaPlan,
+    docs: dict[str, AgendaDocRecord],
+    items: dict[str, ActionItemRecord],
+    now: datetime,
+    outcome: AgendaOutcome,
+) -> None:
+    """Read the documents due a read and record what people did to their items."""
+    changed_docs: list[AgendaDocRecord] = []
+    changed_items: dict[str, ActionItemRecord] = {}
+    for planned in plan.read:
+        doc = docs[planned.session_date]
+        if doc.ref is None:
+            continue
+        try:
+            text = store.read(doc.ref)
+        except AgendaStoreError as error:
+            outcome.problems.append(f"the agenda of {doc.pair_key} on {doc.session_date}: {error}")
+            continue
+        folded = fold_read(doc, items, text, now, closing=doc.session_date in plan.closing)
+        outcome.read += 1
+        where = f"the agenda of {doc.pair_key} on {doc.session_date} ({doc.url})"
+        still_open = sum(1 for item in items.values() if item.state == "open")
+        if folded.gone:
+            outcome.warnings.append(
+                f"{where} was deleted; its {still_open} open action items stay open and carry "
+                "over to the next agenda"
+            )
+        elif folded.wiped:
+            outcome.warnings.append(
+                f"{where} has no action items left at all, which looks like an accident rather "
+                f"than a decision; its {still_open} open action items stay open and carry over"
+            )
+        docs[doc.session_date] = folded.doc
+        changed_docs.append(folded.doc)
+        for item in folded.changed:
+            items[item.id] = item
+            changed_items[item.id] = item
+    if not changed_docs:
+        return
+    with ledger.transaction():
+        for doc in changed_docs:
+            ledger.save_agenda_doc(doc)
+        for item in changed_items.values():
+            ledger.save_action_item(item)
+
+
+def _write_due(
+    org: Org,
+    store: AgendaStore,
+    ledger: Ledger,
+    pair: Pair,
+    plan: AgendaPlan,
+    docs: dict[str, AgendaDocRecord],
+    items: dict[str, ActionItemRecord],
+    inputs: _Inputs,
+    now: datetime,
+    outcome: AgendaOutcome,
+) -> None:
+    """Record, then write, the document of each session due one."""
+    for session in plan.due:
+        template = inputs.template()
+        if template is None:
+            return
+        open_items = ordered_open_items(items, docs)
+        texts = [item.text for item in open_items]
+        body = _render(org, template, pair, session, texts, docs, inputs, now, outcome)
+        if body is None:
+            return
+        local = session.start.astimezone(pair.manager.zone)
+        record = AgendaDocRecord(
+            pair_key=pair.key,
+            session_date=session.day,
+            week=session.week,
+            kind=session.kind,
+            start=session.start,
+            end=session.end,
+            title=f"{org.title(pair)}: agenda for {local:%a} {local.day} {local:%b %Y}",
+            excerpt=excerpt(pair.rep.first_name, texts),
+            state="pending",
+            items=tuple((item.id, item.text) for item in open_items),
+            created_at=now,
+            body=body,
+        )
+        with ledger.transaction():
+            if not ledger.claim_agenda_doc(record):
+                continue  # another pass or replica recorded it: it writes it
+            for item in open_items:
+                if item.last_agenda < session.day:
+                    carried = replace(item, last_agenda=session.day, updated_at=now)
+                    ledger.save_action_item(carried)
+                    items[item.id] = carried
+        docs[session.day] = record
+        try:
+            made = store.create(_key(pair, session.day), record.title, body, _people(pair))
+        except AgendaStoreError as error:
+            outcome.problems.append(f"the agenda of {pair.key} on {session.day}: {error}")
+            continue
+        written = replace(
+            record, url=made.url, ref=made.ref, state="written", body=None, written_at=now
+        )
+        ledger.save_agenda_doc(written)
+        docs[session.day] = written
+        outcome.written += 1
+
+
+def _render(
+    org: Org,
+    template: AgendaTemplate,
+    pair: Pair,
+    session: Session,
+    open_items: Sequence[str],
+    docs: Mapping[str, AgendaDocRecord],
+    inputs: _Inputs,
+    now: datetime,
+    outcome: AgendaOutcome,
+) -> str | None:
+    deals, metrics, problems = inputs.pipeline()
+    earlier = [d for day, d in sorted(docs.items()) if day < session.day and d.url is not None]
+    context = AgendaContext(
+        manager_name=pair.manager.name or pair.manager.email,
+        manager_email=pair.manager.email,
+        rep_name=pair.rep.name or pair.rep.email,
+        rep_email=pair.rep.email,
+        start=session.start,
+        zone=pair.rep.zone,  # the rep prepares it
+        week=session.week,
+        open_items=open_items,
+        previous_link=earlier[-1].url if earlier else None,
+        deals=deal_summary(deals, pair.rep.email, now.astimezone(org.zone).date()),
+        metrics=metric_lines(metrics, pair.rep.email),
+        pipeline_problems=problems,
+    )
+    try:
+        return template.render(context)
+    except TemplateProblem as problem:
+        outcome.problems.append(f"no agenda was written: {problem}")
+        return None
+
+
+def _link(
+    pair: Pair,
+    found: Sequence[Session],
+    docs: Mapping[str, AgendaDocRecord],
+    items: Mapping[str, ActionItemRecord],
+    now: datetime,
+    outcome: AgendaOutcome,
+) -> None:
+    """What the calendars, the report and the prep notices show of the written documents."""
+    links: dict[tuple[str, str], AgendaLink] = {}
+    urls: dict[str, str] = {}
+    for written in docs.values():  # every week with a document, cancelled ones included
+        if written.url is not None and written.state != "pending" and written.week not in urls:
+            urls[written.week] = written.url
+    for session in found:
+        doc = doc_for(session, docs)
+        link = link_of(doc) if doc is not None else None
+        if doc is None or link is None:
+            continue
+        links[(session.week, session.kind)] = link
+        if session.kind == MAKEUP:
+            urls[session.week] = link.url  # the make-up is the week's meeting
+        if session.start > now:
+            listed = [text for item_id, text in doc.items if _is_open(items, item_id)]
+            outcome.decisions.append(
+                decide_prep(pair.key, pair.rep.email, session.week, link.url, session.start, listed)
+            )
+    if links:
+        outcome.links[pair.key] = links
+    if urls:
+        outcome.urls[pair.key] = urls
+
+
+def _is_open(items: Mapping[str, ActionItemRecord], item_id: str) -> bool:
+    item = items.get(item_id)
+    return item is not None and item.state == "open"

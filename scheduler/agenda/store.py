@@ -1,0 +1,208 @@
+"""Where agenda documents live: the ``AgendaStore`` protocol and the Markdown-folder store.
+
+I/O: the stores do file (or, for Google Drive, network) I/O; the protocol is what the pass talks
+to, so the pass never sees a path or an API.
+
+The vocabulary, small on purpose (like a vdirsyncer storage): a document has a ``key`` (which
+pair and which day it is for: the store finds a document by it), a ``ref`` (the store's own
+handle, opaque to everyone else: a relative path here, a Drive file id there) and a ``url`` (what
+people open, attached to the event). The contract every store keeps:
+
+- ``find(key)``: the document for ``key`` if there is one, else ``None``. Never writes.
+- ``create(key, title, text, people)``: writes the document for ``key`` and returns it, unless
+  one exists already: then that one is returned untouched. A store never overwrites a document,
+  since people edit them and the product only adds; this is also what makes a retry after a
+  crash safe (the pass records a document before creating it, and creates again only what it
+  recorded and cannot find). ``people`` are the e-mail addresses that must be able to edit it
+  (a Drive store shares it with them as writers; a folder has nothing to share).
+- ``read(ref)``: the document's text now, or ``None`` when it is gone (deleted by people).
+
+Every failure is an ``AgendaStoreError`` whose message is one sentence naming the document and
+what went wrong; ``transient`` says whether trying again later may work.
+
+Exports: AgendaKey, AgendaDoc, AgendaStore, AgendaStoreError, MarkdownFolderStore,
+agenda_store, MAX_AGENDA_BYTES.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from scheduler.errors import OneononeError
+from scheduler.store.files import sync_folder
+
+if TYPE_CHECKING:
+    from scheduler.domain import Pair
+    from scheduler.orgfile import Org
+    from scheduler.store.ledger import Ledger
+
+__all__ = [
+    "MAX_AGENDA_BYTES",
+    "AgendaDoc",
+    "AgendaKey",
+    "AgendaStore",
+    "AgendaStoreError",
+    "MarkdownFolderStore",
+    "agenda_store",
+]
+
+#: An agenda is a page of notes; a larger document is not read (the server has the same limit).
+MAX_AGENDA_BYTES = 1024 * 1024
+
+
+class AgendaStoreError(OneononeError):
+    """An agenda document could not be written or read; the message names it."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaKey:
+    """Which document: a pair's session on one day (in the organizer's time zone)."""
+
+    manager: str
+    rep: str
+    day: date
+
+    @property
+    def name(self) -> str:
+        """``manager/rep/YYYY-MM-DD``, lower case: the key as one string (a Drive store keeps
+        it in the file's ``appProperties`` to find it again)."""
+        return f"{self.manager.lower()}/{self.rep.lower()}/{self.day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaDoc:
+    """A document in a store: the address people open and the store's own handle."""
+
+    url: str
+    ref: str
+
+
+class AgendaStore(Protocol):
+    """Where agenda documents are kept (see the module docstring for the contract)."""
+
+    #: a few words for messages: "agenda folder data/agendas", "Google Drive"
+    where: str
+
+    def find(self, key: AgendaKey) -> AgendaDoc | None: ...
+
+    def create(self, key: AgendaKey, title: str, text: str, people: Sequence[str]) -> AgendaDoc: ...
+
+    def read(self, ref: str) -> str | None: ...
+
+
+class MarkdownFolderStore:
+    """Agendas as Markdown files ``<root>/<manager>/<rep>/<YYYY-MM-DD>.md`` (vdir and other
+    calendars that are not Google's). ``url_for(path)`` gives a file's address (the feed
+    server's agenda page, ``scheduler.feeds.agenda_url``). ``ref`` is the path relative to
+    ``root``, written with ``/``."""
+
+    def __init__(self, root: Path, url_for: Callable[[Path], str]) -> None:
+        self.root = Path(root)
+        self.url_for = url_for
+        self.where = f"agenda folder {self.root}"
+
+    def _path(self, key: AgendaKey) -> Path:
+        return self.root / key.manager.lower() / key.rep.lower() / f"{key.day.isoformat()}.md"
+
+    def _doc(self, path: Path) -> AgendaDoc:
+        try:
+            url = self.url_for(path)
+        except ValueError as error:
+            raise AgendaStoreError(
+                f"{path} cannot be served as an agenda page ({error})", transient=False
+            ) from error
+        return AgendaDoc(url=url, ref=path.relative_to(self.root).as_posix())
+
+    def find(self, key: AgendaKey) -> AgendaDoc | None:
+        path = self._path(key)
+        return self._doc(path) if path.exists() else None
+
+    def create(self, key: AgendaKey, title: str, text: str, people: Sequence[str]) -> AgendaDoc:
+        """Write the file unless it exists; never replace one (see the module docstring).
+
+        The text goes to a temp file first, fsynced, then is hard-linked to its name: a link
+        fails when the name exists, so even a file that appears between the check and the
+        write is kept, and a reader never sees half a document. On a file system without hard
+        links the file is created exclusively instead (``O_EXCL``)."""
+        path = self._path(key)
+        data = text.encode("utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                self._write_new(path, data)
+        except OSError as error:
+            raise AgendaStoreError(
+                f"cannot write the agenda {path}: {error.strerror or error}"
+            ) from error
+        return self._doc(path)
+
+    @staticmethod
+    def _write_new(path: Path, data: bytes) -> None:
+        fd, temp = tempfile.mkstemp(prefix=".oneonone-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                return  # someone wrote it meanwhile: theirs stays
+            except OSError as error:
+                if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                    raise
+                try:
+                    with open(path, "xb") as handle:
+                        handle.write(data)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                except FileExistsError:
+                    return
+            sync_folder(path.parent)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+    def read(self, ref: str) -> str | None:
+        root = self.root.resolve()
+        path = (root / ref).resolve()
+        if not path.is_relative_to(root) or path.suffix != ".md":
+            raise AgendaStoreError(f"{ref} is not an agenda file under {root}", transient=False)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_AGENDA_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise AgendaStoreError(
+                f"cannot read the agenda {path}: {error.strerror or error}"
+            ) from error
+        if len(data) > MAX_AGENDA_BYTES:
+            raise AgendaStoreError(
+                f"the agenda {path} is larger than {MAX_AGENDA_BYTES // 1024} KiB, so it is not "
+                "read back; shorten it",
+                transient=False,
+            )
+        # An editor may save in another encoding; a stray byte must not lose the whole list.
+        return data.decode("utf-8", errors="replace")
+
+
+def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
+    """The store of ``pair``'s agendas: Markdown files under ``<data_dir>/agendas`` served by
+    the feed server. (A Google Drive store takes the pairs whose organizer is on Google.)"""
+    # Imported here: scheduler.feeds imports the org file's module, which imports this package.
+    from scheduler.feeds import agenda_url
+
+    return MarkdownFolderStore(org.data_dir / "agendas", lambda path: agenda_url(org, ledger, path))
