@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -29,3 +31,41 @@ def example_org_file(tmp_path: Path) -> Path:
     target = tmp_path / "oneonone.toml"
     shutil.copy(REPO / "scheduler" / "examples" / "oneonone.toml", target)
     return target
+
+
+# --------------------------------------------------------------------------- provider worlds
+#
+# ``make_world(root, edit=...)`` builds the example org in ``root`` on the provider of the
+# test's parameter: ``vdir`` folders, or Google Calendar and Drive through the emulator
+# (started on 127.0.0.1 for the test, stopped after it). Scenarios written against the world's
+# methods (tests/system/world.py) run unchanged on each.
+
+PROVIDERS = ["vdir", "google"]
+
+
+@pytest.fixture(params=PROVIDERS)
+def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    made: list[Any] = []
+    emulators: list[Any] = []
+
+    def build(root: Path, *, edit: dict[str, str] | None = None) -> Any:
+        if request.param == "vdir":
+            from tests.system.world import VdirWorld
+
+            world: Any = VdirWorld(root, edit=edit)
+        else:
+            from tests.system.google_world import GoogleWorld, start_emulator
+
+            if not emulators:
+                emulators.append(start_emulator())
+            world = GoogleWorld(root, emulators[0], edit=edit)
+        made.append(world)
+        return world
+
+    try:
+        yield build
+    finally:
+        for world in made:
+            world.close()
+        for emulator in emulators:
+            emulator.stop()

@@ -200,8 +200,15 @@ class MarkdownFolderStore:
 
 
 def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
-    """The store of ``pair``'s agendas: Markdown files under ``<data_dir>/agendas`` served by
-    the feed server. (A Google Drive store takes the pairs whose organizer is on Google.)"""
+    """The store of ``pair``'s agendas: a Google Doc in the manager's Drive when the manager is
+    on Google Calendar (the spec's "Google" case), else Markdown files under
+    ``<data_dir>/agendas`` served by the feed server."""
+    config = org.calendars.get(pair.manager.email)
+    if config is not None and config.provider == "google":
+        from scheduler.providers.google import session_for
+        from scheduler.providers.google.drive import DriveAgendaStore
+
+        return DriveAgendaStore(session_for(org, None).client, pair.manager.email)
     # Imported here: scheduler.feeds imports the org file's module, which imports this package.
     from scheduler.feeds import agenda_url
 

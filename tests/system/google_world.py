@@ -10,6 +10,7 @@ instance declines it (Google's behaviour, so ``attendee_edits`` is false).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -313,6 +314,80 @@ class GoogleWorld(VdirWorld):
             .execute()
         )
         self._ids[uid] = created["id"]
+
+    # ------------------------------------------------------------------ agendas (Google Docs)
+
+    def _agenda_files(self, manager: str, rep: str) -> dict[str, dict[str, Any]]:
+        prefix = f"{self.email(manager)}/{self.email(rep)}/"
+        found: dict[str, dict[str, Any]] = {}
+        for item in self.emulator.drive_files():
+            key = str((item.get("appProperties") or {}).get("oneonone_agenda", ""))
+            if key.startswith(prefix) and not item.get("trashed"):
+                found[key.removeprefix(prefix)] = item
+        return found
+
+    def agenda_days(self, manager: str, rep: str) -> list[str]:
+        return sorted(self._agenda_files(manager, rep))
+
+    def _markdown(self, manager: str, file_id: str) -> str:
+        """The Doc as Docs' "Download as Markdown" gives it (checklists as ``- [ ]``)."""
+        data = (
+            self.emulator.service("drive", self.email(manager))
+            .files()
+            .export(fileId=file_id, mimeType="text/markdown")
+            .execute()
+        )
+        return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+
+    def agenda_text(self, manager: str, rep: str, day: date | str) -> str | None:
+        item = self._agenda_files(manager, rep).get(str(day))
+        return None if item is None else self._markdown(manager, item["id"])
+
+    def edit_agenda(
+        self, manager: str, rep: str, day: date | str, edit: Callable[[str], str]
+    ) -> None:
+        """The rep edits the Doc (the emulator keeps the edited text as the Doc's)."""
+        item = self._agenda_files(manager, rep)[str(day)]
+        text = edit(self._markdown(manager, item["id"]))
+        self.emulator.edit_doc(item["id"], text, self.email(rep))
+
+    def delete_agenda(self, manager: str, rep: str, day: date | str) -> None:
+        item = self._agenda_files(manager, rep)[str(day)]
+        self.emulator.service("drive", self.email(manager)).files().delete(
+            fileId=item["id"]
+        ).execute()
+
+    def agenda_sharing(self, manager: str, rep: str, day: date | str) -> dict[str, str]:
+        """Who may do what with the pair's agenda of ``day`` (e-mail -> role)."""
+        item = self._agenda_files(manager, rep)[str(day)]
+        return {
+            str(p.get("emailAddress", "")).lower(): str(p.get("role"))
+            for p in item.get("permissions") or []
+        }
+
+    def series_attachments(self, owner: str, manager: str, rep: str) -> dict[datetime, list[str]]:
+        series_id = self._series_id(manager, rep)
+        found: dict[datetime, list[str]] = {}
+        for event in self._exceptions(owner, series_id):
+            links = [a["fileUrl"] for a in event.get("attachments") or []]
+            if links and event.get("status") != "cancelled":
+                found[utc(_instant(event["originalStartTime"]))] = links
+        return found
+
+    def makeup_attachments(self, owner: str, manager: str, rep: str, week: str) -> list[str]:
+        uid = makeup_uid(self.email(manager), self.email(rep), week)
+        event = self._get(owner, event_id_for(uid))
+        return [a["fileUrl"] for a in (event or {}).get("attachments") or []]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every event's and Drive file's version (equal snapshots: nothing was written)."""
+        found: dict[str, Any] = {}
+        for email in self.org.people:
+            for event in self.emulator.events(email):
+                found[f"{email}/{event['id']}"] = event.get("etag")
+        for item in self.emulator.drive_files():
+            found[f"drive/{item['id']}"] = (item.get("version"), item.get("modifiedTime"))
+        return found
 
     def cancel_meeting_instance(self, owner: str, uid: str, rid: datetime) -> None:
         self.calendar(owner).events().delete(

@@ -135,3 +135,30 @@ def test_check_names_the_person_without_delegation(world: GoogleWorld) -> None:
     assert "Traceback" not in done.stderr
     others = [line for line in done.stderr.splitlines() if "marco@acme.example:" in line]
     assert others == []
+
+
+def test_agendas_are_google_docs_shared_with_both_and_attached_to_the_instance(
+    world: GoogleWorld,
+) -> None:
+    world.sync(datetime(2027, 1, 4, 8, 0, tzinfo=NY))  # Tue 5 Jan is within the 72 hours
+    docs = [
+        f
+        for f in world.emulator.drive_files()
+        if f.get("appProperties", {}).get("oneonone_agenda")
+        == "marco@acme.example/ana@acme.example/2027-01-05"
+    ]
+    assert len(docs) == 1
+    doc = docs[0]
+    assert doc["mimeType"] == "application/vnd.google-apps.document"
+    assert world.agenda_sharing("marco", "ana", "2027-01-05") == {
+        "marco@acme.example": "owner",
+        "ana@acme.example": "writer",
+    }
+    attached = world.series_attachments("marco", "marco", "ana")
+    assert attached[datetime(2027, 1, 5, 15, 0, tzinfo=ZoneInfo("UTC"))] == [doc["webViewLink"]]
+    # A second pass makes no second document: one Doc per recorded session.
+    again = world.sync(datetime(2027, 1, 4, 8, 5, tzinfo=NY))
+    assert again.agendas_written == 0
+    recorded = sum(len(days) for days in world.ledger.agenda_docs().values())
+    made = [f for f in world.emulator.drive_files() if f.get("appProperties")]
+    assert len(made) == recorded

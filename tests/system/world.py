@@ -283,6 +283,16 @@ class VdirWorld:
         observed = ical.observe(path.read_bytes(), str(path)) if path.exists() else None
         return list(observed.attachments) if observed is not None else []
 
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the product wrote that people can see: each calendar object's and agenda
+        document's bytes and modification time (equal snapshots: nothing was written)."""
+        found: dict[str, Any] = {}
+        for root in (self.org.data_dir / "agendas", self.root / "data" / "calendars"):
+            for path in sorted(root.rglob("*")) if root.exists() else []:
+                if path.is_file():
+                    found[str(path)] = (path.read_bytes(), path.stat().st_mtime_ns)
+        return found
+
 
 def _as_list(value: object) -> list[Any]:
     if value is None:

@@ -47,9 +47,12 @@ def session_for(org: Org, store: StateStore | None) -> GoogleSession:
     session.people = people
     session.organizers = {p.manager.email for p in org.pairs if p.manager.email in people}
     session.pair_managers = {}
+    session.foreign_managers = {}
     for pair in org.pairs:
         if pair.rep.email in people and pair.manager.email in people:
             session.pair_managers.setdefault(pair.rep.email, set()).add(pair.manager.email)
+        elif pair.rep.email in people:
+            session.foreign_managers[pair.rep.email] = pair.manager.email
     return session
 
 

@@ -109,8 +109,10 @@ class GoogleSession:
         self._busy_window: tuple[datetime, datetime] | None = None
         self._busy_at: datetime | None = None
         self._busy_errors: dict[str, str] = {}
-        #: emails whose attendee copies Google keeps (their organizer is on Google too)
+        #: rep -> their managers on Google (whose calendars hold the reps' series)
         self.pair_managers: dict[str, set[str]] = {}
+        #: rep on Google -> their manager who is not (a pair the Google provider cannot keep)
+        self.foreign_managers: dict[str, str] = {}
 
     def _events(self) -> Any:
         return self.client.events()
@@ -735,6 +737,13 @@ class GoogleProvider:
 
     def check(self, person: Person) -> list[str]:
         """Reach the calendar as the person: one request that needs their delegation."""
+        manager = self.session.foreign_managers.get(self.email)
+        if manager is not None:
+            return [
+                f"{person.email}: is on Google Calendar but their manager {manager} is not; "
+                "oneonone keeps a Google series only on the manager's own Google Calendar: put "
+                f"{manager} on Google too, or {person.email} on another calendar provider"
+            ]
         try:
             if self.email in self.session.organizers:
                 self.session.client.execute(
