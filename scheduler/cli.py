@@ -279,6 +279,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 "observed_changes": result.observed_changes,
                 "notices_decided": result.notices_decided,
                 "notices_sent": result.notices_sent,
+                "agendas_written": result.agendas_written,
+                "agendas_read": result.agendas_read,
                 "problems": result.problems,
                 "safety_stops": result.safety,
             }
@@ -289,6 +291,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             f"{now:%Y-%m-%d %H:%M %Z}: {len(result.planned)} occurrences planned, "
             f"{len(result.changes)} calendar writes needed, {result.written} objects written, "
             f"{result.observed_changes} changes by people recorded, "
+            f"{result.agendas_written} agendas written, {result.agendas_read} read back, "
             f"{result.notices_sent} notices sent"
         )
     for problem in result.problems:

@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Protocol
 
 from scheduler.domain import Person
-from scheduler.domain.series import CalendarRead, SeriesSpec
+from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
+
+__all__ = ["CalendarProvider", "is_candidate", "is_single_meeting"]
 
 
 class CalendarProvider(Protocol):
@@ -50,3 +52,20 @@ class CalendarProvider(Protocol):
     def check(self, person: Person) -> list[str]:
         """Reach the calendar; one plain sentence per problem (empty when fine)."""
         ...
+
+
+def _people(observed: ObservedSeries) -> set[str]:
+    people = set(observed.attendees)
+    if observed.organizer:
+        people.add(observed.organizer)
+    return people
+
+
+def is_candidate(observed: ObservedSeries) -> bool:
+    """An untagged weekly event between exactly two people: maybe a 1:1 to adopt."""
+    return observed.weekly and not observed.cancelled and len(_people(observed)) == 2
+
+
+def is_single_meeting(observed: ObservedSeries) -> bool:
+    """An untagged one-off event between exactly two people: maybe a make-up they booked."""
+    return not observed.recurring and not observed.cancelled and len(_people(observed)) == 2

@@ -25,6 +25,7 @@ from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
 from scheduler.errors import CalendarError
+from scheduler.providers.base import is_candidate, is_single_meeting
 from scheduler.store.files import sync_folder, write_atomically
 
 __all__ = ["VdirProvider", "uid_filename"]
@@ -131,12 +132,12 @@ class VdirProvider:
                     end,
                     zone,
                 )
-                if observed is not None and _is_candidate(observed):
+                if observed is not None and is_candidate(observed):
                     result.weekly_candidates.append(observed)
                     result.candidate_busy.setdefault(observed.uid, []).extend(busy)
                     result.out_days.update(out_days)
                     continue
-                if observed is not None and _is_single_meeting(observed):
+                if observed is not None and is_single_meeting(observed):
                     result.single_meetings.append(observed)
             except FileNotFoundError:
                 # Deleted between listing and reading (a sync or a client at work): gone, so
@@ -335,22 +336,6 @@ def _is_owned(observed: ObservedSeries) -> bool:
     # A copy that lost its tag to a client that drops unknown properties is still ours,
     # never the person's own busy time.
     return observed.pair_key is not None or observed.uid.startswith(ical.PRODUCT_UID_PREFIX)
-
-
-def _is_candidate(observed: ObservedSeries) -> bool:
-    """An untagged weekly event between exactly two people: maybe a 1:1 to adopt."""
-    people = set(observed.attendees)
-    if observed.organizer:
-        people.add(observed.organizer)
-    return observed.weekly and not observed.cancelled and len(people) == 2
-
-
-def _is_single_meeting(observed: ObservedSeries) -> bool:
-    """An untagged one-off event between exactly two people: maybe a make-up they booked."""
-    people = set(observed.attendees)
-    if observed.organizer:
-        people.add(observed.organizer)
-    return not observed.recurring and not observed.cancelled and len(people) == 2
 
 
 def _zone_or(person: Person, fallback: ZoneInfo) -> ZoneInfo:

@@ -87,17 +87,23 @@ def _calendars(world: GoogleWorld) -> dict[str, list[tuple[Any, ...]]]:
                     str(event.get("attachments")),
                 )
             )
-        # Agenda links hold each ledger's own random token (and the stamped fingerprint
-        # with them): the same document, not the same address.
+        # Agenda links hold each world's own random ids: the same document, not the same
+        # address.
         seen[email] = sorted((_untokened(row) for row in rows), key=str)
     return seen
 
 
 def _untokened(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(
-        re.sub(r"/agendas/[A-Za-z0-9_-]+/", "/agendas/TOKEN/", v) if isinstance(v, str) else v
-        for v in row
-    )
+    """``row`` with agenda addresses that differ between two emulators made equal: a feed
+    server token, or a Drive file id (each emulator numbers its own files)."""
+
+    def same(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = re.sub(r"/agendas/[A-Za-z0-9_-]+/", "/agendas/TOKEN/", value)
+        return re.sub(r"/document/d/[A-Za-z0-9_-]+/", "/document/d/ID/", value)
+
+    return tuple(same(v) for v in row)
 
 
 def _ledger(world: GoogleWorld, now: datetime) -> tuple[Any, Any]:
@@ -172,6 +178,12 @@ def test_a_quarter_with_a_fifth_of_calls_failing_ends_where_a_clean_quarter_ends
         assert differences == {}, "\n".join(
             f"{email} {row}" for email, rows in differences.items() for row in rows
         )
+        # One Drive document per recorded agenda, never a second for a session.
+        for world in (faulty,):
+            documents = [f for f in world.emulator.drive_files() if f.get("appProperties")]
+            recorded = sum(len(days) for days in world.ledger.agenda_docs().values())
+            keys = [f["appProperties"]["oneonone_agenda"] for f in documents]
+            assert len(keys) == len(set(keys)) == recorded
         # Never two series for a pair.
         for email in faulty.org.people:
             tagged = [

@@ -162,3 +162,39 @@ def test_agendas_are_google_docs_shared_with_both_and_attached_to_the_instance(
     recorded = sum(len(days) for days in world.ledger.agenda_docs().values())
     made = [f for f in world.emulator.drive_files() if f.get("appProperties")]
     assert len(made) == recorded
+
+
+def test_a_document_made_by_a_create_that_then_failed_is_found_not_made_twice(
+    world: GoogleWorld,
+) -> None:
+    from scheduler.agenda.store import AgendaKey
+    from scheduler.providers.google import session_for
+    from scheduler.providers.google.client import GoogleClient
+    from scheduler.providers.google.drive import DriveAgendaStore
+
+    world.sync(TUE_W01)  # credentials and session in place
+    client = session_for(world.org, None).client
+    assert isinstance(client, GoogleClient)
+    client.base_delay = 0.0
+    store = DriveAgendaStore(client, "marco@acme.example")
+    key = AgendaKey("marco@acme.example", "ana@acme.example", datetime(2027, 3, 2).date())
+    # The first look finds nothing (as before any document), so the next request is the
+    # create: Drive makes the file, then answers 500 (a "backendError" after the fact).
+    looks: list[AgendaKey] = []
+    real_find = store.find
+
+    def find(wanted: AgendaKey) -> object:
+        looks.append(wanted)
+        return None if len(looks) == 1 else real_find(wanted)
+
+    store.find = find  # type: ignore[method-assign,assignment]
+    world.emulator.faults.fail_next(1, "500", applied=True)
+    made = store.create(key, "1:1 Marco / Ana", "# Agenda\n", ["ana@acme.example"])
+    assert len(looks) == 2  # looked again instead of creating again
+    same = [
+        f
+        for f in world.emulator.drive_files()
+        if f.get("appProperties", {}).get("oneonone_agenda") == key.name
+    ]
+    assert [f["id"] for f in same] == [made.ref]
+    assert world.agenda_sharing("marco", "ana", "2027-03-02")["ana@acme.example"] == "writer"

@@ -195,22 +195,29 @@ class GoogleClient:
     def _count(self, method: str, n: int = 1) -> None:
         self.calls[method] = self.calls.get(method, 0) + n
 
+    def backoff(self, attempt: int) -> None:
+        """Wait before try ``attempt + 1`` (for callers that retry by themselves)."""
+        self._sleep(self._delay(attempt))
+
     def _delay(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
         return self._rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
     # ----------------------------------------------------------------------- one call
 
-    def execute(self, email: str, call: GoogleCall, *, what: str) -> Any:
+    def execute(self, email: str, call: GoogleCall, *, what: str, retry: bool = True) -> Any:
         """Run ``call`` as ``email``, retrying what Google says to retry; ``what`` names the
-        object for messages ("ana@example.com's calendar")."""
-        for attempt in range(self.max_attempts):
+        object for messages ("ana@example.com's calendar"). ``retry=False`` for a request that
+        is not idempotent (a Drive file has no client-supplied id): the caller looks before
+        trying again."""
+        attempts = self.max_attempts if retry else 1
+        for attempt in range(attempts):
             self._count(call.method)
             try:
                 return call.request.execute(http=self.http_for(email))
             except HttpError as error:
                 status, reason, message = api_error(error)
-                if _retryable(status, reason) and attempt + 1 < self.max_attempts:
+                if _retryable(status, reason) and attempt + 1 < attempts:
                     self._sleep(self._delay(attempt))
                     continue
                 raise self._translate(status, reason, message, what, email) from error
@@ -221,7 +228,7 @@ class GoogleClient:
                 OSError,
                 httplib2.HttpLib2Error,
             ) as error:
-                if attempt + 1 < self.max_attempts:
+                if attempt + 1 < attempts:
                     self._sleep(self._delay(attempt))
                     continue
                 raise TransientError(

@@ -31,6 +31,7 @@ __all__ = ["DriveAgendaStore"]
 
 DOC_MIME = "application/vnd.google-apps.document"
 APP_PROPERTY = "oneonone_agenda"
+CREATE_ATTEMPTS = 4
 
 
 class DriveAgendaStore:
@@ -41,9 +42,19 @@ class DriveAgendaStore:
         self.owner = owner.lower()
         self.where = f"Google Drive of {self.owner}"
 
-    def _run(self, method: str, request: object, what: str, *, missing_ok: bool = False) -> object:
+    def _run(
+        self,
+        method: str,
+        request: object,
+        what: str,
+        *,
+        missing_ok: bool = False,
+        retry: bool = True,
+    ) -> object:
         try:
-            return self.client.execute(self.owner, GoogleCall(method, request), what=what)
+            return self.client.execute(
+                self.owner, GoogleCall(method, request), what=what, retry=retry
+            )
         except (GoneError, NotFoundError) as error:
             if missing_ok:
                 raise
@@ -72,33 +83,48 @@ class DriveAgendaStore:
         return AgendaDoc(url=str(first.get("webViewLink") or _link(first["id"])), ref=first["id"])
 
     def create(self, key: AgendaKey, title: str, text: str, people: Sequence[str]) -> AgendaDoc:
+        data = text.encode("utf-8")
+        if len(data) > MAX_AGENDA_BYTES:
+            raise AgendaStoreError(f"the agenda {key.name} is too large", transient=False)
         found = self.find(key)
-        if found is None:
-            data = text.encode("utf-8")
-            if len(data) > MAX_AGENDA_BYTES:
-                raise AgendaStoreError(f"the agenda {key.name} is too large", transient=False)
-            media = MediaInMemoryUpload(data, mimetype="text/markdown", resumable=False)
-            answer = self._run(
-                "drive.files.create",
-                self.client.drive()
-                .files()
-                .create(
-                    body={
-                        "name": title,
-                        "mimeType": DOC_MIME,
-                        "appProperties": {APP_PROPERTY: key.name},
-                    },
-                    media_body=media,
-                    fields="id, webViewLink",
-                ),
-                f"the agenda {key.name} in the {self.where}",
-            )
-            assert isinstance(answer, dict)
-            found = AgendaDoc(
-                url=str(answer.get("webViewLink") or _link(answer["id"])), ref=answer["id"]
-            )
+        for attempt in range(CREATE_ATTEMPTS):
+            if found is not None:
+                break
+            # Not retried blindly: a create that failed with a server error may still have
+            # made the file, so look again before each new try.
+            try:
+                found = self._create(key, title, data)
+            except AgendaStoreError as error:
+                if not error.transient or attempt + 1 == CREATE_ATTEMPTS:
+                    raise
+                self.client.backoff(attempt)
+                found = self.find(key)
+        assert found is not None
         self._share(found.ref, [p for p in people if p.lower() != self.owner], key)
         return found
+
+    def _create(self, key: AgendaKey, title: str, data: bytes) -> AgendaDoc:
+        media = MediaInMemoryUpload(data, mimetype="text/markdown", resumable=False)
+        answer = self._run(
+            "drive.files.create",
+            self.client.drive()
+            .files()
+            .create(
+                body={
+                    "name": title,
+                    "mimeType": DOC_MIME,
+                    "appProperties": {APP_PROPERTY: key.name},
+                },
+                media_body=media,
+                fields="id, webViewLink",
+            ),
+            f"the agenda {key.name} in the {self.where}",
+            retry=False,
+        )
+        assert isinstance(answer, dict)
+        return AgendaDoc(
+            url=str(answer.get("webViewLink") or _link(answer["id"])), ref=answer["id"]
+        )
 
     def _share(self, file_id: str, people: Sequence[str], key: AgendaKey) -> None:
         if not people:

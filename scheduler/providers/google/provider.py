@@ -36,6 +36,7 @@ from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.errors import CalendarError
+from scheduler.providers.base import is_candidate, is_single_meeting
 from scheduler.providers.google import events as gev
 from scheduler.providers.google.client import DuplicateError, GoneError, GoogleCall, GoogleClient
 from scheduler.providers.vdir import _Memo
@@ -141,16 +142,15 @@ class GoogleSession:
 
     def _sync(self, email: str, cache: CalendarCache) -> None:
         what = f"{email}'s Google Calendar"
-        service = self.client.calendar()
         full = cache.token is None
         try:
-            changes, token = self._list(email, service, cache.token, what)
+            changes, token = self._list(email, cache.token, what)
         except GoneError:
             # https://developers.google.com/workspace/calendar/api/guides/sync: "Sometimes sync
             # tokens are invalidated by the server ... respond with 410 ... clear the client's
             # store and perform a new full sync."
             full = True
-            changes, token = self._list(email, service, None, what)
+            changes, token = self._list(email, None, what)
         events = {} if full else dict(cache.events)
         for item in changes:
             event_id = str(item.get("id", ""))
@@ -164,15 +164,18 @@ class GoogleSession:
                 continue
             events[event_id] = item
         events = self._relevant(events)
-        changed = full or bool(changes) or token != cache.token
+        # A new token alone is not worth a write: replaying the same (empty) changes from the
+        # stored one after a restart gives the same cache.
+        changed = full or bool(changes)
         cache.events = events
         cache.token = token
         if changed and self.persist and self.store is not None:
             self.store.put(f"google.sync:{email}", cache.to_json())
 
     def _list(
-        self, email: str, service: Any, token: str | None, what: str
+        self, email: str, token: str | None, what: str
     ) -> tuple[list[dict[str, Any]], str | None]:
+        """Every page of a full list (``token`` None) or of the changes since ``token``."""
         items: list[dict[str, Any]] = []
         page: str | None = None
         while True:
@@ -427,11 +430,11 @@ class GoogleProvider:
                     own_spans.extend(spans)
                     continue
                 result.out_days.update(out_days)
-                if _is_candidate(observed):
+                if is_candidate(observed):
                     result.weekly_candidates.append(observed)
                     result.candidate_busy.setdefault(observed.uid, []).extend(spans)
                     own_spans.extend(spans)
-                elif _is_single_meeting(observed):
+                elif is_single_meeting(observed):
                     result.single_meetings.append(observed)
         # A rep's copies are their managers' (Google keeps attendee copies in step), and so are
         # the weekly meetings with them that could be adopted (kept out of busy time like
@@ -448,7 +451,7 @@ class GoogleProvider:
                     if observed is None:
                         continue
                     if not ours and not (
-                        _is_candidate(observed) and self.email in observed.attendees
+                        is_candidate(observed) and self.email in observed.attendees
                     ):
                         continue
                     spans, _ = ical.busy_from_parsed(
@@ -790,20 +793,6 @@ def _moved(current: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
         or current.get("end") != body.get("end")
         or (current.get("recurrence") or []) != (body.get("recurrence") or [])
     )
-
-
-def _is_candidate(observed: ObservedSeries) -> bool:
-    people = set(observed.attendees)
-    if observed.organizer:
-        people.add(observed.organizer)
-    return observed.weekly and not observed.cancelled and len(people) == 2
-
-
-def _is_single_meeting(observed: ObservedSeries) -> bool:
-    people = set(observed.attendees)
-    if observed.organizer:
-        people.add(observed.organizer)
-    return not observed.recurring and not observed.cancelled and len(people) == 2
 
 
 def _subtract(
