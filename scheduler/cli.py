@@ -233,7 +233,7 @@ def _agenda_problems(org: Any) -> list[str]:
     """The agenda template (file and line) and pipeline CSV rows that cannot be used."""
     from scheduler.agenda import check_template, read_deals, read_metrics
 
-    problems = list(check_template(org.agenda.template))
+    problems = [problem for path in org.agenda.templates() for problem in check_template(path)]
     if org.agenda.pipeline_csv is not None:
         problems.extend(read_deals(org.agenda.pipeline_csv)[1])
     if org.agenda.metrics_csv is not None:

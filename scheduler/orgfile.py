@@ -42,7 +42,7 @@ import re
 import tomllib
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -451,6 +451,8 @@ class PersonSection(_Section):
     weekday: Weekday | None = None
     time: Clock | None = None
     duration_minutes: Minutes | None = None
+    # As a rep: the agenda template of their 1:1 (relative to the org file); empty: [agenda]'s.
+    agenda_template: Text = ""
 
 
 class AgendaSection(_Section):
@@ -572,6 +574,16 @@ class AgendaSettings:
     template: Path = DEFAULT_TEMPLATE
     pipeline_csv: Path | None = None
     metrics_csv: Path | None = None
+    #: pair key -> that pair's own template (a rep's ``agenda_template``)
+    pair_templates: dict[str, Path] = field(default_factory=dict)
+
+    def template_for(self, pair_key: str) -> Path:
+        """The template of ``pair_key``'s agendas: the pair's own, else the org's."""
+        return self.pair_templates.get(pair_key, self.template)
+
+    def templates(self) -> list[Path]:
+        """Every template in use (the org's first), each once."""
+        return list(dict.fromkeys([self.template, *self.pair_templates.values()]))
 
 
 @dataclass(frozen=True)
@@ -620,9 +632,9 @@ def _allowed(model: type[BaseModel]) -> list[str]:
 
 
 def _field_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
-    for name, field in model.model_fields.items():
-        if (field.alias or name) == key:
-            annotation = field.annotation
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == key:
+            annotation = info.annotation
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 return annotation
     return None
@@ -968,6 +980,11 @@ class _Loader:
                 template=self._path(agenda.template) or DEFAULT_TEMPLATE,
                 pipeline_csv=self._path(agenda.pipeline_csv),
                 metrics_csv=self._path(agenda.metrics_csv),
+                pair_templates={
+                    pair.key: path
+                    for pair in pairs
+                    if (path := self._path(sections[pair.rep.email].agenda_template)) is not None
+                },
             ),
             google=google_settings,
         )

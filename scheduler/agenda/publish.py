@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from scheduler.agenda.context import AgendaContext
 from scheduler.agenda.pipeline import (
@@ -103,17 +104,23 @@ class _Inputs:
 
     def __init__(self, org: Org) -> None:
         self.org = org
-        self._template: AgendaTemplate | None = None
+        self._templates: dict[Path, AgendaTemplate | None] = {}
         self._template_problem: str | None = None
         self._pipeline: tuple[list[Deal], list[Metric], list[str]] | None = None
 
-    def template(self) -> AgendaTemplate | None:
-        if self._template is None and self._template_problem is None:
+    def template(self, pair_key: str | None = None) -> AgendaTemplate | None:
+        """The template of ``pair_key``'s agendas (the org's without one), or None when it
+        cannot be used (``template_problem`` says why)."""
+        path = (
+            self.org.agenda.template if pair_key is None else self.org.agenda.template_for(pair_key)
+        )
+        if path not in self._templates:
             try:
-                self._template = load_template(self.org.agenda.template)
+                self._templates[path] = load_template(path)
             except TemplateProblem as problem:
+                self._templates[path] = None
                 self._template_problem = f"no agenda was written: {problem}"
-        return self._template
+        return self._templates[path]
 
     @property
     def template_problem(self) -> str | None:
@@ -158,7 +165,7 @@ def publish_agendas(
         items = dict(all_items.get(pair.key, {}))
         found = sessions(pair.key, entry.records, entry.makeups, pair.manager.zone)
         plan = plan_agendas(found, docs, now, lead)
-        if plan.due and apply and inputs.template() is None:
+        if plan.due and apply and inputs.template(pair.key) is None:
             # Nothing can be written: read back as usual, but close no document for it.
             plan = plan_agendas(found, docs, now, timedelta(0))
         outcome.due += len(plan.due)
@@ -270,7 +277,7 @@ def _write_due(
 ) -> None:
     """Record, then write, the document of each session due one."""
     for session in plan.due:
-        template = inputs.template()
+        template = inputs.template(pair.key)
         if template is None:
             return
         open_items = ordered_open_items(items, docs)
