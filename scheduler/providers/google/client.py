@@ -28,6 +28,7 @@ Exports: ``GoogleClient``, ``GoogleCall``, ``GoneError``, ``DuplicateError``, ``
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +44,12 @@ from googleapiclient.discovery import Resource, build_from_document
 from googleapiclient.errors import HttpError
 
 from scheduler.errors import AuthError, CalendarError, ConflictError, TransientError
+
+log = logging.getLogger(__name__)
+
+# googleapiclient logs a WARNING for every answer it deems retryable, though it retries nothing
+# unless asked to; the retrying is done (and said, at INFO) here, so its lines only mislead.
+logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
 
 __all__ = [
     "DuplicateError",
@@ -218,7 +225,16 @@ class GoogleClient:
             except HttpError as error:
                 status, reason, message = api_error(error)
                 if _retryable(status, reason) and attempt + 1 < attempts:
-                    self._sleep(self._delay(attempt))
+                    delay = self._delay(attempt)
+                    log.info(
+                        "Google answered %s %s to %s for %s; trying again in %.1f s",
+                        status,
+                        reason,
+                        call.method,
+                        what,
+                        delay,
+                    )
+                    self._sleep(delay)
                     continue
                 raise self._translate(status, reason, message, what, email) from error
             except RefreshError as error:
