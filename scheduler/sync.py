@@ -59,7 +59,7 @@ from scheduler.planner import (
     plan,
     weeks_from,
 )
-from scheduler.providers.base import CalendarProvider
+from scheduler.providers.base import CalendarProvider, unfinished
 from scheduler.providers.vdir import VdirProvider
 from scheduler.reconcile import (
     MAKEUP_HAPPENS,
@@ -712,7 +712,7 @@ def _observe_changes(
         if copy is not None
         and not (
             anchor.pending
-            and (copy.fingerprint in _lagging(anchor) or _unfinished(copy.fingerprint))
+            and (copy.fingerprint in _lagging(anchor) or unfinished(copy.fingerprint))
         )
     }
     changed = 0
@@ -1209,11 +1209,6 @@ def _end_work(
         if person.email in reads and writable.get(person.email, False)
     ]
     return _PairWork(pair, ended, dict(records), replace(spec, sequence=ended.sequence), writes)
-
-
-def _unfinished(fingerprint: str | None) -> bool:
-    """A stamp a provider writes first and completes last (``~partial``)."""
-    return fingerprint is not None and fingerprint.endswith("~partial")
 
 
 def _lagging(anchor: SeriesRecord) -> set[str]:

@@ -16,7 +16,16 @@ from typing import Protocol
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
 
-__all__ = ["CalendarProvider", "is_candidate", "is_single_meeting"]
+__all__ = ["UNFINISHED", "CalendarProvider", "is_candidate", "is_single_meeting", "unfinished"]
+
+#: Appended to the fingerprint a provider stamps first and completes in a later request (a
+#: Google master whose instances are still to be written): such a copy is not yet the
+#: product's last write, and is rewritten rather than read as people's edits.
+UNFINISHED = "~partial"
+
+
+def unfinished(fingerprint: str | None) -> bool:
+    return fingerprint is not None and fingerprint.endswith(UNFINISHED)
 
 
 class CalendarProvider(Protocol):

@@ -157,7 +157,7 @@ def test_an_instance_patch_never_touches_anyones_answer() -> None:
     override = InstanceOverride(
         week2, week2 + timedelta(hours=2), week2 + timedelta(hours=2, minutes=30), "moved: Ana busy"
     )
-    body = gev.instance_body(spec, override, None)
+    body = gev.instance_body(spec, override)
     assert body["description"] == "moved: Ana busy"
     assert body["start"]["timeZone"] == "America/New_York"
     assert "attendees" not in body

@@ -151,8 +151,6 @@ class GoogleClient:
         self._services: dict[str, Resource] = {}
         self._resources: dict[str, Any] = {}
         self._http: dict[str, AuthorizedHttp] = {}
-        #: requests sent (batch parts counted one by one), by method: the cost figures
-        self.calls: dict[str, int] = {}
 
     # ----------------------------------------------------------------------- plumbing
 
@@ -199,9 +197,6 @@ class GoogleClient:
             self._http[email] = found
         return found
 
-    def _count(self, method: str, n: int = 1) -> None:
-        self.calls[method] = self.calls.get(method, 0) + n
-
     def backoff(self, attempt: int) -> None:
         """Wait before try ``attempt + 1`` (for callers that retry by themselves)."""
         self._sleep(self._delay(attempt))
@@ -219,7 +214,6 @@ class GoogleClient:
         trying again."""
         attempts = self.max_attempts if retry else 1
         for attempt in range(attempts):
-            self._count(call.method)
             try:
                 return call.request.execute(http=self.http_for(email))
             except HttpError as error:
@@ -338,9 +332,7 @@ class GoogleClient:
         service = self.service(chunk[0][1].method.partition(".")[0])
         batch = service.new_batch_http_request(callback=answer)
         for key, call in chunk:
-            self._count(call.method)
             batch.add(call.request, request_id=key)
-        self._count("batch")
         try:
             batch.execute(http=self.http_for(email))
         except RefreshError as error:

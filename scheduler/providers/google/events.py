@@ -291,11 +291,9 @@ def master_body(
     return body
 
 
-def instance_body(
-    spec: SeriesSpec, override: InstanceOverride, current: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def instance_body(spec: SeriesSpec, override: InstanceOverride) -> dict[str, Any]:
     """A patch for one instance: its time, description and agenda (cancelled instances are
-    deleted, not patched). ``current`` is unused: kept for the signature's symmetry."""
+    deleted, not patched)."""
     # No attendees: a patch leaves them as they are, and each person's answer to this week
     # is theirs (the master's answers are not this instance's).
     zone_name = _zone_key(spec.dtstart)

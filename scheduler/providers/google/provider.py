@@ -21,7 +21,8 @@ How a pass talks to Google, and why it costs about one request per organizer per
   A business day whose working hours are busy end to end counts as a day out (free/busy does
   not say "out of office"; organizers' own out-of-office events are read exactly).
 
-Exports: ``GoogleSession``, ``GoogleProvider``, ``session_for``.
+Exports: ``GoogleSession``, ``GoogleProvider``, ``StateStore`` (``session_for`` is in the
+package).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.errors import CalendarError
-from scheduler.providers.base import is_candidate, is_single_meeting
+from scheduler.providers.base import UNFINISHED, is_candidate, is_single_meeting
 from scheduler.providers.google import events as gev
 from scheduler.providers.google.client import DuplicateError, GoneError, GoogleCall, GoogleClient
 from scheduler.providers.vdir import _Memo
@@ -49,8 +50,6 @@ FREEBUSY_LIMIT = 50
 #: single meetings and days out older than this no longer matter to any pass
 KEEP_PAST = timedelta(days=21)
 PAGE_SIZE = 2500  # events.list maxResults: the documented maximum
-#: marks the stamp of a master whose instances are still being written
-PARTIAL = "~partial"
 
 _MEMO = _Memo(20_000)
 
@@ -62,6 +61,23 @@ class CalendarCache:
     token: str | None = None
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # by Google id
     synced: bool = False  # this pass
+    _grouped: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None
+
+    def grouped(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Each master with its exceptions, in id order; worked out once per sync (the
+        organizer and each of their reps read the same calendar)."""
+        if self._grouped is None:
+            exceptions: dict[str, list[dict[str, Any]]] = {}
+            for event in self.events.values():
+                parent = event.get("recurringEventId")
+                if parent:
+                    exceptions.setdefault(str(parent), []).append(event)
+            self._grouped = [
+                (event, exceptions.get(event_id, []))
+                for event_id, event in sorted(self.events.items())
+                if "recurringEventId" not in event
+            ]
+        return self._grouped
 
     def to_json(self) -> str:
         return json.dumps({"token": self.token, "events": self.events}, separators=(",", ":"))
@@ -110,6 +126,7 @@ class GoogleSession:
         self._busy_window: tuple[datetime, datetime] | None = None
         self._busy_at: datetime | None = None
         self._busy_errors: dict[str, str] = {}
+        self._busy_failed = False
         #: rep -> their managers on Google (whose calendars hold the reps' series)
         self.pair_managers: dict[str, set[str]] = {}
         #: rep on Google -> their manager who is not (a pair the Google provider cannot keep)
@@ -169,6 +186,7 @@ class GoogleSession:
         changed = full or bool(changes)
         cache.events = events
         cache.token = token
+        cache._grouped = None
         if changed and self.persist and self.store is not None:
             self.store.put(f"google.sync:{email}", cache.to_json())
 
@@ -212,17 +230,13 @@ class GoogleSession:
             organizer = str((event.get("organizer") or {}).get("email", "")).lower()
             if organizer:
                 people.add(organizer)
-            recurring = bool(event.get("recurrence"))
-            all_day = "date" in (event.get("start") or {})
-            if (
-                (recurring and len(people) == 2)
-                or (
-                    not recurring
-                    and (len(people) == 2 or event.get("eventType") == "outOfOffice" or all_day)
-                    and gev.within(event, since)
-                )
-                or (recurring and (event.get("eventType") == "outOfOffice" or all_day))
-            ):
+            useful = (
+                len(people) == 2  # a 1:1 to adopt, or a make-up people booked themselves
+                or event.get("eventType") == "outOfOffice"
+                or "date" in (event.get("start") or {})  # all day: a day out
+            )
+            # A single event that ended weeks ago matters to no pass; a recurring one may.
+            if useful and (event.get("recurrence") or gev.within(event, since)):
                 masters[event_id] = event
         kept = dict(masters)
         for event_id, event in events.items():
@@ -237,6 +251,7 @@ class GoogleSession:
         stale = (
             self._busy_at is None
             or self.now - self._busy_at >= BUSY_REFRESH
+            or (self._busy_failed and self._busy_at != self.now)  # a failed query: next pass
             or self.now < self._busy_at
             or self._busy_window is None
             or not (self._busy_window[0] <= start and end <= self._busy_window[1])
@@ -255,6 +270,7 @@ class GoogleSession:
         emails = sorted(self.people)
         busy: dict[str, list[tuple[datetime, datetime]]] = {}
         errors: dict[str, str] = {}
+        failed = False
         for index in range(0, len(emails), FREEBUSY_LIMIT):
             chunk = emails[index : index + FREEBUSY_LIMIT]
             actor = chunk[0]
@@ -263,14 +279,23 @@ class GoogleSession:
                 "timeMax": utc(end).isoformat().replace("+00:00", "Z"),
                 "items": [{"id": email} for email in chunk],
             }
-            answer = self.client.execute(
-                actor,
-                GoogleCall(
-                    "calendar.freebusy.query",
-                    self.client.resource("calendar", "freebusy").query(body=body),
-                ),
-                what="free/busy of " + ", ".join(chunk[:3]) + (" ..." if len(chunk) > 3 else ""),
-            )
+            try:
+                answer = self.client.execute(
+                    actor,
+                    GoogleCall(
+                        "calendar.freebusy.query",
+                        self.client.resource("calendar", "freebusy").query(body=body),
+                    ),
+                    what="free/busy of "
+                    + ", ".join(chunk[:3])
+                    + (" ..." if len(chunk) > 3 else ""),
+                )
+            except CalendarError as error:
+                # Those people are skipped this pass (said once each), the others go on; not
+                # asked again for every one of them, and not kept for the next pass.
+                failed = True
+                errors.update((email, str(error)) for email in chunk)
+                continue
             calendars = answer.get("calendars") or {}
             for email in chunk:
                 found = calendars.get(email) or calendars.get(email.lower()) or {}
@@ -285,10 +310,10 @@ class GoogleSession:
                     (_instant(item["start"]), _instant(item["end"]))
                     for item in found.get("busy") or []
                 ]
-        self._busy, self._busy_errors = busy, errors
+        self._busy, self._busy_errors, self._busy_failed = busy, errors, failed
         self._busy_window = (start, end)
         self._busy_at = self.now
-        if self.persist and self.store is not None:
+        if self.persist and self.store is not None and not failed:
             self.store.put(
                 "google.busy",
                 json.dumps(
@@ -345,6 +370,11 @@ class _WriteJob:
     #: the fingerprint goes on in a last request, once the instances are written
     stamp_later: bool = False
 
+    @property
+    def stamp(self) -> str:
+        """What the master carries until then: a stamp no pass wrote in full."""
+        return f"{self.fingerprint}{UNFINISHED}" if self.stamp_later else self.fingerprint
+
 
 class GoogleProvider:
     """One person's Google Calendar (the calendar id is their e-mail)."""
@@ -369,23 +399,33 @@ class GoogleProvider:
             master.get("etag"),
             tuple(sorted((e.get("id"), e.get("etag")) for e in exceptions)),
         )
-        data = gev.to_ical(master, exceptions)
         href = f"{self.where}: event {master.get('id')}"
-        calendars = _MEMO.get(("parse", *key), ical.parse_object, data, href)
+        # Converted only on a miss: a quiet pass reads the same events again and again.
+        calendars = _MEMO.get(("parse", *key), _parse, master, exceptions, href)
         observed = _MEMO.get(("observe", *key), ical.observe_parsed, calendars, href, UTC)
         return calendars, observed, key
 
-    def _grouped(self, cache: CalendarCache) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        exceptions: dict[str, list[dict[str, Any]]] = {}
-        for event in cache.events.values():
-            parent = event.get("recurringEventId")
-            if parent:
-                exceptions.setdefault(str(parent), []).append(event)
-        return [
-            (event, exceptions.get(str(event_id), []))
-            for event_id, event in sorted(cache.events.items())
-            if "recurringEventId" not in event
-        ]
+    def _spans(
+        self,
+        calendars: Any,
+        observed: ObservedSeries,
+        key: tuple[Any, ...],
+        start: datetime,
+        end: datetime,
+        zone: Any,
+    ) -> tuple[list[tuple[datetime, datetime]], set[date]]:
+        """This person's busy spans and days out from one observed object (memoised)."""
+        found: tuple[list[tuple[datetime, datetime]], set[date]] = _MEMO.get(
+            ("busy", *key, self.email, start, end, zone.key),
+            ical.busy_from_parsed,
+            calendars,
+            observed.href,
+            self.email,
+            start,
+            end,
+            zone,
+        )
+        return found
 
     def _copy_of_ours(self, event: Mapping[str, Any]) -> bool:
         """Whether ``event`` is this person's attendee copy of a product event another Google
@@ -405,23 +445,14 @@ class GoogleProvider:
         if self.email in self.session.organizers:
             cache = self.session.calendar(self.email)
             result.object_count = len(cache.events)
-            for master, exceptions in self._grouped(cache):
+            for master, exceptions in cache.grouped():
                 if self._copy_of_ours(master):
                     continue  # read from its organizer's calendar below, as its attendee
                 try:
                     calendars, observed, key = self._observe(master, exceptions)
                     if observed is None:
                         continue
-                    spans, out_days = _MEMO.get(
-                        ("busy", *key, self.email, start, end, zone.key),
-                        ical.busy_from_parsed,
-                        calendars,
-                        observed.href,
-                        self.email,
-                        start,
-                        end,
-                        zone,
-                    )
+                    spans, out_days = self._spans(calendars, observed, key, start, end, zone)
                 except ValueError as error:
                     result.problems.append(str(error))
                     continue
@@ -441,22 +472,20 @@ class GoogleProvider:
         # vdir's candidates: the pass adds back those it does not adopt).
         for manager in sorted(self.session.pair_managers.get(self.email, ())):
             cache = self.session.calendar(manager)
-            for master, exceptions in self._grouped(cache):
+            for master, exceptions in cache.grouped():
                 private = (master.get("extendedProperties") or {}).get("private") or {}
                 ours = private.get(gev.PRIVATE_PAIR) == f"{manager}/{self.email}"
                 if not ours and (gev.is_owned(master) or not master.get("recurrence")):
                     continue
                 try:
-                    calendars, observed, _ = self._observe(master, exceptions)
+                    calendars, observed, key = self._observe(master, exceptions)
                     if observed is None:
                         continue
                     if not ours and not (
                         is_candidate(observed) and self.email in observed.attendees
                     ):
                         continue
-                    spans, _ = ical.busy_from_parsed(
-                        calendars, observed.href, self.email, start, end, zone
-                    )
+                    spans, _ = self._spans(calendars, observed, key, start, end, zone)
                 except ValueError as error:
                     result.problems.append(str(error))
                     continue
@@ -480,21 +509,17 @@ class GoogleProvider:
         return outcome
 
     def write_many(self, specs: list[SeriesSpec]) -> list[bool | CalendarError]:
-        """Write several objects in two rounds of batches (at most 50 requests each): the
-        masters first, then the instances of those that needed any. Each spec's outcome is
-        whether anything changed, or the error that stopped it (the others still go)."""
+        """Write several objects in up to three rounds of batches (at most 50 requests each):
+        the masters, the instances of those that need any, then those masters' fingerprints.
+        Each spec's outcome is whether anything changed, or the error that stopped it (the
+        others still go)."""
         outcomes: list[bool | CalendarError] = [False] * len(specs)
-        service = self.session.client.calendar()
         jobs: dict[str, _WriteJob] = {}
         for index, spec in enumerate(specs):
             if spec.organizer_email.lower() != self.email:
                 # The attendee's copy: Google keeps it in step with the organizer's.
                 if spec.organizer_email.lower() not in self.session.organizers:
-                    outcomes[index] = CalendarError(
-                        f"{self.email} is on Google but their manager {spec.organizer_email} is "
-                        "not; oneonone writes Google series only on the manager's own Google "
-                        "Calendar. Put both on Google, or give the rep an ICS feed."
-                    )
+                    outcomes[index] = CalendarError(_foreign(self.email, spec.organizer_email))
                 continue
             try:
                 jobs[str(index)] = self._job(spec)
@@ -523,7 +548,7 @@ class GoogleProvider:
         # Round 2: the instances that differ from the spec.
         instance_calls: dict[str, GoogleCall] = {}
         for key, job in jobs.items():
-            for number, call in enumerate(self._instance_calls(job, service)):
+            for number, call in enumerate(self._instance_calls(job)):
                 instance_calls[f"{key}:{number}"] = call
         for call_key, answer in self._batch(instance_calls).items():
             key = call_key.partition(":")[0]
@@ -591,8 +616,8 @@ class GoogleProvider:
         # written is people's doing), so when instances follow it is stamped last (round 3):
         # until then the master carries a stamp no pass wrote in full, and the next pass
         # rewrites rather than reads a half-written series as people's edits.
-        job.stamp_later = rewriting and bool(self._instance_calls(job, None))
-        stamp = f"{fingerprint}{PARTIAL}" if job.stamp_later else fingerprint
+        job.stamp_later = rewriting and bool(self._instance_calls(job))
+        stamp = job.stamp
         if inserting:
             job.master = GoogleCall(
                 "calendar.events.insert",
@@ -628,18 +653,14 @@ class GoogleProvider:
             self._events().update(
                 calendarId=self.email,
                 eventId=job.event_id,
-                body=gev.master_body(
-                    job.spec,
-                    f"{job.fingerprint}{PARTIAL}" if job.stamp_later else job.fingerprint,
-                    found,
-                ),
+                body=gev.master_body(job.spec, job.stamp, found),
                 sendUpdates="all",
                 supportsAttachments=True,
             ),
             self.where,
         )
 
-    def _instance_calls(self, job: _WriteJob, service: Any = None) -> list[GoogleCall]:
+    def _instance_calls(self, job: _WriteJob) -> list[GoogleCall]:
         """The requests that make each instance what the spec says; only those that differ."""
         spec = job.spec
         if spec.makeup_week is not None:
@@ -687,7 +708,7 @@ class GoogleProvider:
                     self._events().patch(
                         calendarId=self.email,
                         eventId=instance,
-                        body=gev.instance_body(spec, item, job.current),
+                        body=gev.instance_body(spec, item),
                         sendUpdates="all" if moved else "none",
                         supportsAttachments=True,
                     ),
@@ -742,11 +763,7 @@ class GoogleProvider:
         """Reach the calendar as the person: one request that needs their delegation."""
         manager = self.session.foreign_managers.get(self.email)
         if manager is not None:
-            return [
-                f"{person.email}: is on Google Calendar but their manager {manager} is not; "
-                "oneonone keeps a Google series only on the manager's own Google Calendar: put "
-                f"{manager} on Google too, or {person.email} on another calendar provider"
-            ]
+            return [f"{person.email}: {_foreign(person.email, manager)}"]
         try:
             if self.email in self.session.organizers:
                 self.session.client.execute(
@@ -784,6 +801,18 @@ class GoogleProvider:
         except CalendarError as error:
             return [f"{person.email}: {error}"]
         return []
+
+
+def _parse(master: dict[str, Any], exceptions: list[dict[str, Any]], href: str) -> Any:
+    return ical.parse_object(gev.to_ical(master, exceptions), href)
+
+
+def _foreign(rep: str, manager: str) -> str:
+    return (
+        f"{rep} is on Google Calendar but their manager {manager} is not; oneonone keeps a "
+        "Google series only on the manager's own Google Calendar: put both on Google, or the "
+        "rep on another calendar provider"
+    )
 
 
 def _moved(current: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
