@@ -199,19 +199,32 @@ def _recover(
 ) -> None:
     """Write the documents an earlier pass recorded and may not have written."""
     for doc in plan.recover:
-        try:
-            made = store.create(
-                _key(pair, doc.session_date), doc.title, doc.body or "", _people(pair)
-            )
-        except AgendaStoreError as error:
-            outcome.problems.append(f"the agenda of {pair.key} on {doc.session_date}: {error}")
-            continue
-        written = replace(
-            doc, url=made.url, ref=made.ref, state="written", body=None, written_at=now
-        )
-        ledger.save_agenda_doc(written)
-        docs[doc.session_date] = written
-        outcome.written += 1
+        _create(store, ledger, pair, doc, doc.body or "", docs, now, outcome)
+
+
+def _create(
+    store: AgendaStore,
+    ledger: Ledger,
+    pair: Pair,
+    record: AgendaDocRecord,
+    body: str,
+    docs: dict[str, AgendaDocRecord],
+    now: datetime,
+    outcome: AgendaOutcome,
+) -> None:
+    """Create the document ``record`` stands for (the store keeps one that exists) and mark
+    it written; a store error is said and leaves it pending for the next pass."""
+    try:
+        made = store.create(_key(pair, record.session_date), record.title, body, _people(pair))
+    except AgendaStoreError as error:
+        outcome.problems.append(f"the agenda of {pair.key} on {record.session_date}: {error}")
+        return
+    written = replace(
+        record, url=made.url, ref=made.ref, state="written", body=None, written_at=now
+    )
+    ledger.save_agenda_doc(written)
+    docs[record.session_date] = written
+    outcome.written += 1
 
 
 def _read_back(
@@ -309,17 +322,7 @@ def _write_due(
                     ledger.save_action_item(carried)
                     items[item.id] = carried
         docs[session.day] = record
-        try:
-            made = store.create(_key(pair, session.day), record.title, body, _people(pair))
-        except AgendaStoreError as error:
-            outcome.problems.append(f"the agenda of {pair.key} on {session.day}: {error}")
-            continue
-        written = replace(
-            record, url=made.url, ref=made.ref, state="written", body=None, written_at=now
-        )
-        ledger.save_agenda_doc(written)
-        docs[session.day] = written
-        outcome.written += 1
+        _create(store, ledger, pair, record, body, docs, now, outcome)
 
 
 def _render(

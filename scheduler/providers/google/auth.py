@@ -169,43 +169,36 @@ def _refusal(error: RefreshError, context: _Context) -> CalendarError:
 # --------------------------------------------------------------------------- credentials
 
 
-class _DelegatedCredentials(service_account.Credentials):
-    """A service account acting as one person; Google's refusals leave as ``AuthError``."""
+class _Refusals:
+    """What both kinds of credentials add: Google's refusals leave as ``AuthError`` (or
+    ``TransientError``) naming the person, and copies (``with_subject``, ``with_scopes``, ...)
+    keep the context that says whom they are for."""
 
     _oneonone: _Context | None = None
 
-    def _make_copy(self) -> _DelegatedCredentials:
-        # with_subject, with_scopes, ... copy through here; the context goes along.
-        copy: _DelegatedCredentials = super()._make_copy()  # type: ignore[no-untyped-call]
+    def _make_copy(self) -> Any:
+        copy = super()._make_copy()  # type: ignore[misc]
         copy._oneonone = self._oneonone
         return copy
 
     def refresh(self, request: Request) -> None:
         try:
-            super().refresh(request)  # type: ignore[no-untyped-call]
+            super().refresh(request)  # type: ignore[misc]
         except RefreshError as error:
             if self._oneonone is None:
                 raise
             raise _refusal(error, self._oneonone) from error
 
 
-class _TokenFileCredentials(google.oauth2.credentials.Credentials):
+class _DelegatedCredentials(_Refusals, service_account.Credentials):
+    """A service account acting as one person."""
+
+
+class _TokenFileCredentials(_Refusals, google.oauth2.credentials.Credentials):
     """The organizer's own sign-in; a renewed token is saved back to the token file."""
 
-    _oneonone: _Context | None = None
-
-    def _make_copy(self) -> _TokenFileCredentials:
-        copy: _TokenFileCredentials = super()._make_copy()  # type: ignore[no-untyped-call]
-        copy._oneonone = self._oneonone
-        return copy
-
     def refresh(self, request: Request) -> None:
-        try:
-            super().refresh(request)  # type: ignore[no-untyped-call]
-        except RefreshError as error:
-            if self._oneonone is None:
-                raise
-            raise _refusal(error, self._oneonone) from error
+        super().refresh(request)
         if self._oneonone is not None:
             try:
                 _write_token(self._oneonone.file, self, self._oneonone.email)
