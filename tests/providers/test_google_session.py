@@ -32,6 +32,9 @@ class _Client:
     def resource(self, api: str, name: str) -> _Query:
         return _Query()
 
+    def reset(self) -> None:
+        pass
+
     def execute(self, email: str, call: GoogleCall, *, what: str) -> dict[str, Any]:
         body = call.request
         self.queries.append([item["id"] for item in body["items"]])
@@ -88,3 +91,33 @@ def test_every_person_is_asked_about_once(count: int) -> None:
     session.busy("p000@acme.example", START, END)
     asked = [email for query in client.queries for email in query]
     assert sorted(asked) == sorted(session.people)
+
+
+class _Unreachable:
+    """A request whose every try fails to connect."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def execute(self, http: object = None) -> object:
+        self.tries += 1
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_an_unreachable_google_costs_one_round_of_backoff_a_pass() -> None:
+    from scheduler.providers.google.client import GoogleClient
+
+    waits: list[float] = []
+    client = GoogleClient(lambda email: None, sleep=waits.append)  # type: ignore[arg-type,return-value]
+    client.http_for = lambda email: None  # type: ignore[assignment,method-assign,return-value]
+    first, second = _Unreachable(), _Unreachable()
+    with pytest.raises(TransientError):
+        client.execute("a@x", GoogleCall("calendar.events.list", first), what="a's calendar")
+    assert first.tries == client.max_attempts and len(waits) == client.max_attempts - 1
+    with pytest.raises(TransientError, match="b's calendar"):
+        client.execute("b@x", GoogleCall("calendar.events.list", second), what="b's calendar")
+    assert second.tries == 0  # failed at once: no second round of waiting
+    client.reset()  # the next pass
+    with pytest.raises(TransientError):
+        client.execute("b@x", GoogleCall("calendar.events.list", second), what="b's calendar")
+    assert second.tries == client.max_attempts

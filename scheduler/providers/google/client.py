@@ -150,6 +150,7 @@ class GoogleClient:
         self._rng = rng or random.Random()
         self._services: dict[str, Resource] = {}
         self._resources: dict[str, Any] = {}
+        self._unreachable: str | None = None
         self._http: dict[str, AuthorizedHttp] = {}
 
     # ----------------------------------------------------------------------- plumbing
@@ -212,6 +213,8 @@ class GoogleClient:
         object for messages ("ana@example.com's calendar"). ``retry=False`` for a request that
         is not idempotent (a Drive file has no client-supplied id): the caller looks before
         trying again."""
+        if self._unreachable is not None:
+            raise TransientError(f"{what}: {self._unreachable}")
         attempts = self.max_attempts if retry else 1
         for attempt in range(attempts):
             try:
@@ -241,10 +244,19 @@ class GoogleClient:
                 if attempt + 1 < attempts:
                     self._sleep(self._delay(attempt))
                     continue
+                # Unreachable: every other call of this pass would wait out the same backoff
+                # (minutes, over a large org), so they fail at once until ``reset``.
+                self._unreachable = (
+                    f"Google did not answer ({_plain(error)}); the next pass retries."
+                )
                 raise TransientError(
                     f"Google did not answer for {what}: {_plain(error)}; the next pass retries."
                 ) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def reset(self) -> None:
+        """A new pass: try Google again even if it did not answer during the last one."""
+        self._unreachable = None
 
     def _translate(
         self, status: int, reason: str, message: str, what: str, email: str

@@ -138,6 +138,7 @@ class GoogleSession:
     def begin(self, now: datetime, *, persist: bool, store: StateStore | None) -> None:
         self.now = now
         self.persist = persist
+        self.client.reset()
         if store is not None:
             self.store = store
         for cache in self._caches.values():
