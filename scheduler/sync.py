@@ -585,7 +585,11 @@ def _write_all(
         provider = providers[email]
         many = getattr(provider, "write_many", None)
         if many is not None:
-            for index, outcome in zip(indexes, many([jobs[i][1] for i in indexes]), strict=True):
+            try:
+                answers = many([jobs[i][1] for i in indexes])
+            except CalendarError as error:
+                answers = [error] * len(indexes)
+            for index, outcome in zip(indexes, answers, strict=True):
                 outcomes[index] = outcome
             continue
         for index in indexes:

@@ -208,3 +208,12 @@ def test_a_working_day_busy_end_to_end_is_a_day_out() -> None:
     wednesday = [(_at(24 + 9), _at(24 + 16.5))]
     days = _full_days(tuesday + wednesday, person, _at(-24), _at(24 * 5))
     assert days == {_at(0).date()}
+
+
+def test_an_event_missing_its_times_is_a_plain_problem_not_a_traceback() -> None:
+    import pytest
+
+    from scheduler.providers.google.provider import _parse
+
+    with pytest.raises(ValueError, match="event x1: cannot read the event"):
+        _parse({"id": "x1", "start": {"timeZone": "UTC"}}, [], "calendar: event x1")

@@ -805,7 +805,15 @@ class GoogleProvider:
 
 
 def _parse(master: dict[str, Any], exceptions: list[dict[str, Any]], href: str) -> Any:
-    return ical.parse_object(gev.to_ical(master, exceptions), href)
+    try:
+        data = gev.to_ical(master, exceptions)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # An event without the fields every event has: said (and skipped) like any object
+        # the readers cannot use, never a traceback.
+        raise ValueError(
+            f"{href}: cannot read the event ({type(error).__name__}: {error})"
+        ) from error
+    return ical.parse_object(data, href)
 
 
 def _foreign(rep: str, manager: str) -> str:
