@@ -205,10 +205,10 @@ def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
     ``<data_dir>/agendas`` served by the feed server."""
     config = org.calendars.get(pair.manager.email)
     if config is not None and config.provider == "google":
-        from scheduler.providers.google import session_for
+        from scheduler.providers.google import client_for
         from scheduler.providers.google.drive import DriveAgendaStore
 
-        return DriveAgendaStore(session_for(org, None).client, pair.manager.email)
+        return DriveAgendaStore(client_for(org), pair.manager.email)
     # Imported here: scheduler.feeds imports the org file's module, which imports this package.
     from scheduler.feeds import agenda_url
 

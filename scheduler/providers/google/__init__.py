@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scheduler.orgfile import Org
+    from scheduler.providers.google.client import GoogleClient
     from scheduler.providers.google.provider import GoogleSession, StateStore
 
-__all__ = ["session_for"]
+__all__ = ["client_for", "forget_sessions", "session_for"]
 
 _SESSIONS: dict[tuple[Any, ...], GoogleSession] = {}
 
@@ -30,8 +31,8 @@ def session_for(org: Org, store: StateStore | None) -> GoogleSession:
     from scheduler.providers.google.client import GoogleClient
     from scheduler.providers.google.provider import GoogleSession
 
+    key = _key(org)
     settings = org.google
-    key = (str(org.path), org.database_url, settings)
     people = {
         email: person
         for email, person in org.people.items()
@@ -54,6 +55,17 @@ def session_for(org: Org, store: StateStore | None) -> GoogleSession:
         elif pair.rep.email in people:
             session.foreign_managers[pair.rep.email] = pair.manager.email
     return session
+
+
+def client_for(org: Org) -> GoogleClient:
+    """The org's Google client: the pass's session's when there is one (no refresh of its
+    people, which costs a walk over every pair), else a new session's."""
+    session = _SESSIONS.get(_key(org))
+    return (session if session is not None else session_for(org, None)).client
+
+
+def _key(org: Org) -> tuple[Any, ...]:
+    return (str(org.path), org.database_url, org.google)
 
 
 def forget_sessions() -> None:
