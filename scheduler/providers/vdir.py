@@ -5,7 +5,7 @@ named ``<uid>.ics``. Does file I/O on that folder only: reads every ``.ics`` fil
 deletes only objects the product owns, each write atomic (temp file, fsync, rename, fsync of
 the folder) so a killed process never leaves a torn object and readers never see a half file.
 
-Exports: ``VdirProvider``, ``uid_filename``.
+Exports: ``VdirProvider``, ``uid_filename``, ``Memo`` (the Google provider memoises with it too).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from scheduler.errors import CalendarError
 from scheduler.providers.base import is_candidate, is_single_meeting
 from scheduler.store.files import sync_folder, write_atomically
 
-__all__ = ["VdirProvider", "uid_filename"]
+__all__ = ["Memo", "VdirProvider", "uid_filename"]
 
 #: A calendar object larger than this is not a meeting; reading it would only cost memory.
 MAX_OBJECT_BYTES = 4 * 1024 * 1024
@@ -297,7 +297,7 @@ class VdirProvider:
         return problems
 
 
-class _Memo:
+class Memo:
     """What reading an object gave, by its bytes' digest: a daemon polling every few minutes
     reads the same files again and again, and parsing iCalendar is most of a pass's time.
 
@@ -329,7 +329,7 @@ class _Memo:
         return cast(T, value)
 
 
-_MEMO = _Memo(20_000)
+_MEMO = Memo(20_000)
 
 
 def _is_owned(observed: ObservedSeries) -> bool:

@@ -40,7 +40,7 @@ from scheduler.errors import CalendarError
 from scheduler.providers.base import UNFINISHED, is_candidate, is_single_meeting
 from scheduler.providers.google import events as gev
 from scheduler.providers.google.client import DuplicateError, GoneError, GoogleCall, GoogleClient
-from scheduler.providers.vdir import _Memo
+from scheduler.providers.vdir import Memo
 
 __all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "StateStore"]
 
@@ -51,7 +51,7 @@ FREEBUSY_LIMIT = 50
 KEEP_PAST = timedelta(days=21)
 PAGE_SIZE = 2500  # events.list maxResults: the documented maximum
 
-_MEMO = _Memo(20_000)
+_MEMO = Memo(20_000)
 
 
 @dataclass
