@@ -28,7 +28,7 @@ record_occurrences, record_feed_request, exposition.
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,9 +36,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from scheduler.domain import LedgerStatus, Person
-from scheduler.domain.series import CalendarRead, SeriesSpec
+from scheduler.domain.series import CalendarRead
 from scheduler.errors import CalendarError
-from scheduler.providers.base import CalendarProvider
+from scheduler.providers.base import CalendarProvider, WriteJob, Written
 from scheduler.store.ledger import Ledger
 
 __all__ = [
@@ -165,7 +165,7 @@ class InstrumentedProvider:
         self.inner = inner
         self.name = inner.name
         self.where = inner.where
-        self.writable = getattr(inner, "writable", True)
+        self.capabilities = inner.capabilities
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -184,11 +184,23 @@ class InstrumentedProvider:
             PROVIDER_ERRORS.labels(self.name).inc()
         return result
 
-    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
-        return self._call("write", lambda: self.inner.write(spec, owner, dtstamp=dtstamp))
+    def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
+        """Each job counts as one ``write`` (batched or not), each failed one as an error."""
+        if not jobs:
+            return []
+        PROVIDER_REQUESTS.labels(self.name, "write").inc(len(jobs))
+        try:
+            outcomes = self.inner.write_many(jobs)
+        except CalendarError:
+            PROVIDER_ERRORS.labels(self.name).inc(len(jobs))
+            raise
+        failed = sum(1 for outcome in outcomes if isinstance(outcome, CalendarError))
+        if failed:
+            PROVIDER_ERRORS.labels(self.name).inc(failed)
+        return outcomes
 
-    def delete(self, uid: str, owner: Person) -> bool:
-        return self._call("delete", lambda: self.inner.delete(uid, owner))
+    def delete(self, uid: str, owner: Person, *, expect: str) -> bool:
+        return self._call("delete", lambda: self.inner.delete(uid, owner, expect=expect))
 
     def check(self, person: Person) -> list[str]:
         problems = self._call("check", lambda: self.inner.check(person))

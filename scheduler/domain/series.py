@@ -142,6 +142,9 @@ class ObservedSeries:
     recurring: bool = False
     #: the master's ``ATTACH`` URIs, in file order
     attachments: tuple[str, ...] = ()
+    #: the provider's version of the object as read (an etag, a content hash); a write is
+    #: conditional on it (see ``scheduler.providers.base``)
+    version: str | None = None
 
 
 @dataclass(slots=True)
@@ -158,7 +161,10 @@ class CalendarRead:
     ``candidate_busy``: the busy time of each weekly candidate, by UID, kept out of ``busy``
     (an adopted event is the 1:1 itself, not time the 1:1 must avoid; the pass adds the
     others back). ``single_meetings``: untagged one-off events between exactly two people
-    (a make-up people booked themselves); they are busy time too.
+    (a make-up people booked themselves); they are busy time too. ``damaged``: objects stored
+    under a product UID that could not be read (a truncated file), UID -> version: named in
+    ``problems``, never taken for a deleted series, and replaced (conditionally) by the
+    product's own write.
     """
 
     busy: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -169,3 +175,4 @@ class CalendarRead:
     single_meetings: list[ObservedSeries] = field(default_factory=list)
     object_count: int = 0
     problems: list[str] = field(default_factory=list)
+    damaged: dict[str, str] = field(default_factory=dict)

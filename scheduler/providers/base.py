@@ -1,22 +1,56 @@
-"""The contract every calendar provider fulfils.
+"""The contract every calendar provider fulfils (vdirsyncer's ``Storage`` is the model).
 
 A provider reads one person's calendar into a ``CalendarRead`` and writes product-owned objects
-(series, make-ups) described by a ``SeriesSpec``. It translates every library exception into
-``scheduler.errors`` at its edge: ``CalendarError`` (with a sentence naming the calendar) for
-anything the pass should report, ``TransientError`` for what may work on retry,
-``ConflictError`` when the object changed under us. Read-only providers raise
-``CalendarError`` from every write.
+(series, make-ups) described by a ``SeriesSpec``.
+
+**Versions and preconditions.** Every product-owned object a read returns carries its
+``version`` (``ObservedSeries.version``): Google's etags, CalDAV's ``ETag``, a content hash of
+a vdir file. Every write names the version it expects to replace (``WriteJob.expect``; ``None``
+means "create: nothing may hold this UID yet"), and every delete the version it expects to
+remove. When the object is not at that version any more (a person edited, deleted or created
+it since the read) the write raises ``ConflictError`` and changes nothing: the pass reads it
+again next time and never overwrites what a person did.
+
+**Errors.** Every library exception is translated at the provider's edge:
+``CalendarError`` (a sentence naming the calendar) for anything the pass should report,
+``TransientError`` for what may work on retry, ``ConflictError`` for a failed precondition,
+``AuthError`` when credentials must be renewed. Read-only providers raise ``CalendarError``
+from every write.
+
+**Capabilities** are declared, not discovered: ``Capabilities`` says whether the product can
+write there, whether the server keeps attendees' copies itself (Google: the pass never writes
+an attendee's copy) and whether the calendar gives only busy time. Batching is part of the
+contract too: ``write_many`` takes every write of one calendar at once (Google sends them in
+batches of ``Capabilities.batch_size``; vdir writes them one by one).
+
+Exports: Capabilities, WriteJob, Written, CalendarProvider, write_one, content_version,
+UNFINISHED, unfinished, is_candidate, is_single_meeting.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
+from scheduler.errors import CalendarError
 
-__all__ = ["UNFINISHED", "CalendarProvider", "is_candidate", "is_single_meeting", "unfinished"]
+__all__ = [
+    "UNFINISHED",
+    "CalendarProvider",
+    "Capabilities",
+    "WriteJob",
+    "Written",
+    "content_version",
+    "is_candidate",
+    "is_single_meeting",
+    "unfinished",
+    "write_one",
+]
 
 #: Appended to the fingerprint a provider stamps first and completes in a later request (a
 #: Google master whose instances are still to be written): such a copy is not yet the
@@ -28,6 +62,51 @@ def unfinished(fingerprint: str | None) -> bool:
     return fingerprint is not None and fingerprint.endswith(UNFINISHED)
 
 
+def content_version(data: bytes) -> str:
+    """The version of an object stored as bytes (a vdir file): a hash of exactly those bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a provider can do, declared once per provider class."""
+
+    #: the product can write its series there; a read-only calendar (a published ``ics``
+    #: feed) only gives busy time, and its owner gets their 1:1s through their ICS feed
+    writable: bool
+    #: the server keeps each attendee's copy in step with the organizer's (Google): the
+    #: attendee's copy is read from the organizer's and never written by the product
+    keeps_attendee_copies: bool = False
+    #: only busy time is read (no event details, so no series, adoption or make-ups there)
+    free_busy_only: bool = False
+    #: writes ``write_many`` sends per request (1: one request per object)
+    batch_size: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class WriteJob:
+    """One object to write as ``owner``'s copy, on condition that it is still at ``expect``.
+
+    ``expect`` is the version the pass read (``ObservedSeries.version``), or ``None`` when it
+    read no such object: then the write creates it and fails if one appeared meanwhile.
+    ``dtstamp`` is the pass's clock (the DTSTAMP written), so output depends on no hidden clock.
+    """
+
+    spec: SeriesSpec
+    owner: Person
+    dtstamp: datetime
+    expect: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A write that succeeded: whether it changed the calendar, and the object's version now
+    (``None`` when the provider cannot know it without reading again)."""
+
+    changed: bool
+    version: str | None
+
+
 class CalendarProvider(Protocol):
     """One calendar backend. Instances are created per person (they know where it lives)."""
 
@@ -35,32 +114,45 @@ class CalendarProvider(Protocol):
     name: str
     #: a short description of where the calendar lives, for messages ("vdir folder data/ana")
     where: str
-    #: whether the product can write its series there; a read-only calendar (``ics``) only
-    #: gives busy time, and its owner gets their 1:1s through their ICS feed
-    writable: bool
+    capabilities: Capabilities
 
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
-        """Read busy time in [start, end) and every product-owned object (any date)."""
+        """Read busy time in [start, end) and every product-owned object (any date), each
+        with its ``version``."""
         ...
 
-    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
-        """Write ``spec`` as ``owner``'s copy; return whether anything changed on the calendar.
+    def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
+        """Write each job; each one's outcome in order (one failing does not stop the others).
 
-        ``dtstamp`` is the pass's clock (the DTSTAMP written), so output depends on no hidden
-        clock.
-
-        Must be atomic per object (a killed process never leaves a torn object) and idempotent:
-        writing the same spec twice changes nothing the second time.
+        A job whose object is no longer at ``job.expect`` fails with ``ConflictError`` and
+        changes nothing. Each write is atomic per object (a killed process never leaves a torn
+        object) and idempotent: writing the same spec over its own result changes nothing.
         """
         ...
 
-    def delete(self, uid: str, owner: Person) -> bool:
-        """Remove a product-owned object; return whether it existed."""
+    def delete(self, uid: str, owner: Person, *, expect: str) -> bool:
+        """Remove a product-owned object if still at version ``expect``; whether it existed.
+        ``ConflictError`` when it changed since it was read."""
         ...
 
     def check(self, person: Person) -> list[str]:
         """Reach the calendar; one plain sentence per problem (empty when fine)."""
         ...
+
+
+def write_one(
+    provider: CalendarProvider,
+    spec: SeriesSpec,
+    owner: Person,
+    *,
+    dtstamp: datetime,
+    expect: str | None,
+) -> Written:
+    """One conditional write through ``write_many``; raises its error."""
+    [outcome] = provider.write_many([WriteJob(spec, owner, dtstamp, expect)])
+    if isinstance(outcome, CalendarError):
+        raise outcome
+    return outcome
 
 
 def _people(observed: ObservedSeries) -> set[str]:

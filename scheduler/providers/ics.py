@@ -36,7 +36,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.client import HTTPException
@@ -48,8 +48,9 @@ from icalendar import Calendar, Component
 
 from scheduler import ical
 from scheduler.domain import Person
-from scheduler.domain.series import CalendarRead, SeriesSpec
+from scheduler.domain.series import CalendarRead
 from scheduler.errors import CalendarError
+from scheduler.providers.base import Capabilities, WriteJob, Written
 
 # The vdir provider's wording helpers: both providers speak to the admin the same way.
 from scheduler.providers.vdir import _sentence, _zone_or
@@ -120,7 +121,7 @@ class IcsProvider:
     """One person's published feed. ``source`` is an http(s)/webcal URL or a file path."""
 
     name = "ics"
-    writable = False
+    capabilities = Capabilities(writable=False)
 
     def __init__(
         self,
@@ -334,13 +335,16 @@ class IcsProvider:
 
     # ----------------------------------------------------------------------- writing
 
-    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
-        raise CalendarError(
-            f"{owner.email}'s calendar is a read-only {self.where}; the 1:1 reaches them "
-            f"through their oneonone feed (`oneonone feeds url {owner.email}`)."
-        )
+    def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
+        return [
+            CalendarError(
+                f"{job.owner.email}'s calendar is a read-only {self.where}; the 1:1 reaches "
+                f"them through their oneonone feed (`oneonone feeds url {job.owner.email}`)."
+            )
+            for job in jobs
+        ]
 
-    def delete(self, uid: str, owner: Person) -> bool:
+    def delete(self, uid: str, owner: Person, *, expect: str) -> bool:
         raise CalendarError(
             f"{owner.email}'s calendar is a read-only {self.where}; nothing can be removed from it."
         )

@@ -15,7 +15,8 @@ import hashlib
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -23,15 +24,25 @@ from zoneinfo import ZoneInfo
 
 from scheduler import ical
 from scheduler.domain import Person
-from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
-from scheduler.errors import CalendarError
-from scheduler.providers.base import is_candidate, is_single_meeting
+from scheduler.domain.series import CalendarRead, ObservedSeries
+from scheduler.errors import CalendarError, ConflictError
+from scheduler.providers.base import (
+    Capabilities,
+    WriteJob,
+    Written,
+    content_version,
+    is_candidate,
+    is_single_meeting,
+)
 from scheduler.store.files import sync_folder, write_atomically
 
 __all__ = ["Memo", "VdirProvider", "uid_filename"]
 
 #: A calendar object larger than this is not a meeting; reading it would only cost memory.
 MAX_OBJECT_BYTES = 4 * 1024 * 1024
+
+#: File names of the product's own objects start so (``series_uid``, ``makeup_uid``).
+PRODUCT_PREFIX = "oneonone-"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._-]")
 
@@ -53,7 +64,7 @@ class VdirProvider:
     """One person's vdir folder. Floating times in objects are read in ``default_zone``."""
 
     name = "vdir"
-    writable = True
+    capabilities = Capabilities(writable=True)
 
     def __init__(self, path: Path, default_zone: ZoneInfo) -> None:
         self.path = Path(path)
@@ -89,7 +100,8 @@ class VdirProvider:
         return data
 
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
-        """Busy time in [start, end) and every product-owned object (any date)."""
+        """Busy time in [start, end) and every product-owned object (any date), each with its
+        version: the SHA-256 of the file's bytes."""
         result = CalendarRead()
         zone = _zone_or(person, self.default_zone)
         for file in self._files():
@@ -114,13 +126,21 @@ class VdirProvider:
                         raise
                     observed = None
                 if observed is not None and _is_owned(observed):
-                    if observed.uid in result.owned:
-                        result.problems.append(
-                            f"{href}: holds UID {observed.uid} which "
-                            f"{result.owned[observed.uid].href} holds too; the first one is used."
-                        )
-                    else:
+                    observed = replace(observed, version=digest.hex())
+                    held = result.owned.get(observed.uid)
+                    if held is None:
                         result.owned[observed.uid] = observed
+                        continue
+                    # Two files hold one product UID (a client or a sync made a stray copy):
+                    # the product's own file, ``<uid>.ics``, wins; the other is named.
+                    own_name = uid_filename(observed.uid)
+                    if file.name == own_name and Path(held.href).name != own_name:
+                        held, observed = observed, held
+                        result.owned[held.uid] = held
+                    result.problems.append(
+                        f"{observed.href}: holds UID {observed.uid} which {held.href} holds "
+                        f"too; {Path(held.href).name} is used and this copy is left alone."
+                    )
                     continue
                 busy, out_days = _MEMO.get(
                     ("busy", digest, href, person.email, start, end, zone.key),
@@ -146,13 +166,27 @@ class VdirProvider:
                 continue
             except OSError as exc:
                 result.problems.append(f"{href}: cannot read calendar object: {_os_reason(exc)}.")
+                self._note_damaged(result, file)
                 continue
             except ValueError as exc:
                 result.problems.append(_sentence(str(exc)))
+                self._note_damaged(result, file)
                 continue
             result.busy.extend(busy)
             result.out_days.update(out_days)
         return result
+
+    @staticmethod
+    def _note_damaged(result: CalendarRead, file: Path) -> None:
+        """An unreadable file under a product UID's name (a truncated copy): not a deleted
+        series, and the product's next write replaces it, on condition of these bytes."""
+        if not file.name.startswith(PRODUCT_PREFIX):
+            return
+        try:
+            data = file.read_bytes()
+        except OSError:
+            return
+        result.damaged[file.name.removesuffix(".ics")] = content_version(data)
 
     # ----------------------------------------------------------------------- writing
 
@@ -169,8 +203,9 @@ class VdirProvider:
         except OSError as exc:
             raise CalendarError(f"Cannot create the {self.where}: {_os_reason(exc)}.") from exc
 
-    def _find(self, uid: str) -> tuple[Path, ObservedSeries | None] | None:
-        """The file holding ``uid`` and what it holds (``None`` if unreadable); or ``None``.
+    def _find(self, uid: str) -> tuple[Path, ObservedSeries | None, str] | None:
+        """The file holding ``uid``, what it holds (``None`` if unreadable) and its version;
+        or ``None``.
 
         ``<uid>.ics`` first; else any file holding that UID (an object another client named,
         being adopted). Only files whose bytes mention the UID are parsed.
@@ -178,22 +213,28 @@ class VdirProvider:
         preferred = self.path / uid_filename(uid)
         if preferred.is_file():
             try:
-                observed = ical.observe(self._load(preferred), str(preferred), self.default_zone)
+                data = self._load(preferred)
             except FileNotFoundError:
-                observed = None
+                data = None
             except (OSError, ValueError):
-                # Unreadable under our own name (not torn by us: writes are atomic): ours to
-                # replace.
-                return preferred, None
-            if observed is None:
-                return preferred, None
-            if observed.uid == uid:
-                return preferred, observed
-            # Our file name, someone else's object: never overwrite it.
-            raise CalendarError(
-                f"{preferred} holds another object (UID {observed.uid}) where the product's "
-                f"{uid} belongs; it was left alone."
-            )
+                data = b""
+            if data is not None:
+                version = content_version(data)
+                try:
+                    observed = ical.observe(data, str(preferred), self.default_zone)
+                except ValueError:
+                    # Unreadable under our own name (not torn by us: writes are atomic): ours
+                    # to replace, on condition that it is still what the pass read.
+                    return preferred, None, version
+                if observed is None:
+                    return preferred, None, version
+                if observed.uid == uid:
+                    return preferred, observed, version
+                # Our file name, someone else's object: never overwrite it.
+                raise CalendarError(
+                    f"{preferred} holds another object (UID {observed.uid}) where the "
+                    f"product's {uid} belongs; it was left alone."
+                )
         needle = uid.encode("utf-8", "replace")
         for file in self._files():
             try:
@@ -204,38 +245,56 @@ class VdirProvider:
             except (OSError, ValueError):
                 continue
             if observed is not None and observed.uid == uid:
-                return file, observed
+                return file, observed, content_version(data)
         return None
 
-    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
-        """Write ``spec`` as ``owner``'s copy; ``False`` when the stored copy is already it.
+    def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
+        """Each job written in turn (a folder has no batches); each one's outcome."""
+        outcomes: list[Written | CalendarError] = []
+        for job in jobs:
+            try:
+                outcomes.append(self._write(job))
+            except CalendarError as error:
+                outcomes.append(error)
+        return outcomes
+
+    def _write(self, job: WriteJob) -> Written:
+        """Write ``job.spec`` as the owner's copy if the file is still at ``job.expect``.
 
         The stored copy is current when its ``X-ONEONONE-HASH`` is ``fingerprint(spec)`` and its
-        SEQUENCE is ``spec.sequence``. Writes ``<uid>.ics``, or rewrites in place the file that
-        already holds ``spec.uid`` (an adopted event another client named); never a file that
-        holds another UID.
+        SEQUENCE is ``spec.sequence``: then nothing is written. Writes ``<uid>.ics``, or
+        rewrites in place the file that already holds the UID (an adopted event another client
+        named); never a file that holds another UID.
+
+        The check and the rename are two steps: a client writing in between (a window of
+        microseconds) still loses its write, as with every file-based calendar (vdirsyncer's
+        filesystem storage has the same window); every slower edit is kept.
         """
+        spec = job.spec
         self._ensure_folder()
         digest = ical.fingerprint(spec)
         found = self._find(spec.uid)
+        version = found[2] if found is not None else None
+        if version != job.expect:
+            raise ConflictError(_conflict(spec.uid, self.where, found is not None, job.expect))
         if found is not None:
-            target, current = found
+            target, current, _ = found
             if (
                 current is not None
                 and current.fingerprint == digest
                 and current.sequence == spec.sequence
             ):
-                return False
+                return Written(changed=False, version=version)
         else:
             target = self.path / uid_filename(spec.uid)
         try:
-            data = ical.render(spec, dtstamp)
+            data = ical.render(spec, job.dtstamp)
         except ValueError as exc:
             raise CalendarError(
                 f"Cannot write {spec.uid} to the {self.where}: {_sentence(str(exc))}"
             ) from exc
         self._atomic_write(target, data)
-        return True
+        return Written(changed=True, version=content_version(data))
 
     def _atomic_write(self, target: Path, data: bytes) -> None:
         try:
@@ -245,21 +304,22 @@ class VdirProvider:
                 f"Cannot write {target.name} in the {self.where}: {_os_reason(exc)}."
             ) from exc
 
-    def delete(self, uid: str, owner: Person) -> bool:
-        """Remove the product-owned object ``uid``; ``False`` when there is none.
-
-        Refuses (``CalendarError``) to remove an object the product does not own.
-        """
+    def delete(self, uid: str, owner: Person, *, expect: str) -> bool:
+        """Remove the product-owned object ``uid`` if still at version ``expect``; ``False``
+        when there is none. Refuses (``CalendarError``) to remove an object the product does
+        not own, and (``ConflictError``) one that changed since it was read."""
         if not self.path.is_dir():
             raise CalendarError(f"The {self.where} does not exist or is not a folder.")
         found = self._find(uid)
         if found is None:
             return False
-        target, current = found
+        target, current, version = found
         if current is None or not _is_owned(current):
             raise CalendarError(
                 f"{target} holds {uid} but the product does not own it; it was left alone."
             )
+        if version != expect:
+            raise ConflictError(_conflict(uid, self.where, True, expect))
         try:
             target.unlink()
             sync_folder(self.path)
@@ -330,6 +390,19 @@ class Memo:
 
 
 _MEMO = Memo(20_000)
+
+
+def _conflict(uid: str, where: str, exists: bool, expected: str | None) -> str:
+    if expected is None:
+        what = "appeared"
+    elif exists:
+        what = "changed"
+    else:
+        what = "was removed"
+    return (
+        f"{uid} in the {where} {what} since this pass read it (a person or a client at work); "
+        "it was left as it is and is read again next pass."
+    )
 
 
 def _is_owned(observed: ObservedSeries) -> bool:
