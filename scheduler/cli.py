@@ -256,6 +256,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         _print_plan(org, result)
     for problem in result.problems:
         print(f"oneonone: {problem}", file=sys.stderr)
+    if result.safety:
+        # The same stop a sync would make: said, and exit 3, so a dry run hides nothing.
+        raise SafetyStop(result.safety)
     return 1 if result.problems else 0
 
 
@@ -282,6 +285,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 "agendas_written": result.agendas_written,
                 "agendas_read": result.agendas_read,
                 "problems": result.problems,
+                "conflicts": result.conflicts,
                 "safety_stops": result.safety,
             }
         )
@@ -294,6 +298,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             f"{result.agendas_written} agendas written, {result.agendas_read} read back, "
             f"{result.notices_sent} notices sent"
         )
+    for conflict in result.conflicts:
+        print(f"oneonone: left as people left it: {conflict}", file=sys.stderr)
     for problem in result.problems:
         print(f"oneonone: {problem}", file=sys.stderr)
     if result.safety:
@@ -464,6 +470,7 @@ def _plan_json(result: Any) -> dict[str, Any]:
             for item in result.planned
         ],
         "changes": [change.as_json() for change in result.changes],
+        "safety_stop": "; ".join(result.safety) if result.safety else None,
     }
 
 
@@ -478,10 +485,18 @@ def _print_plan(org: Any, result: Any) -> None:
         local = item.start.astimezone(org.people[item.manager].zone)
         reason = f"  {item.reason}" if item.reason else ""
         print(f"  {item.week}  {local:%a %d %b %H:%M}  {item.status.value:<14}{reason}")
-    if result.changes:
+    if result.safety:
+        print("\nA pass would stop here and write nothing:")
+        for reason in result.safety:
+            print(f"  {reason}")
+    elif result.changes:
         print(f"\n{len(result.changes)} calendar writes a pass would make:")
         for change in result.changes:
-            print(f"  {change.action:<14} {change.copy:<9} on {change.calendar}: {change.reason}")
+            pair = f"{change.manager} / {change.rep}"
+            print(
+                f"  {change.action:<14} {pair}, {change.copy} copy on {change.calendar}: "
+                f"{change.reason}"
+            )
     else:
         print("\nNo calendar changes needed.")
 

@@ -16,7 +16,7 @@ Exports: the functions above, WeekChange, rule_instance.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from scheduler.planner import Known, PlannedOccurrence, describe_slot
 from scheduler.store.ledger import MakeupRecord, OccurrenceRecord, SeriesRecord
 
 __all__ = [
+    "Baseline",
     "SlotChoice",
     "WeekChange",
     "adoptable",
@@ -149,15 +150,27 @@ def effective_pair(pair: Pair, choice: SlotChoice | None) -> Pair:
     return replace(pair, slot=Slot(choice.weekday, choice.at), duration=choice.duration)
 
 
-def series_edit(anchor: SeriesRecord, copy: ObservedSeries) -> tuple[int, time, timedelta] | None:
+def series_edit(
+    anchor: SeriesRecord, copy: ObservedSeries, written: Sequence[Baseline | None] = (None,)
+) -> tuple[int, time, timedelta] | None:
     """The (weekday, time, duration) a person gave the whole series in ``copy``, when it
-    differs from what the product wrote (the master's DTSTART or length was edited)."""
+    differs from what the product wrote (the master's DTSTART or length was edited).
+
+    ``written``: what the copy may hold from the product (see ``observe_pair``)."""
     if not copy.weekly:
         return None
-    local = copy.dtstart.astimezone(ZoneInfo(anchor.timezone))
-    found = (local.weekday(), local.time().replace(second=0, microsecond=0), copy.duration)
-    if found == (anchor.weekday, anchor.at_time, anchor.duration):
-        return None
+    found: tuple[int, time, timedelta] | None = None
+    for baseline in written:
+        slot = (
+            (anchor.weekday, anchor.at_time, anchor.duration, anchor.timezone)
+            if baseline is None
+            else (baseline.weekday, baseline.at_time, baseline.duration, baseline.timezone)
+        )
+        local = copy.dtstart.astimezone(ZoneInfo(slot[3]))
+        seen = (local.weekday(), local.time().replace(second=0, microsecond=0), copy.duration)
+        if seen == slot[:3]:
+            return None
+        found = found or seen
     return found
 
 
@@ -194,20 +207,96 @@ def adopted_history(
 # --------------------------------------------------------------------------- 1. observe
 
 
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What one copy of a series held when the product last wrote it there: the rule's slot
+    and each week's instance as (start, end, cancelled).
+
+    Kept per copy in the ledger (``CopyRecord.baseline``), so a copy that a failed or
+    unfinished write left at an older version is compared with what it really holds, not with
+    a plan that never reached it: whatever differs from it is people's doing.
+    """
+
+    weekday: int
+    at_time: time
+    timezone: str
+    duration: timedelta
+    weeks: Mapping[str, tuple[datetime, datetime, bool]]
+
+    @classmethod
+    def of(cls, anchor: SeriesRecord, weeks: Mapping[str, OccurrenceRecord]) -> Baseline:
+        """The baseline of writing ``anchor`` with ``weeks`` (what ``series_spec`` writes)."""
+        return cls(
+            anchor.weekday,
+            anchor.at_time,
+            anchor.timezone,
+            anchor.duration,
+            {week: _expected(record) for week, record in weeks.items()},
+        )
+
+    def instance(self, week: str) -> tuple[datetime, datetime, bool]:
+        """The week as this copy held it; a week it did not list is at the rule's time."""
+        found = self.weeks.get(week)
+        if found is not None:
+            return found
+        day = week_monday(week) + timedelta(days=self.weekday)
+        start = wall_clock(day, self.at_time, ZoneInfo(self.timezone))
+        return start, start + self.duration, False
+
+    def rule_instance(self, week: str) -> datetime:
+        day = week_monday(week) + timedelta(days=self.weekday)
+        return wall_clock(day, self.at_time, ZoneInfo(self.timezone))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "weekday": self.weekday,
+                "at": self.at_time.strftime("%H:%M"),
+                "timezone": self.timezone,
+                "minutes": int(self.duration.total_seconds() // 60),
+                "weeks": {
+                    week: [start.isoformat(), end.isoformat(), cancelled]
+                    for week, (start, end, cancelled) in sorted(self.weeks.items())
+                },
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Baseline:
+        data = json.loads(text)
+        return cls(
+            weekday=int(data["weekday"]),
+            at_time=time.fromisoformat(data["at"]),
+            timezone=str(data["timezone"]),
+            duration=timedelta(minutes=int(data["minutes"])),
+            weeks={
+                week: (datetime.fromisoformat(start), datetime.fromisoformat(end), bool(gone))
+                for week, (start, end, gone) in data["weeks"].items()
+            },
+        )
+
+
 def observe_pair(
     pair: Pair,
     anchor: SeriesRecord,
     weeks: Mapping[str, OccurrenceRecord],
     copies: Mapping[str, ObservedSeries | None],
     names: Mapping[str, str],
+    written: Mapping[str, Sequence[Baseline | None]] | None = None,
 ) -> dict[str, WeekChange]:
-    """People's changes per week, comparing each copy with what the ledger expects.
+    """People's changes per week, comparing each copy with what the product wrote there.
 
     ``copies`` maps the owner's email (manager, rep) to their copy, or None when missing (a
     missing copy is not a change here: deleted series are the next issue's business). The
     organizer's copy rules time and cancellation, but a move or cancel in either copy counts;
     each copy rules only its owner's PARTSTAT. When both copies say something, the
     organizer's copy wins.
+
+    ``written`` maps an owner to what their copy may hold from the product: ``None`` for what
+    the ledger's weeks describe (the product's last write reached the copy), a ``Baseline`` for
+    an earlier write that is still there; with several (a write that stopped halfway), a week
+    is people's doing only when it differs from all of them. Default: the ledger's weeks.
     """
     changes: dict[str, WeekChange] = {}
     # Organizer last, so its word overwrites the attendee's.
@@ -215,8 +304,13 @@ def observe_pair(
         copy = copies.get(owner)
         if copy is None or not copy.weekly:
             continue
+        alternatives = (written or {}).get(owner, (None,))
         for week, record in weeks.items():
-            seen = _observe_week(copy, anchor, week, record, owner, names)
+            seen: WeekChange | None = None
+            for baseline in alternatives:
+                seen = _observe_week(copy, anchor, week, record, owner, names, baseline)
+                if seen is None:
+                    break
             if seen is not None:
                 previous = changes.get(week)
                 if (
@@ -235,10 +329,15 @@ def _observe_week(
     record: OccurrenceRecord,
     owner: str,
     names: Mapping[str, str],
+    baseline: Baseline | None = None,
 ) -> WeekChange | None:
-    rid = utc(rule_instance(anchor, week))
     who = names.get(owner, owner)
-    expected_start, expected_end, expected_cancelled = _expected(record)
+    if baseline is None:
+        rid = utc(rule_instance(anchor, week))
+        expected_start, expected_end, expected_cancelled = _expected(record)
+    else:
+        rid = utc(baseline.rule_instance(week))
+        expected_start, expected_end, expected_cancelled = baseline.instance(week)
     if expected_cancelled:
         return None  # a week already skipped or cancelled cannot be cancelled again
     instance = copy.overrides.get(rid)

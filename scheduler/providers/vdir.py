@@ -125,8 +125,9 @@ class VdirProvider:
                     if ical.is_product_object(calendars):
                         raise
                     observed = None
-                if observed is not None and _is_owned(observed):
+                if observed is not None:
                     observed = replace(observed, version=digest.hex())
+                if observed is not None and _is_owned(observed):
                     held = result.owned.get(observed.uid)
                     if held is None:
                         result.owned[observed.uid] = observed

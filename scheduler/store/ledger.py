@@ -53,6 +53,7 @@ from scheduler.errors import UserError
 __all__ = [
     "ActionItemRecord",
     "AgendaDocRecord",
+    "CopyRecord",
     "Ledger",
     "MakeupRecord",
     "NoticeRecord",
@@ -61,9 +62,9 @@ __all__ = [
     "SeriesRecord",
 ]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 #: Older schema versions this one upgrades by adding tables and nullable columns only.
-_ADDITIVE_UPGRADES = frozenset({"1", "2"})
+_ADDITIVE_UPGRADES = frozenset({"1", "2", "3"})
 
 metadata = MetaData()
 
@@ -111,6 +112,22 @@ series_table = Table(
     # (JSON, see ``SlotChoice``).
     Column("seen_at", String(40)),
     Column("person_slot", Text),
+)
+
+#: Schema 4: the copies the product wrote, one row per (object, calendar): the version the
+#: provider gave the write (an etag, a content hash) and the shape written (``baseline``: what
+#: each week looked like in that copy), so people's edits are told from the product's own
+#: writes by version and compared with what that copy really held, even after a failed write.
+copies_table = Table(
+    "copies",
+    metadata,
+    Column("uid", String(200), primary_key=True),
+    Column("owner", String(200), primary_key=True),
+    Column("pair_key", String(400), nullable=False),
+    Column("version", Text),
+    Column("fingerprint", String(80), nullable=False),
+    Column("baseline", Text, nullable=False),
+    Column("written_at", String(40), nullable=False),
 )
 
 occurrences_table = Table(
@@ -294,6 +311,24 @@ class SeriesRecord:
     #: the slot a person gave the whole series (or an adopted event had), as JSON; it
     #: replaces the org file's slot until the org file's slot for the pair changes
     person_slot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRecord:
+    """The product's last confirmed write of one object (``uid``) to one calendar (``owner``).
+
+    ``version`` is what the provider said the object's version became (``None`` when it could
+    not tell without reading again); ``fingerprint`` the ``X-ONEONONE-HASH`` written;
+    ``baseline`` (JSON, see ``scheduler.reconcile.Baseline``) the weeks as that write put them.
+    """
+
+    uid: str
+    owner: str
+    pair_key: str
+    version: str | None
+    fingerprint: str
+    baseline: str
+    written_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +622,39 @@ class Ledger:
         }
         with self._connection() as conn:
             _upsert(conn, series_table, {"pair_key": record.pair_key}, values)
+
+    # ------------------------------------------------------------------ copies
+
+    def copies(self) -> dict[tuple[str, str], CopyRecord]:
+        """Every copy the product wrote, by (uid, owner)."""
+        with self._connection() as conn:
+            return {
+                (row.uid, row.owner): CopyRecord(
+                    uid=row.uid,
+                    owner=row.owner,
+                    pair_key=row.pair_key,
+                    version=row.version,
+                    fingerprint=row.fingerprint,
+                    baseline=row.baseline,
+                    written_at=datetime.fromisoformat(row.written_at),
+                )
+                for row in conn.execute(select(copies_table))
+            }
+
+    def save_copy(self, record: CopyRecord) -> None:
+        with self._connection() as conn:
+            _upsert(
+                conn,
+                copies_table,
+                {"uid": record.uid, "owner": record.owner},
+                {
+                    "pair_key": record.pair_key,
+                    "version": record.version,
+                    "fingerprint": record.fingerprint,
+                    "baseline": record.baseline,
+                    "written_at": record.written_at.isoformat(),
+                },
+            )
 
     # ------------------------------------------------------------------ occurrences
 

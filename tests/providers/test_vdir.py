@@ -21,6 +21,7 @@ from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
 from scheduler.errors import CalendarError
+from scheduler.providers.base import write_one
 from scheduler.providers.vdir import VdirProvider, uid_filename
 from tests.ics_text import calendar, vevent
 from tests.system.helpers import khal_list
@@ -56,6 +57,21 @@ def make_spec(**changes: object) -> SeriesSpec:
     return replace(spec, **changes)  # type: ignore[arg-type]
 
 
+def version_of(provider: VdirProvider, uid: str) -> str | None:
+    """The version of the file holding ``uid`` now, as a read would give it."""
+    if not provider.path.is_dir():
+        return None
+    found = provider._find(uid)
+    return found[2] if found is not None else None
+
+
+def put(provider: VdirProvider, spec: SeriesSpec, owner: Person, dtstamp: datetime) -> bool:
+    """Write conditional on whatever the folder holds now (as a pass does right after its
+    read); whether it changed anything."""
+    expect = version_of(provider, spec.uid)
+    return write_one(provider, spec, owner, dtstamp=dtstamp, expect=expect).changed
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     path = tmp_path / "cal" / "mia"
@@ -78,7 +94,7 @@ def tue(month: int, day: int, hour: int = 10) -> datetime:
 def test_read_sorts_owned_series_adoption_candidates_and_busy_time(
     provider: VdirProvider, folder: Path
 ) -> None:
-    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    put(provider, make_spec(), MIA, STAMP)
     (folder / "apple-1.ics").write_bytes(
         calendar(
             vevent(
@@ -189,7 +205,7 @@ def test_read_of_a_missing_folder_raises_a_calendar_error_naming_it(tmp_path: Pa
 def test_read_reports_two_files_holding_the_same_product_uid(
     provider: VdirProvider, folder: Path
 ) -> None:
-    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    put(provider, make_spec(), MIA, STAMP)
     shutil.copy(folder / "oneonone-test-series.ics", folder / "z-copy.ics")
     read = provider.read(MIA, *WINDOW)
     assert len(read.owned) == 1
@@ -203,13 +219,13 @@ def test_read_reports_two_files_holding_the_same_product_uid(
 def test_write_is_atomic_and_a_second_identical_write_changes_nothing(
     provider: VdirProvider, folder: Path
 ) -> None:
-    assert provider.write(make_spec(), MIA, dtstamp=STAMP) is True
+    assert put(provider, make_spec(), MIA, STAMP) is True
     target = folder / "oneonone-test-series.ics"
     first = target.read_bytes()
     assert first == ical.render(make_spec(), STAMP)
     assert sorted(p.name for p in folder.iterdir()) == ["oneonone-test-series.ics"]
     # A later pass with the same spec: not rewritten, not even to bump DTSTAMP.
-    assert provider.write(make_spec(), MIA, dtstamp=LATER) is False
+    assert put(provider, make_spec(), MIA, LATER) is False
     assert target.read_bytes() == first
     assert sorted(p.name for p in folder.iterdir()) == ["oneonone-test-series.ics"]
 
@@ -217,15 +233,15 @@ def test_write_is_atomic_and_a_second_identical_write_changes_nothing(
 def test_write_rewrites_when_the_spec_or_the_sequence_changes(
     provider: VdirProvider, folder: Path
 ) -> None:
-    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    put(provider, make_spec(), MIA, STAMP)
     moved = make_spec(
         overrides=(
             InstanceOverride(tue(1, 12), tue(1, 13, 11), tue(1, 13, 11) + timedelta(minutes=30)),
         )
     )
-    assert provider.write(moved, MIA, dtstamp=LATER) is True
-    assert provider.write(moved, MIA, dtstamp=LATER) is False
-    assert provider.write(replace(moved, sequence=1), MIA, dtstamp=LATER) is True
+    assert put(provider, moved, MIA, LATER) is True
+    assert put(provider, moved, MIA, LATER) is False
+    assert put(provider, replace(moved, sequence=1), MIA, LATER) is True
     observed = provider.read(MIA, *WINDOW).owned["oneonone-test-series"]
     assert observed.sequence == 1
     assert set(observed.overrides) == {tue(1, 12).astimezone(UTC)}
@@ -233,10 +249,10 @@ def test_write_rewrites_when_the_spec_or_the_sequence_changes(
 
 
 def test_write_keeps_the_existing_file_mode(provider: VdirProvider, folder: Path) -> None:
-    provider.write(make_spec(), MIA, dtstamp=STAMP)
+    put(provider, make_spec(), MIA, STAMP)
     target = folder / "oneonone-test-series.ics"
     target.chmod(0o640)
-    provider.write(make_spec(sequence=2), MIA, dtstamp=STAMP)
+    put(provider, make_spec(sequence=2), MIA, STAMP)
     assert target.stat().st_mode & 0o777 == 0o640
 
 
@@ -246,7 +262,7 @@ def test_write_never_overwrites_another_object_under_the_product_file_name(
     foreign = calendar(vevent("someone-else", ":20270105T150000Z", ":20270105T160000Z"))
     (folder / "oneonone-test-series.ics").write_bytes(foreign)
     with pytest.raises(CalendarError, match="left alone"):
-        provider.write(make_spec(), MIA, dtstamp=STAMP)
+        put(provider, make_spec(), MIA, STAMP)
     assert (folder / "oneonone-test-series.ics").read_bytes() == foreign
 
 
@@ -270,7 +286,7 @@ def test_write_adopts_an_untagged_event_in_place_in_the_file_that_holds_its_uid(
     read = provider.read(MIA, *WINDOW)
     assert [c.uid for c in read.weekly_candidates] == ["tb-7f3a"]
 
-    assert provider.write(make_spec(uid="tb-7f3a"), MIA, dtstamp=STAMP) is True
+    assert put(provider, make_spec(uid="tb-7f3a"), MIA, STAMP) is True
     assert sorted(p.name for p in folder.iterdir()) == ["Thunderbird-7f3a.ics", "unrelated.ics"]
     assert (folder / "unrelated.ics").read_bytes() == other
     read = provider.read(MIA, *WINDOW)
@@ -280,12 +296,12 @@ def test_write_adopts_an_untagged_event_in_place_in_the_file_that_holds_its_uid(
 
 def test_write_creates_a_missing_folder_and_names_one_it_cannot_create(tmp_path: Path) -> None:
     fresh = VdirProvider(tmp_path / "data" / "cal" / "ana", NY)
-    assert fresh.write(make_spec(), ANA, dtstamp=STAMP) is True
+    assert put(fresh, make_spec(), ANA, STAMP) is True
     assert (tmp_path / "data" / "cal" / "ana" / "oneonone-test-series.ics").is_file()
     (tmp_path / "file").write_text("x")
     blocked = VdirProvider(tmp_path / "file" / "ana", NY)
     with pytest.raises(CalendarError, match="file/ana"):
-        blocked.write(make_spec(), ANA, dtstamp=STAMP)
+        put(blocked, make_spec(), ANA, STAMP)
 
 
 def test_uid_file_names_are_sanitised() -> None:
@@ -299,10 +315,15 @@ def test_uid_file_names_are_sanitised() -> None:
 def test_delete_removes_an_owned_object_and_reports_a_missing_one(
     provider: VdirProvider, folder: Path
 ) -> None:
-    provider.write(make_spec(), MIA, dtstamp=STAMP)
-    assert provider.delete("oneonone-test-series", MIA) is True
+    put(provider, make_spec(), MIA, STAMP)
+    assert (
+        provider.delete(
+            "oneonone-test-series", MIA, expect=version_of(provider, "oneonone-test-series")
+        )
+        is True
+    )
     assert list(folder.iterdir()) == []
-    assert provider.delete("oneonone-test-series", MIA) is False
+    assert provider.delete("oneonone-test-series", MIA, expect="") is False
 
 
 def test_delete_refuses_an_object_the_product_does_not_own(
@@ -312,7 +333,7 @@ def test_delete_refuses_an_object_the_product_does_not_own(
         calendar(vevent("persons-own", ":20270105T150000Z", ":20270105T160000Z"))
     )
     with pytest.raises(CalendarError, match="does not own"):
-        provider.delete("persons-own", MIA)
+        provider.delete("persons-own", MIA, expect=version_of(provider, "persons-own"))
     assert (folder / "mine.ics").exists()
 
 
@@ -365,7 +386,7 @@ def test_khal_lists_the_written_series_on_the_right_days(tmp_path: Path) -> None
             ),
         ),
     )
-    VdirProvider(folder, NY).write(spec, MIA, dtstamp=STAMP)
+    put(VdirProvider(folder, NY), spec, MIA, STAMP)
     lines = khal_list(
         khal, folder, tmp_path, "2027-01-01", "30d", "{start-date} {start-time} {status}{title}"
     )

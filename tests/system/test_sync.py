@@ -153,7 +153,8 @@ def test_sync_writes_each_series_and_its_attendee_copy_and_a_second_sync_changes
 def test_plan_json_has_the_spec_shape_and_changes_nothing(tmp_path: Path) -> None:
     config = _org(tmp_path)
     plan = oneonone_json(config, "plan", now=NOW)
-    assert set(plan) == {"occurrences", "changes"}
+    assert set(plan) == {"occurrences", "changes", "safety_stop"}
+    assert plan["safety_stop"] is None
     assert not (config.parent / "data" / "calendars" / "marco").exists() or not any(
         (config.parent / "data" / "calendars" / "marco").iterdir()
     )

@@ -48,7 +48,7 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_loses_nothing(tmp_path: Path
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:
-        assert upgraded.get_state("schema_version") == SCHEMA_VERSION == "3"
+        assert upgraded.get_state("schema_version") == SCHEMA_VERSION == "4"
         kept = upgraded.occurrences()["m@x.example/r@x.example"]["2027-W01"]
         assert kept.same_facts(record)
         assert upgraded.makeups() == {}
@@ -85,7 +85,7 @@ def test_a_schema_2_ledger_gains_the_agenda_tables_and_keeps_its_rows(tmp_path: 
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:
-        assert upgraded.get_state("schema_version") == "3"
+        assert upgraded.get_state("schema_version") == SCHEMA_VERSION
         assert upgraded.occurrences()["m@x.example/r@x.example"]["2027-W01"].same_facts(record)
         assert upgraded.agenda_docs() == {} and upgraded.action_items() == {}
     finally:

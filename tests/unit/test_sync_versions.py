@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from scheduler.store.ledger import SeriesRecord
-from scheduler.sync import _lagging, _superseded
+from scheduler.engine.observe import lagging as _lagging
+from scheduler.engine.series import superseded as _superseded
 
 NOW = datetime(2027, 1, 4, tzinfo=UTC)
 ANCHOR = SeriesRecord(

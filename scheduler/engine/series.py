@@ -1,0 +1,273 @@
+"""The series each pair's ledger describes, and the copies that need writing.
+
+Pure: no I/O, no clock. ``series_anchor`` keeps or moves the rule; ``series_work`` builds the
+``SeriesSpec`` (with people's answers and agenda links) and lists each copy to write with the
+version it must replace; ``end_work`` ends a removed pair's series (RRULE UNTIL, never a
+delete).
+
+Exports: series_anchor, series_changed, series_work, end_work, adopt_reason, superseded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from scheduler import ical
+from scheduler.agenda.plan import SERIES, attach_series
+from scheduler.domain import Pair, Person, PlanStatus, Slot, iso_week
+from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
+from scheduler.engine.makeups import Target
+from scheduler.engine.observe import PairState, lagging
+from scheduler.orgfile import Org
+from scheduler.planner import describe_slot
+from scheduler.reconcile import rule_instance, series_spec
+from scheduler.store.ledger import OccurrenceRecord, SeriesRecord
+
+__all__ = [
+    "adopt_reason",
+    "end_work",
+    "series_anchor",
+    "series_changed",
+    "series_work",
+    "superseded",
+]
+
+
+def series_anchor(state: PairState, now: datetime) -> SeriesRecord:
+    """The series' rule: kept, or moved to the pair's (possibly edited) slot and duration."""
+    pair, existing, records = state.effective, state.anchor, state.records
+    first_week = min(records)
+    person_slot = state.choice.to_json() if state.choice is not None else None
+    seen_at = now if state.organizer_seen else (existing.seen_at if existing else None)
+    if existing is None:
+        template = SeriesRecord(
+            pair_key=pair.key,
+            uid=state.uid,
+            organizer=pair.manager.email,
+            dtstart=now,  # replaced below
+            weekday=pair.slot.weekday,
+            at_time=pair.slot.at,
+            timezone=pair.manager.timezone,
+            duration=pair.duration,
+            until=None,
+            sequence=0,
+            fingerprint="",
+            dtstamp=now,
+            created_at=now,
+            updated_at=now,
+            seen_at=seen_at,
+            person_slot=person_slot,
+        )
+        since = first_week
+        if state.adopting is not None:
+            since = min(
+                since, iso_week(state.adopting.dtstart.astimezone(pair.manager.zone).date())
+            )
+        return replace(template, dtstart=rule_instance(template, since))
+    reshaped = replace(
+        existing,
+        weekday=pair.slot.weekday,
+        at_time=pair.slot.at,
+        timezone=pair.manager.timezone,
+        duration=pair.duration,
+        until=None,
+        seen_at=seen_at,
+        person_slot=person_slot,
+    )
+    return replace(reshaped, dtstart=rule_instance(reshaped, min(first_week, _week_of(existing))))
+
+
+def series_changed(before: SeriesRecord | None, after: SeriesRecord) -> bool:
+    """Whether saving ``after`` changes the ledger (``seen_at`` is saved on its own)."""
+    if before is None:
+        return True
+    return replace(before, seen_at=None, updated_at=after.updated_at) != replace(
+        after, seen_at=None
+    )
+
+
+def _week_of(anchor: SeriesRecord) -> str:
+    return iso_week(anchor.dtstart.astimezone(ZoneInfo(anchor.timezone)).date())
+
+
+def adopt_reason(state: PairState, names: Mapping[str, str]) -> str:
+    assert state.adopting is not None
+    start = state.adopting.dtstart.astimezone(state.pair.manager.zone)
+    owner = state.adopting.organizer or state.pair.manager.email
+    return (
+        f"adopts {names.get(owner, owner)}'s existing weekly 1:1 "
+        f"({describe_slot(start, state.pair.manager.zone)}) instead of adding a second one"
+    )
+
+
+def _partstats(
+    pair: Pair, copies: Mapping[str, ObservedSeries | None]
+) -> tuple[dict[str, str], dict[datetime, dict[str, str]]]:
+    """Each person's answers, each read from their own copy (spec: each copy rules its owner's
+    PARTSTAT), falling back to the other copy, then to the defaults."""
+    master = {pair.manager.email: "ACCEPTED", pair.rep.email: "NEEDS-ACTION"}
+    per_instance: dict[datetime, dict[str, str]] = {}
+    for owner in (pair.manager.email, pair.rep.email):
+        other = pair.rep.email if owner == pair.manager.email else pair.manager.email
+        for source in (copies.get(other), copies.get(owner)):  # own copy last: it wins
+            if source is None:
+                continue
+            if owner in source.partstats:
+                master[owner] = source.partstats[owner].upper()
+            for rid, instance in source.overrides.items():
+                if owner in instance.partstats and not instance.cancelled:
+                    per_instance.setdefault(utc(rid), {})[owner] = instance.partstats[owner].upper()
+    # An instance answer equal to the master's says nothing: drop it so files stay canonical.
+    for rid, answers in list(per_instance.items()):
+        kept = {who: what for who, what in answers.items() if master.get(who) != what}
+        if kept:
+            per_instance[rid] = kept
+        else:
+            del per_instance[rid]
+    return master, per_instance
+
+
+def _description(state: PairState, weeks: list[str]) -> str:
+    pair, records = state.effective, state.records
+    lines = [
+        f"Weekly 1:1 of {pair.manager.name} and {pair.rep.name}, kept on the calendar by "
+        "oneonone. Move, cancel or decline a single week as you need: the product never undoes "
+        "what a person did.",
+    ]
+    if state.choice is not None and state.choice.note and state.effective is not state.pair:
+        lines += ["", state.choice.note]
+    upcoming = set(weeks)
+    skipped = [
+        r
+        for week, r in sorted(records.items())
+        if week in upcoming
+        and r.plan_status in (PlanStatus.CLOSE_WEEK.value, PlanStatus.TIME_OFF.value)
+    ]
+    if skipped:
+        lines.append("")
+        for record in skipped:
+            day = record.regular_start.astimezone(pair.manager.zone)
+            lines.append(f"{day:%a %d %b}: {record.reason}")
+    return "\n".join(lines)
+
+
+def series_work(
+    org: Org,
+    state: PairState,
+    anchor: SeriesRecord,
+    now: datetime,
+    weeks: list[str],
+    writable: Mapping[str, bool],
+) -> tuple[SeriesRecord, SeriesSpec, list[Target]]:
+    """The pair's series as its ledger describes it (its version moved on when it changed)
+    and the copies that need writing, each with the version it must replace."""
+    pair, copies = state.effective, state.copies
+    # An adopted event keeps the answers people gave it.
+    answers = copies if state.adopting is None else {pair.manager.email: state.adopting}
+    master, per_instance = _partstats(pair, answers)
+    spec = series_spec(
+        pair,
+        anchor,
+        state.records,
+        summary=org.title(pair),
+        description=_description(state, weeks),
+        partstats=master,
+        override_partstats=per_instance,
+        choice=state.choice,
+    )
+    spec = attach_series(
+        spec,
+        {
+            rule_instance(anchor, week): link
+            for (week, kind), link in state.agendas.items()
+            if kind == SERIES
+        },
+    )
+    fingerprint = ical.fingerprint(spec)
+    if fingerprint != anchor.fingerprint:
+        anchor = replace(
+            anchor,
+            sequence=anchor.sequence + 1 if anchor.fingerprint else 0,
+            previous_fingerprint=superseded(anchor),
+            fingerprint=fingerprint,
+            pending=True,
+            dtstamp=now,
+            updated_at=now,
+        )
+    targets: list[Target] = []
+    for owner, copy_name in ((pair.manager, "organizer"), (pair.rep, "attendee")):
+        if not writable.get(owner.email, False):
+            continue  # a read-only calendar (a published feed): the person gets the ICS feed
+        copy = copies.get(owner.email)
+        if copy is None or copy.fingerprint != fingerprint or copy.sequence != anchor.sequence:
+            expect = (
+                copy.version
+                if copy is not None
+                else state.damaged.get(owner.email, state.adopted_versions.get(owner.email))
+            )
+            targets.append((owner, copy_name, expect))
+    return anchor, replace(spec, sequence=anchor.sequence), targets
+
+
+def end_work(
+    org: Org,
+    anchor: SeriesRecord,
+    records: Mapping[str, OccurrenceRecord],
+    reads: Mapping[str, CalendarRead],
+    writable: Mapping[str, bool],
+    now: datetime,
+) -> tuple[Pair, SeriesRecord, SeriesSpec, list[Target]]:
+    """End a removed pair's series at ``now`` on whichever copies are still on their
+    calendars (a copy people deleted stays deleted)."""
+    manager_email, _, rep_email = anchor.pair_key.partition("/")
+    manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
+    rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
+    pair = Pair(manager, rep, Slot(anchor.weekday, anchor.at_time), anchor.duration)
+    copies = {
+        email: reads[email].owned.get(anchor.uid) if email in reads else None
+        for email in (manager_email, rep_email)
+    }
+    ended = replace(anchor, until=now)
+    kept = {week: r for week, r in records.items() if rule_instance(anchor, week) <= now}
+    master, per_instance = _partstats(pair, copies)
+    spec = series_spec(
+        pair,
+        ended,
+        kept,
+        summary=org.title(pair)
+        if manager_email in org.people and rep_email in org.people
+        else f"1:1 {manager.first_name} / {rep.first_name}",
+        description="This 1:1 series has ended: the pair is no longer in the org file.",
+        partstats=master,
+        override_partstats=per_instance,
+    )
+    fingerprint = ical.fingerprint(spec)
+    ended = replace(
+        ended,
+        sequence=anchor.sequence + 1,
+        previous_fingerprint=superseded(anchor),
+        fingerprint=fingerprint,
+        pending=True,
+        dtstamp=now,
+        updated_at=now,
+    )
+    targets: list[Target] = [
+        (person, name, copy.version if copy is not None else None)
+        for person, name in ((manager, "organizer"), (rep, "attendee"))
+        if person.email in reads
+        and writable.get(person.email, False)
+        and (copy := copies.get(person.email)) is not None
+    ]
+    return pair, ended, replace(spec, sequence=ended.sequence), targets
+
+
+def superseded(anchor: SeriesRecord) -> str | None:
+    """``previous_fingerprint`` for the next version: the current one, plus the ones still
+    lagging when the last version never reached every calendar (several killed passes)."""
+    behind = lagging(anchor) if anchor.pending else set()
+    if anchor.fingerprint:
+        behind.add(anchor.fingerprint)
+    return " ".join(sorted(behind)) or None

@@ -1,0 +1,191 @@
+"""The one read a pass decides on: every person's calendar and the ledger, as of ``now``.
+
+I/O: reads calendars through their providers and the ledger; writes nothing (a Google session
+may keep its sync tokens, the mirror of Google's state, when the pass will apply).
+
+Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session, pass_weeks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from scheduler.domain import Person, week_after, week_monday
+from scheduler.domain.series import CalendarRead
+from scheduler.errors import CalendarError
+from scheduler.orgfile import CalendarConfig, Org
+from scheduler.planner import weeks_from
+from scheduler.providers.base import CalendarProvider
+from scheduler.store.ledger import (
+    CopyRecord,
+    Ledger,
+    MakeupRecord,
+    OccurrenceRecord,
+    PairRecord,
+    SeriesRecord,
+)
+
+if TYPE_CHECKING:
+    from scheduler.providers.google.provider import GoogleSession
+
+__all__ = [
+    "Snapshot",
+    "foreign_ledger",
+    "google_session",
+    "make_provider",
+    "pass_weeks",
+    "read_snapshot",
+]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Calendars and ledger as one pass read them. Nothing in it changes during the pass."""
+
+    now: datetime
+    #: the ISO weeks the pass plans (the horizon), the current one first
+    weeks: tuple[str, ...]
+    providers: Mapping[str, CalendarProvider]
+    #: each reachable person's calendar; a person whose calendar failed is missing here
+    reads: Mapping[str, CalendarRead]
+    #: one sentence per calendar that could not be read
+    problems: tuple[str, ...]
+    series: Mapping[str, SeriesRecord]
+    ledger_weeks: Mapping[str, Mapping[str, OccurrenceRecord]]
+    ledger_makeups: Mapping[str, Mapping[str, MakeupRecord]]
+    #: the product's last confirmed write of each object to each calendar, by (uid, owner)
+    copies: Mapping[tuple[str, str], CopyRecord]
+    ledger_pairs: Mapping[str, PairRecord]
+    last_pass: datetime | None
+    #: (kind, pair, week) of every notice already recorded
+    notices_recorded: frozenset[tuple[str, str, str]]
+
+
+def pass_weeks(org: Org, now: datetime, horizon_weeks: int | None) -> list[str]:
+    return weeks_from(now, org.zone, horizon_weeks or org.schedule.horizon_weeks)
+
+
+def read_snapshot(
+    org: Org,
+    ledger: Ledger,
+    now: datetime,
+    *,
+    horizon_weeks: int | None = None,
+    persist: bool = False,
+) -> Snapshot:
+    """Read every calendar (from last week to the horizon's end) and the whole ledger."""
+    weeks = pass_weeks(org, now, horizon_weeks)
+    # Last week is read too: time off entered after the fact still settles it.
+    window_start = datetime.combine(
+        week_monday(week_after(weeks[0], -1)), datetime.min.time(), org.zone
+    )
+    window_end = datetime.combine(
+        week_monday(weeks[-1]) + timedelta(days=7), datetime.min.time(), org.zone
+    ) + timedelta(days=1)
+    providers: dict[str, CalendarProvider] = {}
+    reads: dict[str, CalendarRead] = {}
+    problems: list[str] = []
+    google = google_session(org, ledger, now, persist=persist)
+    for email, person in org.people.items():
+        try:
+            provider = make_provider(org.calendars[email], person, google)
+            providers[email] = provider
+            reads[email] = provider.read(person, window_start - timedelta(days=1), window_end)
+        except CalendarError as error:
+            problems.append(str(error))
+            continue
+        problems.extend(reads[email].problems)
+    previous = ledger.get_state("last_pass")
+    return Snapshot(
+        now=now,
+        weeks=tuple(weeks),
+        providers=providers,
+        reads=reads,
+        problems=tuple(problems),
+        series=ledger.all_series(),
+        ledger_weeks=ledger.occurrences(),
+        ledger_makeups=ledger.makeups(),
+        copies=ledger.copies(),
+        ledger_pairs={record.key: record for record in ledger.pairs()},
+        last_pass=datetime.fromisoformat(previous) if previous else None,
+        notices_recorded=frozenset(ledger.notice_keys()),
+    )
+
+
+def foreign_ledger(org: Org, pairs: Mapping[str, PairRecord], where: str) -> str | None:
+    """Why the ledger belongs to another org file, or ``None`` when it may be this one's.
+
+    A ledger whose pairs share no person with the org file was made for another org (a
+    ``state.db`` copied from elsewhere, a database URL pointing at another deployment): acting
+    on it would end every series it knows and write this org's calendars from another's
+    history, so the pass refuses before it writes anything.
+    """
+    if not pairs:
+        return None
+    people = {email.lower() for email in org.people}
+    for record in pairs.values():
+        if record.manager.lower() in people or record.rep.lower() in people:
+            return None
+    return (
+        f"the ledger at {where} belongs to another org: none of its {len(pairs)} pairs has a "
+        f"person of {org.path.name}; point "
+        "ONEONONE_DATABASE_URL (or the org file's data folder) at this org's own ledger, or "
+        "move that ledger away to start afresh (it is rebuilt from the calendars)"
+    )
+
+
+def make_provider(
+    config: CalendarConfig, person: Person, google: GoogleSession | None = None
+) -> CalendarProvider:
+    """The provider for one person's calendar configuration, its calls counted in metrics.
+
+    ``google`` is the org's Google session (``google_session``), needed for Google calendars.
+    """
+    # Imported here, not at the top: this function is the only place that needs them.
+    from scheduler.metrics import instrumented
+    from scheduler.providers.ics import IcsProvider
+    from scheduler.providers.vdir import VdirProvider
+
+    if config.provider == "vdir" and config.path is not None:
+        # The embedded default needs no set-up: a missing folder is created (a folder that
+        # vanished and comes back empty is caught by the "suddenly empty" safety stop).
+        try:
+            config.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CalendarError(
+                f"{person.email}: cannot create the vdir folder {config.path}: {error.strerror}"
+            ) from error
+        return instrumented(VdirProvider(config.path, person.zone))
+    if config.provider == "ics" and (config.url or config.path):
+        # Read-only busy time from a published feed; the last good copy is kept under the
+        # data folder (orgfile sets cache_dir) so a feed that is down costs no busy time.
+        source = config.url or config.path
+        assert source is not None
+        return instrumented(IcsProvider(source, config.cache_dir, person.zone))
+    if config.provider == "google" and google is not None:
+        from scheduler.providers.google.provider import GoogleProvider
+
+        return instrumented(GoogleProvider(google, person.email))
+    raise CalendarError(
+        f"{person.email}: the {config.provider!r} calendar provider is not available in this "
+        f'version of oneonone; use provider = "vdir", "ics" or "google"'
+    )
+
+
+def google_session(
+    org: Org, ledger: Ledger | None, now: datetime, *, persist: bool
+) -> GoogleSession | None:
+    """The org's Google session for a pass (``None`` when nobody is on Google); its sync
+    tokens and caches are kept in the ledger's state when ``persist``."""
+    if not any(config.provider == "google" for config in org.calendars.values()):
+        return None
+    from scheduler.providers.google import session_for
+    from scheduler.providers.google.provider import StateStore
+
+    store = StateStore(ledger.get_state, ledger.set_state) if ledger is not None else None
+    session = session_for(org, store)
+    session.begin(now, persist=persist and store is not None, store=store)
+    return session
