@@ -17,6 +17,7 @@ Control API (see :class:`GoogleEmulator`)::
         emu.service("calendar", email)                # a person, never faulted or counted
         emu.faults.set(rate=0.2, seed=1, kinds=(...), include_token=False, applied=0.0)
         emu.faults.fail_next(n, kind, applied=False); emu.faults.clear()
+        emu.faults.fail_next_writes(n, kind="503", applied=False)   # reads go through
         emu.user_rate_limit = (n, seconds)
         emu.counts; emu.reset_counts(); emu.requests_log; emu.sent_updates
         emu.events(email); emu.drive_files(); emu.doc_text(id); emu.edit_doc(id, text)
@@ -31,9 +32,10 @@ series expands to at most ``calendar.expansion_limit`` (1000) instances when not
 it; an organizer's write takes the attendees' ``responseStatus`` as sent; an attendee's
 private-only change to one instance makes an exception everyone's sync sees; Markdown and HTML
 imports keep plain text only (headings, emphasis and links are dropped, list items become
-``* ``); ``events.instances`` of a single event answers that event; only Calendar
-``events``/``freebusy`` and Drive ``files``/``permissions`` are emulated (other methods answer
-501).
+``* ``); ``events.instances`` of a single event answers that event; an instance nobody changed
+has its series' etag, and changing one instance leaves its series' etag as it was (Google
+documents neither); only Calendar ``events``/``freebusy`` and Drive ``files``/``permissions``
+are emulated (other methods answer 501).
 """
 
 from .client import build_service, discovery_document

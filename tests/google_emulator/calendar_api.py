@@ -49,8 +49,12 @@ https://developers.google.com/workspace/calendar/api/guides/):
 - **Patch** merges nested objects and replaces arrays ("Performance tips", guides/performance,
   "Patch"); **update** replaces the whole resource.
 - **Etags** ("Get specific versions of resources", guides/version-resources): every change
-  gives a new etag; ``If-Match`` with another one answers 412 ``conditionNotMet``;
-  ``If-None-Match`` with the current one answers 304 to a get.
+  gives a new etag; ``If-Match`` with another one answers 412 ``conditionNotMet`` to an
+  update, patch or delete and changes nothing, for an exception of a series (its own etag)
+  as for any event, in a batch part as alone; "There is no support for conditional
+  modifications for insert operations" (a client-supplied id is the insert's condition).
+  ``If-None-Match`` with the current one answers 304 to a get.  Google documents no etag for
+  an instance nobody changed; here it is its series' etag (as ``events.instances`` shows it).
 - **Attachments** (Event ``attachments``): kept only when ``supportsAttachments=true``; "at
   most 25 attachments per event".
 - **freebusy.query** (freebusy/query; FreeBusyRequest ``calendarExpansionMax`` "Maximum value is
@@ -839,8 +843,13 @@ class CalendarBackend:
             self._touch(core, [cal], main=main_private_changed)
 
     def _check_if_match(self, call: Call, etag: str) -> None:
+        """``If-Match``: ``*`` or a list of entity tags, compared strongly (RFC 9110 13.1.1:
+        a weak tag ``W/"..."`` never matches); else 412 ``conditionNotMet``."""
         wanted = call.header("if-match")
-        if wanted and wanted.strip() != "*" and wanted.strip() != etag:
+        if wanted is None or not wanted.strip():
+            return
+        tags = [tag.strip() for tag in wanted.split(",")]
+        if "*" not in tags and etag not in tags:
             raise ApiError(
                 412,
                 "conditionNotMet",

@@ -1,4 +1,5 @@
-"""Injected failures: random at a rate (seeded, so a run repeats) or the next n calls.
+"""Injected failures: random at a rate (seeded, so a run repeats), the next n calls, or the
+next n writes (reads go through: a test fails the product's writes after it read).
 
 Each kind answers with the body the Calendar errors guide documents
 (https://developers.google.com/workspace/calendar/api/guides/errors): 403
@@ -20,6 +21,14 @@ from .errors import FAULTS
 
 KINDS = tuple(FAULTS)
 
+#: The methods that change something (the last part of a method id such as
+#: ``calendar.events.patch``); ``fail_next_writes`` fails only these.
+WRITE_METHODS = frozenset({"insert", "import", "update", "patch", "delete", "move", "create"})
+
+
+def is_write(method_id: str) -> bool:
+    return method_id.rpartition(".")[2] in WRITE_METHODS
+
 
 class Faults:
     def __init__(self) -> None:
@@ -29,6 +38,7 @@ class Faults:
         self.applied = 0.0
         self._random = random.Random(0)
         self._queue: deque[tuple[str, bool]] = deque()
+        self._writes: deque[tuple[str, bool]] = deque()
 
     def set(
         self,
@@ -63,19 +73,36 @@ class Faults:
             raise ValueError("only 500 and 503 can come after the call took effect")
         self._queue.extend([(kind, applied)] * n)
 
+    def fail_next_writes(self, n: int, kind: str = "503", *, applied: bool = False) -> None:
+        """The next ``n`` write calls (insert, update, patch, delete, ...; batch parts one by
+        one) fail with ``kind``; reads are answered as usual and do not use them up."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {KINDS}")
+        if applied and kind not in ("500", "503"):
+            raise ValueError("only 500 and 503 can come after the call took effect")
+        self._writes.extend([(kind, applied)] * n)
+
+    @property
+    def pending_writes(self) -> int:
+        """Write failures still to come (``fail_next_writes``)."""
+        return len(self._writes)
+
     def clear(self) -> None:
         self.rate = 0.0
         self.kinds = KINDS
         self.include_token = False
         self.applied = 0.0
         self._queue.clear()
+        self._writes.clear()
 
-    def draw(self, *, token_endpoint: bool = False) -> tuple[str, bool] | None:
+    def draw(self, *, token_endpoint: bool = False, method_id: str = "") -> tuple[str, bool] | None:
         """The failure for this call, if any: (kind, whether the call runs first)."""
         if token_endpoint and not self.include_token:
             return None
         if self._queue and not token_endpoint:
             return self._queue.popleft()
+        if self._writes and not token_endpoint and is_write(method_id):
+            return self._writes.popleft()
         if self.rate and self._random.random() < self.rate:
             kind = self._random.choice(self.kinds)
             applied = (

@@ -543,7 +543,7 @@ class GoogleEmulator:
                     raise unauthenticated(missing)
                 if not grant.scopes & route.scopes:
                     raise insufficient_scopes()
-                drawn = None if console else self.faults.draw()
+                drawn = None if console else self.faults.draw(method_id=route.method_id)
                 if drawn is not None and not drawn[1]:
                     raise fault(drawn[0])
                 if not console:

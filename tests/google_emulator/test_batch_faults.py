@@ -175,3 +175,27 @@ def test_a_5xx_after_the_write_took_effect(emu: GoogleEmulator, delegated: Facto
     assert error_of(retried)[:2] == (409, "duplicate")
     with pytest.raises(ValueError):
         emu.faults.fail_next(1, "429", applied=True)
+
+
+def test_fail_next_writes_lets_reads_through(emu: GoogleEmulator, delegated: Factory) -> None:
+    calendar = delegated("calendar", ANN)
+    emu.faults.fail_next_writes(2, "503")
+    calendar.events().list(calendarId="primary").execute()  # a read: not failed
+    assert emu.faults.pending_writes == 2
+    for _ in range(2):
+        with pytest.raises(HttpError) as raised:
+            calendar.events().insert(calendarId="primary", body=event(1)).execute()
+        assert error_of(raised)[:2] == (503, "backendError")
+    assert emu.events(ANN) == []  # not applied
+    assert calendar.events().insert(calendarId="primary", body=event(1)).execute()["id"]
+    emu.faults.fail_next_writes(1, "500", applied=True)
+    with pytest.raises(HttpError):
+        calendar.events().patch(
+            calendarId="primary", eventId="batch00001", body={"summary": "late"}
+        ).execute()
+    assert emu.events(ANN)[0]["summary"] == "late"  # the answer was lost, not the write
+    with pytest.raises(ValueError):
+        emu.faults.fail_next_writes(1, "nope")
+    emu.faults.fail_next_writes(3)
+    emu.faults.clear()
+    assert emu.faults.pending_writes == 0

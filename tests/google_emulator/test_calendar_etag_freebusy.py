@@ -158,3 +158,108 @@ def test_at_most_50_calendars_per_query(emu: GoogleEmulator, delegated: Factory)
         ann.freebusy().query(
             body={"timeMin": WINDOW["timeMax"], "timeMax": WINDOW["timeMin"]}
         ).execute()
+
+
+SERIES = "etagseries0ann"
+WEEKLY = {
+    "id": SERIES,
+    "summary": "Ann / Bob weekly",
+    "attendees": [{"email": ANN}, {"email": BOB}],
+    "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
+    **timed("2024-03-04T10:00:00", "2024-03-04T10:30:00"),
+}
+WEEK2 = f"{SERIES}_20240311T090000Z"
+WEEK3 = f"{SERIES}_20240318T090000Z"
+
+
+def _conditional(request: Any, etag: str) -> Any:
+    request.headers["If-Match"] = etag
+    return request
+
+
+def test_if_match_guards_each_exception_with_its_own_etag(
+    emu: GoogleEmulator, delegated: Factory
+) -> None:
+    events = delegated("calendar", ANN).events()
+    master = events.insert(calendarId="primary", body=WEEKLY).execute()
+    # An instance nobody changed answers to its series' etag (as events.instances shows it).
+    stale = _conditional(
+        events.patch(calendarId="primary", eventId=WEEK2, body={"description": "x"}), '"1"'
+    )
+    with pytest.raises(HttpError) as raised:
+        stale.execute()
+    assert error_of(raised)[:2] == (412, "conditionNotMet")
+    assert [e["id"] for e in emu.events(ANN)] == [SERIES]  # no exception was made
+    moved = _conditional(
+        events.patch(calendarId="primary", eventId=WEEK2, body={"description": "mine"}),
+        master["etag"],
+    ).execute()
+    assert moved["etag"] != master["etag"]
+    # The series' etag stays; the exception has its own, and only its own one matches.
+    assert events.get(calendarId="primary", eventId=SERIES).execute()["etag"] == master["etag"]
+    with pytest.raises(HttpError) as by_series:
+        _conditional(
+            events.patch(calendarId="primary", eventId=WEEK2, body={"description": "ours"}),
+            master["etag"],
+        ).execute()
+    assert error_of(by_series)[0] == 412
+    with pytest.raises(HttpError) as deleting:
+        _conditional(events.delete(calendarId="primary", eventId=WEEK2), master["etag"]).execute()
+    assert error_of(deleting)[0] == 412
+    kept = events.get(calendarId="primary", eventId=WEEK2).execute()
+    assert (kept["status"], kept["description"], kept["etag"]) == (
+        "confirmed",
+        "mine",
+        moved["etag"],
+    )
+    _conditional(events.delete(calendarId="primary", eventId=WEEK2), moved["etag"]).execute()
+    assert events.get(calendarId="primary", eventId=WEEK2).execute()["status"] == "cancelled"
+
+
+def test_if_match_in_batch_parts_and_tag_lists(delegated: Factory) -> None:
+    calendar = delegated("calendar", ANN)
+    events = calendar.events()
+    master = events.insert(calendarId="primary", body=WEEKLY).execute()
+    answers: dict[str, tuple[Any, Any]] = {}
+    batch = calendar.new_batch_http_request(
+        callback=lambda rid, response, error: answers.__setitem__(rid, (response, error))
+    )
+    batch.add(
+        _conditional(
+            events.patch(calendarId="primary", eventId=WEEK2, body={"description": "a"}), '"0"'
+        ),
+        request_id="stale",
+    )
+    batch.add(
+        _conditional(
+            events.patch(calendarId="primary", eventId=WEEK3, body={"description": "b"}),
+            master["etag"],
+        ),
+        request_id="fresh",
+    )
+    batch.execute()
+    assert answers["stale"][1] is not None and answers["stale"][1].resp.status == 412
+    assert answers["fresh"][1] is None and answers["fresh"][0]["description"] == "b"
+    # RFC 9110: a list of tags matches any of them; a weak tag matches none; * matches all.
+    current = events.get(calendarId="primary", eventId=SERIES).execute()["etag"]
+    listed = _conditional(
+        events.patch(calendarId="primary", eventId=SERIES, body={"summary": "x"}),
+        f'"0", {current}',
+    ).execute()
+    with pytest.raises(HttpError) as weak:
+        _conditional(
+            events.patch(calendarId="primary", eventId=SERIES, body={"summary": "y"}),
+            f"W/{listed['etag']}",
+        ).execute()
+    assert error_of(weak)[0] == 412
+    starred = _conditional(
+        events.patch(calendarId="primary", eventId=SERIES, body={"summary": "z"}), "*"
+    ).execute()
+    assert starred["summary"] == "z"
+
+
+def test_an_insert_ignores_if_match(delegated: Factory) -> None:
+    # "There is no support for conditional modifications for insert operations."
+    events = delegated("calendar", ANN).events()
+    made = _conditional(events.insert(calendarId="primary", body=WEEKLY), '"0"').execute()
+    assert made["id"] == SERIES

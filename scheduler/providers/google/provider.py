@@ -5,7 +5,8 @@ How a pass talks to Google, and why it costs about one request per organizer per
 - **Only organizers' calendars are polled.** The series lives on the manager's calendar with
   the rep as attendee; Google keeps the rep's copy itself and shows the rep's answer
   (``responseStatus``) on the organizer's copy, so a rep's "copy" is read from the organizer's
-  (``GoogleProvider.write`` of an attendee copy is a no-op when the organizer is on Google).
+  (a ``write_many`` job for an attendee copy sends nothing when the organizer is on Google:
+  ``Capabilities.keeps_attendee_copies``).
 - **Incremental sync.** Each organizer calendar is listed whole (``singleEvents=false``: masters
   and their exceptions, keyed by ``recurringEventId`` + ``originalStartTime``) once, then only
   its changes with ``syncToken``; 410 means a full resync. Sync tokens cannot be combined with
@@ -20,6 +21,11 @@ How a pass talks to Google, and why it costs about one request per organizer per
   which also hides another meeting at exactly the same times: said in the README.
   A business day whose working hours are busy end to end counts as a day out (free/busy does
   not say "out of office"; organizers' own out-of-office events are read exactly).
+- **Versions and preconditions.** A series' version is a digest of its master's etag and its
+  exceptions' (id, etag) pairs: Google gives every change a new etag. Every event a read returns
+  carries it, a write or delete conditional on another version is refused before any request,
+  and the requests carry ``If-Match`` so Google refuses (412) what changed since the read
+  (``GoogleProvider.write_many`` says which requests, and when ``Written.version`` is known).
 
 Exports: ``GoogleSession``, ``GoogleProvider``, ``StateStore`` (``session_for`` is in the
 package).
@@ -27,19 +33,34 @@ package).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
-from scheduler.errors import CalendarError
-from scheduler.providers.base import UNFINISHED, is_candidate, is_single_meeting
+from scheduler.errors import CalendarError, ConflictError
+from scheduler.providers.base import (
+    UNFINISHED,
+    Capabilities,
+    WriteJob,
+    Written,
+    is_candidate,
+    is_single_meeting,
+)
 from scheduler.providers.google import events as gev
-from scheduler.providers.google.client import DuplicateError, GoneError, GoogleCall, GoogleClient
+from scheduler.providers.google.client import (
+    BATCH_LIMIT,
+    DuplicateError,
+    GoneError,
+    GoogleCall,
+    GoogleClient,
+    NotFoundError,
+)
 from scheduler.providers.vdir import Memo
 
 __all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "StateStore"]
@@ -359,29 +380,69 @@ def _instant(text: str) -> datetime:
 
 @dataclass
 class _WriteJob:
-    """One object being written: what the calendar had, and the master request if any."""
+    """One object being written: what the calendar had as the pass read it, the master
+    request if any, and what the requests answered."""
 
     spec: SeriesSpec
     event_id: str
     fingerprint: str
     current: dict[str, Any] | None
     observed: ObservedSeries | None
+    #: the event's exceptions as read, by id
+    exceptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the version read (``None``: no such event)
+    version: str | None = None
     master: GoogleCall | None = None
     changed: bool = False
     #: the fingerprint goes on in a last request, once the instances are written
     stamp_later: bool = False
+    #: the master as the last request that touched it answered
+    master_answer: dict[str, Any] | None = None
+    #: the master was made (or taken back) by this write: the exceptions read are not its own
+    fresh: bool = False
+    #: the master's update changed shared data, which Google carries to the exceptions that
+    #: still had the series' value: their etags as read may be stale
+    carried: bool = False
+    #: the answers do not tell the resulting version (a 409 taken back)
+    inexact: bool = False
+    #: instances as their patches answered, by id
+    instances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: instances deleted by this write: id -> original start
+    deleted: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def stamp(self) -> str:
         """What the master carries until then: a stamp no pass wrote in full."""
         return f"{self.fingerprint}{UNFINISHED}" if self.stamp_later else self.fingerprint
 
+    def version_after(self) -> str | None:
+        """The version the write left, when the answers tell it exactly (``write_many``)."""
+        if not self.changed:
+            return self.version
+        master = self.master_answer if self.master_answer is not None else self.current
+        if self.inexact or self.deleted or master is None or not master.get("etag"):
+            return None
+        exceptions = {} if self.fresh else dict(self.exceptions)
+        if self.carried and set(exceptions) - set(self.instances):
+            return None
+        exceptions.update(self.instances)
+        return _version(_key(master, exceptions.values()))
+
+
+@dataclass(frozen=True)
+class _InstanceCall:
+    """One instance request: the instance's id and original start, and the request."""
+
+    instance: str
+    original: datetime
+    call: GoogleCall
+
 
 class GoogleProvider:
     """One person's Google Calendar (the calendar id is their e-mail)."""
 
     name = "google"
-    writable = True
+    capabilities = Capabilities(writable=True, keeps_attendee_copies=True, batch_size=BATCH_LIMIT)
 
     def __init__(self, session: GoogleSession, email: str) -> None:
         self.session = session
@@ -394,16 +455,13 @@ class GoogleProvider:
     # ----------------------------------------------------------------------- reading
 
     def _observe(self, master: dict[str, Any], exceptions: list[dict[str, Any]]) -> Any:
-        """(parsed calendars, ObservedSeries, memo key) of a master and its exceptions."""
-        key = (
-            master.get("id"),
-            master.get("etag"),
-            tuple(sorted((e.get("id"), e.get("etag")) for e in exceptions)),
-        )
+        """(parsed calendars, ObservedSeries with its version, memo key) of a master and its
+        exceptions; ``ValueError`` when they cannot be read."""
+        key = _key(master, exceptions)
         href = f"{self.where}: event {master.get('id')}"
         # Converted only on a miss: a quiet pass reads the same events again and again.
         calendars = _MEMO.get(("parse", *key), _parse, master, exceptions, href)
-        observed = _MEMO.get(("observe", *key), ical.observe_parsed, calendars, href, UTC)
+        observed = _MEMO.get(("observe", *key), _observe_versioned, calendars, href, key)
         return calendars, observed, key
 
     def _spans(
@@ -440,6 +498,11 @@ class GoogleProvider:
         return theirs is not None and gev.is_owned(theirs)
 
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
+        """Busy time in [start, end) and every product-owned object, each with its version (a
+        digest of the master's etag and its exceptions' ids and etags); a rep's series are
+        read from their managers' calendars, at the same versions. Adoption candidates and
+        single meetings carry theirs too (adopting one is a write conditional on it). An
+        owned event that cannot be read is named in ``problems`` and kept in ``damaged``."""
         result = CalendarRead()
         zone = person.zone
         own_spans: list[tuple[datetime, datetime]] = []
@@ -456,6 +519,10 @@ class GoogleProvider:
                     spans, out_days = self._spans(calendars, observed, key, start, end, zone)
                 except ValueError as error:
                     result.problems.append(str(error))
+                    if gev.is_owned(master):
+                        # Ours and unreadable: not a deleted series; the product's next write
+                        # replaces it, on condition that it is still what was read.
+                        result.damaged[gev.uid_of(master)] = _version(_key(master, exceptions))
                     continue
                 if gev.is_owned(master):
                     result.owned[observed.uid] = observed
@@ -489,6 +556,8 @@ class GoogleProvider:
                     spans, _ = self._spans(calendars, observed, key, start, end, zone)
                 except ValueError as error:
                     result.problems.append(str(error))
+                    if ours:
+                        result.damaged[gev.uid_of(master)] = _version(_key(master, exceptions))
                     continue
                 own_spans.extend(spans)
                 if ours:
@@ -503,64 +572,107 @@ class GoogleProvider:
 
     # ----------------------------------------------------------------------- writing
 
-    def write(self, spec: SeriesSpec, owner: Person, *, dtstamp: datetime) -> bool:
-        outcome = self.write_many([spec])[0]
-        if isinstance(outcome, CalendarError):
-            raise outcome
-        return outcome
+    def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
+        """Write each job in up to three rounds of batches (``capabilities.batch_size``
+        requests each): the masters, the instances of those that need any, then those
+        masters' fingerprints. Each job's outcome in order; one failing stops only itself.
 
-    def write_many(self, specs: list[SeriesSpec]) -> list[bool | CalendarError]:
-        """Write several objects in up to three rounds of batches (at most 50 requests each):
-        the masters, the instances of those that need any, then those masters' fingerprints.
-        Each spec's outcome is whether anything changed, or the error that stopped it (the
-        others still go)."""
-        outcomes: list[bool | CalendarError] = [False] * len(specs)
-        jobs: dict[str, _WriteJob] = {}
-        for index, spec in enumerate(specs):
-            if spec.organizer_email.lower() != self.email:
+        **Preconditions.** A job whose ``expect`` is not the version this pass read (the
+        session's synced calendar) fails with ``ConflictError`` before any request. Then
+        Google checks the rest: a master update carries ``If-Match`` with the master's etag,
+        an instance patch or delete ``If-Match`` with its exception's etag when the instance
+        has an exception (an instance never changed has no etag of its own), and a 412
+        (``conditionNotMet``) is that job's ``ConflictError``. An insert that meets its own
+        id (409: a lost answer, or a deleted event, which keeps its id) is taken back by an
+        update conditional on the etag just read. A job spans several requests and Google
+        has no transactions: when an instance request fails after its master was updated,
+        the master keeps the ``UNFINISHED`` stamp, so the next pass reads it again. When an
+        update changes the series' shared data Google carries it to the exceptions that
+        still had the series' value (new etags nobody can know without reading), so the
+        instance requests that follow it in the same job go without ``If-Match``.
+
+        **Versions.** ``Written.version`` is exact when the answers give it: the master's
+        etag from the last request that touched the master (else as read), each patched
+        instance's etag from its answer, every other exception as read. It is ``None`` when
+        they do not: an instance was deleted (a delete answers no etag), an insert was taken
+        back after a 409 (the old event's exceptions are unknown), or the master's update
+        changed shared data and some exception was not rewritten after it. A job that
+        changes nothing gives the version read.
+
+        **Attendee copies.** Google keeps an attendee's copy of a series whose organizer is
+        on Google itself: such a job sends nothing and gives ``Written(False, None)``.
+        """
+        outcomes: list[Written | CalendarError] = [Written(False, None)] * len(jobs)
+        work: dict[str, _WriteJob] = {}
+        for index, write in enumerate(jobs):
+            organizer = write.spec.organizer_email.lower()
+            if organizer != self.email:
                 # The attendee's copy: Google keeps it in step with the organizer's.
-                if spec.organizer_email.lower() not in self.session.organizers:
-                    outcomes[index] = CalendarError(_foreign(self.email, spec.organizer_email))
+                if organizer not in self.session.organizers:
+                    outcomes[index] = CalendarError(_foreign(self.email, organizer))
                 continue
             try:
-                jobs[str(index)] = self._job(spec)
+                work[str(index)] = self._job(write)
             except CalendarError as error:
                 outcomes[index] = error
+
+        def fail(key: str, error: CalendarError) -> None:
+            # The first error stands, but a person's edit (a conflict) is the one to tell.
+            held = outcomes[int(key)]
+            if not isinstance(held, CalendarError) or (
+                isinstance(error, ConflictError) and not isinstance(held, ConflictError)
+            ):
+                outcomes[int(key)] = error
+
         # Round 1: the masters (inserted, or updated with If-Match on their etag).
-        calls = {key: job.master for key, job in jobs.items() if job.master is not None}
-        answers = self._batch(calls)
-        for key, answer in answers.items():
-            job = jobs[key]
+        calls = {key: job.master for key, job in work.items() if job.master is not None}
+        for key, answer in self._batch(calls).items():
+            job = work[key]
             if isinstance(answer, DuplicateError):
-                # Inserted by a pass that died before it knew, or deleted by a person (a
-                # deleted event keeps its id): take it back with an update.
+                # Inserted by a pass that died before it knew (or a retried insert whose
+                # first answer was lost), or deleted by a person (a deleted event keeps its
+                # id): take it back with an update.
                 try:
                     answer = self._recover(job)
                 except CalendarError as error:
                     answer = error
+                else:
+                    job.fresh = job.inexact = True
             if isinstance(answer, CalendarError):
-                outcomes[int(key)] = answer
-                jobs.pop(key)
+                fail(key, answer)
+                work.pop(key)  # nothing of it was written: no instances, no stamp
                 continue
             if calls[key].method == "calendar.events.insert" or job.current is None:
+                job.fresh = True
                 job.observed = None  # a new event: no exceptions yet
-            job.current = answer
+            elif job.exceptions and _shared(job.current) != _shared(answer):
+                job.carried = True
+            job.master_answer = answer
             job.changed = True
         # Round 2: the instances that differ from the spec.
-        instance_calls: dict[str, GoogleCall] = {}
-        for key, job in jobs.items():
-            for number, call in enumerate(self._instance_calls(job)):
-                instance_calls[f"{key}:{number}"] = call
-        for call_key, answer in self._batch(instance_calls).items():
+        targets: dict[str, _InstanceCall] = {}
+        for key, job in work.items():
+            for number, item in enumerate(self._instance_calls(job)):
+                targets[f"{key}:{number}"] = item
+        answers = self._batch({key: item.call for key, item in targets.items()})
+        for call_key, answer in answers.items():
             key = call_key.partition(":")[0]
-            if isinstance(answer, GoneError) and instance_calls[call_key].method.endswith("delete"):
+            job, item = work[key], targets[call_key]
+            deleting = item.call.method == "calendar.events.delete"
+            if isinstance(answer, GoneError) and deleting:
                 answer = None  # already deleted
             if isinstance(answer, CalendarError):
-                if not isinstance(outcomes[int(key)], CalendarError):
-                    outcomes[int(key)] = answer
+                fail(key, answer)
                 continue
-            jobs[key].changed = True
+            job.changed = True
+            if deleting:
+                job.deleted[item.instance] = item.original
+            elif isinstance(answer, dict):
+                job.instances[item.instance] = answer
         # Round 3: the fingerprint, last, on the masters whose instances all went (see _job).
+        # Not conditional: it claims only the product's own write, and a person's edit made
+        # since round 1 stays theirs (read as such next pass, since the stamp says what the
+        # product wrote).
         stamps = {
             key: GoogleCall(
                 "calendar.events.patch",
@@ -571,15 +683,20 @@ class GoogleProvider:
                     sendUpdates="none",
                 ),
             )
-            for key, job in jobs.items()
+            for key, job in work.items()
             if job.stamp_later and not isinstance(outcomes[int(key)], CalendarError)
         }
         for key, answer in self._batch(stamps).items():
             if isinstance(answer, CalendarError):
-                outcomes[int(key)] = answer
-        for key, job in jobs.items():
-            if not isinstance(outcomes[int(key)], CalendarError):
-                outcomes[int(key)] = job.changed
+                fail(key, answer)
+                continue
+            work[key].master_answer = answer
+        if work:
+            cache = self.session.calendar(self.email)
+            for key, job in work.items():
+                self._remember(cache, job)
+                if not isinstance(outcomes[int(key)], CalendarError):
+                    outcomes[int(key)] = Written(job.changed, job.version_after())
         return outcomes
 
     def _batch(self, calls: Mapping[str, GoogleCall]) -> dict[str, Any]:
@@ -594,16 +711,32 @@ class GoogleProvider:
                 return {key: error}
         return self.session.client.batch(self.email, list(calls.items()), what=self.where)
 
-    def _job(self, spec: SeriesSpec) -> _WriteJob:
+    def _held(self, event_id: str) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+        """The event ``event_id`` and its exceptions (by id) as this pass read them."""
         cache = self.session.calendar(self.email)
-        event_id = gev.event_id_for(spec.uid)
         current = cache.events.get(event_id)
-        fingerprint = ical.fingerprint(spec)
-        exceptions = [e for e in cache.events.values() if e.get("recurringEventId") == event_id]
+        exceptions = {
+            str(event.get("id")): event
+            for event in cache.events.values()
+            if event.get("recurringEventId") == event_id
+        }
+        return current, exceptions
+
+    def _job(self, write: WriteJob) -> _WriteJob:
+        spec = write.spec
+        event_id = gev.event_id_for(spec.uid)
+        current, exceptions = self._held(event_id)
+        version = None if current is None else _version(_key(current, exceptions.values()))
+        if version != write.expect:
+            raise ConflictError(_conflict(spec.uid, self.where, current, write.expect))
         observed: ObservedSeries | None = None
         if current is not None:
-            _, observed, _ = self._observe(current, exceptions)
-        job = _WriteJob(spec, event_id, fingerprint, current, observed)
+            try:
+                _, observed, _ = self._observe(current, list(exceptions.values()))
+            except ValueError:
+                observed = None  # unreadable (the read named it): written whole again
+        fingerprint = ical.fingerprint(spec)
+        job = _WriteJob(spec, event_id, fingerprint, current, observed, exceptions, version)
         inserting = current is None or current.get("status") == "cancelled"
         rewriting = inserting or (
             observed is None
@@ -644,24 +777,25 @@ class GoogleProvider:
         return job
 
     def _recover(self, job: _WriteJob) -> Any:
+        """The insert's id is taken (409): update that event instead, on condition that it is
+        still at the etag just read (a 412 is a ``ConflictError``, as for any update)."""
         found = self._call(
             "calendar.events.get",
             self._events().get(calendarId=self.email, eventId=job.event_id),
             self.where,
         )
-        return self._call(
-            "calendar.events.update",
-            self._events().update(
-                calendarId=self.email,
-                eventId=job.event_id,
-                body=gev.master_body(job.spec, job.stamp, found),
-                sendUpdates="all",
-                supportsAttachments=True,
-            ),
-            self.where,
+        request = self._events().update(
+            calendarId=self.email,
+            eventId=job.event_id,
+            body=gev.master_body(job.spec, job.stamp, found),
+            sendUpdates="all",
+            supportsAttachments=True,
         )
+        if found.get("etag"):
+            request.headers["If-Match"] = found["etag"]
+        return self._call("calendar.events.update", request, self.where)
 
-    def _instance_calls(self, job: _WriteJob) -> list[GoogleCall]:
+    def _instance_calls(self, job: _WriteJob) -> list[_InstanceCall]:
         """The requests that make each instance what the spec says; only those that differ."""
         spec = job.spec
         if spec.makeup_week is not None:
@@ -669,18 +803,19 @@ class GoogleProvider:
         have = job.observed.overrides if job.observed is not None else {}
         exdates = {utc(moment) for moment in spec.exdates}
         wanted = {utc(item.recurrence_id): item for item in spec.overrides}
-        calls: list[GoogleCall] = []
+        calls: list[_InstanceCall] = []
         for original, item in sorted(wanted.items()):
             found = have.get(original)
             instance = gev.instance_id(job.event_id, original)
             if item.cancelled:
                 if found is None or not found.cancelled:
+                    request = self._events().delete(
+                        calendarId=self.email, eventId=instance, sendUpdates="all"
+                    )
+                    self._if_match(job, instance, request)
                     calls.append(
-                        GoogleCall(
-                            "calendar.events.delete",
-                            self._events().delete(
-                                calendarId=self.email, eventId=instance, sendUpdates="all"
-                            ),
+                        _InstanceCall(
+                            instance, original, GoogleCall("calendar.events.delete", request)
                         )
                     )
                 continue
@@ -703,34 +838,65 @@ class GoogleProvider:
             if same:
                 continue
             moved = found is None or utc(found.start) != utc(item.start)
+            request = self._events().patch(
+                calendarId=self.email,
+                eventId=instance,
+                body=gev.instance_body(spec, item),
+                sendUpdates="all" if moved else "none",
+                supportsAttachments=True,
+            )
+            self._if_match(job, instance, request)
             calls.append(
-                GoogleCall(
-                    "calendar.events.patch",
-                    self._events().patch(
-                        calendarId=self.email,
-                        eventId=instance,
-                        body=gev.instance_body(spec, item),
-                        sendUpdates="all" if moved else "none",
-                        supportsAttachments=True,
-                    ),
-                )
+                _InstanceCall(instance, original, GoogleCall("calendar.events.patch", request))
             )
         # Exceptions the product made earlier that the spec no longer has: back to the rule.
         for original, found in sorted(have.items()):
             if original in wanted or original in exdates or found.cancelled:
                 continue
+            instance = gev.instance_id(job.event_id, original)
+            request = self._events().patch(
+                calendarId=self.email,
+                eventId=instance,
+                body=gev.regular_instance_body(spec, original),
+                sendUpdates="all",
+            )
+            self._if_match(job, instance, request)
             calls.append(
-                GoogleCall(
-                    "calendar.events.patch",
-                    self._events().patch(
-                        calendarId=self.email,
-                        eventId=gev.instance_id(job.event_id, original),
-                        body=gev.regular_instance_body(spec, original),
-                        sendUpdates="all",
-                    ),
-                )
+                _InstanceCall(instance, original, GoogleCall("calendar.events.patch", request))
             )
         return calls
+
+    @staticmethod
+    def _if_match(job: _WriteJob, instance: str, request: Any) -> None:
+        """``If-Match`` on the instance's exception as read, when it has one and its etag is
+        still known (not after a new master, nor after shared changes Google carried)."""
+        if job.fresh or job.carried:
+            return
+        found = job.exceptions.get(instance)
+        if found is not None and found.get("etag"):
+            request.headers["If-Match"] = found["etag"]
+
+    @staticmethod
+    def _remember(cache: CalendarCache, job: _WriteJob) -> None:
+        """Put what the answers said in the pass's copy of the calendar, so that a read or a
+        write later in the pass starts from it (the next sync brings Google's own).
+
+        Only what is known goes in: the master and the patched instances as answered, and
+        each deleted instance as a cancelled exception without an etag (a version with it
+        matches no version the pass holds, so a later conditional write is refused rather
+        than sent on a guess). Exceptions whose etags Google may have changed unseen keep
+        the ones read: Google's If-Match is the judge of those."""
+        if job.master_answer is not None:
+            cache.events[job.event_id] = job.master_answer
+        cache.events.update(job.instances)
+        for instance, original in job.deleted.items():
+            cache.events[instance] = {
+                "id": instance,
+                "recurringEventId": job.event_id,
+                "originalStartTime": {"dateTime": original.isoformat()},
+                "status": "cancelled",
+            }
+        cache._grouped = None
 
     def _call(self, method: str, request: Any, what: str, *, gone_ok: bool = False) -> Any:
         try:
@@ -740,22 +906,38 @@ class GoogleProvider:
                 return None
             raise
 
-    def delete(self, uid: str, owner: Person) -> bool:
-        cache = self.session.calendar(self.email)
+    def delete(self, uid: str, owner: Person, *, expect: str) -> bool:
+        """Remove the product's event ``uid`` if it is still at version ``expect``; whether
+        there was one to remove. ``ConflictError`` when it changed since it was read (before
+        any request, or Google's 412 on the master's etag); ``CalendarError`` for an event the
+        product does not own. An attendee's copy of a series whose organizer is on Google is
+        Google's to remove (the organizer's delete cancels it): ``False``, nothing sent."""
         event_id = gev.event_id_for(uid)
-        current = cache.events.get(event_id)
-        if current is None:
+        if self.email not in self.session.organizers:
+            return False  # only attendee copies: nothing of the product's is kept here
+        current, exceptions = self._held(event_id)
+        if current is None or self._copy_of_ours(current):
             return False
         if not gev.is_owned(current):
             raise CalendarError(
                 f"{self.where} holds {uid} but the product does not own it; it was left alone."
             )
-        self._call(
-            "calendar.events.delete",
-            self._events().delete(calendarId=self.email, eventId=event_id, sendUpdates="all"),
-            f"{uid} on {self.where}",
-            gone_ok=True,
-        )
+        version = _version(_key(current, exceptions.values()))
+        if version != expect:
+            raise ConflictError(_conflict(uid, self.where, current, expect))
+        if current.get("status") == "cancelled":
+            return False
+        request = self._events().delete(calendarId=self.email, eventId=event_id, sendUpdates="all")
+        if current.get("etag"):
+            request.headers["If-Match"] = current["etag"]
+        try:
+            self._call("calendar.events.delete", request, f"{uid} on {self.where}")
+        except (GoneError, NotFoundError):
+            return False  # deleted meanwhile: gone as wanted
+        cache = self.session.calendar(self.email)
+        for key in [event_id, *exceptions]:
+            cache.events.pop(key, None)
+        cache._grouped = None
         return True
 
     # ----------------------------------------------------------------------- checking
@@ -804,6 +986,27 @@ class GoogleProvider:
         return []
 
 
+def _key(master: Mapping[str, Any], exceptions: Iterable[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """What a master and its exceptions are at: the master's id and etag and each exception's
+    (id, etag), sorted. Google gives every change a new etag, so equal keys are equal events."""
+    return (
+        master.get("id"),
+        master.get("etag"),
+        tuple(sorted(((e.get("id"), e.get("etag")) for e in exceptions), key=repr)),
+    )
+
+
+def _version(key: tuple[Any, ...]) -> str:
+    """An owned copy's version (``ObservedSeries.version``): a digest of its ``_key``."""
+    text = json.dumps(key, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _observe_versioned(calendars: Any, href: str, key: tuple[Any, ...]) -> ObservedSeries | None:
+    observed = ical.observe_parsed(calendars, href, UTC)
+    return None if observed is None else replace(observed, version=_version(key))
+
+
 def _parse(master: dict[str, Any], exceptions: list[dict[str, Any]], href: str) -> Any:
     try:
         data = gev.to_ical(master, exceptions)
@@ -821,6 +1024,45 @@ def _foreign(rep: str, manager: str) -> str:
         f"{rep} is on Google Calendar but their manager {manager} is not; oneonone keeps a "
         "Google series only on the manager's own Google Calendar: put both on Google, or the "
         "rep on another calendar provider"
+    )
+
+
+#: What is the calendar's own in an event resource (or changes with every write), not the
+#: event's shared data: "Properties that are private to the copy of the event that appears on
+#: this calendar", and the bookkeeping Google sets itself.
+_NOT_SHARED = frozenset(
+    {
+        "kind",
+        "etag",
+        "updated",
+        "created",
+        "sequence",
+        "htmlLink",
+        "reminders",
+        "colorId",
+        "transparency",
+        "extendedProperties",
+    }
+)
+
+
+def _shared(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's shared data (what Google carries from a series to its exceptions)."""
+    found = {key: value for key, value in event.items() if key not in _NOT_SHARED}
+    found["sharedProperties"] = (event.get("extendedProperties") or {}).get("shared")
+    return found
+
+
+def _conflict(uid: str, where: str, held: Mapping[str, Any] | None, expected: str | None) -> str:
+    if expected is None:
+        what = "appeared"
+    elif held is None:
+        what = "was removed"
+    else:
+        what = "changed"
+    return (
+        f"{uid} on the {where} {what} since this pass read it (a person at work); it was "
+        "left as it is and is read again next pass."
     )
 
 
