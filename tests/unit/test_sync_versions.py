@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
-from scheduler.store.ledger import SeriesRecord
 from scheduler.engine.observe import lagging as _lagging
 from scheduler.engine.series import superseded as _superseded
+from scheduler.store.ledger import SeriesRecord
 
 NOW = datetime(2027, 1, 4, tzinfo=UTC)
 ANCHOR = SeriesRecord(

@@ -1,0 +1,120 @@
+"""People win even when things fail, on Google (the emulator fails writes on demand).
+
+The same failures as ``test_people_win_failures`` (vdir): a failed write followed by a person's
+edit, an emptied ledger, a safety stop that ``plan`` shows and ``sync`` honours by writing
+nothing. Another org's ledger is refused before any provider writes, the same code on every
+provider (tested on vdir).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler.domain.series import utc
+from scheduler.sync import run_pass
+from tests.google_emulator.server import GoogleEmulator
+from tests.system.google_world import GoogleWorld, start_emulator
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2027, 1, 5, 8, 0, tzinfo=NY)  # Tuesday of W01; W04 is January's close week
+ANA = "ana@acme.example"
+
+
+def regular(week: int) -> datetime:
+    return datetime(2027, 1, 5, 10, 0, tzinfo=NY) + timedelta(weeks=week - 1)
+
+
+@pytest.fixture
+def emulator() -> Iterator[GoogleEmulator]:
+    started = start_emulator()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def world(emulator: GoogleEmulator, tmp_path: Path) -> Iterator[GoogleWorld]:
+    made = GoogleWorld(tmp_path / "org", emulator)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def plan_of(world: GoogleWorld, now: datetime) -> dict[str, str]:
+    return {o.week: o.status.value for o in world.plan(now).planned if o.rep == ANA}
+
+
+def test_an_edit_after_a_failed_write_is_kept_and_recorded(world: GoogleWorld) -> None:
+    world.sync(NOW)
+    # Ana declines W03: the next pass books a make-up and rewrites the series ...
+    world.decline_instance("ana", "marco", "ana", regular(3))
+    # Google refuses every write of the next pass (the day's quota is used up).
+    world.emulator.faults.fail_next_writes(500, "quotaExceeded")
+    failed = world.sync(NOW + timedelta(minutes=35))
+    assert failed.problems
+    world.emulator.faults.clear()
+    # Marco moves W02 in Google Calendar before the next pass.
+    world.move_instance("marco", "marco", "ana", regular(2), regular(2) + timedelta(hours=1))
+
+    world.sync(NOW + timedelta(minutes=40))
+
+    view = world.series_view("marco", "marco", "ana")
+    assert view is not None
+    assert utc(regular(2) + timedelta(hours=1)) in {utc(s) for s in view.moved_starts}
+    assert plan_of(world, NOW + timedelta(minutes=45))["2027-W02"] == "people_changed"
+    again = world.sync(NOW + timedelta(minutes=50))
+    assert again.written == 0 and again.changes == []
+
+
+def test_an_emptied_ledger_is_rebuilt_from_google_keeping_history(world: GoogleWorld) -> None:
+    world.sync(NOW)
+    world.move_instance("marco", "marco", "ana", regular(1), regular(1) + timedelta(hours=1))
+    world.move_instance("marco", "marco", "ana", regular(3), regular(3) + timedelta(hours=2))
+    world.cancel_instance("marco", "marco", "ana", regular(5))
+    world.sync(NOW + timedelta(minutes=5))
+
+    later = NOW + timedelta(days=14)
+    database = world.org.data_dir / "state.db"
+    world.ledger.close()
+    for leftover in database.parent.glob("state.db-*"):
+        leftover.unlink()
+    database.write_bytes(b"")
+    world.restart()
+    world.sync(later)
+
+    view = world.series_view("marco", "marco", "ana")
+    assert view is not None
+    moved = {utc(s) for s in view.moved_starts}
+    assert utc(regular(1) + timedelta(hours=1)) in moved
+    assert utc(regular(3) + timedelta(hours=2)) in moved
+    plan = plan_of(world, later + timedelta(minutes=5))
+    assert plan["2027-W03"] == "people_changed"
+    assert plan["2027-W05"] == "people_changed"
+    assert len([u for u in world.makeup_uids("marco")]) == 1
+    again = world.sync(later + timedelta(minutes=10))
+    assert again.written == 0 and again.changes == []
+
+
+def test_a_safety_stop_writes_nothing_on_google_and_plan_shows_it(world: GoogleWorld) -> None:
+    world.sync(NOW)
+    # Most pairs leave the org file at once (a bad edit): ending them is a mass end.
+    text = world.config.read_text()
+    for manager in ("marco", "dana"):
+        text = text.replace(f'manager = "{manager}@acme.example"', "")
+    world.config.write_text(text)
+    world.restart()
+    before = world.snapshot()
+    shown = run_pass(world.org, world.ledger, NOW + timedelta(minutes=5), apply=False)
+    assert shown.safety
+    stopped = run_pass(
+        world.org, world.ledger, NOW + timedelta(minutes=5), apply=True, env=world.env
+    )
+    assert stopped.safety and stopped.written == 0
+    assert world.snapshot() == before
