@@ -37,13 +37,6 @@ from tests.google_emulator import GoogleEmulator
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::icalendar.error.GloballyUniqueTZIDGuessed"),
-    pytest.mark.xfail(
-        reason=(
-            "the Google provider on this branch predates the contract (no capabilities, "
-            "versions, WriteJob or conditional delete); its port lands from another branch"
-        ),
-        strict=False,
-    ),
 ]
 
 #: the first pass: the Monday the read window starts
@@ -154,3 +147,51 @@ class TestGoogleContract(ProviderContract):
         finally:
             clear_cache()
             emulator.stop()
+
+    # Where Google cannot meet the contract, said exactly (strict: a fix makes these pass and
+    # then the marks must go).
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="the session mirrors only the events that matter to the product (tagged ones, "
+        "weekly two-person ones, ...), so a calendar of plain events counts 0 objects; the "
+        "'suddenly empty' stop only concerns calendars holding series, which it counts",
+    )
+    def test_a_calendar_holding_only_a_persons_own_event_does_not_read_empty(
+        self, cal: ContractCalendar
+    ) -> None:
+        super().test_a_calendar_holding_only_a_persons_own_event_does_not_read_empty(cal)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="Google gives no etag for an instance nobody changed yet, so a person's first "
+        "edit of a week landing between the read and the write (seconds) is not caught; "
+        "edits of weeks already changed are (412 on the exception's etag)",
+    )
+    def test_a_write_on_a_version_stale_after_a_persons_edit_fails_and_keeps_the_edit(
+        self, cal: ContractCalendar
+    ) -> None:
+        super().test_a_write_on_a_version_stale_after_a_persons_edit_fails_and_keeps_the_edit(cal)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="a write that would change nothing sends no request, so a deletion after the "
+        "read is not seen by it; the next pass reads the deletion (a deleted series)",
+    )
+    def test_a_write_on_the_version_of_an_object_a_person_deleted_fails_and_recreates_nothing(
+        self, cal: ContractCalendar
+    ) -> None:
+        super().test_a_write_on_the_version_of_an_object_a_person_deleted_fails_and_recreates_nothing(
+            cal
+        )
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="the delete is conditional on the master's etag; a person's first edit of one "
+        "week changes only that instance (see above). The pass never deletes series (it ends "
+        "them with UNTIL)",
+    )
+    def test_a_delete_on_a_version_stale_after_a_persons_edit_fails_and_keeps_it(
+        self, cal: ContractCalendar
+    ) -> None:
+        super().test_a_delete_on_a_version_stale_after_a_persons_edit_fails_and_keeps_it(cal)
