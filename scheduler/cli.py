@@ -231,7 +231,8 @@ def _notice_problems(org: Any) -> list[str]:
 
 def _agenda_problems(org: Any) -> list[str]:
     """The agenda template (file and line) and pipeline CSV rows that cannot be used."""
-    from scheduler.agenda import check_template, read_deals, read_metrics
+    from scheduler.agenda import read_deals, read_metrics
+    from scheduler.agenda.template import check_template
 
     problems = [problem for path in org.agenda.templates() for problem in check_template(path)]
     if org.agenda.pipeline_csv is not None:

@@ -29,8 +29,8 @@ from datetime import datetime
 
 from scheduler.adherence import missed_streak
 from scheduler.domain import ABSENT_STATUSES, MISSED_STATUSES, LedgerStatus, week_after
-from scheduler.orgfile import Escalation
-from scheduler.store.ledger import OccurrenceRecord
+from scheduler.domain.records import OccurrenceRecord
+from scheduler.domain.settings import Escalation
 
 __all__ = [
     "Decision",

@@ -30,7 +30,8 @@ there and fit is checked by ``problems_in_calendars`` (``oneonone check``), not 
 that ``oneonone auth google`` can load the file before a token exists.
 
 Exports: load_org, problems_in_calendars, shared_working_time, Org, CalendarConfig, Schedule,
-Escalation, EmailSettings, ServerSettings, GoogleSettings, EXAMPLE_PATH.
+Escalation, EmailSettings, ServerSettings, GoogleSettings, EXAMPLE_PATH. The settings values
+are defined in ``scheduler.domain.settings`` (pure, no pydantic) and re-exported here.
 """
 
 from __future__ import annotations
@@ -42,17 +43,28 @@ import re
 import tomllib
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from scheduler.agenda import DEFAULT_TEMPLATE
 from scheduler.domain import Interval, Pair, Person, Slot, WorkingHours, wall_clock
+from scheduler.domain.settings import (
+    DEFAULT_TEMPLATE,
+    AgendaSettings,
+    CalendarConfig,
+    EmailSettings,
+    Escalation,
+    GoogleSettings,
+    Org,
+    Schedule,
+    ServerSettings,
+)
 from scheduler.errors import UserError
+from scheduler.notify import address_of
 from scheduler.rules import WEEKDAY_NAMES, CloseWindowConfig, OrgCalendar, parse_blackout
 from scheduler.settings import Settings, load_settings
 
@@ -176,8 +188,6 @@ def _check_email(value: object) -> str:
 def _check_sender(value: object) -> str:
     """The ``from`` of notices: "name@domain" or "Name <name@domain>", nothing that could
     carry a header or a second address."""
-    from scheduler.notify import address_of
-
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not an e-mail address")
     try:
@@ -490,132 +500,6 @@ _MISSING_HINTS = {
     "username": 'add username = "..."',
     "password_env": 'add password_env = "NAME_OF_AN_ENVIRONMENT_VARIABLE"',
 }
-
-
-# --------------------------------------------------------------------------- the loaded org
-
-
-@dataclass(frozen=True)
-class GoogleSettings:
-    """``[google]``: how oneonone signs in to Google Calendar and Drive.
-
-    A service account key with domain-wide delegation reaches every person's calendar; without
-    one, the token file written by ``oneonone auth google`` reaches its one organizer's. Paths
-    are absolute once loaded.
-    """
-
-    #: a service account's JSON key; its ``token_uri`` is where tokens are asked for
-    service_account_file: Path | None = None
-    #: the OAuth client (Desktop app) JSON that ``oneonone auth google`` signs in with
-    oauth_client_file: Path | None = None
-    #: the single organizer's saved sign-in (``<data_dir>/google-token.json`` in a loaded org)
-    token_file: Path = Path("data") / "google-token.json"
-    #: another address for the Calendar and Drive APIs (an emulator, a proxy); None: Google's
-    api_endpoint: str | None = None
-
-
-@dataclass(frozen=True)
-class CalendarConfig:
-    """Where one person's calendar lives (``calendar = {...}`` of a person)."""
-
-    provider: str
-    path: Path | None = None  # vdir, ics from a file: absolute, resolved like the org file's
-    url: str | None = None
-    username: str | None = None
-    password_env: str | None = None
-    #: ics: the folder that keeps the last good copy of each feed (``<data_dir>/cache/ics``)
-    cache_dir: Path | None = None
-    #: google: the org's ``[google]`` settings (the same object as ``Org.google``)
-    google: GoogleSettings | None = None
-
-
-@dataclass(frozen=True)
-class Schedule:
-    horizon_weeks: int
-    freeze_hours: int
-    makeup: bool
-    makeup_notice_hours: int
-    poll_minutes: int
-    agenda_lead_hours: int
-
-
-@dataclass(frozen=True)
-class Escalation:
-    escalate_after: int
-    window_misses: int
-    window_weeks: int
-
-
-@dataclass(frozen=True)
-class EmailSettings:
-    host: str
-    port: int
-    starttls: bool
-    username: str
-    password_env: str
-    sender: str  # the "from" key
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """``[server]``: where the daemon's feed, agenda, health and metrics server listens."""
-
-    host: str = "127.0.0.1"
-    port: int = 8321
-    #: the address people reach the server at, without a trailing slash (``http://host:port``
-    #: when the file leaves ``public_url`` empty)
-    public_url: str = "http://127.0.0.1:8321"
-
-
-@dataclass(frozen=True)
-class AgendaSettings:
-    """``[agenda]``: the template agendas are written from, and the pipeline data they show."""
-
-    template: Path = DEFAULT_TEMPLATE
-    pipeline_csv: Path | None = None
-    metrics_csv: Path | None = None
-    #: pair key -> that pair's own template (a rep's ``agenda_template``)
-    pair_templates: dict[str, Path] = field(default_factory=dict)
-
-    def template_for(self, pair_key: str) -> Path:
-        """The template of ``pair_key``'s agendas: the pair's own, else the org's."""
-        return self.pair_templates.get(pair_key, self.template)
-
-    def templates(self) -> list[Path]:
-        """Every template in use (the org's first), each once."""
-        return list(dict.fromkeys([self.template, *self.pair_templates.values()]))
-
-
-@dataclass(frozen=True)
-class Org:
-    """The validated org file: everything the product needs to know about the org."""
-
-    path: Path
-    base_dir: Path
-    name: str
-    timezone: str
-    calendar: OrgCalendar
-    people: dict[str, Person]  # by lowercase email, in file order
-    pairs: list[Pair]  # one per person with a manager, in file order
-    calendars: dict[str, CalendarConfig]  # by lowercase email
-    schedule: Schedule
-    escalation: Escalation
-    email: EmailSettings
-    slack_webhook_env: str
-    data_dir: Path
-    database_url: str
-    title_template: str
-    server: ServerSettings = ServerSettings()
-    agenda: AgendaSettings = AgendaSettings()
-    google: GoogleSettings = GoogleSettings()
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def title(self, pair: Pair) -> str:
-        """The event title of ``pair``: the template with the two first names filled in."""
-        return self.title_template.format(manager=pair.manager.first_name, rep=pair.rep.first_name)
 
 
 # --------------------------------------------------------------------------- errors

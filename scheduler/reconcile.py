@@ -29,9 +29,9 @@ from scheduler.domain import (
     wall_clock,
     week_monday,
 )
+from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import InstanceOverride, ObservedSeries, SeriesSpec, utc
 from scheduler.planner import Known, PlannedOccurrence, describe_slot
-from scheduler.store.ledger import MakeupRecord, OccurrenceRecord, SeriesRecord
 
 __all__ = [
     "Baseline",

@@ -47,13 +47,13 @@ from zoneinfo import ZoneInfo
 
 from scheduler.agenda.items import Item, TrackedItem, carry_over, normalise
 from scheduler.domain import LedgerStatus, PlanStatus
-from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
-from scheduler.store.ledger import (
+from scheduler.domain.records import (
     ActionItemRecord,
     AgendaDocRecord,
     MakeupRecord,
     OccurrenceRecord,
 )
+from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 
 __all__ = [
     "AgendaLink",

@@ -18,7 +18,7 @@ notices' way: record, then act):
    session and per day, so a second pass or replica records nothing), then created in its
    store (which never overwrites a document), then marked ``written``.
 
-Exports: PairAgendas, AgendaOutcome, publish_agendas.
+Exports: PairAgendas, AgendaOutcome, publish_agendas, agenda_store.
 """
 
 from __future__ import annotations
@@ -51,10 +51,11 @@ from scheduler.agenda.plan import (
     plan_agendas,
     sessions,
 )
-from scheduler.agenda.store import AgendaKey, AgendaStore, AgendaStoreError, agenda_store
+from scheduler.agenda.store import AgendaKey, AgendaStore, AgendaStoreError, MarkdownFolderStore
 from scheduler.agenda.template import AgendaTemplate, TemplateProblem, load_template
 from scheduler.domain import Pair
 from scheduler.escalation import Decision, decide_prep
+from scheduler.feeds import agenda_url
 from scheduler.orgfile import Org
 from scheduler.store.ledger import (
     ActionItemRecord,
@@ -64,11 +65,25 @@ from scheduler.store.ledger import (
     OccurrenceRecord,
 )
 
-__all__ = ["AgendaOutcome", "PairAgendas", "publish_agendas"]
+__all__ = ["AgendaOutcome", "PairAgendas", "agenda_store", "publish_agendas"]
 
 log = logging.getLogger(__name__)
 
 StoreFor = Callable[[Org, Ledger, Pair], AgendaStore]
+
+
+def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
+    """The store of ``pair``'s agendas: a Google Doc in the manager's Drive when the manager is
+    on Google Calendar (the spec's "Google" case), else Markdown files under
+    ``<data_dir>/agendas`` served by the feed server."""
+    config = org.calendars.get(pair.manager.email)
+    if config is not None and config.provider == "google":
+        # Imported here so that an org without Google never loads Google's client libraries.
+        from scheduler.providers.google import client_for
+        from scheduler.providers.google.drive import DriveAgendaStore
+
+        return DriveAgendaStore(client_for(org), pair.manager.email)
+    return MarkdownFolderStore(org.data_dir / "agendas", lambda path: agenda_url(org, ledger, path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,11 @@ people open, attached to the event). The contract every store keeps:
 Every failure is an ``AgendaStoreError`` whose message is one sentence naming the document and
 what went wrong; ``transient`` says whether trying again later may work.
 
+Which store a pair's agendas go to is ``scheduler.agenda.publish.agenda_store``'s choice, so
+that this module, which every store imports, imports none of them.
+
 Exports: AgendaKey, AgendaDoc, AgendaStore, AgendaStoreError, MarkdownFolderStore,
-agenda_store, MAX_AGENDA_BYTES.
+MAX_AGENDA_BYTES.
 """
 
 from __future__ import annotations
@@ -34,15 +37,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from scheduler.errors import OneononeError
 from scheduler.store.files import sync_folder
-
-if TYPE_CHECKING:
-    from scheduler.domain import Pair
-    from scheduler.orgfile import Org
-    from scheduler.store.ledger import Ledger
 
 __all__ = [
     "MAX_AGENDA_BYTES",
@@ -51,7 +49,6 @@ __all__ = [
     "AgendaStore",
     "AgendaStoreError",
     "MarkdownFolderStore",
-    "agenda_store",
 ]
 
 #: An agenda is a page of notes; a larger document is not read (the server has the same limit).
@@ -197,19 +194,3 @@ class MarkdownFolderStore:
             )
         # An editor may save in another encoding; a stray byte must not lose the whole list.
         return data.decode("utf-8", errors="replace")
-
-
-def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
-    """The store of ``pair``'s agendas: a Google Doc in the manager's Drive when the manager is
-    on Google Calendar (the spec's "Google" case), else Markdown files under
-    ``<data_dir>/agendas`` served by the feed server."""
-    config = org.calendars.get(pair.manager.email)
-    if config is not None and config.provider == "google":
-        from scheduler.providers.google import client_for
-        from scheduler.providers.google.drive import DriveAgendaStore
-
-        return DriveAgendaStore(client_for(org), pair.manager.email)
-    # Imported here: scheduler.feeds imports the org file's module, which imports this package.
-    from scheduler.feeds import agenda_url
-
-    return MarkdownFolderStore(org.data_dir / "agendas", lambda path: agenda_url(org, ledger, path))

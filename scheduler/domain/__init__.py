@@ -6,6 +6,10 @@ the rules and the reconcile step can trust what they are given.
 
 Exports: Person, Pair, Slot, WorkingHours, Interval, BusyCalendar, Occurrence statuses,
 IsoWeek helpers (iso_week, week_monday), pair_key / series_uid, wall_clock.
+
+The submodules, imported on their own: ``series`` (a calendar's series as the providers read
+and write it), ``records`` (what the ledger keeps) and ``settings`` (the org and its settings,
+as the org file gives them). None of them does I/O or loads SQLAlchemy, pydantic or Jinja2.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from scheduler.domain import (
     PlanStatus,
     week_after,
 )
+from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
+from scheduler.domain.settings import Org
 from scheduler.engine.makeups import book_makeups, makeup_work
 from scheduler.engine.observe import (
     PairState,
@@ -43,7 +45,6 @@ from scheduler.engine.series import (
 from scheduler.engine.snapshot import Snapshot
 from scheduler.escalation import Decision, decide_digest, decide_pair
 from scheduler.notices import Draft, draft
-from scheduler.orgfile import Org
 from scheduler.planner import (
     Known,
     PlannedOccurrence,
@@ -53,7 +54,6 @@ from scheduler.planner import (
 )
 from scheduler.providers.base import WriteJob
 from scheduler.reconcile import Baseline, known_weeks, merge_plan, settle
-from scheduler.store.ledger import MakeupRecord, OccurrenceRecord, SeriesRecord
 
 __all__ = [
     "MASS_END_SHARE",

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from scheduler import ical
 from scheduler.agenda.plan import MAKEUP, attach_single
 from scheduler.domain import BusyCalendar, Person, iso_week, makeup_uid
+from scheduler.domain.records import MakeupRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
+from scheduler.domain.settings import Org
 from scheduler.engine.observe import PairState
-from scheduler.orgfile import Org
 from scheduler.planner import describe_slot, find_makeup
 from scheduler.reconcile import MAKEUP_HAPPENS, expected_instance
-from scheduler.store.ledger import MakeupRecord
 
 __all__ = ["Target", "book_makeups", "declined_whole_series", "makeup_work"]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from scheduler.agenda.plan import AgendaLink
 from scheduler.domain import (
@@ -31,10 +32,10 @@ from scheduler.domain import (
     week_after,
     week_monday,
 )
+from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import ObservedSeries, utc
-from scheduler.engine.snapshot import Snapshot
+from scheduler.domain.settings import Org
 from scheduler.escalation import Decision
-from scheduler.orgfile import Org
 from scheduler.planner import describe_slot
 from scheduler.providers.base import unfinished
 from scheduler.reconcile import (
@@ -50,7 +51,9 @@ from scheduler.reconcile import (
     rule_instance,
     series_edit,
 )
-from scheduler.store.ledger import MakeupRecord, OccurrenceRecord, SeriesRecord
+
+if TYPE_CHECKING:
+    from scheduler.engine.snapshot import Snapshot
 
 __all__ = ["PairState", "observe_changes", "observe_makeups", "observe_state"]
 

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
 from scheduler.domain import Pair, Person, PlanStatus, Slot, iso_week
+from scheduler.domain.records import OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
+from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
-from scheduler.orgfile import Org
 from scheduler.planner import describe_slot
 from scheduler.reconcile import rule_instance, series_spec
-from scheduler.store.ledger import OccurrenceRecord, SeriesRecord
 
 __all__ = [
     "adopt_reason",

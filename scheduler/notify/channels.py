@@ -38,9 +38,9 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Protocol
 
+from scheduler.domain.settings import Org
 from scheduler.errors import DeliveryError, UserError
 from scheduler.notify.message import address_of, check_address
-from scheduler.orgfile import Org
 from scheduler.store.files import write_atomically
 
 __all__ = [

@@ -13,6 +13,9 @@ day), recorded *before* the document is written (state ``pending``), like a noti
 between writes it once; ``action_items`` holds every action item of a pair with its state
 (``open``, ``done``, ``dropped``) and its history as JSON, so what was agreed is never lost.
 
+The records themselves are pure values in ``scheduler.domain.records``; they are re-exported
+here for the code that reads and writes them.
+
 Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
 AgendaDocRecord, ActionItemRecord.
 """
@@ -22,7 +25,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from scheduler.domain.records import (
+    ActionItemRecord,
+    AgendaDocRecord,
+    CopyRecord,
+    MakeupRecord,
+    NoticeRecord,
+    OccurrenceRecord,
+    PairRecord,
+    SeriesRecord,
+)
 from scheduler.errors import UserError
 
 __all__ = [
@@ -270,180 +282,6 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
-
-
-@dataclass(frozen=True, slots=True)
-class PairRecord:
-    key: str
-    manager: str
-    rep: str
-    skip_level: str | None
-    active: bool
-    created_at: datetime
-    ended_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesRecord:
-    """What the product last wrote for a pair's series (its anchor and version)."""
-
-    pair_key: str
-    uid: str
-    organizer: str
-    dtstart: datetime
-    weekday: int
-    at_time: time
-    timezone: str
-    duration: timedelta
-    until: datetime | None
-    sequence: int
-    fingerprint: str
-    dtstamp: datetime
-    created_at: datetime
-    updated_at: datetime
-    #: the fingerprint before the last change, and whether the files may still hold it:
-    #: the ledger is committed before calendars are written, so a pass killed in between
-    #: leaves ``pending`` set and the next pass knows an old file is ours, not a person's edit.
-    previous_fingerprint: str | None = None  # space-separated while several are unwritten
-    pending: bool = False
-    #: the last pass that saw the organizer's copy on the calendar (or wrote it)
-    seen_at: datetime | None = None
-    #: the slot a person gave the whole series (or an adopted event had), as JSON; it
-    #: replaces the org file's slot until the org file's slot for the pair changes
-    person_slot: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CopyRecord:
-    """The product's last confirmed write of one object (``uid``) to one calendar (``owner``).
-
-    ``version`` is what the provider said the object's version became (``None`` when it could
-    not tell without reading again); ``fingerprint`` the ``X-ONEONONE-HASH`` written;
-    ``baseline`` (JSON, see ``scheduler.reconcile.Baseline``) the weeks as that write put them.
-    """
-
-    uid: str
-    owner: str
-    pair_key: str
-    version: str | None
-    fingerprint: str
-    baseline: str
-    written_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OccurrenceRecord:
-    """One week of one pair as the ledger knows it.
-
-    ``planned_*`` is where the product put (or keeps) the meeting; ``actual_*`` where people
-    moved it, when they did. ``plan_status`` is the planner's word, ``status`` the report's.
-    """
-
-    pair_key: str
-    week: str
-    regular_start: datetime
-    planned_start: datetime
-    planned_end: datetime
-    plan_status: str
-    status: str
-    reason: str
-    people_changed: bool = False
-    #: what a person did to it: "", "moved", "cancelled" or "declined"
-    change: str = ""
-    actual_start: datetime | None = None
-    actual_end: datetime | None = None
-    agenda: str | None = None
-    updated_at: datetime | None = None
-    #: either person is out of office on every business day of the week (``time_off``,
-    #: whatever else happened to it)
-    away: bool = False
-
-    def same_facts(self, other: OccurrenceRecord) -> bool:
-        """Equal but for ``updated_at``: whether saving ``other`` would change anything."""
-        return replace(self, updated_at=None) == replace(other, updated_at=None)
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeRecord:
-    """One recipient of one notice; the rows of one message share ``message_id``."""
-
-    kind: str
-    pair_key: str
-    week: str
-    recipient: str
-    decided_at: datetime
-    sent_at: datetime | None
-    message_id: str
-    channel: str = "email"
-    #: the message exactly as it is (to be) sent: RFC 5322 text, or the Slack text
-    raw: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class MakeupRecord:
-    """A make-up the product booked for one cancelled or declined week of a pair."""
-
-    pair_key: str
-    week: str
-    uid: str
-    start: datetime
-    end: datetime
-    state: str  # "booked", "cancelled" or "declined" (by a person; then left alone)
-    reason: str
-    pending: bool
-    fingerprint: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class AgendaDocRecord:
-    """One agenda document: a pair's session on ``session_date`` (``YYYY-MM-DD``).
-
-    ``ref`` and ``url`` are the document store's (see ``scheduler.agenda.store``); both are
-    ``None`` while it is ``pending`` and not yet written. ``items`` are (item id, text) as the
-    document lists them, which reading it back matches against.
-    """
-
-    pair_key: str
-    session_date: str
-    week: str
-    kind: str  # "series" or "makeup"
-    start: datetime
-    end: datetime
-    title: str
-    excerpt: str
-    state: str  # "pending", "written", "read", "closed", "gone"
-    items: tuple[tuple[str, str], ...]
-    created_at: datetime
-    ref: str | None = None
-    url: str | None = None
-    body: str | None = None
-    written_at: datetime | None = None
-    read_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ActionItemRecord:
-    """One action item of a pair and what became of it.
-
-    ``first_agenda``/``last_agenda``/``decided_in`` are session dates of agenda documents: where
-    it was first seen, the last one that listed it, and the one whose read-back set its state.
-    ``history`` is a tuple of (at, event, text, agenda) entries, oldest first.
-    """
-
-    pair_key: str
-    id: str
-    text: str
-    key: str
-    state: str  # "open", "done", "dropped"
-    first_agenda: str
-    last_agenda: str
-    created_at: datetime
-    updated_at: datetime
-    decided_in: str | None = None
-    done_at: datetime | None = None
-    history: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class Ledger:

@@ -22,10 +22,10 @@ from scheduler.agenda import (
     Item,
     TrackedItem,
     carry_over,
-    load_template,
     parse_items,
 )
 from scheduler.agenda.items import normalise, similarity
+from scheduler.agenda.template import load_template
 
 TEMPLATE = load_template(DEFAULT_TEMPLATE)
 NEW_YORK = ZoneInfo("America/New_York")

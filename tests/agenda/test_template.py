@@ -17,13 +17,11 @@ from scheduler.agenda import (
     AgendaContext,
     Deal,
     Metric,
-    TemplateProblem,
-    check_template,
     deal_summary,
-    load_template,
     metric_lines,
     parse_items,
 )
+from scheduler.agenda.template import TemplateProblem, check_template, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_TEMPLATE = REPO / "config" / "agendas" / "default.md.j2"
