@@ -118,7 +118,8 @@ class CalendarProvider(Protocol):
 
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
         """Read busy time in [start, end) and every product-owned object (any date), each
-        with its ``version``."""
+        with its ``version``. A read-only provider reports none in ``owned``: nothing there is
+        the product's to write (its owner gets their 1:1s through their ICS feed)."""
         ...
 
     def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
