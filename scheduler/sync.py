@@ -2,8 +2,8 @@
 
 How a pass reads (``run_pass``, one screen):
 
-1. ``read_snapshot``: every person's calendar and the ledger, once;
-2. a ledger that belongs to another org file is refused before anything is written;
+1. a ledger that belongs to another org file is refused before anything is touched;
+2. ``read_snapshot``: every person's calendar and the ledger, once;
 3. ``decide_weeks``: safety checks, what people did, the plan, make-ups, settled weeks;
 4. agendas: documents read back and the due ones written (only when the pass applies and is
    not stopped), so the series written in this pass link them;
@@ -77,10 +77,14 @@ def run_pass(
     ``env`` holds the secrets the notice channels need (default: the process environment).
     Raises ``UserError`` for a ledger that belongs to another org file.
     """
-    snapshot = read_snapshot(org, ledger, now, horizon_weeks=horizon_weeks, persist=apply)
-    refused = foreign_ledger(org, snapshot.ledger_pairs, _safe_url(ledger.url))
+    # Before anything is read (reading a vdir calendar creates its folder): another org's
+    # ledger is refused with nothing written.
+    refused = foreign_ledger(
+        org, {record.key: record for record in ledger.pairs()}, _safe_url(ledger.url)
+    )
     if refused is not None:
         raise UserError(refused)
+    snapshot = read_snapshot(org, ledger, now, horizon_weeks=horizon_weeks, persist=apply)
     weeks = decide_weeks(org, snapshot, force=force)
     result = PassResult(now=now, problems=[*snapshot.problems, *weeks.problems])
     writing = apply and not weeks.safety
