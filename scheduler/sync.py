@@ -79,6 +79,7 @@ from scheduler.reconcile import (
     series_spec,
     settle,
 )
+from scheduler.store.files import remove_stale_temp_files
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
 
 if TYPE_CHECKING:
@@ -236,6 +237,12 @@ def run_pass(
     ``env`` holds the secrets the notice channels need (default: the process environment).
     """
     result = PassResult(now=now)
+    if apply:
+        # Temp files of writes a killed pass left behind (see scheduler.store.files).
+        remove_stale_temp_files(
+            org.data_dir,
+            *(c.path for c in org.calendars.values() if c.provider == "vdir" and c.path),
+        )
     weeks = weeks_from(now, org.zone, horizon_weeks or org.schedule.horizon_weeks)
     current = weeks[0]
     # Last week is read too: time off entered after the fact still settles it.
