@@ -9,8 +9,18 @@ org's ``OrgCalendar``. Every problem found is collected and raised at once as ``
 one plain sentence per problem naming the file, the key (``person[3] (ana@acme.example).time``;
 people are counted from 1 in file order) and the fix.
 
-Relative paths in the file resolve against the file's own folder. ``ONEONONE_DATABASE_URL`` and
-``ONEONONE_NOTIFY__EMAIL__*`` from the environment override the file (see ``scheduler.settings``).
+Relative paths in the file resolve against the file's own folder.
+
+The file's schema is one tree of pydantic models, ``OrgFile``: a model per table, each key typed
+and checked by its validator. The environment is a second source for the same tree: any key of
+any table except ``[[person]]`` is overridden by ``ONEONONE_<TABLE>__<KEY>`` (``__`` between
+nested tables: ``ONEONONE_NOTIFY__EMAIL__HOST``), merged over the file's value before the table is
+validated, so a value from the environment passes the same checks and a bad one is reported
+naming the variable (``ONEONONE_SCHEDULE__HORIZON_WEEKS: 'abc' is not a whole number``). The
+variable's text is taken as text when the key takes text, else as a TOML value (``8``,
+``true``, ``["mon", "tue"]``); paths from the environment are relative to the current folder,
+like ``--config``, since the deployment that sets them need not know where the org file is.
+``ONEONONE_DATABASE_URL`` replaces the ledger's URL (see ``scheduler.settings``).
 
 Regular slots: a rep's own ``weekday``/``time``/``duration_minutes``, else their manager's,
 else ``[defaults]``. Reps who set no time of their own are placed back to back in file order
@@ -25,13 +35,13 @@ reach it at (``public_url``, default ``http://<bind>``); feed and agenda links a
 service account key with domain-wide delegation (``service_account_file``), or the token file a
 single organizer's ``oneonone auth google`` writes (``token_file``, default
 ``<data_dir>/google-token.json``, made from ``oauth_client_file``); ``api_endpoint`` points the
-API at an emulator or a proxy. ``ONEONONE_GOOGLE__*`` override each key. Whether the files are
+API at an emulator or a proxy. Whether the files are
 there and fit is checked by ``problems_in_calendars`` (``oneonone check``), not on loading, so
 that ``oneonone auth google`` can load the file before a token exists.
 
 Exports: load_org, problems_in_calendars, shared_working_time, Org, CalendarConfig, Schedule,
-Escalation, EmailSettings, ServerSettings, GoogleSettings, EXAMPLE_PATH. The settings values
-are defined in ``scheduler.domain.settings`` (pure, no pydantic) and re-exported here.
+Escalation, EmailSettings, ServerSettings, GoogleSettings, OrgFile, EXAMPLE_PATH. The settings
+values are defined in ``scheduler.domain.settings`` (pure, no pydantic) and re-exported here.
 """
 
 from __future__ import annotations
@@ -42,14 +52,15 @@ import os
 import re
 import tomllib
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from scheduler.domain import Interval, Pair, Person, Slot, WorkingHours, wall_clock
 from scheduler.domain.settings import (
@@ -66,7 +77,7 @@ from scheduler.domain.settings import (
 from scheduler.errors import UserError
 from scheduler.notify import address_of
 from scheduler.rules import WEEKDAY_NAMES, CloseWindowConfig, OrgCalendar, parse_blackout
-from scheduler.settings import Settings, load_settings
+from scheduler.settings import EnvVariable, Settings, load_settings, section_variables
 
 __all__ = [
     "EXAMPLE_PATH",
@@ -75,6 +86,7 @@ __all__ = [
     "Escalation",
     "GoogleSettings",
     "Org",
+    "OrgFile",
     "Schedule",
     "ServerSettings",
     "load_org",
@@ -313,6 +325,14 @@ def _check_nonblank(value: object) -> str:
 
 # --------------------------------------------------------------------------- file models
 
+
+class _RelativePath:
+    """Marks a key that holds a path: relative to the org file's folder when the file sets it,
+    to the current folder when the environment does."""
+
+
+_PATH = _RelativePath()
+
 Weekday = Annotated[int, BeforeValidator(_parse_weekday)]
 Clock = Annotated[dt.time, BeforeValidator(_parse_clock)]
 Hours = Annotated[tuple[dt.time, dt.time], BeforeValidator(_parse_hours)]
@@ -324,6 +344,8 @@ Url = Annotated[str, BeforeValidator(_check_url)]
 Text = Annotated[str, BeforeValidator(_check_text)]
 Sender = Annotated[str, BeforeValidator(_check_sender)]
 Nonblank = Annotated[str, BeforeValidator(_check_nonblank)]
+FolderPath = Annotated[str, BeforeValidator(_check_nonblank), _PATH]
+FilePath = Annotated[str, BeforeValidator(_check_text), _PATH]
 Title = Annotated[str, BeforeValidator(_check_title)]
 IcsSource = Annotated[str, BeforeValidator(_check_ics_source)]
 Bind = Annotated[str, BeforeValidator(_check_bind)]
@@ -348,7 +370,7 @@ class OrgSection(_Section):
     subdivision: Text | None = None
     workdays: Workdays = frozenset(range(5))
     week_start: Weekday = 0
-    data_dir: Nonblank = "data"
+    data_dir: FolderPath = "data"
 
 
 class DefaultsSection(_Section):
@@ -410,9 +432,9 @@ class ServerSection(_Section):
 
 class GoogleSection(_Section):
     # Paths relative to the org file's folder; empty: not set (token_file: <data_dir>/...).
-    service_account_file: Text = ""
-    oauth_client_file: Text = ""
-    token_file: Text = ""
+    service_account_file: FilePath = ""
+    oauth_client_file: FilePath = ""
+    token_file: FilePath = ""
     api_endpoint: ApiEndpoint = ""
 
 
@@ -467,23 +489,37 @@ class PersonSection(_Section):
 
 class AgendaSection(_Section):
     # Paths relative to the org file's folder; empty: the packaged default template, no CSVs.
-    template: Text = ""
-    pipeline_csv: Text = ""
-    metrics_csv: Text = ""
+    template: FilePath = ""
+    pipeline_csv: FilePath = ""
+    metrics_csv: FilePath = ""
+
+
+class OrgFile(_Section):
+    """The whole file: its tables, and the people.
+
+    The loader validates each table on its own rather than the file at once, so that one broken
+    table does not hide the problems of the others (and people can still be checked); the
+    environment overrides keys of the tables, never people.
+    """
+
+    org: OrgSection
+    defaults: DefaultsSection = Field(default_factory=DefaultsSection)
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+    close_window: CloseWindowSection = Field(default_factory=CloseWindowSection)
+    escalation: EscalationSection = Field(default_factory=EscalationSection)
+    notify: NotifySection = Field(default_factory=NotifySection)
+    server: ServerSection = Field(default_factory=ServerSection)
+    agenda: AgendaSection = Field(default_factory=AgendaSection)
+    google: GoogleSection = Field(default_factory=GoogleSection)
+    person: list[PersonSection]
 
 
 _SECTIONS: dict[str, type[_Section]] = {
-    "org": OrgSection,
-    "defaults": DefaultsSection,
-    "schedule": ScheduleSection,
-    "close_window": CloseWindowSection,
-    "escalation": EscalationSection,
-    "notify": NotifySection,
-    "server": ServerSection,
-    "agenda": AgendaSection,
-    "google": GoogleSection,
+    name: info.annotation
+    for name, info in OrgFile.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, _Section)
 }
-_TOP_KEYS = (*_SECTIONS, "person")
+_TOP_KEYS = tuple(OrgFile.model_fields)
 
 # Fields whose value is a table chosen by a tag key: the tag appears in pydantic's error
 # locations ("calendar", "vdir", "path") and is not a key the user wrote.
@@ -505,7 +541,7 @@ _MISSING_HINTS = {
 # --------------------------------------------------------------------------- errors
 
 
-def _sentence(file: Path, key: str, text: str) -> str:
+def _sentence(file: Path | str, key: str, text: str) -> str:
     text = text.rstrip()
     end = "" if text.endswith((".", "?", "!")) else "."
     return f"{file}: {key}: {text}{end}" if key else f"{file}: {text}{end}"
@@ -533,11 +569,29 @@ def _unknown_key(key: str, model: type[BaseModel] | None) -> str:
     return f"unknown key {key!r}; {hint}allowed keys here: {', '.join(allowed)}"
 
 
-def _describe(error: Mapping[str, Any], model: type[BaseModel] | None, last: str, key: str) -> str:
-    """One pydantic error as the tail of a plain sentence (what is wrong, what to write)."""
+def _describe(
+    error: Mapping[str, Any],
+    model: type[BaseModel] | None,
+    last: str,
+    key: str,
+    *,
+    from_env: bool = False,
+) -> str:
+    """One pydantic error as the tail of a plain sentence (what is wrong, what to write).
+
+    ``from_env``: the value came from an environment variable, where TOML's quoting advice
+    does not apply.
+    """
     kind = str(error["type"])
     value = error.get("input")
     ctx = error.get("ctx") or {}
+    if from_env:
+        if kind.startswith("int") or kind == "is_instance_of":
+            return f"{value!r} is not a whole number; set it to digits only"
+        if kind.startswith("bool"):
+            return f"{value!r} is not true or false; set it to true or false"
+        if kind.startswith(("list", "tuple", "set", "frozen_set")):
+            return f'{value!r} is not a list; set it to a TOML list, e.g. ["a", "b"]'
     if kind == "extra_forbidden":
         return _unknown_key(last, model)
     if kind == "missing":
@@ -578,8 +632,16 @@ def _describe(error: Mapping[str, Any], model: type[BaseModel] | None, last: str
     return f"{value!r} is not a valid value here"
 
 
-def _translate(error: Mapping[str, Any], model: type[BaseModel], prefix: str) -> tuple[str, str]:
-    """(key path, text) of one pydantic error, with the key path written the way the file is."""
+def _translate(
+    error: Mapping[str, Any],
+    model: type[BaseModel],
+    prefix: str,
+    env_keys: Collection[str] = (),
+) -> tuple[str, str]:
+    """(key path, text) of one pydantic error, with the key path written the way the file is.
+
+    ``env_keys``: the key paths whose values came from the environment.
+    """
     loc = list(error["loc"])
     parts: list[str] = [prefix] if prefix else []
     current: type[BaseModel] | None = model
@@ -607,7 +669,7 @@ def _translate(error: Mapping[str, Any], model: type[BaseModel], prefix: str) ->
         index += 1
     path = ".".join(parts)
     model_here = parent if error["type"] == "extra_forbidden" else current
-    return path, _describe(error, model_here, last, path)
+    return path, _describe(error, model_here, last, path, from_env=path in env_keys)
 
 
 # --------------------------------------------------------------------------- working time
@@ -698,6 +760,102 @@ def _stagger(
     return Slot(weekday, base)
 
 
+# --------------------------------------------------------------------------- the environment
+
+
+def _key_field(path: Sequence[str]) -> tuple[type[BaseModel], str, FieldInfo] | None:
+    """The model and field of the key at ``path`` (spelt as in the file, e.g. ``("notify",
+    "email", "from")``); None unless it is a key of a table (not a table, not a person's)."""
+    model: type[BaseModel] = OrgFile
+    for part in path[:-1]:
+        inner = _field_model(model, part)
+        if inner is None:
+            return None
+        model = inner
+    if model is OrgFile or not path or _field_model(model, path[-1]) is not None:
+        return None
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == path[-1]:
+            return model, name, info
+    return None
+
+
+@cache
+def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """A validator for one field of ``model`` alone: its type, constraints and validators."""
+    info = model.model_fields[name]
+    form: Any = info.annotation
+    if info.metadata:
+        form = Annotated[(form, *info.metadata)]
+    return TypeAdapter(form)
+
+
+def _toml_value(text: str) -> object | None:
+    """What ``text`` means as a TOML value (``8``, ``true``, ``["mon"]``); None for text."""
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return None if isinstance(value, str) else value
+
+
+def _from_environment(model: type[BaseModel], name: str, info: FieldInfo, text: str) -> object:
+    """The value a variable's ``text`` stands for in field ``name`` of ``model``.
+
+    Every variable is text, while the file's values are typed and checked strictly (a quoted
+    ``"8"`` in the file is a mistake worth naming). So: the text itself when the key takes it,
+    else the TOML value it spells (``8``, ``true``, ``["mon", "tue"]``), else what pydantic's
+    lax mode makes of it (``yes`` for true). When nothing fits, the text (or its TOML value),
+    for the error to quote. A path is made absolute against the current folder.
+    """
+    if _PATH in info.metadata and text.strip():
+        text = str(Path.cwd() / Path(text.strip()).expanduser())
+    adapter = _adapter(model, name)
+    parsed = _toml_value(text)
+    for candidate in (text, parsed):
+        if candidate is None:
+            continue
+        try:
+            adapter.validate_python(candidate)
+        except ValidationError:
+            continue
+        return candidate
+    try:
+        coerced = adapter.validate_python(text, strict=False)
+        adapter.validate_python(coerced)
+    except ValidationError:
+        return text if parsed is None else parsed
+    return coerced
+
+
+def _with_environment(
+    raw: dict[str, Any], variables: Sequence[EnvVariable]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``raw`` with each variable that names a key of a table over the file's value, and where
+    each such key came from (key path as in the file -> variable name).
+
+    Other variables are left alone: ``ONEONONE_*`` also holds secrets the file names
+    (``password_env``), the settings of ``scheduler.settings``, and people are the file's only.
+    """
+    merged = dict(raw)
+    origins: dict[str, str] = {}
+    for variable in variables:
+        found = _key_field(variable.path)
+        if found is None:
+            continue
+        table = merged
+        for part in variable.path[:-1]:
+            inner = table.get(part, {})
+            if not isinstance(inner, dict):
+                break  # the file's value is not a table: that is reported as the file's problem
+            table[part] = dict(inner)
+            table = table[part]
+        else:
+            table[variable.path[-1]] = _from_environment(*found, variable.text)
+            origins[".".join(variable.path)] = variable.name
+    return merged, origins
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -722,17 +880,30 @@ def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> str:
 class _Loader:
     """One pass over one org file, collecting every problem before giving up."""
 
-    def __init__(self, path: Path, raw: dict[str, Any], settings: Settings | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        raw: dict[str, Any],
+        settings: Settings | None,
+        origins: Mapping[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.raw = raw
         self.settings = settings
+        #: key path -> the environment variable its value came from
+        self.origins = dict(origins or {})
         self.problems: list[str] = []
         self.base_dir = path.resolve().parent
         # Every email in the file, broken entries included (set by _persons).
         self._known: set[str] = set()
 
     def problem(self, key: str, text: str) -> None:
-        self.problems.append(_sentence(self.path, key, text))
+        variable = self.origins.get(key)
+        if variable is not None:
+            # Said of the variable, which is what the deployment must fix.
+            self.problems.append(_sentence(variable, "", text))
+        else:
+            self.problems.append(_sentence(self.path, key, text))
 
     def validate(self, model: type[_Section], value: object, key: str) -> Any:
         """``model`` validated from ``value``, or None after recording its problems."""
@@ -744,7 +915,7 @@ class _Loader:
             return model.model_validate(value)
         except ValidationError as exc:
             for error in exc.errors():
-                self.problem(*_translate(error, model, key))
+                self.problem(*_translate(error, model, key, self.origins))
             return None
 
     def section(self, name: str) -> Any:
@@ -776,15 +947,6 @@ class _Loader:
         server: ServerSection | None = self.section("server")
         agenda: AgendaSection = self.section("agenda") or AgendaSection()
         google: GoogleSection = self.section("google") or GoogleSection()
-        google_env = self._google_overrides()
-        deployed = self.settings.server if self.settings is not None else None
-        if server is not None and deployed is not None and (deployed.bind or deployed.public_url):
-            # The deployment's word wins (a container binds 0.0.0.0 whatever the file says).
-            merged = {
-                **server.model_dump(),
-                **{k: v for k, v in deployed.model_dump().items() if v is not None},
-            }
-            server = self.validate(ServerSection, merged, "server")
         org_zone = org.timezone if org else self._raw_org_zone()
         org_workdays = org.workdays if org else frozenset(range(5))
 
@@ -811,17 +973,13 @@ class _Loader:
         data_dir = self.base_dir / Path(org.data_dir).expanduser()
         database_url = f"sqlite:///{data_dir / 'state.db'}"
         email = notify.email
-        overrides = self.settings.notify.email if self.settings else None
         if self.settings is not None and self.settings.database_url:
             database_url = self.settings.database_url
-        google_settings = replace(
-            GoogleSettings(
-                service_account_file=self._path(google.service_account_file),
-                oauth_client_file=self._path(google.oauth_client_file),
-                token_file=self._path(google.token_file) or data_dir / "google-token.json",
-                api_endpoint=google.api_endpoint or None,
-            ),
-            **google_env,
+        google_settings = GoogleSettings(
+            service_account_file=self._path(google.service_account_file),
+            oauth_client_file=self._path(google.oauth_client_file),
+            token_file=self._path(google.token_file) or data_dir / "google-token.json",
+            api_endpoint=google.api_endpoint or None,
         )
         calendars = {
             email: replace(config, cache_dir=data_dir / "cache" / "ics")
@@ -844,12 +1002,12 @@ class _Loader:
             schedule=Schedule(**schedule.model_dump()),
             escalation=Escalation(**escalation.model_dump()),
             email=EmailSettings(
-                host=_pick(overrides.host if overrides else None, email.host),
-                port=_pick(overrides.port if overrides else None, email.port),
-                starttls=_pick(overrides.starttls if overrides else None, email.starttls),
-                username=_pick(overrides.username if overrides else None, email.username),
+                host=email.host,
+                port=email.port,
+                starttls=email.starttls,
+                username=email.username,
                 password_env=email.password_env,
-                sender=_pick(overrides.sender if overrides else None, email.sender),
+                sender=email.sender,
             ),
             slack_webhook_env=notify.slack.webhook_url_env,
             data_dir=data_dir,
@@ -872,27 +1030,6 @@ class _Loader:
             ),
             google=google_settings,
         )
-
-    def _google_overrides(self) -> dict[str, Any]:
-        """``ONEONONE_GOOGLE__*`` as ``GoogleSettings`` fields; problems recorded by name.
-
-        Paths from the environment are relative to the current folder (like ``--config``): the
-        deployment that sets them need not know where the org file is.
-        """
-        given = self.settings.google if self.settings is not None else None
-        if given is None:
-            return {}
-        found: dict[str, Any] = {}
-        for key in ("service_account_file", "oauth_client_file", "token_file"):
-            value = getattr(given, key)
-            if value is not None and value.strip():
-                found[key] = Path.cwd() / Path(value.strip()).expanduser()
-        if given.api_endpoint is not None:
-            try:
-                found["api_endpoint"] = _check_api_endpoint(given.api_endpoint) or None
-            except ValueError as exc:
-                self.problems.append(f"ONEONONE_GOOGLE__API_ENDPOINT: {exc}.")
-        return found
 
     def _path(self, text: str) -> Path | None:
         """A path from the org file, relative to its folder; None for an empty value."""
@@ -1138,10 +1275,6 @@ class _Loader:
                 break
 
 
-def _pick(override: Any, value: Any) -> Any:
-    return value if override is None else override
-
-
 def _who(person: Person) -> str:
     return f"{person.name} ({person.email})" if person.name else person.email
 
@@ -1160,7 +1293,8 @@ def _fix_close_message(message: str) -> str:
 def load_org(path: Path, *, env: Mapping[str, str] | None = None) -> Org:
     """Read and validate the org file at ``path``; raise ``UserError`` listing every problem.
 
-    ``env`` is the environment for overrides (default ``os.environ``).
+    ``env`` is the environment for overrides (default ``os.environ``): ``ONEONONE_<TABLE>__<KEY>``
+    over any key of the file's tables, ``ONEONONE_DATABASE_URL`` (see the module docstring).
     """
     path = Path(path)
     if not path.exists():
@@ -1170,7 +1304,8 @@ def load_org(path: Path, *, env: Mapping[str, str] | None = None) -> Org:
     if path.is_dir():
         raise UserError(f"{path} is a folder, not an org file: pass the .toml file with --config")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: an editor's byte order mark at the start is not part of the TOML.
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(_toml_problem(path, exc)) from None
     except UnicodeDecodeError:
@@ -1184,7 +1319,8 @@ def load_org(path: Path, *, env: Mapping[str, str] | None = None) -> Org:
         settings = load_settings(env)
     except UserError as exc:
         settings_problems = exc.problems
-    loader = _Loader(path, raw, settings)
+    raw, origins = _with_environment(raw, section_variables(env))
+    loader = _Loader(path, raw, settings, origins)
     try:
         org = loader.load()
     except UserError as exc:

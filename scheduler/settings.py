@@ -8,18 +8,18 @@ which clock it runs on, and carry secrets that must not live in a file under ver
   time in the org time zone (see ``resolve_now``), because that is what an admin typing
   ``--now 2026-03-02T09:00`` means; the org zone is only known once the org file is loaded.
 - ``ONEONONE_DATABASE_URL``: any SQLAlchemy URL; replaces the SQLite ledger in the data folder.
-- ``ONEONONE_SERVER__BIND`` / ``ONEONONE_SERVER__PUBLIC_URL``: override ``[server]`` (a
-  container binds ``0.0.0.0:8321`` inside, whatever the org file says).
-- ``ONEONONE_NOTIFY__EMAIL__HOST`` / ``__PORT`` / ``__STARTTLS`` / ``__USERNAME`` / ``__FROM``:
-  override ``[notify.email]`` per deployment (the SMTP password itself is read from the
-  variable the org file names in ``password_env``).
-- ``ONEONONE_GOOGLE__SERVICE_ACCOUNT_FILE`` / ``__OAUTH_CLIENT_FILE`` / ``__TOKEN_FILE`` /
-  ``__API_ENDPOINT``: override ``[google]`` (a key file mounted as a container secret, an
-  emulator's address). Relative paths here are relative to the current folder, like
-  ``--config``, not to the org file's.
+- ``ONEONONE_<TABLE>__<KEY>`` (``ONEONONE_SCHEDULE__HORIZON_WEEKS``,
+  ``ONEONONE_NOTIFY__EMAIL__HOST``, ``ONEONONE_SERVER__BIND``, ...): any key of the org file's
+  tables except ``[[person]]``, over the file's value. ``section_variables`` only splits the
+  names; the org file's loader owns the schema, so these values are validated by the very
+  models that validate the file, and a bad one is reported naming its variable
+  (see ``scheduler.orgfile``).
 
-Exports: Settings, NotifyOverrides, EmailOverrides, ServerOverrides, GoogleOverrides,
-load_settings, resolve_now.
+Names are read without regard to case, an empty variable counts as unset, and other
+``ONEONONE_*`` variables are ignored: some exist on purpose (the SMTP password named by
+``password_env``, for one).
+
+Exports: Settings, EnvVariable, load_settings, section_variables, resolve_now, ENV_PREFIX.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -42,66 +42,23 @@ from pydantic_settings import (
 from scheduler.errors import UserError
 
 __all__ = [
-    "EmailOverrides",
-    "GoogleOverrides",
-    "NotifyOverrides",
-    "ServerOverrides",
+    "ENV_PREFIX",
+    "EnvVariable",
     "Settings",
     "load_settings",
     "resolve_now",
+    "section_variables",
 ]
 
 ENV_PREFIX = "ONEONONE_"
 
 
-class EmailOverrides(BaseModel):
-    """Per-deployment overrides of ``[notify.email]``; ``None`` keeps the org file's value."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    host: str | None = None
-    port: int | None = None
-    starttls: bool | None = None
-    username: str | None = None
-    # ``from`` is a keyword in Python; the environment spells it like the org file does.
-    sender: str | None = Field(default=None, alias="from")
-
-
-class NotifyOverrides(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    email: EmailOverrides = Field(default_factory=EmailOverrides)
-
-
-class ServerOverrides(BaseModel):
-    """Per-deployment overrides of ``[server]`` (``ONEONONE_SERVER__BIND``, ``__PUBLIC_URL``)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    bind: str | None = None
-    public_url: str | None = None
-
-
-class GoogleOverrides(BaseModel):
-    """Per-deployment overrides of ``[google]`` (``ONEONONE_GOOGLE__SERVICE_ACCOUNT_FILE``, ...).
-
-    Kept as text: the org file's loader checks them and resolves the paths.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    service_account_file: str | None = None
-    oauth_client_file: str | None = None
-    token_file: str | None = None
-    api_endpoint: str | None = None
-
-
 class Settings(BaseSettings):
-    """Settings from the environment; command-line options are passed as keyword arguments."""
+    """The settings that are not org-file keys, from the environment; command-line options
+    are passed as keyword arguments."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
         # Other ONEONONE_* variables exist on purpose (the SMTP password named by
         # password_env, for one), so unknown ones are ignored rather than refused.
         extra="ignore",
@@ -112,9 +69,6 @@ class Settings(BaseSettings):
     config: Path = Path("config/oneonone.toml")
     now: datetime | None = None
     database_url: str | None = None
-    notify: NotifyOverrides = Field(default_factory=NotifyOverrides)
-    server: ServerOverrides = Field(default_factory=ServerOverrides)
-    google: GoogleOverrides = Field(default_factory=GoogleOverrides)
 
 
 class _MappingEnvSource(EnvSettingsSource):
@@ -185,6 +139,29 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         return _FromMapping(**given)
     except ValidationError as exc:
         raise UserError([_problem(error) + "." for error in exc.errors()]) from None
+
+
+class EnvVariable(NamedTuple):
+    """One ``ONEONONE_A__B__C`` variable: its name as set, its key path, its text."""
+
+    name: str
+    #: the name without the prefix, split at ``__`` and lowercased: ("schedule", "horizon_weeks")
+    path: tuple[str, ...]
+    text: str
+
+
+def section_variables(env: Mapping[str, str] | None = None) -> list[EnvVariable]:
+    """Every non-empty ``ONEONONE_*`` variable of ``env`` (default ``os.environ``), split into a
+    key path, sorted by name. Which paths are org-file keys is the org file loader's business.
+    """
+    found = []
+    for name, text in (os.environ if env is None else env).items():
+        if not name.upper().startswith(ENV_PREFIX) or text == "":
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if all(parts):
+            found.append(EnvVariable(name, tuple(parts), text))
+    return sorted(found)
 
 
 def resolve_now(now: datetime | None, zone: ZoneInfo) -> datetime:

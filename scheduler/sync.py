@@ -30,6 +30,7 @@ from scheduler.errors import UserError
 from scheduler.escalation import Decision
 from scheduler.orgfile import Org
 from scheduler.planner import PlannedOccurrence
+from scheduler.store.files import remove_stale_temp_files
 from scheduler.store.ledger import Ledger, _safe_url
 
 __all__ = ["Change", "PassResult", "google_session", "make_provider", "run_pass"]
@@ -84,6 +85,12 @@ def run_pass(
     )
     if refused is not None:
         raise UserError(refused)
+    if apply:
+        # Temp files of writes a killed pass left behind (see scheduler.store.files).
+        remove_stale_temp_files(
+            org.data_dir,
+            *(c.path for c in org.calendars.values() if c.provider == "vdir" and c.path),
+        )
     snapshot = read_snapshot(org, ledger, now, horizon_weeks=horizon_weeks, persist=apply)
     weeks = decide_weeks(org, snapshot, force=force)
     result = PassResult(now=now, problems=[*snapshot.problems, *weeks.problems])

@@ -29,10 +29,8 @@ MAX_AGENDA_BYTES.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scheduler.errors import OneononeError
-from scheduler.store.files import sync_folder
+from scheduler.store.files import sync_folder, temp_copy
 
 __all__ = [
     "MAX_AGENDA_BYTES",
@@ -147,12 +145,7 @@ class MarkdownFolderStore:
 
     @staticmethod
     def _write_new(path: Path, data: bytes) -> None:
-        fd, temp = tempfile.mkstemp(prefix=".oneonone-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+        with temp_copy(path.parent, data) as temp:
             try:
                 os.link(temp, path)
             except FileExistsError:
@@ -167,10 +160,8 @@ class MarkdownFolderStore:
                         os.fsync(handle.fileno())
                 except FileExistsError:
                     return
-            sync_folder(path.parent)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+        # The temp file is gone (temp_copy removes it); the link stays.
+        sync_folder(path.parent)
 
     def read(self, ref: str) -> str | None:
         root = self.root.resolve()

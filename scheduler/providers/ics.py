@@ -26,12 +26,9 @@ Exports: IcsProvider, MAX_FEED_BYTES.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -54,6 +51,7 @@ from scheduler.providers.base import Capabilities, WriteJob, Written
 
 # The vdir provider's wording helpers: both providers speak to the admin the same way.
 from scheduler.providers.vdir import _sentence, _zone_or
+from scheduler.store.files import write_atomically
 
 __all__ = ["MAX_FEED_BYTES", "IcsProvider"]
 
@@ -327,8 +325,8 @@ class IcsProvider:
         }
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-            _atomic_write(body_path, cached.body)
-            _atomic_write(meta_path, json.dumps(meta, indent=1).encode())
+            write_atomically(body_path, cached.body)
+            write_atomically(meta_path, json.dumps(meta, indent=1).encode())
         except OSError:
             # The cache is a convenience: the body is still used for this pass.
             return
@@ -553,18 +551,3 @@ def _now_text() -> str:
     # Wall time of the fetch, for the message that says how old the copy in use is; not the
     # pass's (possibly simulated) clock, since this is about when bytes arrived.
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(prefix=".oneonone-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-        temp = ""
-    finally:
-        if temp:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
