@@ -9,9 +9,9 @@ between two passes: what the cadence changes is only how soon the product sees t
 The fine cadence is the daemon's 5-minute poll wherever the clock can change what a pass
 decides: around each edit, each session and make-up (its start and end, its freeze and agenda
 lead times, from the org file) and each week's start (when weeks settle and notices are
-decided); in between, where the next pass has nothing new to see, it polls hourly. Polling every
-5 minutes through the whole quarter would add 23,000 passes (ten minutes of CPU), each between
-the same two moments as a pass that is made.
+decided); in between, where the next pass has nothing new to see, it polls every 3 hours.
+Polling every 5 minutes through the whole quarter would add 24,000 passes (ten minutes of CPU),
+each between the same two moments as a pass that is made.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ START = datetime(2027, 1, 4, 8, 0, tzinfo=NY)  # Monday of 2027-W01
 END = START + timedelta(weeks=13)
 POLL = timedelta(minutes=5)
 QUARTER = timedelta(minutes=15)
+#: the fine run's longest wait between passes, away from the moments the clock matters at
+IDLE_HOURS = 3
 
 SMALL_ORG = """\
 [org]
@@ -179,9 +181,9 @@ def _moments(world: VdirWorld) -> list[datetime]:
 
 
 def _fine(edits: Iterable[datetime], moments: Iterable[datetime]) -> list[datetime]:
-    """The 5-minute poll from an hour before ``START``, where it is within a quarter of an hour
-    of a moment (or from a quarter of an hour before an edit to an hour after it); hourly
-    elsewhere."""
+    """The 5-minute poll from an hour before ``START`` to ``END``, where it is within a quarter
+    of an hour of a moment (or from a quarter of an hour before an edit to an hour after it);
+    elsewhere on every ``IDLE_HOURS``-th hour of the day."""
     spans = [(edit - QUARTER, edit + timedelta(hours=1)) for edit in edits]
     spans += [(moment - QUARTER, moment + QUARTER) for moment in moments]
     merged: list[tuple[datetime, datetime]] = []
@@ -192,11 +194,12 @@ def _fine(edits: Iterable[datetime], moments: Iterable[datetime]) -> list[dateti
             merged.append((low, high))
     lows = [low for low, _ in merged]
     times = []
-    now = START - timedelta(hours=1)
+    first = now = START - timedelta(hours=1)
     while now <= END:
         instant = now.astimezone(UTC)
         index = bisect_right(lows, instant) - 1
-        if now.minute == 0 or (index >= 0 and instant <= merged[index][1]):
+        idle = now.minute == 0 and now.hour % IDLE_HOURS == 0
+        if idle or now in (first, END) or (index >= 0 and instant <= merged[index][1]):
             times.append(now)
         now += POLL
     return times
@@ -208,11 +211,11 @@ def test_a_scripted_quarter_reports_the_same_at_any_cadence(tmp_path: Path) -> N
     fine = _fine(daily.edits, daily.moments)
     every_5_minutes = _Run(tmp_path / "5min", fine)
     assert every_5_minutes.summary == daily.summary
-    # The fine cadence: from START - 1 h to END, never an hour without a pass, and a pass within
-    # one poll after each moment (both runs put the sessions at the same times).
+    # The fine cadence: from START - 1 h to END, never IDLE_HOURS without a pass, and a pass
+    # within one poll after each moment (both runs put the sessions at the same times).
     assert fine[0] == START - timedelta(hours=1) and fine[-1] == END
     instants = sorted(now.astimezone(UTC) for now in fine)
-    assert max(b - a for a, b in pairwise(instants)) <= timedelta(hours=1)
+    assert max(b - a for a, b in pairwise(instants)) <= timedelta(hours=IDLE_HOURS)
     assert sorted(set(every_5_minutes.moments)) == sorted(set(daily.moments))
     for moment in [*daily.edits, *daily.moments]:
         if fine[0] <= moment <= END:
