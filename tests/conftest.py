@@ -25,6 +25,13 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``slow`` tests first (otherwise in collection order): under ``-n`` (pyproject's
+    addopts) each starts on a worker of its own while the short tests fill the others, instead
+    of one of them ending the run alone. Every worker sorts the same collection the same way."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def example_org_file(tmp_path: Path) -> Path:
     """The packaged example org file, copied to a fresh folder (its vdir calendars go there)."""

@@ -4,6 +4,9 @@ Each case is read twice: with a good copy cached (the read must keep that copy's
 say what is wrong in one sentence) and with no copy (a ``CalendarError`` with a sentence, or a
 read that reports the bad events). Nothing else may escape, no read may take long, and the
 memory a read allocates stays bounded (measured with tracemalloc).
+
+"Long" is CPU time, the work a read does: wall-clock time also counts the other processes of a
+busy machine (the test workers running beside this one, for a start).
 """
 
 from __future__ import annotations
@@ -123,17 +126,17 @@ CASES: dict[str, bytes] = {
 def measured(
     provider: IcsProvider, *, trace: bool
 ) -> tuple[CalendarRead | CalendarError, float, int]:
-    """(what the read gave, seconds, peak MB allocated when ``trace``; tracing slows a read
+    """(what the read gave, CPU seconds, peak MB allocated when ``trace``; tracing slows a read
     several times over, so the time bound holds for traced reads too)."""
     if trace:
         tracemalloc.start()
-    began = time.monotonic()
+    began = time.process_time()
     try:
         outcome: CalendarRead | CalendarError = provider.read(ANA_PERSON, *WINDOW)
     except CalendarError as error:
         outcome = error
     finally:
-        elapsed = time.monotonic() - began
+        elapsed = time.process_time() - began
         peak = tracemalloc.get_traced_memory()[1] if trace else 0
         if trace:
             tracemalloc.stop()
@@ -151,7 +154,7 @@ def test_a_hostile_feed_never_crashes_and_keeps_the_last_good_copy(
     source.write_bytes(CASES[case])
 
     outcome, elapsed, megabytes = measured(provider, trace=True)
-    assert elapsed < SECONDS, f"{case}: {elapsed:.1f} s"
+    assert elapsed < SECONDS, f"{case}: {elapsed:.1f} s of CPU"
     assert megabytes < MEGABYTES, f"{case}: {megabytes} MB"
     assert isinstance(outcome, CalendarRead), outcome
     for problem in outcome.problems:
@@ -164,7 +167,7 @@ def test_a_hostile_feed_never_crashes_and_keeps_the_last_good_copy(
 
     fresh = IcsProvider(source, tmp_path / "empty-cache", NY)
     outcome, elapsed, _ = measured(fresh, trace=False)
-    assert elapsed < SECONDS, f"{case} without a copy: {elapsed:.1f} s"
+    assert elapsed < SECONDS, f"{case} without a copy: {elapsed:.1f} s of CPU"
     if isinstance(outcome, CalendarError):
         assert str(outcome).startswith(f"{ANA}: the ICS feed {source} could not be used (")
 
@@ -205,11 +208,11 @@ def test_random_feeds_are_read_or_refused_in_words(lines: list[bytes]) -> None:
     with TemporaryDirectory() as folder:
         source = Path(folder) / "feed.ics"
         source.write_bytes(b"\r\n".join(lines))
-        began = time.monotonic()
+        began = time.process_time()
         try:
             read = IcsProvider(source, None, NY).read(ANA_PERSON, *WINDOW)
         except CalendarError as error:
             assert str(error).startswith(f"{ANA}: the ICS feed")
         else:
             assert all(problem.startswith(f"{ANA}: ") for problem in read.problems)
-        assert time.monotonic() - began < SECONDS
+        assert time.process_time() - began < SECONDS

@@ -247,6 +247,7 @@ def test_a_moved_week_earns_no_make_up_and_never_two_per_week(world: Any) -> Non
     assert len(first) == 1
 
 
+@pytest.mark.slow
 def test_the_demo_quarter_shows_moves_make_ups_nudges_and_an_escalation(tmp_path: Path) -> None:
     import subprocess
     import sys

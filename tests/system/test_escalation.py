@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from email.message import Message
@@ -152,14 +151,19 @@ class _Stalling(Recorder):
         super().__init__()
         self.entered = threading.Event()
         self.release = threading.Event()
+        #: the stalled DATA is over: refused, or dropped with its connection
+        self.over = threading.Event()
         self.stalled = False
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         if not self.stalled:
             self.stalled = True
             self.entered.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
+            try:
+                while not self.release.is_set():
+                    await asyncio.sleep(0.05)
+            finally:
+                self.over.set()
             return "451 the client went away"
         return await super().handle_DATA(server, session, envelope)
 
@@ -197,7 +201,7 @@ def test_a_pass_killed_between_deciding_and_sending_sends_each_notice_exactly_on
                 process.kill()
                 process.wait()
         recorder.release.set()
-        time.sleep(0.2)
+        assert recorder.over.wait(10), "the server is still in the stalled message"
         assert recorder.messages == []
         world.restart()
         decided = {n["kind"] for n in world.notices()}

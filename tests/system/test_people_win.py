@@ -8,6 +8,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
+import pytest
 import recurring_ical_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,7 @@ def _instances(path: Path, week_start: datetime) -> list[object]:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(edits=st.dictionaries(st.sampled_from([2, 3, 5, 6]), edit, min_size=1, max_size=4))
 def test_people_win_and_a_second_pass_changes_nothing(

@@ -17,6 +17,7 @@ import pytest
 from icalendar import Calendar
 
 from scheduler.domain.series import utc
+from tests.notify.servers import free_port
 from tests.system.helpers import (
     REPO,
     calendar_files,
@@ -325,6 +326,11 @@ def test_two_writers_never_run_at_once_and_the_daemon_stops_cleanly_on_sigterm(
     tmp_path: Path,
 ) -> None:
     config = _org(tmp_path)
+    # The daemon serves feeds on [server] bind: a free port, not the example's fixed 8321 (which
+    # another test run on this machine may hold).
+    text = config.read_text()
+    assert 'bind = "127.0.0.1:8321"' in text
+    config.write_text(text.replace("127.0.0.1:8321", f"127.0.0.1:{free_port()}"))
     daemon = subprocess.Popen(
         [sys.executable, "-m", "scheduler", "run", "--config", str(config), "--now", NOW],
         stdout=subprocess.PIPE,
@@ -364,6 +370,7 @@ def _busy_world(config: Path) -> None:
             write_busy(_calendars(config) / name, f"{name}-{index}", start, rng.choice((30, 60)))
 
 
+@pytest.mark.slow
 def test_a_sync_killed_at_random_points_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
     reference = _org(tmp_path / "reference")
     _busy_world(reference)
@@ -404,6 +411,7 @@ def test_a_sync_killed_at_random_points_ends_like_an_uninterrupted_one(tmp_path:
     assert oneonone_json(victim, "sync", now=later)["written"] == 0
 
 
+@pytest.mark.slow
 def test_demo_prints_a_quarter_and_leaves_its_folder_to_inspect(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     done = subprocess.run(
