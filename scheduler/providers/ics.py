@@ -2,8 +2,8 @@
 
 An Outlook (or any other calendar's) "publish" link, or a file: ``{ provider = "ics", url =
 "https://..." }`` (``webcal://`` is fetched over https; a path or ``file://`` URL is read from
-disk). The product cannot write there (``capabilities.writable`` is false): such a person gets their 1:1s
-through their own oneonone feed (``scheduler.feeds``).
+disk). The product cannot write there (``capabilities.writable`` is false): such a person gets
+their 1:1s through their own oneonone feed (``scheduler.feeds``).
 
 I/O: one HTTP GET (urllib) or file read per pass, and the cache folder
 ``<data_dir>/cache/ics/``: per source, the last good body and its ``ETag``/``Last-Modified``,
