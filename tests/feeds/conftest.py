@@ -110,6 +110,15 @@ def build_history(folder: Path) -> History:
     return History(folder, config, org, ledger, now)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``-n``, the tests that read ``history`` go to one worker (``--dist loadgroup``),
+    so the quarter is built once, not once per worker."""
+    for item in items:
+        if "history" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("feeds-history"))
+
+
 @pytest.fixture(scope="session")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     """Shared by every test that reads it; tests may add tokens, agenda files and health
