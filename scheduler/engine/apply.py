@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scheduler import ical
 from scheduler.engine.decide import CopyWrite, PassPlan
 from scheduler.engine.snapshot import Snapshot
 from scheduler.errors import CalendarError, ConflictError, UserError
@@ -165,7 +164,7 @@ def _copy_record(item: CopyWrite, outcome: Written, now: datetime) -> CopyRecord
         owner=item.job.owner.email,
         pair_key=item.pair_key,
         version=outcome.version,
-        fingerprint=ical.fingerprint(item.job.spec),
+        fingerprint=item.fingerprint,
         baseline=item.baseline or "{}",
         written_at=now,
     )

@@ -99,6 +99,8 @@ class CopyWrite:
     kind: str  # "series", "makeup" or "end"
     copy: str  # "organizer" or "attendee"
     job: WriteJob
+    #: the ``X-ONEONONE-HASH`` the write stamps (the spec's fingerprint)
+    fingerprint: str
     #: a make-up's week
     week: str | None = None
     #: what the write puts in the copy (``reconcile.Baseline`` as JSON; "" for a make-up), so
@@ -317,6 +319,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                     "series",
                     copy,
                     WriteJob(spec, owner, anchor.dtstamp, expect),
+                    anchor.fingerprint,
                     baseline=baseline,
                 )
             )
@@ -339,7 +342,12 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                 )
                 writes.append(
                     CopyWrite(
-                        pair.key, "makeup", copy, WriteJob(makeup_spec, owner, now, expect), week
+                        pair.key,
+                        "makeup",
+                        copy,
+                        WriteJob(makeup_spec, owner, now, expect),
+                        record.fingerprint,
+                        week,
                     )
                 )
 
@@ -367,6 +375,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                     "end",
                     copy,
                     WriteJob(spec, owner, ended_anchor.dtstamp, expect),
+                    ended_anchor.fingerprint,
                     baseline=Baseline.of(
                         ended_anchor, snapshot.ledger_weeks.get(anchor.pair_key, {})
                     ).to_json(),

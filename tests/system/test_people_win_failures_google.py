@@ -8,17 +8,14 @@ provider (tested on vdir).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from scheduler.domain.series import utc
 from scheduler.sync import run_pass
-from tests.google_emulator.server import GoogleEmulator
-from tests.system.google_world import GoogleWorld, start_emulator
+from tests.system.google_world import GoogleWorld
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2027, 1, 5, 8, 0, tzinfo=NY)  # Tuesday of W01; W04 is January's close week
@@ -29,22 +26,8 @@ def regular(week: int) -> datetime:
     return datetime(2027, 1, 5, 10, 0, tzinfo=NY) + timedelta(weeks=week - 1)
 
 
-@pytest.fixture
-def emulator() -> Iterator[GoogleEmulator]:
-    started = start_emulator()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture
-def world(emulator: GoogleEmulator, tmp_path: Path) -> Iterator[GoogleWorld]:
-    made = GoogleWorld(tmp_path / "org", emulator)
-    try:
-        yield made
-    finally:
-        made.close()
+# The provider-neutral world of tests/conftest.py, on Google only (the emulator fails writes).
+pytestmark = pytest.mark.parametrize("make_world", ["google"], indirect=True)
 
 
 def plan_of(world: GoogleWorld, now: datetime) -> dict[str, str]:
