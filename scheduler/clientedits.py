@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from icalendar import Calendar, Component, Event, vCalAddress
 
@@ -155,15 +156,37 @@ def cancel_instance(path: Path, rid: datetime) -> None:
 
 
 def move_series(path: Path, new_start: datetime) -> None:
-    """Move the whole series ("all events" in a client): the master's DTSTART and DTEND."""
+    """Move the whole series ("all events" in a client): the master's DTSTART and DTEND, and
+    its exceptions along with it (each EXDATE, each override's RECURRENCE-ID and times), as
+    Thunderbird does when a series' start changes."""
     cal = Calendar.from_ical(path.read_bytes())
     master = _master(cal)
-    duration = master.decoded("dtend") - master.decoded("dtstart")
+    old_start = master.decoded("dtstart")
+    shift = new_start - old_start
+    duration = master.decoded("dtend") - old_start
     for key in ("dtstart", "dtend"):
         del master[key]
     master.add("dtstart", new_start)
     master.add("dtend", new_start + duration)
+    exdates = [d.dt + shift for prop in _as_list(master.get("exdate")) for d in prop.dts]
+    if "exdate" in master:
+        del master["exdate"]
+    for exdate in exdates:
+        master.add("exdate", exdate)
+    for component in cal.walk("VEVENT"):
+        if "RECURRENCE-ID" not in component:
+            continue
+        for key in ("recurrence-id", "dtstart", "dtend"):
+            moved = component.decoded(key) + shift
+            del component[key]
+            component.add(key, moved)
     path.write_bytes(cal.to_ical())
+
+
+def _as_list(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def decline_event(path: Path, email: str) -> None:

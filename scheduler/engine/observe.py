@@ -41,9 +41,11 @@ from scheduler.providers.base import unfinished
 from scheduler.reconcile import (
     Baseline,
     SlotChoice,
+    WeekChange,
     adoptable,
     adopted_history,
     effective_pair,
+    expected_instance,
     mark_missing,
     observe_pair,
     org_slot_signature,
@@ -368,13 +370,19 @@ def observe_changes(
         )
 
     # The whole series moved to another weekday or time: that is the pair's slot from now on.
+    # Each copy's weeks are compared with what the product last wrote there (``written``, the
+    # weeks as they were before this edit), the edited organizer's copy with the new slot.
+    before = dict(state.records)
     organizer_copy = copies.get(manager)
     edit = (
         series_edit(anchor, organizer_copy, written[manager])
         if organizer_copy is not None
         else None
     )
+    organizer_changes: dict[str, WeekChange] = {}
+    reslotted: set[str] = set()
     if edit is not None:
+        assert organizer_copy is not None
         weekday, at, duration = edit
         label = f"{WEEKDAY_LABELS[weekday]} {at:%H:%M}"
         note = (
@@ -395,23 +403,46 @@ def observe_changes(
         state.effective = effective_pair(pair, state.choice)
         # Weeks too close to move are where the person put them; later ones are planned
         # afresh on the new slot.
+        ahead: dict[str, OccurrenceRecord] = {}
         for week, record in list(state.records.items()):
             start = state.effective.regular_start(week)
-            if record.people_changed or record.planned_start <= now or start <= now:
+            if record.people_changed:
+                if expected_instance(record)[1] > now:
+                    ahead[week] = record
                 continue
-            state.records[week] = replace(
+            if record.planned_start <= now or start <= now:
+                continue
+            state.records[week] = ahead[week] = replace(
                 record,
                 regular_start=start,
                 planned_start=start,
                 planned_end=start + duration,
                 reason=note,
             )
+            reslotted.add(week)
             changed += 1
+        # A client moving a whole series moves its exceptions along (Thunderbird does): the
+        # weeks ahead that the organizer cancelled, moved or declined are read at the new slot.
+        new_slot = Baseline(
+            weekday,
+            at,
+            anchor.timezone,
+            duration,
+            {week: expected_instance(record) for week, record in ahead.items()},
+        )
+        organizer_changes = observe_pair(
+            pair, anchor, ahead, {manager: organizer_copy}, names, {manager: (new_slot,)}
+        )
         copies.pop(manager)
 
-    for record in record_observations(
-        state.records, observe_pair(pair, anchor, state.records, copies, names, written)
-    ):
+    observed = observe_pair(pair, anchor, before, copies, names, written)
+    for week, change in observed.items():
+        if week in reslotted and change.change == "declined":
+            # The answer was given to the old time; the week goes to the new slot, declined.
+            record = state.records[week]
+            observed[week] = replace(change, start=record.planned_start, end=record.planned_end)
+    observed.update(organizer_changes)  # the organizer's copy rules
+    for record in record_observations(state.records, observed):
         state.records[record.week] = record
         changed += 1
     return changed

@@ -154,6 +154,19 @@ def _description(state: PairState, weeks: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _at_rule(
+    answers: Mapping[datetime, dict[str, str]], anchor: SeriesRecord
+) -> dict[datetime, dict[str, str]]:
+    """Answers given to an instance of an earlier rule (before a person moved the whole
+    series) go to the same week's instance of the current one: a declined week stays so."""
+    zone = ZoneInfo(anchor.timezone)
+    found: dict[datetime, dict[str, str]] = {}
+    for rid, who in sorted(answers.items()):
+        week = iso_week(rid.astimezone(zone).date())
+        found.setdefault(utc(rule_instance(anchor, week)), {}).update(who)
+    return found
+
+
 def series_work(
     org: Org,
     state: PairState,
@@ -168,6 +181,7 @@ def series_work(
     # An adopted event keeps the answers people gave it.
     answers = copies if state.adopting is None else {pair.manager.email: state.adopting}
     master, per_instance = _partstats(pair, answers)
+    per_instance = _at_rule(per_instance, anchor)
     spec = series_spec(
         pair,
         anchor,

@@ -277,3 +277,36 @@ def test_plan_shows_a_safety_stop_and_sync_then_writes_nothing_at_all(
     assert cli.main(["sync", *args]) == 3
     assert world.snapshot() == before  # no calendar of anyone was written, Dana's included
     assert world.ledger.occurrences() == rows_before
+
+
+# --------------------------------------------------------------------------- a whole series moved
+
+
+def test_weeks_edited_before_a_series_move_keep_their_edits(world: VdirWorld) -> None:
+    """Found by tests/state_machine: Marco cancels W03, Ana declines W06, then Marco moves the
+    whole series a day later, all before the next pass. Marco's client moves his exceptions
+    along; Ana's copy still answers the old Tuesday instance. Nobody moved any week, so no week
+    is recorded as moved; W03 stays cancelled and W06 declined, at the new Wednesday slot."""
+    world.sync(NOW)
+    world.cancel_instance("marco", "marco", "ana", regular(3))
+    world.decline_instance("ana", "marco", "ana", regular(6))
+    world.move_series("marco", "marco", "ana", regular(1) + timedelta(days=1))
+    world.sync(NOW + timedelta(minutes=5))
+
+    wednesday = timedelta(days=1)
+    for owner in ("marco", "ana"):
+        path = world.series(owner, "marco", "ana")
+        assert instance_starts(path, 3) == [], owner
+        assert instance_starts(path, 5) == [utc(regular(5) + wednesday)], owner
+    answers = ical.observe(world.series("ana", "marco", "ana").read_bytes(), "ana")
+    assert answers is not None
+    declined = [rid for rid, i in answers.overrides.items() if i.partstats.get(ANA) == "DECLINED"]
+    assert declined == [utc(regular(6) + wednesday)]
+    plan = {o.week: o for o in world.plan(NOW + timedelta(minutes=10)).planned if o.rep == ANA}
+    assert [w for w, o in plan.items() if o.status.value == "people_changed"] == [
+        "2027-W03",
+        "2027-W06",
+    ]
+    assert "moved" not in (plan["2027-W06"].reason or "")
+    again = world.sync(NOW + timedelta(minutes=15))
+    assert again.written == 0 and again.changes == []
