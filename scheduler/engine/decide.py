@@ -209,11 +209,20 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
     decisions: list[Decision] = []
     states: dict[str, PairState] = {}
     observed = 0
+
+    def skipped(start: datetime, end: datetime) -> bool:
+        """A close week under policy ``skip``: the product keeps no 1:1 in it."""
+        if org.calendar.close_window.policy != "skip":
+            return False
+        first, last = start.astimezone(org.zone).date(), end.astimezone(org.zone).date()
+        days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        return any(org.calendar.close_reason(day) for day in days)
+
     for pair in pairs:
         state = observe_state(org, pair, snapshot, now, problems)
         states[pair.key] = state
         if state.anchor is not None:
-            observed += observe_changes(state, snapshot, writable, names, now, decisions)
+            observed += observe_changes(state, snapshot, writable, names, now, decisions, skipped)
         observed += observe_makeups(state, snapshot, writable, names)
 
     # The plan, on everyone's own busy time (an adopted event is the 1:1, not busy time).

@@ -18,14 +18,16 @@ Exports: PairState, observe_state, observe_changes, observe_makeups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from scheduler.agenda.plan import AgendaLink
 from scheduler.domain import (
     WEEKDAY_LABELS,
+    LedgerStatus,
     Pair,
     PlanStatus,
     iso_week,
@@ -56,6 +58,9 @@ from scheduler.reconcile import (
 
 if TYPE_CHECKING:
     from scheduler.engine.snapshot import Snapshot
+
+#: how far ahead people's edits of weeks the ledger has no record of yet are recorded
+AHEAD = timedelta(weeks=53)
 
 __all__ = ["PairState", "observe_changes", "observe_makeups", "observe_state"]
 
@@ -330,8 +335,13 @@ def observe_changes(
     names: Mapping[str, str],
     now: datetime,
     decisions: list[Decision],
+    skipped: Callable[[datetime, datetime], bool] = lambda _start, _end: False,
 ) -> int:
-    """Fold what people did to the series into ``state``; returns how many weeks changed."""
+    """Fold what people did to the series into ``state``; returns how many weeks changed.
+
+    ``skipped(start, end)``: whether the product leaves a 1:1 at that time off the calendar
+    whatever else happens (a close week under policy ``skip``); used for the weeks entering the
+    horizon, whose instance the product wrote at the rule's time or skipped."""
     anchor = state.anchor
     assert anchor is not None
     pair = state.pair
@@ -435,7 +445,35 @@ def observe_changes(
         )
         copies.pop(manager)
 
-    observed = observe_pair(pair, anchor, before, copies, names, written)
+    # Weeks ahead with no record yet (entering the horizon, or beyond it) that people edited
+    # already: compared with what the product wrote there (the rule's instance), so an edit
+    # made weeks ahead is recorded, and kept, from the pass that first sees it.
+    zone = ZoneInfo(anchor.timezone)
+    named = {
+        iso_week(rid.astimezone(zone).date())
+        for copy in copies.values()
+        if copy is not None
+        for rid in (*copy.overrides, *copy.exdates)
+        if utc(rid) <= utc(now) + AHEAD
+    }
+    entering: dict[str, OccurrenceRecord] = {}
+    for week in sorted({*snapshot.weeks, *named} - before.keys()):
+        start = rule_instance(anchor, week)
+        if start <= now or start < anchor.dtstart or skipped(start, start + anchor.duration):
+            continue
+        entering[week] = OccurrenceRecord(
+            pair_key=pair.key,
+            week=week,
+            regular_start=start,
+            planned_start=start,
+            planned_end=start + anchor.duration,
+            plan_status=PlanStatus.PLANNED.value,
+            status=LedgerStatus.UPCOMING.value,
+            reason="",
+        )
+    observed = observe_pair(pair, anchor, {**before, **entering}, copies, names, written)
+    for week in observed.keys() & entering.keys():
+        state.records[week] = entering[week]
     for week, change in observed.items():
         if week in reslotted and change.change == "declined":
             # The answer was given to the old time; the week goes to the new slot, declined.

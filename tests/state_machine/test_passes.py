@@ -134,6 +134,8 @@ class PassesMachine(RuleBasedStateMachine):
         self.now = START
         #: (pair index, week, owner) -> that person's latest edit of that week
         self.edits: dict[tuple[int, str, str], Edit] = {}
+        #: (pair index, week, owner) -> what that person did to their copy of the make-up
+        self.makeup_edits: dict[tuple[int, str, str], Edit] = {}
         #: pair index -> (weekday, time) a manager moved the whole series to
         self.series_moves: dict[int, tuple[int, str]] = {}
         #: what the next pass meets: None, "full_disk", "race", ("kill", n), "kill_record"
@@ -270,6 +272,35 @@ class PassesMachine(RuleBasedStateMachine):
             if owner == manager:
                 self.edits[(pair, week, owner)] = Edit("moved", edit.start + shift)
 
+    @rule(
+        index=st.integers(0, len(PAIRS) - 1),
+        who=st.integers(0, 1),
+        how=st.sampled_from(["decline", "delete", "move"]),
+    )
+    def person_edits_a_makeup(self, index: int, who: int, how: str) -> None:
+        """A make-up ahead, declined, deleted or (by the manager) moved an hour later."""
+        manager, rep = PAIRS[index]
+        owner = PAIRS[index][who]
+        for week in self._weeks_around()[3:]:
+            path = self.world.makeup(owner, manager, rep, week)
+            if not path.exists() or (index, week, owner) in self.makeup_edits:
+                continue
+            [event] = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
+            start = utc(event.decoded("DTSTART"))
+            if start <= utc(self.now) + timedelta(hours=1) or not _live(event):
+                continue
+            if how == "decline":
+                self.world.decline_makeup(owner, manager, rep, week)
+                self.makeup_edits[(index, week, owner)] = Edit("declined")
+            elif how == "delete":
+                path.unlink()
+                self.makeup_edits[(index, week, owner)] = Edit("cancelled")
+            elif owner == manager:
+                moved = start + timedelta(hours=1)
+                _move_event(path, moved)
+                self.makeup_edits[(index, week, owner)] = Edit("moved", moved)
+            return
+
     @rule(index=st.integers(0, len(PAIRS) - 1), choice=st.integers(0, 10))
     def manager_gets_busy(self, index: int, choice: int) -> None:
         """A customer call on top of a week: the product may move that week."""
@@ -315,6 +346,7 @@ class PassesMachine(RuleBasedStateMachine):
             except Killed:
                 result = None
         self._check_edits_kept()
+        self._check_makeup_edits_kept()
         self._check_series_moves_kept()
         self._check_no_duplicates()
         if result is None:
@@ -345,6 +377,21 @@ class PassesMachine(RuleBasedStateMachine):
             else:
                 email = self.world.email(owner)
                 assert all(email in _declined_by(e) for e in live), f"{where}: declined, not now"
+
+    def _check_makeup_edits_kept(self) -> None:
+        for (index, week, owner), edit in self.makeup_edits.items():
+            manager, rep = PAIRS[index]
+            path = self.world.makeup(owner, manager, rep, week)
+            where = f"{owner}'s copy of the make-up of {PAIRS[index]} in {week}"
+            if edit.kind == "cancelled":
+                assert not path.exists(), f"{where}: deleted, is back"
+                continue
+            assert path.exists(), f"{where}: gone"
+            [event] = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
+            if edit.kind == "declined":
+                assert self.world.email(owner) in _declined_by(event), f"{where}: not declined"
+            else:
+                assert utc(event.decoded("DTSTART")) == edit.start, f"{where}: not moved"
 
     def _check_series_moves_kept(self) -> None:
         for index, (weekday, at) in self.series_moves.items():
@@ -448,6 +495,17 @@ class PassesMachine(RuleBasedStateMachine):
                 assert path.exists(), f"{key} {week}: a booked make-up is not on the calendar"
                 [event] = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
                 assert utc(event.decoded("DTSTART")) == utc(makeup.start), f"{key} {week}"
+
+
+def _move_event(path: Path, new_start: datetime) -> None:
+    """Move a single event, keeping its length (a person dragging it in their client)."""
+    calendar = Calendar.from_ical(path.read_bytes())
+    [event] = list(calendar.walk("VEVENT"))
+    length = event.decoded("DTEND") - event.decoded("DTSTART")
+    for key, value in (("DTSTART", new_start), ("DTEND", new_start + length)):
+        del event[key]
+        event.add(key, value)
+    path.write_bytes(calendar.to_ical())
 
 
 class _Trouble:

@@ -310,3 +310,27 @@ def test_weeks_edited_before_a_series_move_keep_their_edits(world: VdirWorld) ->
     assert "moved" not in (plan["2027-W06"].reason or "")
     again = world.sync(NOW + timedelta(minutes=15))
     assert again.written == 0 and again.changes == []
+
+
+def test_a_week_cancelled_before_it_enters_the_horizon_stays_cancelled(
+    world: VdirWorld,
+) -> None:
+    """Found by tests/state_machine: Marco cancels W07 when the horizon ends at W06, and a
+    call then lands on W07's slot. The week used to enter the horizon unobserved and be
+    planned afresh (moved around the call): Marco's cancel was written away."""
+    world.sync(NOW)
+    world.cancel_instance("marco", "marco", "ana", regular(7), "status-cancelled")
+    world.add_event("marco", "call", regular(7), regular(7) + timedelta(hours=1), "Call")
+    for days in (0, 7, 14):
+        world.sync(NOW + timedelta(days=days, minutes=5))
+        for owner in ("marco", "ana"):
+            path = world.series(owner, "marco", "ana")
+            observed = ical.observe(path.read_bytes(), str(path))
+            assert observed is not None
+            rid = utc(regular(7))
+            override = observed.overrides.get(rid)
+            assert rid in observed.exdates or (override and override.cancelled), (owner, days)
+    later = NOW + timedelta(days=14, minutes=10)
+    plan = {o.week: o for o in world.plan(later).planned if o.rep == ANA}
+    assert plan["2027-W07"].status.value == "people_changed"
+    assert world.makeup_view("marco", "marco", "ana", "2027-W07") is not None
