@@ -61,6 +61,8 @@ class CalendarConfig:
     url: str | None = None
     username: str | None = None
     password_env: str | None = None
+    #: caldav: a CA bundle to trust for the server's TLS certificate (absolute); None: the system's
+    ca_file: Path | None = None
     #: ics: the folder that keeps the last good copy of each feed (``<data_dir>/cache/ics``)
     cache_dir: Path | None = None
     #: google: the org's ``[google]`` settings (the same object as ``Org.google``)
