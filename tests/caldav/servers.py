@@ -108,9 +108,7 @@ def _wait_until_up(server: DavServer, log: Path) -> DavServer:
                 f"{log.read_text(errors='replace')[-2000:]}"
             )
         try:
-            with socket.create_connection(
-                (HOST, int(server.url.rsplit(":", 1)[1].split("/")[0])), 0.2
-            ):
+            with socket.create_connection((HOST, port), 0.2):
                 return server
         except OSError:
             time.sleep(0.05)
