@@ -64,11 +64,11 @@ def example_org_file(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- provider worlds
 #
 # ``make_world(root, edit=...)`` builds the example org in ``root`` on the provider of the
-# test's parameter: ``vdir`` folders, or Google Calendar and Drive through the emulator
+XX
 # (started on 127.0.0.1 for the test, stopped after it). Scenarios written against the world's
 # methods (tests/system/world.py) run unchanged on each.
 
-PROVIDERS = ["vdir", "google"]
+PROVIDERS = ["vdir", "google", "caldav"]
 
 
 @pytest.fixture(params=PROVIDERS)
@@ -81,6 +81,12 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
             from tests.system.world import VdirWorld
 
             world: Any = VdirWorld(root, edit=edit)
+        elif request.param == "caldav":
+            from tests.system.caldav_world import CaldavWorld, _users, start_server
+
+            if not emulators:
+                emulators.append(start_server(root.parent / "radicale", _users()))
+            world = CaldavWorld(root, emulators[0], edit=edit)
         else:
             from tests.system.google_world import GoogleWorld, start_emulator
 
@@ -95,5 +101,7 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     finally:
         for world in made:
             world.close()
+            if hasattr(world, "forget_passwords"):
+                world.forget_passwords()
         for emulator in emulators:
             emulator.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from scheduler.providers.vdir import uid_filename
 from tests.caldav.servers import DavServer
@@ -76,6 +76,10 @@ class DavPeople:
 
     def listing(self) -> dict[str, bytes]:
         """Every object in the calendar by name, as a client syncing it sees them."""
+        return {name: data for name, (_, data) in self.listing_with_etags().items()}
+
+    def listing_with_etags(self) -> dict[str, tuple[str, bytes]]:
+        """Every object in the calendar by name: its ETag and its bytes."""
         body = (
             '<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" '
             'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/>'
@@ -91,10 +95,12 @@ class DavPeople:
                 headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
             )
         assert answer.status_code == 207, answer.status_code
-        found: dict[str, bytes] = {}
+        found: dict[str, tuple[str, bytes]] = {}
         for response in etree.fromstring(answer.content or b"").iter("{DAV:}response"):
             href = response.findtext("{DAV:}href") or ""
+            etag = response.findtext(".//{DAV:}getetag") or ""
             data = response.findtext(".//{urn:ietf:params:xml:ns:caldav}calendar-data")
             if data:
-                found[href.rstrip("/").rsplit("/", 1)[-1]] = data.encode("utf-8")
+                name = unquote(href.rstrip("/").rsplit("/", 1)[-1])
+                found[name] = (etag, data.encode("utf-8"))
         return found

@@ -129,12 +129,13 @@ def _htpasswd_bcrypt(accounts: dict[str, str]) -> str:
     )
 
 
-def start_radicale(root: Path, accounts: dict[str, str]) -> DavServer:
-    """Radicale on 127.0.0.1 with htpasswd (plain) accounts, each owning only their own
-    collections; its storage under ``root``."""
+def start_radicale(root: Path, accounts: dict[str, str], *, bcrypt: bool = False) -> DavServer:
+    """Radicale on 127.0.0.1 with htpasswd accounts (plain, or ``bcrypt`` hashes), each
+    owning only their own collections; its storage under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (root / "users").write_text(_htpasswd_plain(accounts))
+    users = _htpasswd_bcrypt(accounts) if bcrypt else _htpasswd_plain(accounts)
+    (root / "users").write_text(users)
     config = root / "radicale.conf"
     config.write_text(
         "[server]\n"
@@ -142,8 +143,9 @@ def start_radicale(root: Path, accounts: dict[str, str]) -> DavServer:
         "[auth]\n"
         "type = htpasswd\n"
         f"htpasswd_filename = {root / 'users'}\n"
-        "htpasswd_encryption = plain\n"
+        f"htpasswd_encryption = {'bcrypt' if bcrypt else 'plain'}\n"
         "delay = 0\n"
+        "cache_logins = True\n"
         "[rights]\n"
         "type = owner_only\n"
         "[storage]\n"
