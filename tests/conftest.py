@@ -64,9 +64,10 @@ def example_org_file(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- provider worlds
 #
 # ``make_world(root, edit=...)`` builds the example org in ``root`` on the provider of the
-XX
-# (started on 127.0.0.1 for the test, stopped after it). Scenarios written against the world's
-# methods (tests/system/world.py) run unchanged on each.
+# test's parameter: ``vdir`` folders, Google Calendar and Drive through the emulator, or
+# Radicale over CalDAV (tests/system/caldav_world.py), each started on 127.0.0.1 for the test
+# and stopped after it. Scenarios written against the world's methods (tests/system/world.py)
+# run unchanged on each.
 
 PROVIDERS = ["vdir", "google", "caldav"]
 
@@ -82,10 +83,10 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 
             world: Any = VdirWorld(root, edit=edit)
         elif request.param == "caldav":
-            from tests.system.caldav_world import CaldavWorld, _users, start_server
+            from tests.system.caldav_world import CaldavWorld, example_users, start_server
 
             if not emulators:
-                emulators.append(start_server(root.parent / "radicale", _users()))
+                emulators.append(start_server(root.parent / "radicale", example_users()))
             world = CaldavWorld(root, emulators[0], edit=edit)
         else:
             from tests.system.google_world import GoogleWorld, start_emulator

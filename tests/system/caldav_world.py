@@ -34,7 +34,7 @@ def start_server(root: Path, users: list[str]) -> DavServer:
     return start_radicale(root, {user: f"{user}-pw-7Q" for user in users}, bcrypt=True)
 
 
-def _users() -> list[str]:
+def example_users() -> list[str]:
     text = (REPO / "scheduler" / "examples" / "oneonone.toml").read_text()
     return _CALENDAR_LINE.findall(text)
 
