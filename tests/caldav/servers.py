@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import niquests
 
@@ -36,6 +37,19 @@ _MKCALENDAR = (
     "</C:supported-calendar-component-set>"
     "</D:prop></D:set></C:mkcalendar>"
 )
+
+
+class _Session(niquests.Session):
+    """A session that verifies TLS with ``verify`` on every request (niquests takes no
+    session-wide ``verify`` attribute)."""
+
+    def __init__(self, verify: str | bool) -> None:
+        super().__init__()
+        self._verify = verify
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("verify", self._verify)
+        return super().request(method, url, *args, **kwargs)
 
 
 def free_port() -> int:
@@ -68,9 +82,8 @@ class DavServer:
         return self.url.rstrip("/") + self.layout.format(user=user, name=name)
 
     def session(self, user: str) -> niquests.Session:
-        session = niquests.Session()
+        session = _Session(str(self.ca_file) if self.ca_file else True)
         session.auth = (user, self.accounts[user])
-        session.verify = str(self.ca_file) if self.ca_file else True
         return session
 
     def make_calendar(self, user: str, name: str) -> str:
@@ -129,17 +142,26 @@ def _htpasswd_bcrypt(accounts: dict[str, str]) -> str:
     )
 
 
-def start_radicale(root: Path, accounts: dict[str, str], *, bcrypt: bool = False) -> DavServer:
+def start_radicale(
+    root: Path,
+    accounts: dict[str, str],
+    *,
+    bcrypt: bool = False,
+    tls: tuple[Path, Path] | None = None,
+) -> DavServer:
     """Radicale on 127.0.0.1 with htpasswd accounts (plain, or ``bcrypt`` hashes), each
-    owning only their own collections; its storage under ``root``."""
+    owning only their own collections; its storage under ``root``; over HTTPS with ``tls``
+    (the certificate and key files)."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     users = _htpasswd_bcrypt(accounts) if bcrypt else _htpasswd_plain(accounts)
     (root / "users").write_text(users)
     config = root / "radicale.conf"
+    tls_lines = f"ssl = True\ncertificate = {tls[0]}\nkey = {tls[1]}\n" if tls else ""
     config.write_text(
         "[server]\n"
         f"hosts = {HOST}:{port}\n"
+        f"{tls_lines}"
         "[auth]\n"
         "type = htpasswd\n"
         f"htpasswd_filename = {root / 'users'}\n"
@@ -164,7 +186,8 @@ def start_radicale(root: Path, accounts: dict[str, str], *, bcrypt: bool = False
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    server = DavServer("radicale", f"http://{HOST}:{port}", process, root, dict(accounts))
+    scheme = "https" if tls else "http"
+    server = DavServer("radicale", f"{scheme}://{HOST}:{port}", process, root, dict(accounts))
     return _wait_until_up(server, log)
 
 

@@ -162,8 +162,8 @@ class DavCalendar:
         status = int(answer.status)
         if status == 403:
             return CalendarError(
-                f"{self.who}: the CalDAV server refused to {what} (403 forbidden); give "
-                f"{self.username!r} write access to {self.url or self.configured}"
+                f"{self.who}: the CalDAV server refused to {what} (403 forbidden); point url "
+                f"at a calendar {self.username!r} may read and write, or give it access"
             )
         if status == 404:
             return CalendarError(
