@@ -557,9 +557,27 @@ def _uid_taken(answer: Any) -> bool:
     )
 
 
+_REASONS = (
+    ("refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("timeout", "timed out"),
+    ("name or service not known", "host not found"),
+    ("nodename nor servname", "host not found"),
+    ("getaddrinfo", "host not found"),
+    ("certificate verify failed", "certificate verify failed"),
+    ("hostname mismatch", "the certificate is for another host"),
+    ("reset by peer", "connection reset"),
+)
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    """What went wrong in a few words (urllib3's messages nest the reason in a repr)."""
+    text = str(exc)
+    for needle, reason in _REASONS:
+        if needle in text.lower():
+            return reason
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first[:120]
 
 
 # --------------------------------------------------------------------------- sessions
