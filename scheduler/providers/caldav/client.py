@@ -44,8 +44,8 @@ _XML = '<?xml version="1.0" encoding="utf-8"?>'
 MULTIGET_LIMIT = 200
 TIMEOUT_SECONDS = 30
 
-#: HTTP requests sent, by method and calendar URL ("REPORT", url) -> count: the benchmark and
-#: the tests read it
+#: HTTP requests sent (answered), by method and calendar URL ("REPORT", url) -> count: the
+#: benchmark and the tests read it
 REQUESTS: Counter[tuple[str, str]] = Counter()
 
 
@@ -108,6 +108,8 @@ class DavCalendar:
             timeout=TIMEOUT_SECONDS,
             enable_rfc6764=False,
         )
+        # Every request on the wire is counted, the authentication handshake's too.
+        self.client.session.hooks["response"].append(self._count)
         self.url: str | None = None  # the calendar collection, once found
         self.quirks: Quirks | None = None
         self.supports_sync = False
@@ -124,7 +126,6 @@ class DavCalendar:
         connection trouble as ``TransientError``/``CalendarError``."""
         from caldav.lib import error as dav_error
 
-        REQUESTS[(method, self.url or self.configured)] += 1
         try:
             return self.client.request(url, method, body, headers or {})
         except dav_error.AuthorizationError as exc:
@@ -142,6 +143,11 @@ class DavCalendar:
             raise CalendarError(f"{self.who}: CalDAV {method} {url} failed: {exc.reason}") from exc
         except Exception as exc:  # niquests' connection, TLS and timeout errors
             raise self._connection_error(exc, url) from None
+
+    def _count(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(getattr(response, "request", None), "method", None) or "?"
+        REQUESTS[(str(method), self.url or self.configured)] += 1
+        return response
 
     def _connection_error(self, exc: Exception, url: str) -> CalendarError:
         text = f"{type(exc).__name__}: {exc}"
