@@ -411,7 +411,7 @@ class DavCalendar:
         answer = self.request("PUT", self._absolute(url, href), data.decode("utf-8"), headers)
         status = int(answer.status)
         if status in (412, 404) or _uid_taken(answer):
-            raise ConflictError(f"{href}: {status}")
+            raise ConflictError("appeared" if expect is None else f"{href}: {status}")
         if status not in (200, 201, 204):
             raise self._fail(f"store {href.rsplit('/', 1)[-1]}", answer)
         etag = answer.headers.get("ETag") if self.quirks.etag_on_put else None
