@@ -48,7 +48,8 @@ class _Session(niquests.Session):
         self._verify = verify
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        kwargs.setdefault("verify", self._verify)
+        if kwargs.get("verify") is None:  # put(), get() and delete() pass verify=None
+            kwargs["verify"] = self._verify
         return super().request(method, url, *args, **kwargs)
 
 
@@ -192,10 +193,24 @@ def start_radicale(
 
 
 def start_xandikos(root: Path, accounts: dict[str, str]) -> DavServer:
-    """Xandikos on 127.0.0.1 (no authentication of its own: it leaves that to a proxy), every
-    person's calendar a collection under the one principal ``/user/calendars/``."""
+    """Xandikos on 127.0.0.1 over HTTPS (its ``--htpasswd`` needs TLS) with bcrypt htpasswd
+    accounts; every person's calendar a collection under its one principal ``/user/``.
+
+    Its ``--autocert`` certificate names 127.0.0.1 as a DNS name, not an IP address, so no
+    client can verify it; the certificate it finds in its state folder is reused, so one from
+    a test CA (``trustme``) is put there and that CA is the server's ``ca_file``."""
+    import trustme
+
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    (root / "users").write_text(_htpasswd_bcrypt(accounts))
+    certs = root / "state" / "certs"
+    certs.mkdir(parents=True)
+    authority = trustme.CA()
+    issued = authority.issue_cert(HOST)
+    issued.cert_chain_pems[0].write_to_path(str(certs / "selfsigned.crt"))
+    issued.private_key_pem.write_to_path(str(certs / "selfsigned.key"))
+    authority.cert_pem.write_to_path(str(root / "ca.pem"))
     log = root / "xandikos.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -210,6 +225,9 @@ def start_xandikos(root: Path, accounts: dict[str, str]) -> DavServer:
                 str(root / "data"),
                 "--state-dir",
                 str(root / "state"),
+                "--autocert",
+                "--htpasswd",
+                str(root / "users"),
                 "-l",
                 HOST,
                 "-p",
@@ -221,10 +239,11 @@ def start_xandikos(root: Path, accounts: dict[str, str]) -> DavServer:
         )
     server = DavServer(
         "xandikos",
-        f"http://{HOST}:{port}",
+        f"https://{HOST}:{port}",
         process,
         root,
         dict(accounts),
+        ca_file=root / "ca.pem",
         layout="/user/calendars/{user}-{name}/",
     )
     return _wait_until_up(server, log)

@@ -1,9 +1,10 @@
 """The CalDAV provider through the contract suite, against real servers on 127.0.0.1.
 
-Radicale always (htpasswd accounts, a calendar per person, each test a fresh calendar on the
-module's one server); Xandikos too where it is installed: it behaves differently (it
-advertises RFC 6638 scheduling, rejects unknown sync tokens with 412 or 500, and has no
-accounts of its own). People's edits are made over HTTP as their clients make them
+Radicale always (plain htpasswd accounts over HTTP, a calendar per person, each test a fresh
+calendar on the module's one server); Xandikos too where it is installed: it behaves
+differently (HTTPS with a test CA as ``ca_file``, bcrypt htpasswd, one principal holding
+every calendar, RFC 6638 scheduling advertised but no copy delivered, unknown sync tokens
+refused with 412 or 500). People's edits are made over HTTP as their clients make them
 (``tests.caldav.harness``).
 """
 
@@ -37,7 +38,11 @@ class CaldavCalendar(ContractCalendar):
     def __init__(self, people: DavPeople, password_env: str) -> None:
         self.people = people
         config = CalendarConfig(
-            "caldav", url=people.url, username=people.user, password_env=password_env
+            "caldav",
+            url=people.url,
+            username=people.user,
+            password_env=password_env,
+            ca_file=people.server.ca_file,
         )
         self.provider = make_provider(config, self.person)
 

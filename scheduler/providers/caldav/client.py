@@ -68,6 +68,22 @@ class Mirror:
     complete: bool = False
 
 
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """What the HTTP library python-caldav uses raises for a connection, TLS or timeout
+    failure (niquests; requests where it falls back to it)."""
+    found: list[type[Exception]] = [OSError]
+    for module in ("niquests.exceptions", "requests.exceptions"):
+        try:
+            imported = __import__(module, fromlist=["RequestException"])
+        except ImportError:
+            continue
+        found.append(imported.RequestException)
+    return tuple(found)
+
+
+_TRANSPORT_ERRORS = _transport_errors()
+
+
 class TokenRejected(Exception):
     """The server no longer knows the sync token: read everything again."""
 
@@ -141,7 +157,7 @@ class DavCalendar:
             ) from exc
         except dav_error.DAVError as exc:
             raise CalendarError(f"{self.who}: CalDAV {method} {url} failed: {exc.reason}") from exc
-        except Exception as exc:  # niquests' connection, TLS and timeout errors
+        except _TRANSPORT_ERRORS as exc:  # connection, TLS and timeout errors
             raise self._connection_error(exc, url) from None
 
     def _count(self, response: Any, *args: Any, **kwargs: Any) -> Any:
@@ -149,7 +165,7 @@ class DavCalendar:
         REQUESTS[(str(method), self.url or self.configured)] += 1
         return response
 
-    def _connection_error(self, exc: Exception, url: str) -> CalendarError:
+    def _connection_error(self, exc: BaseException, url: str) -> CalendarError:
         text = f"{type(exc).__name__}: {exc}"
         if "certificate" in text.lower() or "ssl" in text.lower():
             hint = (
@@ -244,7 +260,7 @@ class DavCalendar:
                 f"{self.who}: {self.configured} is not a calendar and no calendar was found "
                 f"for {self.username!r} ({exc.reason}); point url at the calendar collection"
             ) from exc
-        except Exception as exc:
+        except _TRANSPORT_ERRORS as exc:
             raise self._connection_error(exc, self.configured) from None
         for calendar in calendars:
             url = str(calendar.url)
