@@ -24,7 +24,7 @@ from scheduler.providers.caldav import forget_sessions
 from tests.caldav.harness import DavPeople
 from tests.caldav.servers import DavServer, start_radicale, start_xandikos, xandikos_available
 from tests.contract import files
-from tests.contract.suite import ContractCalendar, ProviderContract
+from tests.contract.suite import MIA, ContractCalendar, ProviderContract
 
 pytestmark = pytest.mark.filterwarnings("ignore::icalendar.error.GloballyUniqueTZIDGuessed")
 
@@ -113,3 +113,30 @@ class TestCaldavContract(ProviderContract):
             )
         finally:
             forget_sessions()
+
+
+@pytest.mark.parametrize(
+    "token", ["http://example.invalid/never-issued", "0" * 40, "http://radicale.org/ns/sync/0"]
+)
+def test_a_sync_token_the_server_never_issued_means_a_full_read(
+    dav_server: DavServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    """Each server refuses a token it does not know its own way (Radicale 403, Xandikos 412
+    or 500, as python-caldav's hints say): every way is a full read, nothing lost."""
+    monkeypatch.setenv(PASSWORD_ENV, dav_server.accounts["mia"])
+    forget_sessions()
+    url = dav_server.make_calendar("mia", f"token{next(_NAMES)}")
+    cal = CaldavCalendar(DavPeople(dav_server, "mia", url, tmp_path / "client"), PASSWORD_ENV)
+    cal.add_event(
+        "dentist",
+        datetime(2027, 1, 6, 13, tzinfo=MIA.zone),
+        datetime(2027, 1, 6, 14, tzinfo=MIA.zone),
+    )
+    assert cal.read().object_count == 1
+    calendar = cal.provider.calendar  # type: ignore[attr-defined]
+    calendar.mirror.items.clear()  # a mirror the token does not describe
+    calendar.mirror.token = token
+    read = cal.read()
+    assert read.object_count == 1 and read.busy
+    assert calendar.mirror.token != token
+    forget_sessions()
