@@ -21,7 +21,7 @@ from scheduler import clientedits, ical
 from scheduler.domain import Person, pair_key
 from scheduler.domain.series import SeriesSpec
 from scheduler.domain.settings import CalendarConfig
-from scheduler.errors import AuthError, CalendarError
+from scheduler.errors import AuthError, CalendarError, ConflictError
 from scheduler.providers.base import WriteJob, write_one
 from scheduler.providers.caldav import REQUESTS, CaldavProvider, provider_for
 from scheduler.providers.caldav.quirks import KNOWN, STANDARD, recognise
@@ -164,6 +164,42 @@ def test_a_copy_a_scheduling_server_delivered_is_taken_not_written_again(
     assert not outcome.changed and outcome.version
     assert "PUT" not in requests_of(url)
     assert sorted(DavPeople(radicale, "ana", url, Path()).listing()) == ["server-chosen-name.ics"]
+
+
+def test_a_delivered_copy_the_attendee_declined_is_theirs_not_taken(
+    radicale: DavServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(VARIABLE, radicale.accounts["ana"])
+    url = radicale.make_calendar("ana", f"cal{next(_NAMES)}")
+    cal = provider(url, "ana")
+    cal.calendar.connect()
+    cal.calendar.auto_schedule = True
+    path = tmp_path / "delivered.ics"
+    path.write_bytes(ical.render(spec(), STAMP))
+    clientedits.decline_instance(path, spec().dtstart + timedelta(weeks=1), ANA.email)
+    DavPeople(radicale, "ana", url, tmp_path).put_file(path)
+    [outcome] = cal.write_many([WriteJob(spec(), ANA, STAMP, None)])
+    assert isinstance(outcome, ConflictError), outcome
+
+
+def test_an_update_the_scheduling_server_delivered_first_is_no_conflict(
+    radicale: DavServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(VARIABLE, radicale.accounts["ana"])
+    url = radicale.make_calendar("ana", f"cal{next(_NAMES)}")
+    cal = provider(url, "ana")
+    cal.calendar.connect()
+    cal.calendar.auto_schedule = True
+    write_one(cal, spec(), ANA, dtstamp=STAMP, expect=None)
+    version = cal.read(ANA, *WINDOW).owned[spec().uid].version
+    moved = spec(dtstart=spec().dtstart + timedelta(hours=1), sequence=1)
+    # The organizer's write of the moved series reached Ana's copy through the server first.
+    with radicale.session("ana") as session:
+        answer = session.put(url + "oneonone-test-0.ics", data=ical.render(moved, STAMP))
+        assert answer.status_code in (201, 204)
+    [outcome] = cal.write_many([WriteJob(moved, ANA, STAMP, version)])
+    assert not isinstance(outcome, CalendarError), outcome
+    assert not outcome.changed and outcome.version and outcome.version != version
 
 
 # --------------------------------------------------------------------------- problems

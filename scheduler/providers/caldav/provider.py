@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
@@ -187,7 +187,7 @@ class CaldavProvider:
             href = self.calendar.href_for(uid_filename(spec.uid))
             attendee_copy = job.owner.email.lower() != spec.organizer_email.lower()
             if attendee_copy and self.calendar.auto_schedule:
-                delivered = self._delivered(spec.uid, digest, spec.sequence, job.expect)
+                delivered = self._delivered(job, digest, job.expect)
                 if delivered is not None:
                     return delivered
         try:
@@ -196,23 +196,36 @@ class CaldavProvider:
             raise CalendarError(
                 f"Cannot write {spec.uid} to the {self.where}: {_sentence(str(exc))}"
             ) from exc
-        version = self.calendar.put(href, data, job.expect)
+        try:
+            version = self.calendar.put(href, data, job.expect)
+        except ConflictError:
+            # A scheduling server may have just delivered the organizer's change into this
+            # attendee copy itself (its ETag moved): that is no person's edit.
+            if job.owner.email.lower() == spec.organizer_email.lower():
+                raise
+            if not self.calendar.auto_schedule:
+                raise
+            delivered = self._delivered(job, digest, None)
+            if delivered is None:
+                raise
+            return delivered
         return Written(changed=True, version=version)
 
-    def _delivered(
-        self, uid: str, digest: str, sequence: int, expect: str | None
-    ) -> Written | None:
-        """The attendee's copy a scheduling server delivered itself, when it holds what the
-        product would write: taken as written (RFC 6638 section 3.2: the server keeps it in
-        step with the organizer's), so the product never writes a second copy."""
-        item = self.calendar.find_uid(uid)
+    def _delivered(self, job: WriteJob, digest: str, expect: str | None) -> Written | None:
+        """The attendee's copy a scheduling server delivered itself, when it holds the meeting
+        the product would write: taken as written (RFC 6638 section 3.2: the server keeps it
+        in step with the organizer's), so the product never writes a second copy. A copy
+        that differs (the attendee answered or moved a week in it) is theirs: a conflict."""
+        spec = job.spec
+        item = self.calendar.find_uid(spec.uid)
         if item is None:
             return None
         observed = _observe(item, self.default_zone)
         if (
             observed is not None
             and observed.fingerprint == digest
-            and observed.sequence == sequence
+            and observed.sequence == spec.sequence
+            and _same_meeting(observed, ical.observe(ical.render(spec, job.dtstamp), "spec"))
         ):
             return Written(changed=False, version=item.etag)
         if expect is None:
@@ -257,6 +270,40 @@ def _observe(item: Item, zone: ZoneInfo) -> ObservedSeries | None:
     except ValueError:
         return None
     return replace(observed, version=item.etag) if observed is not None else None
+
+
+def _same_meeting(found: ObservedSeries, wanted: ObservedSeries | None) -> bool:
+    """Whether ``found`` holds the meeting ``wanted`` holds: times, weeks left out, moved and
+    cancelled weeks, and nobody's answer changed to a decline (a server's delivered copy may
+    differ in everything else: SCHEDULE-STATUS, its own PRODID, line folding)."""
+    if wanted is None:
+        return False
+
+    def weeks(observed: ObservedSeries) -> dict[datetime, tuple[datetime, bool]]:
+        return {
+            rid: (_utc(instance.start), instance.cancelled)
+            for rid, instance in observed.overrides.items()
+        }
+
+    def declined(partstats: dict[str, str]) -> set[str]:
+        return {who for who, answer in partstats.items() if answer.upper() == "DECLINED"}
+
+    return (
+        _utc(found.dtstart) == _utc(wanted.dtstart)
+        and found.duration == wanted.duration
+        and found.exdates == wanted.exdates
+        and weeks(found) == weeks(wanted)
+        and declined(found.partstats) == declined(wanted.partstats)
+        and all(
+            declined(found.overrides[rid].partstats) == declined(instance.partstats)
+            for rid, instance in wanted.overrides.items()
+            if rid in found.overrides
+        )
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def _conflict(uid: str, where: str, what: str) -> str:
