@@ -1,6 +1,7 @@
 """``oneonone check`` with a person on CalDAV: a reachable calendar is fine; a wrong password,
-an unset password variable, a missing ``ca_file`` and a server that is not there are each one
-plain sentence on stderr, exit 1, no traceback, and the password never printed."""
+an unset password variable and a missing ``ca_file`` are each one plain sentence on stderr,
+exit 1, no traceback, and the password never printed (a server that is not there: in
+``test_provider``)."""
 
 from __future__ import annotations
 
@@ -71,14 +72,6 @@ def test_an_unset_password_variable_and_a_missing_ca_file_are_named(
     assert done.returncode == 1
     assert "calendar.password_env" in done.stderr and VARIABLE in done.stderr
     assert "calendar.ca_file" in done.stderr and "no-such-ca.pem" in done.stderr
-    assert "Traceback" not in done.stderr
-
-
-def test_a_server_that_is_not_there_is_one_sentence(password: None, tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}/ana/calendar/"
-    done = oneonone(org_file(tmp_path, caldav(url)), "check")
-    assert done.returncode == 1
-    assert "ana@acme.example" in done.stderr and "cannot reach" in done.stderr
     assert "Traceback" not in done.stderr
 
 
