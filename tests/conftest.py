@@ -72,6 +72,19 @@ def example_org_file(tmp_path: Path) -> Path:
 PROVIDERS = ["vdir", "google", "caldav"]
 
 
+@pytest.fixture(scope="session")
+def caldav_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Radicale per test process for the CalDAV worlds (each world makes calendars of its
+    own on it), started when the first one needs it and stopped by its process id at the end."""
+    from tests.system.caldav_world import example_users, start_server
+
+    server = start_server(tmp_path_factory.mktemp("radicale"), example_users())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(params=PROVIDERS)
 def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     made: list[Any] = []
@@ -83,11 +96,9 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 
             world: Any = VdirWorld(root, edit=edit)
         elif request.param == "caldav":
-            from tests.system.caldav_world import CaldavWorld, example_users, start_server
+            from tests.system.caldav_world import CaldavWorld
 
-            if not emulators:
-                emulators.append(start_server(root.parent / "radicale", example_users()))
-            world = CaldavWorld(root, emulators[0], edit=edit)
+            world = CaldavWorld(root, request.getfixturevalue("caldav_server"), edit=edit)
         else:
             from tests.system.google_world import GoogleWorld, start_emulator
 

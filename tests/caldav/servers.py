@@ -169,6 +169,7 @@ def start_radicale(
         f"htpasswd_encryption = {'bcrypt' if bcrypt else 'plain'}\n"
         "delay = 0\n"
         "cache_logins = True\n"
+        "htpasswd_cache = True\n"
         "[rights]\n"
         "type = owner_only\n"
         "[storage]\n"

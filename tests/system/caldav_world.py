@@ -11,6 +11,7 @@ khal, Thunderbird and Apple Calendar), and what changed is uploaded.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -28,6 +29,8 @@ from tests.system.world import EventView, VdirWorld
 
 _CALENDAR_LINE = re.compile(r'calendar = \{ provider = "vdir", path = "data/calendars/([^"]*)" \}')
 CALENDAR = "calendar"
+#: numbers the worlds of a process: each makes calendars of its own on a shared server
+_WORLDS = itertools.count()
 
 
 def start_server(root: Path, users: list[str]) -> DavServer:
@@ -63,7 +66,7 @@ class CaldavWorld(VdirWorld):
         def caldav(match: re.Match[str]) -> str:
             user = match.group(1)
             if user not in self.urls:
-                self.urls[user] = server.make_calendar(user, f"{CALENDAR}-{id(self)}")
+                self.urls[user] = server.make_calendar(user, f"{CALENDAR}-{next(_WORLDS)}")
             self._saved.setdefault(_variable(user), os.environ.get(_variable(user)))
             os.environ[_variable(user)] = server.accounts[user]
             return (
