@@ -64,9 +64,10 @@ def example_org_file(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- provider worlds
 #
 # ``make_world(root, edit=...)`` builds the example org in ``root`` on the provider of the
-# test's parameter: ``vdir`` folders, Google Calendar and Drive through the emulator, or
-# Radicale over CalDAV (tests/system/caldav_world.py), each started on 127.0.0.1 for the test
-# and stopped after it. Scenarios written against the world's methods (tests/system/world.py)
+# test's parameter: ``vdir`` folders, Google Calendar and Drive through the emulator (started
+# on 127.0.0.1 for the test, stopped after it), or Radicale over CalDAV
+# (tests/system/caldav_world.py; one server on 127.0.0.1 per test process, a calendar per
+# person per world). Scenarios written against the world's methods (tests/system/world.py)
 # run unchanged on each.
 
 PROVIDERS = ["vdir", "google", "caldav"]
@@ -113,6 +114,7 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     finally:
         for world in made:
             world.close()
+        for world in reversed(made):  # each puts back what the one before it found
             if hasattr(world, "forget_passwords"):
                 world.forget_passwords()
         for emulator in emulators:
