@@ -320,3 +320,15 @@ def test_servers_are_recognised_by_address_or_answers() -> None:
     unknown = recognise("https://dav.example/cal/", "Apache", "1, 2, calendar-auto-schedule")
     assert unknown.delivers_attendee_copies is True
     assert recognise("https://dav.example/cal/", "Apache", "1, 2, calendar-access") is STANDARD
+
+
+def test_the_servers_address_finds_the_accounts_first_calendar(
+    radicale: DavServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(VARIABLE, radicale.accounts["ana"])
+    url = radicale.make_calendar("ana", f"cal{next(_NAMES)}")
+    cal = provider(radicale.url + "/", "ana")
+    assert cal.check(MIA) == []
+    found = cal.calendar.connect()
+    assert "/ana/" in found and found.rstrip("/").rsplit("/", 1)[-1].startswith("cal"), found
+    assert url  # made before the provider looked
