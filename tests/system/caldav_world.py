@@ -83,7 +83,7 @@ class CaldavWorld(VdirWorld):
         self.user_of = {
             email: config.username or "" for email, config in self.org.calendars.items()
         }
-        #: what each person's client fetched last: file name -> ETag
+        #: what each person's client fetched last: file name -> (ETag, bytes)
         self._fetched: dict[str, dict[str, tuple[str, bytes]]] = {}
 
     def restart(self) -> None:
