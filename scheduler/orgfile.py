@@ -984,8 +984,8 @@ class _Loader:
             api_endpoint=google.api_endpoint or None,
         )
         calendars = {
-            email: replace(config, cache_dir=data_dir / "cache" / "ics")
-            if config.provider == "ics"
+            email: replace(config, cache_dir=data_dir / "cache" / config.provider)
+            if config.provider in ("ics", "caldav")
             else replace(config, google=google_settings)
             if config.provider == "google"
             else config

@@ -23,7 +23,7 @@ from scheduler.domain.series import SeriesSpec
 from scheduler.domain.settings import CalendarConfig
 from scheduler.errors import AuthError, CalendarError, ConflictError
 from scheduler.providers.base import WriteJob, write_one
-from scheduler.providers.caldav import REQUESTS, CaldavProvider, provider_for
+from scheduler.providers.caldav import REQUESTS, CaldavProvider, forget_sessions, provider_for
 from scheduler.providers.caldav.quirks import KNOWN, STANDARD, recognise
 from tests.caldav.harness import DavPeople
 from tests.caldav.servers import DavServer, free_port, start_radicale
@@ -106,6 +106,30 @@ def test_a_persons_edit_is_fetched_alone(
     assert rid.astimezone(UTC) in read.owned[spec(1).uid].overrides
     # the changes, then the one changed object
     assert requests_of(calendar) == {"REPORT": 2}
+
+
+def test_a_new_process_goes_on_from_the_mirror_the_last_one_kept(
+    calendar: str, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache" / "caldav"
+    cal = provider(calendar, cache_dir=cache)
+    write_one(cal, spec(), MIA, dtstamp=STAMP, expect=None)
+    cal.read(MIA, *WINDOW)
+    [kept] = cache.glob("*.json")
+    assert kept.stat().st_mode & 0o077 == 0  # people's calendars: for the daemon's user only
+    forget_sessions()  # a new process
+    REQUESTS.clear()
+    read = provider(calendar, cache_dir=cache).read(MIA, *WINDOW)
+    assert spec().uid in read.owned
+    # signing in (a 401 first) and finding the calendar again, then only the changes
+    assert requests_of(calendar) == {"OPTIONS": 1, "PROPFIND": 2, "REPORT": 1}
+    kept.write_text("{not json")
+    forget_sessions()
+    REQUESTS.clear()
+    read = provider(calendar, cache_dir=cache).read(MIA, *WINDOW)
+    assert spec().uid in read.owned
+    # a full read: the token, then every object
+    assert requests_of(calendar) == {"OPTIONS": 1, "PROPFIND": 3, "REPORT": 1}
 
 
 def test_a_sync_token_the_server_rejects_means_a_full_read(calendar: str) -> None:

@@ -45,6 +45,7 @@ def provider_for(
         password,
         who=person.email,
         password_env=variable,
-        ca_file=getattr(config, "ca_file", None),
+        ca_file=config.ca_file,
+        cache_dir=config.cache_dir,
     )
     return CaldavProvider(calendar, person.zone)

@@ -2,7 +2,7 @@
 of the collection that makes a pass cost one request when nothing changed.
 
 I/O: HTTP to the CalDAV server through python-caldav's ``DAVClient`` (its session, its
-authentication negotiation, TLS verification with an optional CA bundle); nothing on disk.
+authentication negotiation, TLS verification with an optional CA bundle); the mirror's file.
 Every library and HTTP exception becomes one of ``scheduler.errors`` here, as a sentence that
 names the person and never the password.
 
@@ -10,7 +10,9 @@ Reading keeps a ``Mirror`` of the collection (each object's href, ETag and bytes
 token or ctag): a pass asks the server only what changed since (``sync-collection``, RFC 6578;
 where the server lacks it, the ctag and then the etags), fetches only the objects whose ETag
 changed (``calendar-multiget``), and a sync token the server rejects means a full read. The
-mirror lives as long as the process (a daemon polls with it; a one-off ``sync`` reads whole).
+mirror lives as long as the process (a daemon polls with it) and is kept, with its token, in
+one file per calendar under the data folder's ``cache/caldav`` (0600, written atomically after
+each read), so a new process goes on from the last token instead of reading everything.
 
 Writing is always conditional: ``If-Match`` with the ETag read, ``If-None-Match: *`` to
 create; 412 (and a UID taken elsewhere, RFC 4791 ``no-uid-conflict``) is ``ConflictError``.
@@ -20,6 +22,8 @@ Exports: DavCalendar, Item, Mirror, session_for, forget_sessions, REQUESTS.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +44,8 @@ C = "urn:ietf:params:xml:ns:caldav"
 CS = "http://calendarserver.org/ns/"
 _NS = f'xmlns:D="{D}" xmlns:C="{C}" xmlns:CS="{CS}"'
 _XML = '<?xml version="1.0" encoding="utf-8"?>'
+#: the mirror file's layout; another (an older version's) is not read
+_CACHE_FORMAT = 1
 #: hrefs per calendar-multiget
 MULTIGET_LIMIT = 200
 TIMEOUT_SECONDS = 30
@@ -108,9 +114,11 @@ class DavCalendar:
         who: str,
         password_env: str,
         ca_file: Path | None = None,
+        cache_file: Path | None = None,
     ) -> None:
         from caldav.davclient import DAVClient
 
+        self.cache_file = cache_file
         self.configured = url
         self.username = username
         self.who = who
@@ -277,22 +285,76 @@ class DavCalendar:
         """Bring the mirror up to date with as few requests as the server allows."""
         with self.lock:
             url = self.connect()
-            mirror = self.mirror
-            if mirror.complete and mirror.token and self.supports_sync:
-                try:
-                    self._sync_changes(url, mirror.token)
-                    return mirror
-                except TokenRejected:
-                    pass  # RFC 6578 section 3.2: start over with a full read
-            elif mirror.complete and not self.supports_sync and mirror.ctag:
-                ctag = self._ctag(url)
-                if ctag == mirror.ctag:
-                    return mirror
-                self._etag_changes(url)
-                mirror.ctag = ctag
-                return mirror
-            self._full(url)
+            if not self.mirror.complete:
+                self.mirror = self._load(url)
+            before = (self.mirror.token, self.mirror.ctag, len(self.mirror.items))
+            self._bring_up_to_date(url)
+            if (self.mirror.token, self.mirror.ctag, len(self.mirror.items)) != before:
+                self._save(url)
             return self.mirror
+
+    def _bring_up_to_date(self, url: str) -> None:
+        mirror = self.mirror
+        if mirror.complete and mirror.token and self.supports_sync:
+            try:
+                self._sync_changes(url, mirror.token)
+                return
+            except TokenRejected:
+                pass  # RFC 6578 section 3.2: start over with a full read
+        elif mirror.complete and not self.supports_sync and mirror.ctag:
+            ctag = self._ctag(url)
+            if ctag == mirror.ctag:
+                return
+            self._etag_changes(url)
+            mirror.ctag = ctag
+            return
+        self._full(url)
+
+    def _load(self, url: str) -> Mirror:
+        """The mirror a process before this one kept, if it is this calendar's and readable;
+        else an empty one (a full read follows)."""
+        if self.cache_file is None:
+            return Mirror()
+        try:
+            saved = json.loads(self.cache_file.read_text(encoding="utf-8"))
+            if saved.get("url") != url or saved.get("format") != _CACHE_FORMAT:
+                return Mirror()
+            items = {
+                str(href): Item(str(href), str(etag), str(data).encode("utf-8"))
+                for href, (etag, data) in dict(saved["items"]).items()
+            }
+            return Mirror(
+                items=items,
+                token=saved.get("token") or None,
+                ctag=saved.get("ctag") or None,
+                complete=True,
+            )
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return Mirror()
+
+    def _save(self, url: str) -> None:
+        """Keep the mirror and its token together, atomically; a failure only costs the next
+        process a full read."""
+        if self.cache_file is None:
+            return
+        from scheduler.store.files import write_atomically
+
+        mirror = self.mirror
+        saved = {
+            "format": _CACHE_FORMAT,
+            "url": url,
+            "token": mirror.token,
+            "ctag": mirror.ctag,
+            "items": {
+                href: [item.etag, item.data.decode("utf-8", "replace")]
+                for href, item in mirror.items.items()
+            },
+        }
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.cache_file, json.dumps(saved).encode("utf-8"))
+        except OSError:
+            return
 
     def _ctag(self, url: str) -> str | None:
         body = f"{_XML}<D:propfind {_NS}><D:prop><CS:getctag/></D:prop></D:propfind>"
@@ -616,19 +678,25 @@ def session_for(
     who: str,
     password_env: str,
     ca_file: Path | None,
+    cache_dir: Path | None = None,
 ) -> DavCalendar:
     """The process's one ``DavCalendar`` for this calendar and account, so a daemon keeps its
     mirror, its connection and its negotiated authentication from pass to pass. A changed
     password makes a new one."""
-    import hashlib
-
     secret = hashlib.sha256(password.encode("utf-8")).hexdigest()
-    key = (url, username, f"{secret}:{ca_file}")
+    key = (url, username, f"{secret}:{ca_file}:{cache_dir}")
+    name = hashlib.sha256(f"{url}\n{username}".encode()).hexdigest()[:32]
     with _SESSIONS_LOCK:
         found = _SESSIONS.get(key)
         if found is None:
             found = DavCalendar(
-                url, username, password, who=who, password_env=password_env, ca_file=ca_file
+                url,
+                username,
+                password,
+                who=who,
+                password_env=password_env,
+                ca_file=ca_file,
+                cache_file=cache_dir / f"{name}.json" if cache_dir is not None else None,
             )
             _SESSIONS[key] = found
         return found
