@@ -457,6 +457,8 @@ class CaldavCalendar(_Section):
     url: Url
     username: Nonblank
     password_env: EnvName
+    # A CA bundle (PEM) to trust for the server's certificate, relative to the org file.
+    ca_file: FilePath = ""
 
 
 _CALENDAR_MODELS: dict[str, type[_Section]] = {
@@ -982,8 +984,8 @@ class _Loader:
             api_endpoint=google.api_endpoint or None,
         )
         calendars = {
-            email: replace(config, cache_dir=data_dir / "cache" / "ics")
-            if config.provider == "ics"
+            email: replace(config, cache_dir=data_dir / "cache" / config.provider)
+            if config.provider in ("ics", "caldav")
             else replace(config, google=google_settings)
             if config.provider == "google"
             else config
@@ -1156,6 +1158,9 @@ class _Loader:
                 url=section.url,
                 username=section.username,
                 password_env=section.password_env,
+                ca_file=self.base_dir / Path(section.ca_file).expanduser()
+                if section.ca_file
+                else None,
             )
         return CalendarConfig("google")
 
@@ -1331,8 +1336,9 @@ def load_org(path: Path, *, env: Mapping[str, str] | None = None) -> Org:
 
 
 def problems_in_calendars(org: Org) -> list[str]:
-    """Sentences for vdir calendar folders that cannot be created or written, and for Google
-    credentials that are missing, broken or do not cover everyone on Google (empty: all fine).
+    """Sentences for vdir calendar folders that cannot be created or written, CalDAV passwords
+    not in the environment and CA files not there, and for Google credentials that are
+    missing, broken or do not cover everyone on Google (empty: all fine).
 
     Creates missing folders, the way the first pass would. Reads the Google key and token
     files but asks Google nothing (the providers' own checks do).
@@ -1371,7 +1377,36 @@ def problems_in_calendars(org: Org) -> list[str]:
                     "point path somewhere writable",
                 )
             )
-    return problems + _google_problems(org)
+    return problems + _caldav_problems(org) + _google_problems(org)
+
+
+def _caldav_problems(org: Org) -> list[str]:
+    """Whether each CalDAV calendar's password variable is set and its ``ca_file`` is there
+    (the provider's own check then signs in to the server)."""
+    problems = []
+    for index, (email, config) in enumerate(org.calendars.items(), start=1):
+        if config.provider != "caldav":
+            continue
+        key = f"person[{index}] ({email}).calendar"
+        if config.password_env and not os.environ.get(config.password_env):
+            problems.append(
+                _sentence(
+                    org.path,
+                    f"{key}.password_env",
+                    f"the environment variable {config.password_env} holding {email}'s CalDAV "
+                    "password is not set; set it before running oneonone",
+                )
+            )
+        if config.ca_file is not None and not config.ca_file.is_file():
+            problems.append(
+                _sentence(
+                    org.path,
+                    f"{key}.ca_file",
+                    f"{config.ca_file} is not a file; point ca_file at the PEM bundle of the "
+                    "CA that signed the server's certificate",
+                )
+            )
+    return problems
 
 
 def _google_problems(org: Org) -> list[str]:

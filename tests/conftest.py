@@ -64,11 +64,26 @@ def example_org_file(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- provider worlds
 #
 # ``make_world(root, edit=...)`` builds the example org in ``root`` on the provider of the
-# test's parameter: ``vdir`` folders, or Google Calendar and Drive through the emulator
-# (started on 127.0.0.1 for the test, stopped after it). Scenarios written against the world's
-# methods (tests/system/world.py) run unchanged on each.
+# test's parameter: ``vdir`` folders, Google Calendar and Drive through the emulator (started
+# on 127.0.0.1 for the test, stopped after it), or Radicale over CalDAV
+# (tests/system/caldav_world.py; one server on 127.0.0.1 per test process, a calendar per
+# person per world). Scenarios written against the world's methods (tests/system/world.py)
+# run unchanged on each.
 
-PROVIDERS = ["vdir", "google"]
+PROVIDERS = ["vdir", "google", "caldav"]
+
+
+@pytest.fixture(scope="session")
+def caldav_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Radicale per test process for the CalDAV worlds (each world makes calendars of its
+    own on it), started when the first one needs it and stopped by its process id at the end."""
+    from tests.system.caldav_world import example_users, start_server
+
+    server = start_server(tmp_path_factory.mktemp("radicale"), example_users())
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=PROVIDERS)
@@ -81,6 +96,10 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
             from tests.system.world import VdirWorld
 
             world: Any = VdirWorld(root, edit=edit)
+        elif request.param == "caldav":
+            from tests.system.caldav_world import CaldavWorld
+
+            world = CaldavWorld(root, request.getfixturevalue("caldav_server"), edit=edit)
         else:
             from tests.system.google_world import GoogleWorld, start_emulator
 
@@ -95,5 +114,8 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     finally:
         for world in made:
             world.close()
+        for world in reversed(made):  # each puts back what the one before it found
+            if hasattr(world, "forget_passwords"):
+                world.forget_passwords()
         for emulator in emulators:
             emulator.stop()

@@ -61,7 +61,11 @@ class CalendarConfig:
     url: str | None = None
     username: str | None = None
     password_env: str | None = None
-    #: ics: the folder that keeps the last good copy of each feed (``<data_dir>/cache/ics``)
+    #: caldav: a CA bundle to trust for the server's TLS certificate (absolute); None: the system's
+    ca_file: Path | None = None
+    #: ics: the folder that keeps the last good copy of each feed (``<data_dir>/cache/ics``);
+    #: caldav: the folder that keeps each calendar's mirror between processes
+    #: (``<data_dir>/cache/caldav``)
     cache_dir: Path | None = None
     #: google: the org's ``[google]`` settings (the same object as ``Org.google``)
     google: GoogleSettings | None = None

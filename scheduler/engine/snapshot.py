@@ -169,9 +169,13 @@ def make_provider(
         from scheduler.providers.google.provider import GoogleProvider
 
         return instrumented(GoogleProvider(google, person.email))
+    if config.provider == "caldav" and config.url and config.username:
+        from scheduler.providers.caldav import provider_for
+
+        return instrumented(provider_for(config, person))
     raise CalendarError(
         f"{person.email}: the {config.provider!r} calendar provider is not available in this "
-        f'version of oneonone; use provider = "vdir", "ics" or "google"'
+        f'version of oneonone; use provider = "vdir", "ics", "google" or "caldav"'
     )
 
 
