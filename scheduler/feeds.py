@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Timezone, vDuration, vUri
+from icalendar import Calendar, Component, vDuration, vUri
 
 from scheduler import ical
 from scheduler.domain import Pair, Person, Slot, iso_week, week_after, week_monday
@@ -50,6 +50,7 @@ from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, ut
 from scheduler.orgfile import Org
 from scheduler.reconcile import rule_instance, series_spec
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
+from scheduler.vtimezone import vtimezone_bytes
 
 __all__ = [
     "AGENDA_SEGMENT",
@@ -290,11 +291,10 @@ def _render_feed(org: Org, email: str, inputs: _Inputs) -> Feed:
     return Feed(email, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
 
-@lru_cache(maxsize=64)
 def _vtimezone(zone: str, first: date, last: date) -> bytes:
-    return bytes(
-        Timezone.from_tzinfo(ZoneInfo(zone), tzid=zone, first_date=first, last_date=last).to_ical()
-    )
+    # From the zone's real transitions: icalendar's ``Timezone.from_tzinfo`` writes every
+    # DAYLIGHT onset an hour late (see ``scheduler.vtimezone``).
+    return vtimezone_bytes(zone, first, last)
 
 
 @lru_cache(maxsize=4096)

@@ -41,6 +41,7 @@ from scheduler.domain.series import (
     SeriesSpec,
     utc,
 )
+from scheduler.vtimezone import vtimezone
 
 __all__ = [
     "HASH_PROPERTY",
@@ -73,7 +74,7 @@ MAX_INSTANCES = 5000
 PRODUCT_UID_PREFIX = "oneonone-"
 
 #: Bumped when ``render`` changes what it writes, so every stamped object gets rewritten once.
-_RENDER_VERSION = 1
+_RENDER_VERSION = 2
 
 # Thunderbird and Evolution write vendor-prefixed TZIDs ("/mozilla.org/.../America/New_York");
 # icalendar reads them as the IANA zone, which is right, and warns on every parse, which would
@@ -210,8 +211,11 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
         for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
             calendar.add_component(_render_override(spec, override, stamp, local))
 
-    first, last = _span_dates(spec)
-    calendar.add_missing_timezones(first_date=first, last_date=last)
+    if isinstance(zone, ZoneInfo):
+        # Built from the zone's real transitions (``scheduler.vtimezone``), not icalendar's
+        # ``Timezone.from_tzinfo``, which writes every DAYLIGHT onset an hour late.
+        first, last = _span_dates(spec)
+        calendar.subcomponents.insert(0, vtimezone(zone.key, first, last))
     return bytes(calendar.to_ical())
 
 
