@@ -40,7 +40,8 @@ GOOD = (
 
 def year_one() -> bytes:
     return (
-        HEAD + "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20260101T000000Z\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+        "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20260101T000000Z\r\n"
         "DTSTART;VALUE=DATE:20260105\r\nDTEND:00010101T000000Z\r\n"
         "RRULE:FREQ=DAILY\r\nSUMMARY:x\r\nEND:VEVENT\r\n" + TAIL
     ).encode()
@@ -108,6 +109,7 @@ def _child(case: str, reader: str, queue: multiprocessing.Queue[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         began = time.perf_counter()
+        cpu = time.process_time()
         if reader == "vdir":
             (root / "hostile.ics").write_bytes(data)
             (root / "good.ics").write_bytes((HEAD + GOOD + TAIL).encode())
@@ -117,12 +119,14 @@ def _child(case: str, reader: str, queue: multiprocessing.Queue[str]) -> None:
             feed.write_bytes(data.replace(TAIL.encode(), (GOOD + TAIL).encode()))
             read = IcsProvider(feed, root / "cache", NY).read(person, START, END)
         seconds = time.perf_counter() - began
+        cpu = time.process_time() - cpu
     good = any(start.astimezone(UTC).hour == 15 for start, _ in read.busy)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(
         json.dumps(
             {
                 "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu, 2),
                 "max_rss_mb": round(peak),
                 "problems": len(read.problems),
                 "good_busy_kept": good,
