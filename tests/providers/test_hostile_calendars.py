@@ -135,6 +135,15 @@ def test_a_feed_that_takes_too_long_stops_and_says_how_much_was_left(tmp_path: P
     assert "took longer than 0 seconds" in problem and "400 of its 400 events" in problem
 
 
+def test_a_folder_that_takes_too_long_stops_and_says_how_much_was_left(tmp_path: Path) -> None:
+    for n in range(5):
+        (tmp_path / f"e{n}.ics").write_bytes((hostile.HEAD + hostile.GOOD + hostile.TAIL).encode())
+    read = VdirProvider(tmp_path, NY, read_seconds=0.0).read(ANA, START, END)
+    assert read.object_count == 5
+    [problem] = read.problems
+    assert "took longer than 0 seconds" in problem and "5 of its 5 files" in problem
+
+
 def test_limits_are_checked_on_raw_bytes_before_parsing() -> None:
     began = time.process_time()
     with pytest.raises(ValueError, match="RDATE and EXDATE values"):
