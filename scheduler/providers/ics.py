@@ -5,7 +5,7 @@ An Outlook (or any other calendar's) "publish" link, or a file: ``{ provider = "
 disk). The product cannot write there (``capabilities.writable`` is false): such a person gets
 their 1:1s through their own oneonone feed (``scheduler.feeds``).
 
-I/O: one HTTP GET (urllib) or file read per pass, and the cache folder
+I/O: one HTTP GET (httpx) or file read per pass, and the cache folder
 ``<data_dir>/cache/ics/``: per source, the last good body and its ``ETag``/``Last-Modified``,
 so the next fetch is conditional (a ``304`` costs no transfer) and a feed that is down or
 suddenly malformed costs no busy time: the last good copy is used and the pass gets one plain
@@ -25,22 +25,19 @@ Exports: IcsProvider, MAX_FEED_BYTES.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from icalendar import Component
 
 from scheduler import ical
@@ -61,6 +58,8 @@ MAX_FEED_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 8
 #: Seconds a whole fetch may take (connect, headers and body together).
 FETCH_SECONDS = 30.0
+#: Redirects a fetch follows (publishing services redirect once or twice).
+MAX_REDIRECTS = 5
 #: Seconds reading one feed's events may take; the events not read by then are named.
 READ_SECONDS = 20.0
 
@@ -221,59 +220,75 @@ class IcsProvider:
         return feed
 
     def _fetch(self, cached: _Cached | None) -> tuple[bytes, str | None, str | None] | None:
-        """(body, ETag, Last-Modified), or ``None`` when the server says nothing changed."""
+        """(body, ETag, Last-Modified), or ``None`` when the server says nothing changed.
+
+        Over httpx, following at most ``MAX_REDIRECTS`` redirects. Credentials written in the
+        URL go as HTTP Basic to that origin only: httpx drops the ``Authorization`` header on
+        a redirect to another origin (scheme, host or port), where urllib copied it.
+        """
         if self.is_file:
             return self._read_file(), None, None
         parts = urllib.parse.urlsplit(self.source)
         host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
         netloc = f"{host}:{parts.port}" if parts.port else host
         url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-        request = urllib.request.Request(
-            url,
-            headers={
-                "User-Agent": _USER_AGENT,
-                "Accept": "text/calendar, */*;q=0.5",
-                "Accept-Encoding": "identity",
-            },
-        )
+        headers = {
+            "User-Agent": _USER_AGENT,
+            "Accept": "text/calendar, */*;q=0.5",
+            "Accept-Encoding": "identity",
+        }
+        auth: httpx.BasicAuth | None = None
         if parts.username is not None:
-            # urllib does not send credentials written in the URL; publish links that need
-            # them use HTTP Basic.
-            user = urllib.parse.unquote(parts.username)
-            password = urllib.parse.unquote(parts.password or "")
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            request.add_header("Authorization", f"Basic {token}")
+            # Publish links that need credentials carry them in the URL; they go as Basic.
+            auth = httpx.BasicAuth(
+                urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+            )
         if cached is not None and cached.etag:
-            request.add_header("If-None-Match", cached.etag)
+            headers["If-None-Match"] = cached.etag
         if cached is not None and cached.last_modified:
-            request.add_header("If-Modified-Since", cached.last_modified)
+            headers["If-Modified-Since"] = cached.last_modified
         deadline = time.monotonic() + self.timeout
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = self._read_limited(response, deadline)
+            with (
+                httpx.Client(
+                    follow_redirects=True,
+                    max_redirects=MAX_REDIRECTS,
+                    timeout=httpx.Timeout(self.timeout),
+                ) as client,
+                client.stream("GET", url, headers=headers, auth=auth) as response,
+            ):
+                if response.status_code == 304 and cached is not None:
+                    return None
+                if response.status_code != 200:
+                    raise _FetchError(
+                        f"the server answered {response.status_code} {response.reason_phrase}"
+                    )
+                body = self._read_limited(response.iter_bytes(64 * 1024), deadline)
                 return body, response.headers.get("ETag"), response.headers.get("Last-Modified")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304 and cached is not None:
-                return None
-            raise _FetchError(f"the server answered {exc.code} {exc.reason}") from exc
-        except urllib.error.URLError as exc:
-            raise _FetchError(f"cannot reach it: {_reason(exc.reason)}") from exc
-        except (TimeoutError, OSError, HTTPException, ValueError) as exc:
+        except httpx.TimeoutException as exc:
+            raise _FetchError("cannot reach it: timed out") from exc
+        except httpx.TooManyRedirects as exc:
+            raise _FetchError(f"it redirects more than {MAX_REDIRECTS} times") from exc
+        except httpx.HTTPError as exc:
+            raise _FetchError(f"cannot reach it: {_reason(exc)}") from exc
+        except (OSError, ValueError) as exc:
             raise _FetchError(f"cannot reach it: {_reason(exc)}") from exc
 
-    def _read_limited(self, response: Any, deadline: float) -> bytes:
+    def _read_limited(self, chunks_in: Iterable[bytes], deadline: float) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        while True:
+        for chunk in chunks_in:
             if time.monotonic() > deadline:
                 raise _FetchError(f"it took longer than {self.timeout:g} seconds")
-            chunk = response.read(64 * 1024)
-            if not chunk:
-                return b"".join(chunks)
             size += len(chunk)
             if size > self.max_bytes:
                 raise _FetchError(f"it is larger than {self.max_bytes // (1024 * 1024)} MB")
             chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _FetchError(f"it took longer than {self.timeout:g} seconds")
+        return b"".join(chunks)
 
     def _read_file(self) -> bytes:
         path = Path(self.source)
