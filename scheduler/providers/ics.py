@@ -48,7 +48,7 @@ from scheduler.providers.base import Capabilities, WriteJob, Written
 
 # The vdir provider's wording helpers: both providers speak to the admin the same way.
 from scheduler.providers.vdir import _sentence, _zone_or
-from scheduler.store.files import write_atomically
+from scheduler.store.files import private_folder, write_atomically
 
 __all__ = ["MAX_FEED_BYTES", "IcsProvider"]
 
@@ -342,7 +342,7 @@ class IcsProvider:
             "sha256": hashlib.sha256(cached.body).hexdigest(),
         }
         try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            private_folder(self.cache_dir)  # type: ignore[arg-type]
             write_atomically(body_path, cached.body)
             write_atomically(meta_path, json.dumps(meta, indent=1).encode())
         except OSError:

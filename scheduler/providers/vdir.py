@@ -35,7 +35,7 @@ from scheduler.providers.base import (
     is_candidate,
     is_single_meeting,
 )
-from scheduler.store.files import sync_folder, write_atomically
+from scheduler.store.files import private_folder, sync_folder, write_atomically
 
 __all__ = ["Memo", "VdirProvider", "uid_filename"]
 
@@ -216,7 +216,8 @@ class VdirProvider:
         ``data/cal/<person>`` folders appear on first use. Raises ``OSError``."""
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "a file is in its place")
-        self.path.mkdir(parents=True, exist_ok=True)
+        # The folders it creates are 0700 whatever the umask (a calendar is private).
+        private_folder(self.path)
 
     def _ensure_folder(self) -> None:
         try:
