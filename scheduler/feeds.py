@@ -48,7 +48,7 @@ from scheduler import ical
 from scheduler.domain import Pair, Person, Slot, iso_week, week_after, week_monday
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from scheduler.orgfile import Org
-from scheduler.reconcile import rule_instance, series_spec
+from scheduler.reconcile import close_weeks_ahead, rule_instance, series_spec
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.vtimezone import vtimezone_bytes
 
@@ -274,7 +274,14 @@ def _render_feed(org: Org, email: str, inputs: _Inputs) -> Feed:
     spans: list[datetime] = []
     for anchor, weeks, makeups in zip(inputs.series, inputs.weeks, inputs.makeups, strict=True):
         pair, summary, description = _pair(org, anchor)
-        part, span = _series_part(pair, anchor, weeks, makeups, summary, description)
+        ahead = close_weeks_ahead(
+            anchor,
+            (record.week for record in weeks),
+            org.calendar,
+            org.zone,
+            org.calendar.close_window.policy,
+        )
+        part, span = _series_part(pair, anchor, weeks, makeups, summary, description, ahead)
         parts.append(part)
         spans.extend(span)
     zones: list[bytes] = []
@@ -305,11 +312,12 @@ def _series_part(
     makeups: tuple[MakeupRecord, ...],
     summary: str,
     description: str,
+    ahead: tuple[datetime, ...] = (),
 ) -> tuple[bytes, tuple[datetime, ...]]:
     """One series' VEVENTs (and its make-ups') as bytes, with the instants they name (for the
     VTIMEZONE span). Cached on its inputs, all frozen values: the same inputs, the same bytes."""
     records = {record.week: record for record in weeks}
-    spec = _feed_spec(pair, anchor, records, summary, description)
+    spec = _feed_spec(pair, anchor, records, summary, description, ahead)
     attachments = _attachments(anchor, records, spec)
     events = _events(ical.render(spec, anchor.dtstamp))
     for event in events:
@@ -359,6 +367,7 @@ def _feed_spec(
     records: dict[str, OccurrenceRecord],
     summary: str,
     description: str,
+    ahead: tuple[datetime, ...] = (),
 ) -> SeriesSpec:
     """The series as the ledger has it, plus what only a feed needs: an override for each
     agenda, and an EXDATE for each week that will not or did not take place although the
@@ -374,6 +383,7 @@ def _feed_spec(
         description=description,
         partstats={},
         override_partstats={},
+        ahead=ahead,
     )
     zone = ZoneInfo(anchor.timezone)
     exdates = list(spec.exdates)
