@@ -61,6 +61,8 @@ __all__ = [
     "agenda_url",
     "build_feed",
     "check_agenda_token",
+    "current_link",
+    "current_links_in_text",
     "feed_url",
     "find_feed",
     "issue_token",
@@ -174,6 +176,30 @@ def agenda_file(org: Org, manager: str, rep: str, day: str) -> Path | None:
     return candidate
 
 
+#: The product's own agenda address, with or without scheme and host: ``/agendas/<token>/...``.
+_AGENDA_LINK = re.compile(r"^(?:https?://[^/?#]+)?(/agendas/[0-9a-f]{32}/[^\s?#]+)$", re.IGNORECASE)
+_AGENDA_LINK_IN_TEXT = re.compile(r"https?://[^/\s?#]+(/agendas/[0-9a-f]{32}/[^\s?#)\]>\"']+)")
+
+
+def current_link(org: Org, url: str) -> str:
+    """``url`` on the ``public_url`` in force now when it is one of the product's agenda
+    addresses (whatever host it was made with, or none), else as it is (a Google Doc).
+
+    Links are built when they are used (a feed served, a calendar written, an agenda written
+    or shown, a report printed), never trusted as stored: a ``public_url`` changed since (a
+    TLS proxy put in front) would otherwise leave feeds mixing both hosts."""
+    found = _AGENDA_LINK.match(url.strip())
+    if found is None:
+        return url
+    return org.server.public_url.rstrip("/") + found.group(1)
+
+
+def current_links_in_text(org: Org, text: str) -> str:
+    """``text`` with every agenda address in it on the current ``public_url``."""
+    base = org.server.public_url.rstrip("/")
+    return _AGENDA_LINK_IN_TEXT.sub(lambda found: base + found.group(1), text)
+
+
 def agenda_url(org: Org, ledger: Ledger, path: Path) -> str:
     """The address that serves the agenda file ``path`` as a page.
 
@@ -274,6 +300,11 @@ def _render_feed(org: Org, email: str, inputs: _Inputs) -> Feed:
     spans: list[datetime] = []
     for anchor, weeks, makeups in zip(inputs.series, inputs.weeks, inputs.makeups, strict=True):
         pair, summary, description = _pair(org, anchor)
+        # Agenda links on the public_url in force now, whatever was stored.
+        weeks = tuple(
+            replace(record, agenda=current_link(org, record.agenda)) if record.agenda else record
+            for record in weeks
+        )
         ahead = close_weeks_ahead(
             anchor,
             (record.week for record in weeks),

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from scheduler.adherence import adherence, missed_streak
 from scheduler.agenda.plan import ordered_open_items
 from scheduler.domain import iso_week, week_monday
+from scheduler.feeds import current_link
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord
 
@@ -59,7 +60,7 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
                         "status": r.status,
                         "start": _held_at(r, booked.get(week)).astimezone(zone).isoformat(),
                         "planned_start": r.planned_start.astimezone(zone).isoformat(),
-                        "agenda": r.agenda,
+                        "agenda": current_link(org, r.agenda) if r.agenda else None,
                     }
                     for week, r in sorted(records.items())
                     if week >= first
