@@ -63,7 +63,7 @@ MAX_REDIRECTS = 5
 #: Seconds reading one feed's events may take; the events not read by then are named.
 READ_SECONDS = 20.0
 
-_USER_AGENT = "oneonone (calendar busy-time reader; +https://pypi.org/project/oneonone/)"
+_USER_AGENT = "oneonone (calendar busy-time reader)"
 
 _SECRETISH = re.compile(r"^[A-Za-z0-9_\-.~%@]{20,}$")
 
