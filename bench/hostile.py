@@ -105,6 +105,7 @@ def _child(case: str, reader: str, queue: multiprocessing.Queue[str]) -> None:
     from scheduler.providers.vdir import VdirProvider
 
     person = Person("ana@acme.example", "Ana", "America/New_York")
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = CASES[case]()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -128,6 +129,7 @@ def _child(case: str, reader: str, queue: multiprocessing.Queue[str]) -> None:
                 "seconds": round(seconds, 2),
                 "cpu_seconds": round(cpu, 2),
                 "max_rss_mb": round(peak),
+                "baseline_rss_mb": round(baseline),
                 "problems": len(read.problems),
                 "good_busy_kept": good,
                 "first_problem": (read.problems or [""])[0][:160],

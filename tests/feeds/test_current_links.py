@@ -33,7 +33,7 @@ def hosts(data: bytes) -> set[bytes]:
 def test_feeds_calendars_and_reports_use_the_current_public_url(tmp_path: Path) -> None:
     org = load_org(copy_example(tmp_path))
     ledger = Ledger(org.database_url)
-    for day in range(0, 15, 2):
+    for day in range(0, 9, 4):
         run_pass(org, ledger, START + timedelta(days=day), apply=True)
     old = org.server.public_url
     emails = list(org.people)

@@ -116,7 +116,9 @@ def test_a_12_mb_feed_is_read_without_parsing_its_history() -> None:
             child.join()
     # It took 23 s (37 s here) and 1 GB (290 MB here) when the whole feed was parsed at once.
     assert result["cpu_seconds"] < SECONDS, result
-    assert result["max_rss_mb"] < 220, result
+    # Above what the child held before making the feed (imports differ under pytest): the
+    # feed's own 12 MB and what reading it costs.
+    assert result["max_rss_mb"] - result["baseline_rss_mb"] < 180, result
     assert result["problems"] == 0 and result["good_busy_kept"], result
 
 
