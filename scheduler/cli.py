@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.exit_code
     except UserError as error:
         for problem in error.problems:
-            print(f"oneonone: {problem}", file=sys.stderr)
+            print(f"oneonone: {_printable(problem)}", file=sys.stderr)
         return error.exit_code
     except OneononeError as error:
         print(f"oneonone: {error}", file=sys.stderr)
@@ -192,6 +192,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     org, now = _load(args)
     problems = list(problems_in_calendars(org))
+    google = None
     if not problems:
         google = google_session(org, None, now, persist=False)
         for email, person in org.people.items():
@@ -203,6 +204,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         _ledger(org).close()
     except UserError as error:
         problems.extend(error.problems)
+    problems.extend(_server_problems(org))
+    if not problems:
+        problems.extend(_read_problems(org, now, google))
     problems.extend(_notice_problems(org))
     problems.extend(_agenda_problems(org))
     if problems:
@@ -215,18 +219,70 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _notice_problems(org: Any) -> list[str]:
-    """Mail and Slack settings that would keep notices from going out (secrets missing)."""
+    """Mail and Slack settings that would keep notices from going out (secrets missing), and
+    an SMTP server that does not answer as a send needs."""
     import os
 
-    from scheduler.notify import mailer_for, slack_for
+    from scheduler.notify import SmtpMailer, mailer_for, slack_for
 
     problems: list[str] = []
     for make in (mailer_for, slack_for):
         try:
-            make(org, os.environ)
+            made = make(org, os.environ)
         except UserError as error:
             problems.extend(error.problems)
+            continue
+        if isinstance(made, SmtpMailer):
+            made.timeout = min(made.timeout, 10.0)
+            problems.extend(made.check())
     return problems
+
+
+_WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}
+
+
+def _server_problems(org: Any) -> list[str]:
+    """A wildcard bind with no ``public_url``: every feed and agenda link would name
+    ``http://0.0.0.0:8321``, which no one can open."""
+    server = org.server
+    if server.host.strip("[]") in {h.strip("[]") for h in _WILDCARD_HOSTS} and (
+        server.public_url.rstrip("/") == f"http://{server.host}:{server.port}"
+        or "//0.0.0.0" in server.public_url
+        or "//[::]" in server.public_url
+    ):
+        return [
+            f"[server] bind is {server.host}:{server.port} (every interface) and public_url is "
+            f"not set, so feed and agenda links would read {server.public_url}/..., which no one "
+            "can open; set [server] public_url (or ONEONONE_SERVER__PUBLIC_URL) to the address "
+            "people reach the server at, e.g. https://oneonone.acme.example."
+        ]
+    return []
+
+
+def _read_problems(org: Any, now: Any, google: Any) -> list[str]:
+    """Every calendar read the way a pass reads it (the horizon's weeks), with the problems a
+    pass would report: a corrupt .ics is named here, not first by ``sync``."""
+    from datetime import timedelta
+
+    from scheduler.sync import make_provider
+
+    start = now
+    end = now + timedelta(weeks=org.schedule.horizon_weeks + 1)
+    problems: list[str] = []
+    for email, person in org.people.items():
+        try:
+            read = make_provider(org.calendars[email], person, google).read(person, start, end)
+        except OneononeError as error:
+            problems.append(str(error))
+            continue
+        problems.extend(read.problems)
+    return problems
+
+
+def _printable(text: str) -> str:
+    """``text`` fit for a terminal: control characters and undecodable bytes of a corrupt
+    file shown as ``?``, never sent raw (they can garble or drive the terminal)."""
+    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in text)
 
 
 def _agenda_problems(org: Any) -> list[str]:
@@ -256,7 +312,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         _print_plan(org, result)
     for problem in result.problems:
-        print(f"oneonone: {problem}", file=sys.stderr)
+        print(f"oneonone: {_printable(problem)}", file=sys.stderr)
     if result.safety:
         # The same stop a sync would make: said, and exit 3, so a dry run hides nothing.
         raise SafetyStop(result.safety)
@@ -302,7 +358,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     for conflict in result.conflicts:
         print(f"oneonone: left as people left it: {conflict}", file=sys.stderr)
     for problem in result.problems:
-        print(f"oneonone: {problem}", file=sys.stderr)
+        print(f"oneonone: {_printable(problem)}", file=sys.stderr)
     if result.safety:
         raise SafetyStop(result.safety)
     return 1 if result.problems else 0

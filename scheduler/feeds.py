@@ -42,14 +42,15 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Timezone, vDuration, vUri
+from icalendar import Calendar, Component, vDuration, vUri
 
 from scheduler import ical
 from scheduler.domain import Pair, Person, Slot, iso_week, week_after, week_monday
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from scheduler.orgfile import Org
-from scheduler.reconcile import rule_instance, series_spec
+from scheduler.reconcile import close_weeks_ahead, rule_instance, series_spec
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
+from scheduler.vtimezone import vtimezone_bytes
 
 __all__ = [
     "AGENDA_SEGMENT",
@@ -60,6 +61,8 @@ __all__ = [
     "agenda_url",
     "build_feed",
     "check_agenda_token",
+    "current_link",
+    "current_links_in_text",
     "feed_url",
     "find_feed",
     "issue_token",
@@ -173,6 +176,30 @@ def agenda_file(org: Org, manager: str, rep: str, day: str) -> Path | None:
     return candidate
 
 
+#: The product's own agenda address, with or without scheme and host: ``/agendas/<token>/...``.
+_AGENDA_LINK = re.compile(r"^(?:https?://[^/?#]+)?(/agendas/[0-9a-f]{32}/[^\s?#]+)$", re.IGNORECASE)
+_AGENDA_LINK_IN_TEXT = re.compile(r"https?://[^/\s?#]+(/agendas/[0-9a-f]{32}/[^\s?#)\]>\"']+)")
+
+
+def current_link(org: Org, url: str) -> str:
+    """``url`` on the ``public_url`` in force now when it is one of the product's agenda
+    addresses (whatever host it was made with, or none), else as it is (a Google Doc).
+
+    Links are built when they are used (a feed served, a calendar written, an agenda written
+    or shown, a report printed), never trusted as stored: a ``public_url`` changed since (a
+    TLS proxy put in front) would otherwise leave feeds mixing both hosts."""
+    found = _AGENDA_LINK.match(url.strip())
+    if found is None:
+        return url
+    return org.server.public_url.rstrip("/") + found.group(1)
+
+
+def current_links_in_text(org: Org, text: str) -> str:
+    """``text`` with every agenda address in it on the current ``public_url``."""
+    base = org.server.public_url.rstrip("/")
+    return _AGENDA_LINK_IN_TEXT.sub(lambda found: base + found.group(1), text)
+
+
 def agenda_url(org: Org, ledger: Ledger, path: Path) -> str:
     """The address that serves the agenda file ``path`` as a page.
 
@@ -273,7 +300,19 @@ def _render_feed(org: Org, email: str, inputs: _Inputs) -> Feed:
     spans: list[datetime] = []
     for anchor, weeks, makeups in zip(inputs.series, inputs.weeks, inputs.makeups, strict=True):
         pair, summary, description = _pair(org, anchor)
-        part, span = _series_part(pair, anchor, weeks, makeups, summary, description)
+        # Agenda links on the public_url in force now, whatever was stored.
+        weeks = tuple(
+            replace(record, agenda=current_link(org, record.agenda)) if record.agenda else record
+            for record in weeks
+        )
+        ahead = close_weeks_ahead(
+            anchor,
+            (record.week for record in weeks),
+            org.calendar,
+            org.zone,
+            org.calendar.close_window.policy,
+        )
+        part, span = _series_part(pair, anchor, weeks, makeups, summary, description, ahead)
         parts.append(part)
         spans.extend(span)
     zones: list[bytes] = []
@@ -290,11 +329,10 @@ def _render_feed(org: Org, email: str, inputs: _Inputs) -> Feed:
     return Feed(email, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
 
-@lru_cache(maxsize=64)
 def _vtimezone(zone: str, first: date, last: date) -> bytes:
-    return bytes(
-        Timezone.from_tzinfo(ZoneInfo(zone), tzid=zone, first_date=first, last_date=last).to_ical()
-    )
+    # From the zone's real transitions: icalendar's ``Timezone.from_tzinfo`` writes every
+    # DAYLIGHT onset an hour late (see ``scheduler.vtimezone``).
+    return vtimezone_bytes(zone, first, last)
 
 
 @lru_cache(maxsize=4096)
@@ -305,11 +343,12 @@ def _series_part(
     makeups: tuple[MakeupRecord, ...],
     summary: str,
     description: str,
+    ahead: tuple[datetime, ...] = (),
 ) -> tuple[bytes, tuple[datetime, ...]]:
     """One series' VEVENTs (and its make-ups') as bytes, with the instants they name (for the
     VTIMEZONE span). Cached on its inputs, all frozen values: the same inputs, the same bytes."""
     records = {record.week: record for record in weeks}
-    spec = _feed_spec(pair, anchor, records, summary, description)
+    spec = _feed_spec(pair, anchor, records, summary, description, ahead)
     attachments = _attachments(anchor, records, spec)
     events = _events(ical.render(spec, anchor.dtstamp))
     for event in events:
@@ -359,6 +398,7 @@ def _feed_spec(
     records: dict[str, OccurrenceRecord],
     summary: str,
     description: str,
+    ahead: tuple[datetime, ...] = (),
 ) -> SeriesSpec:
     """The series as the ledger has it, plus what only a feed needs: an override for each
     agenda, and an EXDATE for each week that will not or did not take place although the
@@ -374,6 +414,7 @@ def _feed_spec(
         description=description,
         partstats={},
         override_partstats={},
+        ahead=ahead,
     )
     zone = ZoneInfo(anchor.timezone)
     exdates = list(spec.exdates)

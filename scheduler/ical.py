@@ -1,6 +1,8 @@
 """iCalendar (RFC 5545) for the product: render a series, read one back, read busy time.
 
-Pure: no file or network I/O and no clock; callers pass bytes in and get bytes or values out.
+Pure: no file or network I/O and no clock (the one timer, ``OBJECT_SECONDS``, bounds the CPU
+time an object's expansion may take, like the other limits); callers pass bytes in and get
+bytes or values out.
 
 - ``render(spec, dtstamp)`` writes a ``SeriesSpec`` as one VCALENDAR (VTIMEZONEs, the master
   VEVENT with RRULE/EXDATE, one VEVENT per RECURRENCE-ID override; or a single make-up event),
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time as _time
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -41,10 +44,16 @@ from scheduler.domain.series import (
     SeriesSpec,
     utc,
 )
+from scheduler.vtimezone import vtimezone
 
 __all__ = [
     "HASH_PROPERTY",
+    "MAX_DATES",
     "MAX_INSTANCES",
+    "MAX_INSTANCE_LENGTH",
+    "MAX_LINES",
+    "MAX_RULE_STEPS",
+    "OBJECT_SECONDS",
     "PAIR_PROPERTY",
     "PRODID",
     "PRODUCT_UID_PREFIX",
@@ -57,6 +66,7 @@ __all__ = [
     "observe_parsed",
     "parse_object",
     "render",
+    "screen",
 ]
 
 PRODID = "-//oneonone//EN"
@@ -68,12 +78,28 @@ WEEK_PROPERTY = "X-ONEONONE-WEEK"
 #: hostile or broken (an hourly rule over a long window, say) and is reported, not expanded.
 MAX_INSTANCES = 5000
 
+#: Most RDATE plus EXDATE values one object may list (a weekly series kept for 20 years has about
+#: a thousand); counted on the raw bytes before parsing, since parsing the values is the cost
+#: (100,000 of them took 10 s).
+MAX_DATES = 2000
+#: Most content lines one object may have; parsing costs about 0.15 ms a line.
+MAX_LINES = 10_000
+#: Rule steps the expander may walk from an event's DTSTART to the window's end: dateutil
+#: walks every step from the start, whatever the window.
+MAX_RULE_STEPS = 200_000
+#: Longest a recurring event's instance may last; an end years before (or after) its start
+#: makes the expander look back (or ahead) that far for instances that overlap the window.
+MAX_INSTANCE_LENGTH = timedelta(days=366)
+#: CPU seconds (of the reading thread) expanding one object may take. Not the pass's clock:
+#: a budget on work, like the limits above, so a heavy object is refused, not waited for.
+OBJECT_SECONDS = 0.5
+
 #: UIDs the product generates (``series_uid``/``makeup_uid``); a copy that lost its tag to a
 #: client that drops unknown properties is still the product's.
 PRODUCT_UID_PREFIX = "oneonone-"
 
 #: Bumped when ``render`` changes what it writes, so every stamped object gets rewritten once.
-_RENDER_VERSION = 1
+_RENDER_VERSION = 2
 
 # Thunderbird and Evolution write vendor-prefixed TZIDs ("/mozilla.org/.../America/New_York");
 # icalendar reads them as the IANA zone, which is right, and warns on every parse, which would
@@ -86,6 +112,20 @@ _DEFAULT_ATTENDEE_PARTSTAT = "NEEDS-ACTION"
 # Frequencies no real meeting uses; dateutil can spin for a very long time looking for the next
 # instance of an impossible sub-daily rule, so such objects are refused before expansion.
 _REFUSED_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY"})
+
+# Instances per day of each frequency, for bounding a rule before it is expanded.
+_PER_DAY = {"YEARLY": 1 / 365, "MONTHLY": 1 / 28, "WEEKLY": 1 / 7, "DAILY": 1.0, "HOURLY": 24.0}
+_EXPANDING_PARTS = (
+    "BYMONTH",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "BYMONTHDAY",
+    "BYDAY",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSECOND",
+    "BYSETPOS",
+)
 
 
 # --------------------------------------------------------------------------- render
@@ -210,8 +250,11 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
         for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
             calendar.add_component(_render_override(spec, override, stamp, local))
 
-    first, last = _span_dates(spec)
-    calendar.add_missing_timezones(first_date=first, last_date=last)
+    if isinstance(zone, ZoneInfo):
+        # Built from the zone's real transitions (``scheduler.vtimezone``), not icalendar's
+        # ``Timezone.from_tzinfo``, which writes every DAYLIGHT onset an hour late.
+        first, last = _span_dates(spec)
+        calendar.subcomponents.insert(0, vtimezone(zone.key, first, last))
     return bytes(calendar.to_ical())
 
 
@@ -324,6 +367,36 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def screen(data: bytes, href: str = "") -> None:
+    """Refuse, before any parsing, an object whose size alone would make reading it slow:
+    more than ``MAX_LINES`` content lines or ``MAX_DATES`` RDATE/EXDATE values.
+
+    Raises ``ValueError`` (one sentence naming ``href``). Linear in ``len(data)``.
+    """
+    lines = data.count(b"\n") + 1
+    if lines > MAX_LINES:
+        raise _problem(href, f"it has {lines} lines, more than the {MAX_LINES} oneonone reads")
+    if b"DATE" not in data.upper():
+        return
+    values = 0
+    listing = False
+    for line in data.splitlines():
+        if line[:1] in (b" ", b"\t"):
+            # A folded continuation of the line before (RFC 5545 3.1).
+            if listing:
+                values += line.count(b",")
+            continue
+        head = line[:6].upper()
+        listing = head in (b"RDATE;", b"RDATE:", b"EXDATE")
+        if listing:
+            values += line.count(b",") + 1
+    if values > MAX_DATES:
+        raise _problem(
+            href,
+            f"it lists {values} RDATE and EXDATE values, more than the {MAX_DATES} oneonone reads",
+        )
+
+
 def parse_object(data: bytes, href: str = "") -> list[Calendar]:
     """The VCALENDARs in ``data`` (normally one), X-WR-TIMEZONE calendars made standard.
 
@@ -332,6 +405,7 @@ def parse_object(data: bytes, href: str = "") -> list[Calendar]:
     """
     if not data.strip():
         raise _problem(href, "the file is empty")
+    screen(data, href)
     try:
         parsed = Calendar.from_ical(data, multiple=True)
     except Exception as exc:  # icalendar raises many types on hostile input
@@ -661,7 +735,7 @@ def busy_from_parsed(
     try:
         for calendar in calendars:
             calendar = _usable(calendar)
-            _refuse_hostile_rules(calendar)
+            _refuse_hostile_rules(calendar, start, end, zone)
             _expand(calendar, owner_email.lower(), start, end, zone, busy, out_days)
     except Exception as exc:  # icalendar and dateutil raise many types on hostile input
         raise _problem(href, _reason(exc)) from exc
@@ -698,12 +772,75 @@ def _usable(calendar: Calendar) -> Calendar:
     return clean
 
 
-def _refuse_hostile_rules(calendar: Calendar) -> None:
+def _refuse_hostile_rules(
+    calendar: Calendar, start: datetime, end: datetime, zone: ZoneInfo
+) -> None:
+    """Raise ``ValueError`` for an event whose expansion could be long, before any expansion
+    happens (the expander cannot be interrupted): a sub-daily frequency no meeting has, an
+    INTERVAL that is not a positive whole number (dateutil loops forever on 0), a rule that
+    could give more than ``MAX_INSTANCES`` instances in the window, one the expander would
+    walk more than ``MAX_RULE_STEPS`` steps from its DTSTART to reach the window, or an
+    instance length that is negative or longer than ``MAX_INSTANCE_LENGTH``."""
+    window_days = max(1.0, (end - start).total_seconds() / 86400)
     for event in calendar.walk("VEVENT"):
-        for rule in _rules(event):
-            for freq in _rule_values(rule, "FREQ"):
-                if str(freq).upper() in _REFUSED_FREQUENCIES:
-                    raise ValueError(f"it repeats {str(freq).lower()}, which no meeting does")
+        rules = _rules(event)
+        if not rules and "RDATE" not in event:
+            continue
+        first = _dt(event, "DTSTART")
+        if first is not None:
+            length = _duration(event, first)
+            if length < timedelta(0):
+                raise ValueError(
+                    f"it repeats and its end ({_day_text(event, 'DTEND')}) is before its start "
+                    f"({_day_of(first).isoformat()})"
+                )
+            if length > MAX_INSTANCE_LENGTH:
+                raise ValueError(
+                    f"it repeats and each instance lasts {length.days} days, more than a year"
+                )
+        for rule in rules:
+            freq = str((_rule_values(rule, "FREQ") or [""])[0]).upper()
+            if freq in _REFUSED_FREQUENCIES:
+                raise ValueError(f"it repeats {freq.lower()}, which no meeting does")
+            per_day = _PER_DAY.get(freq)
+            if per_day is None:
+                raise ValueError(f"its RRULE has no known FREQ ({freq or 'none'})")
+            try:
+                interval = int((_rule_values(rule, "INTERVAL") or [1])[0])
+            except (TypeError, ValueError):
+                interval = 0
+            if interval < 1:
+                raise ValueError("its RRULE INTERVAL is not a positive whole number")
+            spread = 1
+            for part in _EXPANDING_PARTS:
+                spread *= max(1, len(_rule_values(rule, part)))
+            in_window = (window_days * per_day / interval + 2) * spread
+            if in_window > MAX_INSTANCES:
+                raise ValueError(
+                    f"its rule could repeat about {int(in_window)} times in {int(window_days)} "
+                    f"days, more than the {MAX_INSTANCES} oneonone reads"
+                )
+            if first is not None:
+                days = (end.astimezone(zone).date() - _day_of(first)).days
+                steps = days * per_day / interval * spread
+                if steps > MAX_RULE_STEPS:
+                    raise ValueError(
+                        f"its rule starts on {_day_of(first).isoformat()} and repeats "
+                        f"{freq.lower()}: over {MAX_RULE_STEPS} repetitions to reach the "
+                        "dates read"
+                    )
+
+
+def _day_of(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _day_text(event: Component, name: str) -> str:
+    try:
+        value = _dt(event, name)
+    except ValueError:
+        return "unreadable"
+    return _day_of(value).isoformat() if value is not None else "none"
 
 
 def _skipped(event: Component, owner: str) -> bool:
@@ -734,12 +871,7 @@ def _expand(
     # page and takes minutes on a long-running hourly rule.
     margin = timedelta(days=1)
     query = recurring_ical_events.of(calendar, skip_bad_series=False)
-    instances = query.between(start - margin, end + margin)
-    if len(instances) > MAX_INSTANCES:
-        raise ValueError(
-            f"it has more than {MAX_INSTANCES} instances between "
-            f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
-        )
+    instances = _bounded_between(query, start - margin, end + margin)
     for event in instances:
         raw_start = _dt(event, "DTSTART")
         if raw_start is None:
@@ -763,6 +895,38 @@ def _expand(
         busy.append((instance_start, instance_end))
         if (_text(event, "X-MICROSOFT-CDO-BUSYSTATUS") or "").upper() == "OOF":
             out_days.update(_whole_days(instance_start, instance_end, zone, first_day, last_day))
+
+
+def _bounded_between(query: Any, start: datetime, end: datetime) -> list[Component]:
+    """``query.between(start, end)``, with the limits checked while expanding, not after:
+    more than ``MAX_INSTANCES`` instances, or more than ``OBJECT_SECONDS`` of this thread's
+    CPU time, and the object is refused (``ValueError``) there and then.
+
+    Walks the library's series one occurrence at a time (its ``between`` builds the whole
+    list first); falls back to ``between`` for a library version without that shape.
+    """
+    series_list = getattr(query, "series", None)
+    if series_list is None:  # pragma: no cover - another recurring-ical-events layout
+        found = query.between(start, end)
+        if len(found) > MAX_INSTANCES:
+            raise ValueError(f"it has more than {MAX_INSTANCES} instances in the dates read")
+        return list(found)
+    budget = _time.thread_time() + OBJECT_SECONDS
+    instances: list[Component] = []
+    for series in series_list:
+        for occurrence in series.between(start, end):
+            if len(instances) >= MAX_INSTANCES:
+                raise ValueError(
+                    f"it has more than {MAX_INSTANCES} instances between "
+                    f"{start:%Y-%m-%d} and {end:%Y-%m-%d}"
+                )
+            if _time.thread_time() > budget:
+                raise ValueError(
+                    f"expanding it took more than {OBJECT_SECONDS:g} seconds, more than a "
+                    "calendar object should"
+                )
+            instances.append(occurrence.as_component(False))
+    return instances
 
 
 def _whole_days(

@@ -78,6 +78,7 @@ from scheduler.errors import UserError
 from scheduler.notify import address_of
 from scheduler.rules import WEEKDAY_NAMES, CloseWindowConfig, OrgCalendar, parse_blackout
 from scheduler.settings import EnvVariable, Settings, load_settings, section_variables
+from scheduler.store.files import private_folder
 
 __all__ = [
     "EXAMPLE_PATH",
@@ -1350,7 +1351,9 @@ def problems_in_calendars(org: Org) -> list[str]:
         key = f"person[{index}] ({email}).calendar.path"
         folder = config.path
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            if folder.exists() and not folder.is_dir():
+                raise FileExistsError(folder)
+            private_folder(folder)
         except FileExistsError:
             problems.append(
                 _sentence(

@@ -27,11 +27,13 @@ from scheduler.domain import (
     PlanStatus,
     Slot,
     wall_clock,
+    week_after,
     week_monday,
 )
 from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import InstanceOverride, ObservedSeries, SeriesSpec, utc
 from scheduler.planner import Known, PlannedOccurrence, describe_slot
+from scheduler.rules import OrgCalendar
 
 __all__ = [
     "Baseline",
@@ -537,6 +539,43 @@ def mark_missing(
 
 # --------------------------------------------------------------------------- 5. series
 
+#: How far past the ledger's last week close weeks are written as EXDATEs: with the horizon
+#: before it, at least the next 12 months.
+CLOSE_WEEKS_AHEAD = 53
+
+
+def close_weeks_ahead(
+    anchor: SeriesRecord,
+    weeks: Iterable[str],
+    calendar: OrgCalendar,
+    org_zone: ZoneInfo,
+    policy: str,
+) -> tuple[datetime, ...]:
+    """The rule instances (RECURRENCE-IDs) of the ``CLOSE_WEEKS_AHEAD`` weeks after the last
+    of ``weeks`` (the ledger's) that fall in the close window or a blackout, under policy
+    ``skip``: written as EXDATEs, so no calendar or feed shows a 1:1 in a future close week.
+
+    Counted from the ledger's last week, not from a clock, so the same ledger gives the same
+    series (and the feed, built without a pass, the same EXDATEs as the calendars). Under
+    ``shift`` a close week's 1:1 moves within its week once it is in the horizon: nothing is
+    written ahead.
+    """
+    known = sorted(weeks)
+    if policy != "skip" or not known:
+        return ()
+    found: list[datetime] = []
+    week = week_after(known[-1])
+    for _ in range(CLOSE_WEEKS_AHEAD):
+        rid = rule_instance(anchor, week)
+        if rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until):
+            first = utc(rid).astimezone(org_zone).date()
+            last = (utc(rid) + anchor.duration - timedelta(microseconds=1)).astimezone(org_zone)
+            days = [first + timedelta(days=n) for n in range((last.date() - first).days + 1)]
+            if any(calendar.close_reason(day) is not None for day in days):
+                found.append(rid)
+        week = week_after(week)
+    return tuple(found)
+
 
 def series_spec(
     pair: Pair,
@@ -548,13 +587,15 @@ def series_spec(
     partstats: Mapping[str, str],
     override_partstats: Mapping[datetime, Mapping[str, str]],
     choice: SlotChoice | None = None,
+    ahead: Sequence[datetime] = (),
 ) -> SeriesSpec:
     """The series the ledger describes: the rule, EXDATEs for skipped or cancelled weeks and
     an override for every week not at the rule's time. ``override_partstats`` (by UTC
-    recurrence id) carries people's per-instance answers into the rewritten file.
+    recurrence id) carries people's per-instance answers into the rewritten file. ``ahead``
+    (``close_weeks_ahead``) are the close weeks past the ledger's, excluded too.
     """
     zone = ZoneInfo(anchor.timezone)
-    exdates: list[datetime] = []
+    exdates: list[datetime] = [utc(moment).astimezone(zone) for moment in ahead]
     overrides: list[InstanceOverride] = []
     if choice is not None:
         # An adopted event's own history before the product's first week, as it was.

@@ -7,19 +7,22 @@ Besides the spec's fields, each pair has ``open_items``: the action items still 
 agendas, in the order people left them, each ``{"id", "text", "since", "last_agenda"}``
 (``since``: the day of the agenda it was first written in; ``last_agenda``: the last agenda that
 listed it). Each week's ``agenda`` is the address of its agenda (the make-up's, when there was
-one), or null.
+one), or null. Each pair's ``timezone`` is the organizer's zone, the one its times are
+written in (with their offsets); the text names it too.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduler.adherence import adherence, missed_streak
 from scheduler.agenda.plan import ordered_open_items
 from scheduler.domain import iso_week, week_monday
+from scheduler.feeds import current_link
 from scheduler.orgfile import Org
-from scheduler.store.ledger import Ledger
+from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord
 
 __all__ = ["build_report", "format_report"]
 
@@ -31,11 +34,14 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
     last_4 = iso_week(monday - timedelta(weeks=3))
     last_12 = iso_week(monday - timedelta(weeks=11))
     occurrences = ledger.occurrences()
+    makeups = ledger.makeups()
     agenda_docs = ledger.agenda_docs()
     action_items = ledger.action_items()
     pairs: list[dict[str, Any]] = []
     for record in ledger.pairs():
         records = occurrences.get(record.key, {})
+        booked = makeups.get(record.key, {})
+        zone = _organizer_zone(org, record.manager)
         settled = [(w, r.status) for w, r in sorted(records.items()) if w <= current]
         statuses = [s for _, s in settled]
         pairs.append(
@@ -47,13 +53,14 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
                 "missed_streak": missed_streak(statuses),
                 "adherence_4w": adherence([s for w, s in settled if w >= last_4]),
                 "adherence_12w": adherence([s for w, s in settled if w >= last_12]),
+                "timezone": zone.key,
                 "weeks": [
                     {
                         "week": week,
                         "status": r.status,
-                        "start": (r.actual_start or r.planned_start).isoformat(),
-                        "planned_start": r.planned_start.isoformat(),
-                        "agenda": r.agenda,
+                        "start": _held_at(r, booked.get(week)).astimezone(zone).isoformat(),
+                        "planned_start": r.planned_start.astimezone(zone).isoformat(),
+                        "agenda": current_link(org, r.agenda) if r.agenda else None,
                     }
                     for week, r in sorted(records.items())
                     if week >= first
@@ -86,6 +93,24 @@ def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[st
     return {"pairs": pairs, "notices": notices}
 
 
+def _organizer_zone(org: Org, manager: str) -> ZoneInfo:
+    """The zone the pair's times are printed in: the organizer's (the manager's), else the
+    org's (a manager no longer in the org file)."""
+    person = org.people.get(manager)
+    try:
+        return person.zone if person is not None else org.zone
+    except (ValueError, KeyError):
+        return org.zone
+
+
+def _held_at(record: OccurrenceRecord, makeup: MakeupRecord | None) -> datetime:
+    """When the week's 1:1 took place (or is to): the make-up's time for ``made_up``, where
+    people moved it, else the product's slot."""
+    if record.status == "made_up" and makeup is not None:
+        return makeup.start
+    return record.actual_start or record.planned_start
+
+
 def _percent(value: float | None) -> str:
     return "  –" if value is None else f"{value * 100:3.0f}%"
 
@@ -96,14 +121,26 @@ def format_report(report: dict[str, Any]) -> str:
     lines: list[str] = []
     for pair in report["pairs"]:
         state = "" if pair["active"] else "  (ended)"
+        zone = ZoneInfo(pair.get("timezone") or "UTC")
         lines.append(
             f"{pair['manager']} / {pair['rep']}{state}: streak of misses {pair['missed_streak']}, "
             f"adherence 4w {_percent(pair['adherence_4w'])}, 12w {_percent(pair['adherence_12w'])}"
+            f"; times in {zone.key}"
         )
         for week in pair["weeks"]:
-            start = datetime.fromisoformat(week["start"])
-            moved = "" if week["start"] == week["planned_start"] else "  (moved by a person)"
-            lines.append(f"  {week['week']}  {start:%a %d %b %H:%M}  {week['status']}{moved}")
+            # In the organizer's zone, its abbreviation and offset written out: a moved week
+            # printed in UTC (``Thu 04 Feb 21:00``) was a 16:00 New York 1:1.
+            start = datetime.fromisoformat(week["start"]).astimezone(zone)
+            if week["status"] == "made_up":
+                note = "  (made up)"
+            elif week["start"] != week["planned_start"]:
+                note = "  (moved by a person)"
+            else:
+                note = ""
+            lines.append(
+                f"  {week['week']}  {start:%a %d %b %H:%M} {start:%Z} (UTC{start:%z})  "
+                f"{week['status']}{note}"
+            )
         if pair.get("open_items"):
             lines.append("  open action items:")
             lines.extend(

@@ -315,7 +315,9 @@ class App:
             log.warning("agenda %s is larger than %d bytes; not shown", path, MAX_AGENDA_BYTES)
             return _Response(413, (("cache-control", "no-store"),))
         title = f"1:1 agenda: {manager} / {rep}, {day}"
-        body = render_agenda(self.markdown, data.decode("utf-8", "replace"), title)
+        # "Previous agenda" and other agenda links in the text, on the public_url in force now.
+        text = feeds.current_links_in_text(org, data.decode("utf-8", "replace"))
+        body = render_agenda(self.markdown, text, title)
         return _Response(
             200,
             (

@@ -55,7 +55,7 @@ from scheduler.agenda.store import AgendaKey, AgendaStore, AgendaStoreError, Mar
 from scheduler.agenda.template import AgendaTemplate, TemplateProblem, load_template
 from scheduler.domain import Pair
 from scheduler.escalation import Decision, decide_prep
-from scheduler.feeds import agenda_url
+from scheduler.feeds import agenda_url, current_link
 from scheduler.orgfile import Org
 from scheduler.store.ledger import (
     ActionItemRecord,
@@ -189,7 +189,13 @@ def publish_agendas(
             _recover(store, ledger, pair, plan, docs, now, outcome)
             _read_back(store, ledger, plan, docs, items, now, outcome)
             _write_due(org, store, ledger, pair, plan, docs, items, inputs, now, outcome)
-        _link(pair, found, docs, items, now, outcome)
+        # Links on the public_url in force now (calendars and prep notices), whatever was
+        # stored when the document was written.
+        current = {
+            day: replace(doc, url=current_link(org, doc.url)) if doc.url else doc
+            for day, doc in docs.items()
+        }
+        _link(pair, found, current, items, now, outcome)
     if inputs.template_problem is not None:
         outcome.problems.append(inputs.template_problem)
     return outcome
@@ -362,7 +368,7 @@ def _render(
         zone=pair.rep.zone,  # the rep prepares it
         week=session.week,
         open_items=open_items,
-        previous_link=earlier[-1].url if earlier else None,
+        previous_link=current_link(org, earlier[-1].url) if earlier and earlier[-1].url else None,
         deals=deal_summary(deals, pair.rep.email, now.astimezone(org.zone).date()),
         metrics=metric_lines(metrics, pair.rep.email),
         pipeline_problems=problems,

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scheduler.errors import OneononeError
-from scheduler.store.files import sync_folder, temp_copy
+from scheduler.store.files import private_folder, sync_folder, temp_copy
 
 __all__ = [
     "MAX_AGENDA_BYTES",
@@ -134,7 +134,7 @@ class MarkdownFolderStore:
         path = self._path(key)
         data = text.encode("utf-8")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent, up_to=self.root)
             if not path.exists():
                 self._write_new(path, data)
         except OSError as error:
@@ -154,7 +154,8 @@ class MarkdownFolderStore:
                 if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
                     raise
                 try:
-                    with open(path, "xb") as handle:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "wb") as handle:
                         handle.write(data)
                         handle.flush()
                         os.fsync(handle.fileno())

@@ -24,7 +24,7 @@ from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
 from scheduler.planner import describe_slot
-from scheduler.reconcile import rule_instance, series_spec
+from scheduler.reconcile import close_weeks_ahead, rule_instance, series_spec
 
 __all__ = [
     "adopt_reason",
@@ -191,6 +191,9 @@ def series_work(
         partstats=master,
         override_partstats=per_instance,
         choice=state.choice,
+        ahead=close_weeks_ahead(
+            anchor, state.records, org.calendar, org.zone, org.calendar.close_window.policy
+        ),
     )
     spec = attach_series(
         spec,

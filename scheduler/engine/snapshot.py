@@ -148,12 +148,13 @@ def make_provider(
     from scheduler.metrics import instrumented
     from scheduler.providers.ics import IcsProvider
     from scheduler.providers.vdir import VdirProvider
+    from scheduler.store.files import private_folder
 
     if config.provider == "vdir" and config.path is not None:
         # The embedded default needs no set-up: a missing folder is created (a folder that
         # vanished and comes back empty is caught by the "suddenly empty" safety stop).
         try:
-            config.path.mkdir(parents=True, exist_ok=True)
+            private_folder(config.path)
         except OSError as error:
             raise CalendarError(
                 f"{person.email}: cannot create the vdir folder {config.path}: {error.strerror}"

@@ -231,6 +231,37 @@ class SmtpMailer:
                 _refusals(refused),
             )
 
+    def check(self) -> list[str]:
+        """One sentence when the server does not answer as a send needs it to: it is
+        reached, greets, takes STARTTLS when set and the login when a user is set. Sends
+        nothing. For ``oneonone check``, which said ok where every send then failed."""
+        try:
+            smtp = self._connect()
+            try:
+                smtp.ehlo()
+                if self.starttls and not self.implicit_tls:
+                    smtp.starttls(context=self._context)
+                if self.username:
+                    smtp.login(self.username, self._password)
+            finally:
+                _quit_quietly(smtp)
+        except smtplib.SMTPAuthenticationError as exc:
+            return [
+                f"{self.where}: login as {self.username} was refused "
+                f"({_reply(exc.smtp_code, exc.smtp_error)}); fix [notify.email] username or the "
+                "password in the variable password_env names."
+            ]
+        except (smtplib.SMTPException, OSError) as exc:
+            if isinstance(exc, OSError):
+                reason = _os_reason(exc, self.timeout)[0]
+            else:
+                reason = _one_line(str(exc)).rstrip(".") or type(exc).__name__
+            return [
+                f"{self.where}: {reason}; fix [notify.email] host and port, or start the mail "
+                "server (no notice can be sent until it answers)."
+            ]
+        return []
+
     def _error(self, reason: str, transient: bool) -> DeliveryError:
         return DeliveryError(f"{self.where}: {reason}", transient=transient)
 

@@ -202,12 +202,40 @@ class _Planner:
             else:
                 fresh.append(pair)
         fresh_keys = {pair.key for pair in fresh}
+        # Every pair's regular slot is reserved before any pair is moved, so a moved 1:1 never
+        # takes a sibling's free regular slot (placing pairs in file order let an earlier
+        # pair's move land on a later pair's regular time). First pass, in order: the pairs
+        # that keep their regular slot (or skip the week) are placed; the others wait. Kept
+        # conflicts block, in both passes, only the pairs after them (see above).
+        order = {pair.key: index for index, pair in enumerate(pairs)}
+
+        def blocked(index: int) -> dict[str, list[tuple[datetime, datetime]]]:
+            around = {email: list(spans) for email, spans in taken.items()}
+            for other in pairs[:index]:
+                if other.key in conflicts:
+                    self._take(around, other, conflicts[other.key].start, conflicts[other.key].end)
+            return around
+
+        waiting: list[Pair] = []
         for pair in pairs:
-            if pair.key in conflicts:
-                self._take(taken, pair, conflicts[pair.key].start, conflicts[pair.key].end)
             if pair.key not in fresh_keys:
                 continue
-            planned = self._place(pair, week, taken, known.get(pair.key, {}).get(week))
+            decided = known.get(pair.key, {}).get(week)
+            planned = self._place(pair, week, blocked(order[pair.key]), decided)
+            if planned is None:
+                continue
+            if not planned.skipped and (
+                planned.status is not PlanStatus.PLANNED or planned.start != planned.regular_start
+            ):
+                waiting.append(pair)
+                continue
+            result.append(planned)
+            if not planned.skipped:
+                self._take(taken, pair, planned.start, planned.end)
+        # Second pass, in order: the pairs that must move, around every regular slot kept.
+        for pair in waiting:
+            decided = known.get(pair.key, {}).get(week)
+            planned = self._place(pair, week, blocked(order[pair.key]), decided)
             if planned is None:
                 continue
             result.append(planned)

@@ -5,7 +5,7 @@ An Outlook (or any other calendar's) "publish" link, or a file: ``{ provider = "
 disk). The product cannot write there (``capabilities.writable`` is false): such a person gets
 their 1:1s through their own oneonone feed (``scheduler.feeds``).
 
-I/O: one HTTP GET (urllib) or file read per pass, and the cache folder
+I/O: one HTTP GET (httpx) or file read per pass, and the cache folder
 ``<data_dir>/cache/ics/``: per source, the last good body and its ``ETag``/``Last-Modified``,
 so the next fetch is conditional (a ``304`` costs no transfer) and a feed that is down or
 suddenly malformed costs no busy time: the last good copy is used and the pass gets one plain
@@ -25,23 +25,20 @@ Exports: IcsProvider, MAX_FEED_BYTES.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component
+import httpx
+from icalendar import Component
 
 from scheduler import ical
 from scheduler.domain import Person
@@ -51,7 +48,7 @@ from scheduler.providers.base import Capabilities, WriteJob, Written
 
 # The vdir provider's wording helpers: both providers speak to the admin the same way.
 from scheduler.providers.vdir import _sentence, _zone_or
-from scheduler.store.files import write_atomically
+from scheduler.store.files import private_folder, write_atomically
 
 __all__ = ["MAX_FEED_BYTES", "IcsProvider"]
 
@@ -59,34 +56,15 @@ __all__ = ["MAX_FEED_BYTES", "IcsProvider"]
 MAX_FEED_BYTES = 16 * 1024 * 1024
 #: Deepest component nesting a real calendar has is 3 (VCALENDAR > VEVENT > VALARM).
 MAX_DEPTH = 8
-#: Rule steps the expander may walk from an event's DTSTART to the window's end.
-MAX_RULE_STEPS = 200_000
 #: Seconds a whole fetch may take (connect, headers and body together).
 FETCH_SECONDS = 30.0
+#: Redirects a fetch follows (publishing services redirect once or twice).
+MAX_REDIRECTS = 5
+#: Seconds reading one feed's events may take; the events not read by then are named.
+READ_SECONDS = 20.0
 
-_USER_AGENT = "oneonone (calendar busy-time reader; +https://pypi.org/project/oneonone/)"
+_USER_AGENT = "oneonone (calendar busy-time reader)"
 
-# Instances per day of each frequency, for bounding a rule before it is expanded.
-_PER_DAY = {
-    "YEARLY": 1 / 365,
-    "MONTHLY": 1 / 28,
-    "WEEKLY": 1 / 7,
-    "DAILY": 1.0,
-    "HOURLY": 24.0,
-    "MINUTELY": 24.0 * 60,
-    "SECONDLY": 24.0 * 3600,
-}
-_EXPANDING_PARTS = (
-    "BYMONTH",
-    "BYWEEKNO",
-    "BYYEARDAY",
-    "BYMONTHDAY",
-    "BYDAY",
-    "BYHOUR",
-    "BYMINUTE",
-    "BYSECOND",
-    "BYSETPOS",
-)
 _SECRETISH = re.compile(r"^[A-Za-z0-9_\-.~%@]{20,}$")
 
 
@@ -129,6 +107,7 @@ class IcsProvider:
         *,
         timeout: float = FETCH_SECONDS,
         max_bytes: int = MAX_FEED_BYTES,
+        read_seconds: float = READ_SECONDS,
     ) -> None:
         self.source = str(source)
         self.is_file = isinstance(source, Path) or not re.match(
@@ -140,29 +119,47 @@ class IcsProvider:
         self.default_zone = default_zone
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.read_seconds = read_seconds
         self.address = public_address(self.source)
         self.where = f"ICS feed {self.address}"
 
     # ----------------------------------------------------------------------- reading
 
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
-        """Busy time in [start, end) from the feed (or its last good copy)."""
+        """Busy time in [start, end) from the feed (or its last good copy).
+
+        The feed is cut into its events on the raw bytes first (``_split``); each event (a
+        master and its overrides) is then screened, parsed and expanded on its own, so one
+        hostile event costs only itself, events that surely lie outside the window are never
+        parsed, and the whole read stops at ``READ_SECONDS`` (saying how many events were
+        left unread) however large the feed.
+        """
         result = CalendarRead()
-        calendars = self._calendars(person, result.problems)
+        feed = self._feed(person, result.problems)
         zone = _zone_or(person, self.default_zone)
-        for uid, group in _by_uid(calendars):
+        deadline = time.monotonic() + self.read_seconds
+        unread = 0
+        for uid, blocks in feed.groups:
             result.object_count += 1
-            if _is_product(uid, group):
+            if unread or time.monotonic() > deadline:
+                unread += 1
+                continue
+            if uid.startswith(ical.PRODUCT_UID_PREFIX) or any(
+                ical.PAIR_PROPERTY.encode() in block for block in blocks
+            ):
                 # The product's own 1:1 (the person imported their oneonone feed and the
                 # calendar publishes it): it is the meeting, not time the meeting must avoid.
                 continue
+            if not _may_touch_raw(blocks, start, end):
+                continue
             label = f"{self.address} (event {_short(uid) or 'without UID'})"
             try:
-                if not _may_touch(group, start, end, zone):
+                calendars = ical.parse_object(feed.wrap(blocks), label)
+                group = [c for cal in calendars for c in cal.walk("VEVENT")]
+                if _is_product(uid, group):
                     continue
-                _refuse_unbounded(group, start, end, zone, label)
                 busy, out_days = ical.busy_from_parsed(
-                    [_single(calendars, group)], label, person.email, start, end, zone
+                    calendars, label, person.email, start, end, zone
                 )
             except ValueError as exc:
                 text = str(exc)
@@ -178,12 +175,18 @@ class IcsProvider:
                 continue
             result.busy.extend(busy)
             result.out_days.update(out_days)
+        if unread:
+            result.problems.append(
+                f"{person.email}: reading the {self.where} took longer than "
+                f"{self.read_seconds:g} seconds; {unread} of its {len(feed.groups)} events were "
+                "not read, so their busy time is missing from this pass."
+            )
         return result
 
-    def _calendars(self, person: Person, problems: list[str]) -> list[Calendar]:
-        """The feed to read, parsed: fresh when it can be fetched and is a calendar, else the
-        last good copy (saying so in ``problems``). Raises ``CalendarError`` when there is
-        neither.
+    def _feed(self, person: Person, problems: list[str]) -> _Feed:
+        """The feed to read, cut into events: fresh when it can be fetched and is a calendar,
+        else the last good copy (saying so in ``problems``). Raises ``CalendarError`` when
+        there is neither.
 
         A feed that suddenly lists no events while the last good copy had some is not believed
         (a publishing service having a bad moment, not a person who cleared their calendar):
@@ -194,12 +197,11 @@ class IcsProvider:
             fresh = self._fetch(cached)
             if fresh is None:  # 304 Not Modified
                 assert cached is not None
-                return ical.parse_object(cached.body, self.address)
+                return _split(cached.body, self.address)
             body, etag, last_modified = fresh
             body = _normalise(body)
-            _check_shape(body, self.address)
-            calendars = ical.parse_object(body, self.address)
-            if cached is not None and b"BEGIN:VEVENT" in cached.body and not _has_events(calendars):
+            feed = _split(body, self.address)
+            if cached is not None and b"BEGIN:VEVENT" in cached.body and not feed.groups:
                 raise ValueError("it suddenly lists no events")
         except (_FetchError, ValueError) as exc:
             what = _sentence(str(exc)).rstrip(".")
@@ -209,68 +211,84 @@ class IcsProvider:
                     f"time is from the copy fetched at {cached.fetched_at}."
                 )
                 # Validated before it was stored, and checked against its hash when loaded.
-                return ical.parse_object(cached.body, self.address)
+                return _split(cached.body, self.address)
             raise CalendarError(
                 f"{person.email}: the {self.where} could not be used ({what}) and there is no "
                 "earlier copy; their 1:1s are left as they are until it can be read."
             ) from exc
         self._cache_store(_Cached(body, etag, last_modified, _now_text()))
-        return calendars
+        return feed
 
     def _fetch(self, cached: _Cached | None) -> tuple[bytes, str | None, str | None] | None:
-        """(body, ETag, Last-Modified), or ``None`` when the server says nothing changed."""
+        """(body, ETag, Last-Modified), or ``None`` when the server says nothing changed.
+
+        Over httpx, following at most ``MAX_REDIRECTS`` redirects. Credentials written in the
+        URL go as HTTP Basic to that origin only: httpx drops the ``Authorization`` header on
+        a redirect to another origin (scheme, host or port), where urllib copied it.
+        """
         if self.is_file:
             return self._read_file(), None, None
         parts = urllib.parse.urlsplit(self.source)
         host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
         netloc = f"{host}:{parts.port}" if parts.port else host
         url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-        request = urllib.request.Request(
-            url,
-            headers={
-                "User-Agent": _USER_AGENT,
-                "Accept": "text/calendar, */*;q=0.5",
-                "Accept-Encoding": "identity",
-            },
-        )
+        headers = {
+            "User-Agent": _USER_AGENT,
+            "Accept": "text/calendar, */*;q=0.5",
+            "Accept-Encoding": "identity",
+        }
+        auth: httpx.BasicAuth | None = None
         if parts.username is not None:
-            # urllib does not send credentials written in the URL; publish links that need
-            # them use HTTP Basic.
-            user = urllib.parse.unquote(parts.username)
-            password = urllib.parse.unquote(parts.password or "")
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            request.add_header("Authorization", f"Basic {token}")
+            # Publish links that need credentials carry them in the URL; they go as Basic.
+            auth = httpx.BasicAuth(
+                urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+            )
         if cached is not None and cached.etag:
-            request.add_header("If-None-Match", cached.etag)
+            headers["If-None-Match"] = cached.etag
         if cached is not None and cached.last_modified:
-            request.add_header("If-Modified-Since", cached.last_modified)
+            headers["If-Modified-Since"] = cached.last_modified
         deadline = time.monotonic() + self.timeout
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = self._read_limited(response, deadline)
+            with (
+                httpx.Client(
+                    follow_redirects=True,
+                    max_redirects=MAX_REDIRECTS,
+                    timeout=httpx.Timeout(self.timeout),
+                ) as client,
+                client.stream("GET", url, headers=headers, auth=auth) as response,
+            ):
+                if response.status_code == 304 and cached is not None:
+                    return None
+                if response.status_code != 200:
+                    raise _FetchError(
+                        f"the server answered {response.status_code} {response.reason_phrase}"
+                    )
+                body = self._read_limited(response.iter_bytes(64 * 1024), deadline)
                 return body, response.headers.get("ETag"), response.headers.get("Last-Modified")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304 and cached is not None:
-                return None
-            raise _FetchError(f"the server answered {exc.code} {exc.reason}") from exc
-        except urllib.error.URLError as exc:
-            raise _FetchError(f"cannot reach it: {_reason(exc.reason)}") from exc
-        except (TimeoutError, OSError, HTTPException, ValueError) as exc:
+        except httpx.TimeoutException as exc:
+            raise _FetchError("cannot reach it: timed out") from exc
+        except httpx.TooManyRedirects as exc:
+            raise _FetchError(f"it redirects more than {MAX_REDIRECTS} times") from exc
+        except httpx.HTTPError as exc:
+            raise _FetchError(f"cannot reach it: {_reason(exc)}") from exc
+        except (OSError, ValueError) as exc:
             raise _FetchError(f"cannot reach it: {_reason(exc)}") from exc
 
-    def _read_limited(self, response: Any, deadline: float) -> bytes:
+    def _read_limited(self, chunks_in: Iterable[bytes], deadline: float) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        while True:
+        for chunk in chunks_in:
             if time.monotonic() > deadline:
                 raise _FetchError(f"it took longer than {self.timeout:g} seconds")
-            chunk = response.read(64 * 1024)
-            if not chunk:
-                return b"".join(chunks)
             size += len(chunk)
             if size > self.max_bytes:
                 raise _FetchError(f"it is larger than {self.max_bytes // (1024 * 1024)} MB")
             chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _FetchError(f"it took longer than {self.timeout:g} seconds")
+        return b"".join(chunks)
 
     def _read_file(self) -> bytes:
         path = Path(self.source)
@@ -324,7 +342,7 @@ class IcsProvider:
             "sha256": hashlib.sha256(cached.body).hexdigest(),
         }
         try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            private_folder(self.cache_dir)  # type: ignore[arg-type]
             write_atomically(body_path, cached.body)
             write_atomically(meta_path, json.dumps(meta, indent=1).encode())
         except OSError:
@@ -352,9 +370,7 @@ class IcsProvider:
         try:
             fresh = self._fetch(None)
             assert fresh is not None
-            body = _normalise(fresh[0])
-            _check_shape(body, self.address)
-            ical.parse_object(body, self.address)
+            _split(_normalise(fresh[0]), self.address)
         except (_FetchError, ValueError) as exc:
             what = _sentence(str(exc)).rstrip(".")
             return [
@@ -386,54 +402,124 @@ def _normalise(data: bytes) -> bytes:
     return data
 
 
-def _check_shape(data: bytes, where: str) -> None:
-    """Refuse what would make the parser itself slow or deep, before it runs."""
-    depth = 0
-    for line in data.splitlines():
+@dataclass(frozen=True, slots=True)
+class _Feed:
+    """A feed cut into parts on its raw bytes: the VCALENDAR's own properties, its
+    VTIMEZONEs, and its events grouped by UID (a master and its overrides), in order."""
+
+    head: bytes
+    zones: tuple[bytes, ...]
+    groups: tuple[tuple[str, tuple[bytes, ...]], ...]
+
+    def wrap(self, blocks: Iterable[bytes]) -> bytes:
+        """``blocks`` as one VCALENDAR with the feed's properties and VTIMEZONEs."""
+        return b"".join([b"BEGIN:VCALENDAR\r\n", self.head, *self.zones, *blocks]) + (
+            b"END:VCALENDAR\r\n"
+        )
+
+
+_UID_LINE = re.compile(rb"^UID[;:](?:[^:\r\n]*:)?(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def _split(data: bytes, where: str) -> _Feed:
+    """``data`` cut into a ``_Feed`` without parsing any value: linear in its size, so a
+    large feed costs its parsing only for the events that are read. Raises ``ValueError``
+    when it is no calendar (no VCALENDAR, a component never ended, nesting deeper than
+    ``MAX_DEPTH``)."""
+    head: list[bytes] = []
+    zones: list[bytes] = []
+    groups: dict[str, list[bytes]] = {}
+    loose: list[tuple[str, tuple[bytes, ...]]] = []
+    stack: list[bytes] = []
+    block: list[bytes] = []
+    calendars = 0
+    for raw in data.splitlines(keepends=True):
+        line = raw.rstrip(b"\r\n")
         word = line[:6].upper()
         if word == b"BEGIN:":
-            depth += 1
-            if depth > MAX_DEPTH:
+            name = line[6:].strip().upper()
+            if not stack and name != b"VCALENDAR":
+                raise ValueError(f"{where}: cannot read calendar object: not an iCalendar feed")
+            stack.append(name)
+            if len(stack) > MAX_DEPTH:
                 raise ValueError(
                     f"{where}: cannot read calendar object: components are nested more than "
                     f"{MAX_DEPTH} deep"
                 )
-        elif word[:4] == b"END:":
-            depth = max(0, depth - 1)
-
-
-def _has_events(calendars: Iterable[Calendar]) -> bool:
-    return any(c.name == "VEVENT" for calendar in calendars for c in calendar.subcomponents)
-
-
-def _by_uid(calendars: Iterable[Calendar]) -> list[tuple[str, list[Component]]]:
-    """The feed's events grouped by UID (a master and its overrides belong together), in
-    order of first appearance; an event without UID is a group of its own."""
-    groups: dict[str, list[Component]] = {}
-    loose: list[tuple[str, list[Component]]] = []
-    for calendar in calendars:
-        for component in calendar.subcomponents:
-            if component.name != "VEVENT":
+            if len(stack) == 1:
+                calendars += 1
                 continue
-            uid = str(component.get("UID", "")).strip()
-            if not uid:
-                loose.append(("", [component]))
-            else:
-                groups.setdefault(uid, []).append(component)
-    return [*groups.items(), *loose]
+        elif word[:4] == b"END:" and stack:
+            name = line[4:].strip().upper()
+            if name != stack[-1]:
+                raise ValueError(
+                    f"{where}: cannot read calendar object: END:{name.decode('ascii', 'replace')}"
+                    f" where END:{stack[-1].decode('ascii', 'replace')} belongs"
+                )
+            stack.pop()
+            if len(stack) == 1:
+                block.append(raw if raw.endswith(b"\n") else raw + b"\r\n")
+                text = b"".join(block)
+                block = []
+                if name == b"VTIMEZONE":
+                    zones.append(text)
+                elif name == b"VEVENT":
+                    found = _UID_LINE.search(text)
+                    uid = found.group(1).strip().decode("utf-8", "replace") if found else ""
+                    if uid:
+                        groups.setdefault(uid, []).append(text)
+                    else:
+                        loose.append(("", (text,)))
+                continue
+            if not stack:
+                continue
+        if len(stack) == 1:
+            if calendars == 1:
+                head.append(raw if raw.endswith(b"\n") else raw + b"\r\n")
+        elif len(stack) > 1:
+            block.append(raw if raw.endswith(b"\n") else raw + b"\r\n")
+    if calendars == 0:
+        raise ValueError(f"{where}: cannot read calendar object: no VCALENDAR in it")
+    if stack:
+        raise ValueError(
+            f"{where}: cannot read calendar object: it ends before END:"
+            f"{stack[-1].decode('ascii', 'replace')} (truncated?)"
+        )
+    return _Feed(
+        b"".join(head),
+        tuple(zones),
+        tuple([*((uid, tuple(blocks)) for uid, blocks in groups.items()), *loose]),
+    )
 
 
-def _single(calendars: list[Calendar], events: list[Component]) -> Calendar:
-    """One event group as its own VCALENDAR, with the feed's VTIMEZONEs."""
-    single = Calendar()
-    single.add("prodid", "-//oneonone ics split//EN")
-    single.add("version", "2.0")
-    for calendar in calendars:
-        for component in calendar.subcomponents:
-            if component.name == "VTIMEZONE":
-                single.subcomponents.append(component)
-    single.subcomponents.extend(events)
-    return single
+_WHEN = re.compile(rb"^(DTSTART|DTEND)[^:\r\n]*:\s*(\d{8})", re.IGNORECASE | re.MULTILINE)
+_REPEATS = re.compile(rb"^(RRULE|RDATE|RECURRENCE-ID|DURATION)[;:]", re.IGNORECASE | re.MULTILINE)
+
+
+def _real_date(text: bytes) -> bool:
+    try:
+        date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def _may_touch_raw(blocks: Iterable[bytes], start: datetime, end: datetime) -> bool:
+    """False only for a group that surely lies outside the window, judged on raw bytes: one-off
+    events (no rule, extra dates, override or DURATION) whose DTSTART and DTEND dates are days
+    before or after it. Published calendars carry years of history; skipping those unparsed
+    keeps a read of a large feed cheap."""
+    low = (start - timedelta(days=3)).strftime("%Y%m%d").encode()
+    high = (end + timedelta(days=3)).strftime("%Y%m%d").encode()
+    for block in blocks:
+        if _REPEATS.search(block):
+            return True
+        dates = [found.group(2) for found in _WHEN.finditer(block)]
+        if not dates or not all(_real_date(text) for text in dates):
+            return True  # let the reader say what is wrong with it
+        if min(dates) <= high and max(dates) >= low:
+            return True
+    return False
 
 
 def _is_product(uid: str, events: list[Component]) -> bool:
@@ -454,82 +540,6 @@ def _date_of(prop: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value if isinstance(value, date) else None
-
-
-def _may_touch(events: list[Component], start: datetime, end: datetime, zone: ZoneInfo) -> bool:
-    """False only for a group that surely lies outside the window: one-off events (no rule,
-    no extra dates) that end days before it or start days after it. Published calendars carry
-    years of history; skipping those keeps a read cheap."""
-    low = start.astimezone(zone).date() - timedelta(days=3)
-    high = end.astimezone(zone).date() + timedelta(days=3)
-    for event in events:
-        if any(name in event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
-            return True
-        first = _date_of(event.get("DTSTART"))
-        if first is None:
-            return True  # let the reader say what is wrong with it
-        last = _date_of(event.get("DTEND")) or first
-        try:
-            duration: Any = event.get("DURATION")
-            length = duration.dt if duration is not None else None
-        except Exception:  # unreadable: the reader reports it
-            return True
-        if isinstance(length, timedelta):
-            last = max(last, first + length)
-        if first <= high and last >= low:
-            return True
-    return False
-
-
-def _refuse_unbounded(
-    events: list[Component], start: datetime, end: datetime, zone: ZoneInfo, label: str
-) -> None:
-    """Raise ``ValueError`` for a rule that could yield more than ``ical.MAX_INSTANCES``
-    instances in the window, or that the expander would walk more than ``MAX_RULE_STEPS``
-    steps to reach it, before any expansion happens (expansion cannot be interrupted)."""
-    window_days = max(1.0, (end - start).total_seconds() / 86400)
-    for event in events:
-        rules = event.get("RRULE")
-        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
-            freq = str((rule.get("FREQ") or [""])[0]).upper()
-            per_day = _PER_DAY.get(freq)
-            if per_day is None:
-                raise ValueError(
-                    f"{label}: cannot read calendar object: its RRULE has no known FREQ "
-                    f"({freq or 'none'})"
-                )
-            try:
-                interval = int((rule.get("INTERVAL") or [1])[0])
-            except (TypeError, ValueError):
-                interval = 0
-            if interval < 1:
-                # dateutil loops forever on INTERVAL=0.
-                raise ValueError(
-                    f"{label}: cannot read calendar object: its RRULE INTERVAL is not a positive "
-                    "whole number"
-                )
-            spread = 1
-            for part in _EXPANDING_PARTS:
-                values = rule.get(part)
-                if values:
-                    spread *= max(1, len(values) if isinstance(values, list) else 1)
-            in_window = (window_days * per_day / interval + 2) * spread
-            if in_window > ical.MAX_INSTANCES:
-                raise ValueError(
-                    f"{label}: cannot read calendar object: its rule could repeat about "
-                    f"{int(in_window)} times in "
-                    f"{int(window_days)} days, more than the {ical.MAX_INSTANCES} oneonone reads"
-                )
-            first = _date_of(event.get("DTSTART"))
-            if first is not None:
-                days = (end.astimezone(zone).date() - first).days
-                steps = days * per_day / interval
-                if steps > MAX_RULE_STEPS:
-                    raise ValueError(
-                        f"{label}: cannot read calendar object: its rule starts on "
-                        f"{first.isoformat()} and repeats "
-                        f"{freq.lower()}: over {MAX_RULE_STEPS} repetitions to reach today"
-                    )
 
 
 def _short(text: str) -> str:

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -34,12 +35,16 @@ from scheduler.providers.base import (
     is_candidate,
     is_single_meeting,
 )
-from scheduler.store.files import sync_folder, write_atomically
+from scheduler.store.files import private_folder, sync_folder, write_atomically
 
 __all__ = ["Memo", "VdirProvider", "uid_filename"]
 
 #: A calendar object larger than this is not a meeting; reading it would only cost memory.
 MAX_OBJECT_BYTES = 4 * 1024 * 1024
+
+#: CPU seconds reading one folder may take (each object is bounded on its own too); the files
+#: not read by then are named in one problem and read again next pass.
+READ_SECONDS = 20.0
 
 #: File names of the product's own objects start so (``series_uid``, ``makeup_uid``).
 PRODUCT_PREFIX = "oneonone-"
@@ -66,8 +71,11 @@ class VdirProvider:
     name = "vdir"
     capabilities = Capabilities(writable=True)
 
-    def __init__(self, path: Path, default_zone: ZoneInfo) -> None:
+    def __init__(
+        self, path: Path, default_zone: ZoneInfo, *, read_seconds: float = READ_SECONDS
+    ) -> None:
         self.path = Path(path)
+        self.read_seconds = read_seconds
         self.default_zone = default_zone
         self.where = f"vdir folder {self.path}"
 
@@ -104,9 +112,15 @@ class VdirProvider:
         version: the SHA-256 of the file's bytes."""
         result = CalendarRead()
         zone = _zone_or(person, self.default_zone)
-        for file in self._files():
+        files = self._files()
+        budget = time.thread_time() + self.read_seconds
+        unread = 0
+        for file in files:
             result.object_count += 1
             href = str(file)
+            if unread or time.thread_time() > budget:
+                unread += 1
+                continue
             try:
                 data = self._load(file)
                 digest = hashlib.sha256(data).digest()
@@ -175,6 +189,12 @@ class VdirProvider:
                 continue
             result.busy.extend(busy)
             result.out_days.update(out_days)
+        if unread:
+            result.problems.append(
+                f"Reading the {self.where} took longer than {self.read_seconds:g} seconds; "
+                f"{unread} of its {len(files)} files were not read, so their busy time is "
+                "missing from this pass."
+            )
         return result
 
     @staticmethod
@@ -196,7 +216,8 @@ class VdirProvider:
         ``data/cal/<person>`` folders appear on first use. Raises ``OSError``."""
         if self.path.exists() and not self.path.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "a file is in its place")
-        self.path.mkdir(parents=True, exist_ok=True)
+        # The folders it creates are 0700 whatever the umask (a calendar is private).
+        private_folder(self.path)
 
     def _ensure_folder(self) -> None:
         try:

@@ -42,6 +42,8 @@ __all__ = [
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "is_temp_name",
+    "private_file",
+    "private_folder",
     "remove_stale_temp_files",
     "sync_folder",
     "temp_copy",
@@ -70,6 +72,44 @@ _lock = threading.Lock()
 _writing: set[str] = set()
 #: folder -> when (``time.monotonic``) this process last removed stale temp files in it
 _swept: dict[str, float] = {}
+
+
+def private_folder(path: Path, *, up_to: Path | None = None) -> None:
+    """``path`` as a folder (parents too, like ``mkdir -p``), every folder it creates 0700
+    whatever the umask: what the data folder holds (the ledger, agendas, mail, caches) is
+    for the daemon's user only. With ``up_to``, existing folders from ``path`` up to and
+    including ``up_to`` are made 0700 as well (folders earlier versions left 0755).
+    Raises ``OSError``."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+        os.chmod(folder, 0o700)
+    if up_to is not None and path.is_relative_to(up_to):
+        probe = path
+        while True:
+            if stat.S_IMODE(probe.stat().st_mode) != 0o700:
+                os.chmod(probe, 0o700)
+            if probe == up_to or probe.parent == probe:
+                break
+            probe = probe.parent
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty and 0600 when it is missing, and make it 0600 when it is not
+    (whatever the umask; a file earlier versions left 0644 included). Raises ``OSError``."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def is_temp_name(name: str) -> bool:

@@ -61,6 +61,7 @@ from scheduler.domain.records import (
     SeriesRecord,
 )
 from scheduler.errors import UserError
+from scheduler.store.files import private_file, private_folder
 
 __all__ = [
     "ActionItemRecord",
@@ -290,8 +291,16 @@ class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+                # The ledger holds the agenda secret and every notice: the daemon's user's
+                # only. SQLite gives its -wal and -shm files the database file's mode.
+                path = Path(url.removeprefix("sqlite:///"))
+                private_folder(path.parent)
+                private_file(path)
+                for journal in ("-wal", "-shm"):
+                    companion = path.with_name(path.name + journal)
+                    if companion.exists():
+                        private_file(companion)
             self.engine: Engine = create_engine(url, future=True)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from scheduler.errors import AlreadyRunning, UserError
+from scheduler.store.files import private_folder
 
 __all__ = ["DataLock"]
 
@@ -24,7 +25,7 @@ class DataLock:
 
     def acquire(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as error:
             raise UserError(f"cannot create the lock file {self.path}: {error.strerror}") from error

@@ -9,6 +9,7 @@ declined, close and time-off weeks, and each booked make-up. vobject must read i
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,6 +102,30 @@ def test_each_feed_expands_to_exactly_the_ledger_occurrences(history: History) -
         wanted = expected(history, email, start, end)
         assert wanted, email
         assert expanded(feed.body, start, end) == wanted, email
+
+
+def embedded_zones_only(body: bytes) -> bytes:
+    """``body`` with every TZID renamed to a name no zone database knows, so a reader must
+    resolve each time through the feed's own VTIMEZONEs, as Outlook and ical.js do."""
+    unfolded = body.replace(b"\r\n ", b"")
+    keys = set(re.findall(rb"^TZID:(.+?)\r$", unfolded, re.MULTILINE))
+    assert keys
+    for key in keys:
+        made_up = b"Embedded-Only-" + key.replace(b"/", b"-")
+        unfolded = unfolded.replace(b"TZID:" + key + b"\r\n", b"TZID:" + made_up + b"\r\n")
+        unfolded = unfolded.replace(b"TZID=" + key + b":", b"TZID=" + made_up + b":")
+    assert b"TZID=America/" not in unfolded
+    return unfolded
+
+
+def test_each_feed_expands_to_the_ledger_through_its_own_vtimezones(history: History) -> None:
+    """The same property with times resolved from the feed's VTIMEZONEs, not the zone names:
+    what a client that trusts the embedded rules shows is what the ledger holds."""
+    start, end = window(history)
+    for email in people(history):
+        feed = build_feed(history.org, history.ledger, email)
+        wanted = expected(history, email, start, end)
+        assert expanded(embedded_zones_only(feed.body), start, end) == wanted, email
 
 
 def test_a_moved_week_is_at_its_new_time_and_a_cancelled_one_is_gone(history: History) -> None:

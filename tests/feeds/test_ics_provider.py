@@ -356,3 +356,41 @@ def test_an_ics_person_gets_their_1on1_placed_around_their_busy_time(tmp_path: P
         assert list((org.data_dir / "cache" / "ics").glob("*.ics"))
     finally:
         ledger.close()
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        server = self.server
+        server.seen.append({k.lower(): v for k, v in self.headers.items()})  # type: ignore[attr-defined]
+        self.send_response(302)
+        self.send_header("Location", server.target)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_credentials_are_never_sent_to_another_origin_on_a_redirect(
+    publisher: tuple[str, Feed], tmp_path: Path
+) -> None:
+    """urllib copied the Authorization header to wherever the feed redirected."""
+    target, feed = publisher
+    feed.body = GOOD
+    redirector = _Server(("127.0.0.1", 0), _Redirect)
+    redirector.seen = []  # type: ignore[attr-defined]
+    redirector.target = target  # type: ignore[attr-defined]
+    thread = threading.Thread(target=redirector.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = redirector.server_address[1]
+        read = provider(f"http://ana:s3cret@127.0.0.1:{port}/cal.ics", tmp_path).read(
+            ANA_PERSON, *WINDOW
+        )
+    finally:
+        redirector.shutdown()
+        redirector.server_close()
+        thread.join(5)
+    assert len(read.busy) == 2
+    assert redirector.seen[0]["authorization"].startswith("Basic ")  # type: ignore[attr-defined]
+    assert [request.get("authorization") for request in feed.requests] == [None]

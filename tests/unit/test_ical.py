@@ -260,9 +260,11 @@ def test_makeup_renders_a_single_event_tagged_with_its_week() -> None:
     )
     data = ical.render(spec, STAMP)
     text = data.decode()
-    assert "RRULE" not in text
-    assert "EXDATE" not in text
-    assert "RECURRENCE-ID" not in text
+    # The VTIMEZONE has yearly rules of its own; the event has none.
+    event = text.split("BEGIN:VEVENT", 1)[1]
+    assert "RRULE" not in event
+    assert "EXDATE" not in event
+    assert "RECURRENCE-ID" not in event
     assert text.count("BEGIN:VEVENT") == 1
     assert "X-ONEONONE-WEEK:2027-W10" in text
     observed = ical.observe(data, "m.ics")

@@ -280,11 +280,22 @@ class World:
         self, item: Pair, week: str, result: Sequence[PlannedOccurrence]
     ) -> dict[str, list[tuple[datetime, datetime]]]:
         """The 1:1s of ``week`` already placed when ``item`` was: the kept ones (that take
-        place), then the fresh ones of the pairs before it, in input order."""
+        place), then the fresh ones. Every regular slot is reserved before any pair moves: a
+        pair at its regular slot was placed after the kept ones and the pairs before it that
+        kept theirs; a moved one (or a conflict) after every pair at its regular slot and the
+        moved ones before it, in input order."""
         order = [p.key for p in self.pairs]
         mine = order.index(item.key)
         by_key = {p.key: p for p in self.pairs}
         found: dict[str, list[tuple[datetime, datetime]]] = {}
+
+        def first_pass(planned: PlannedOccurrence) -> bool:
+            return planned.status in SKIPPED or (
+                planned.status is PlanStatus.PLANNED and planned.start == planned.regular_start
+            )
+
+        own = next(o for o in result if o.pair_key == item.key and o.week == week)
+        own_first = first_pass(own)
         for other in result:
             if other.week != week or other.pair_key == item.key:
                 continue
@@ -296,8 +307,14 @@ class World:
                         continue  # as when it was placed: on top of the pairs before it
                 elif not decided.happens or decided.status in SKIPPED:
                     continue
-            elif order.index(other.pair_key) > mine or other.status in SKIPPED:
-                continue
+            else:
+                later = order.index(other.pair_key) > mine
+                if other.status in SKIPPED or (
+                    not first_pass(other) and later
+                    if not own_first
+                    else not first_pass(other) or later
+                ):
+                    continue
             for someone in (other_pair.manager, other_pair.rep):
                 found.setdefault(someone.email, []).append(
                     (other.start.astimezone(UTC), other.end.astimezone(UTC))
@@ -1073,3 +1090,42 @@ def test_a_moved_one_on_one_starts_after_now_not_at_it() -> None:
     assert local(got[("Ana", "2026-W24")].start) == "2026-06-10 Wed 15:00"
     assert local(got[("Ben", "2026-W24")].start) == "2026-06-10 Wed 15:30"
     assert got[("Ben", "2026-W24")].reason == "moved from Wed 15:00: Maya busy"
+
+
+def test_a_moved_one_on_one_never_takes_a_siblings_free_regular_slot() -> None:
+    """Ana (first in the file) is busy 08:00-10:30; Ben's regular slot is 10:30. Placed in file
+    order, Ana's move took 10:30 and pushed Ben off his own free slot; every regular slot is
+    now reserved first, so Ben keeps 10:30 and Ana moves to the next free time."""
+    rules = org_calendar("last_week")
+    now, week = at("2026-06-01", "08:00"), "2026-W24"
+    tuesday = "2026-06-09"
+    ben = person("Ben Brown")
+    busy = {ANA.email: busy_between((at(tuesday, "08:00"), at(tuesday, "10:30")))}
+    got = run([pair(MAYA, ANA), pair(MAYA, ben, at="10:30")], rules, now, [week], busy)
+    assert local(got[("Ben", week)].start) == "2026-06-09 Tue 10:30"
+    assert got[("Ben", week)].reason == ""
+    assert local(got[("Ana", week)].start) == "2026-06-09 Tue 11:00"
+
+
+@given(worlds())
+def test_no_moved_one_on_one_overlaps_a_siblings_regular_slot_it_kept(world: World) -> None:
+    result = world.run()
+    by_key = {p.key: p for p in world.pairs}
+    fresh = fresh_entries(world, result)
+    kept_regular = [
+        (item, planned)
+        for item, planned in fresh
+        if planned.status is PlanStatus.PLANNED and planned.start == planned.regular_start
+    ]
+    for item, planned in fresh:
+        if planned.status is not PlanStatus.PLANNED or planned.start == planned.regular_start:
+            continue
+        people = {item.manager.email, item.rep.email}
+        for other, regular in kept_regular:
+            if regular.week != planned.week or other.key == item.key:
+                continue
+            if people & {by_key[other.key].manager.email, by_key[other.key].rep.email}:
+                assert planned.end <= regular.start or regular.end <= planned.start, (
+                    planned,
+                    regular,
+                )
