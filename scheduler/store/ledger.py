@@ -16,22 +16,31 @@ between writes it once; ``action_items`` holds every action item of a pair with 
 The records themselves are pure values in ``scheduler.domain.records``; they are re-exported
 here for the code that reads and writes them.
 
-Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
+Many replicas (Alembic revision 0002): ``pass_lease`` (``scheduler.store.lease``),
+``pass_runs`` (each pass begun, by whom, and how it ended: an unfinished one is finished by the
+next holder) and ``agenda_texts`` (agenda documents kept in the database, so every replica
+serves them). The schema is created and upgraded by ``scheduler.store.migrate``; the tables
+below must match its newest revision (a test compares them).
+
+Exports: Ledger, PassRun, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
 AgendaDocRecord, ActionItemRecord.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    DateTime,
     Integer,
     MetaData,
     String,
@@ -39,12 +48,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    create_engine,
-    event,
+    delete,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -61,6 +67,9 @@ from scheduler.domain.records import (
     SeriesRecord,
 )
 from scheduler.errors import UserError
+from scheduler.store.database import engine_for, is_shared
+from scheduler.store.database import safe_url as _safe_url
+from scheduler.store.migrate import upgrade
 
 __all__ = [
     "ActionItemRecord",
@@ -71,12 +80,13 @@ __all__ = [
     "NoticeRecord",
     "OccurrenceRecord",
     "PairRecord",
+    "PassRun",
     "SeriesRecord",
 ]
 
+#: The last schema version before Alembic (``meta.schema_version``, kept for older tools);
+#: the schema itself is versioned by ``scheduler.store.migrations`` since.
 SCHEMA_VERSION = "4"
-#: Older schema versions this one upgrades by adding tables and nullable columns only.
-_ADDITIVE_UPGRADES = frozenset({"1", "2", "3"})
 
 metadata = MetaData()
 
@@ -275,6 +285,61 @@ action_items_table = Table(
     Column("updated_at", String(40), nullable=False),
 )
 
+# Revision 0002 (many replicas): the pass lease (``scheduler.store.lease``), the record of
+# passes, and the agenda documents kept in the database (``scheduler.agenda.store``).
+pass_lease_table = Table(
+    "pass_lease",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200)),
+    Column("token", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("acquired_at", DateTime(timezone=True)),
+)
+
+pass_runs_table = Table(
+    "pass_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("replica", String(200), nullable=False),
+    Column("token", BigInteger, nullable=False),
+    # the pass's clock (``--now`` or real time); started and finished are real time
+    Column("pass_now", String(40), nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40)),
+    # ok, problems, safety_stop, error (None while running or when its replica died)
+    Column("result", String(20)),
+    # the id of the unfinished pass (a killed replica's) this one finished
+    Column("resumes", Integer),
+    Column("detail", Text),
+)
+
+agenda_texts_table = Table(
+    "agenda_texts",
+    metadata,
+    Column("ref", String(420), primary_key=True),
+    Column("pair_key", String(400), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PassRun:
+    """One pass begun (``pass_runs``): who ran it, under which lease token, and how it ended
+    (``finished_at`` and ``result`` are ``None`` while it runs or after its replica died)."""
+
+    id: int
+    replica: str
+    token: int
+    pass_now: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    result: str | None
+    resumes: int | None
+    detail: str
+
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
@@ -289,37 +354,25 @@ class Ledger:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        #: Called with the connection at the start of every transaction (and every statement
+        #: outside one) while set: a replica's pass sets it to its lease's fencing check
+        #: (``scheduler.store.lease``), so a replica that lost its lease writes nothing.
+        self.fence: Callable[[Connection], None] | None = None
+        self.engine: Engine = engine_for(url)
         try:
-            if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, future=True)
-            if self.engine.dialect.name == "sqlite":
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                found = conn.execute(
-                    select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-                ).scalar_one_or_none()
-                if found is None:
-                    conn.execute(
-                        insert(meta_table).values(key="schema_version", value=SCHEMA_VERSION)
-                    )
-                elif found in _ADDITIVE_UPGRADES:
-                    _add_missing_columns(conn)
-                    conn.execute(
-                        update(meta_table)
-                        .where(meta_table.c.key == "schema_version")
-                        .values(value=SCHEMA_VERSION)
-                    )
-                elif found != SCHEMA_VERSION:
-                    raise UserError(
-                        f"the ledger at {_safe_url(url)} has schema version {found}, "
-                        "this version of "
-                        f"oneonone reads version {SCHEMA_VERSION}: upgrade oneonone"
-                    )
-        except (SQLAlchemyError, OSError) as error:
+            upgrade(self.engine)
+        except SQLAlchemyError as error:
+            self.engine.dispose()
             raise UserError(f"cannot open the ledger at {_safe_url(url)}: {error}") from error
+        except UserError:
+            self.engine.dispose()
+            raise
         self._conn: Connection | None = None
+
+    @property
+    def shared(self) -> bool:
+        """Whether other replicas may use this ledger at once (PostgreSQL, not SQLite)."""
+        return is_shared(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -333,6 +386,8 @@ class Ledger:
             yield
             return
         with self.engine.begin() as conn:
+            if self.fence is not None:
+                self.fence(conn)
             self._conn = conn
             try:
                 yield
@@ -345,6 +400,8 @@ class Ledger:
             yield self._conn
         else:
             with self.engine.begin() as conn:
+                if self.fence is not None:
+                    self.fence(conn)
                 yield conn
 
     # ------------------------------------------------------------------ key/value state
@@ -850,6 +907,81 @@ class Ledger:
                 )
 
 
+    # ------------------------------------------------------------------ passes
+
+    def begin_pass(
+        self, replica: str, token: int, pass_now: datetime, started: datetime
+    ) -> tuple[int, PassRun | None]:
+        """Record a pass about to run; returns its id and the unfinished pass it finishes
+        (the last one begun, when it never ended: its replica was killed mid-pass)."""
+        with self._connection() as conn:
+            last = conn.execute(
+                select(pass_runs_table).order_by(pass_runs_table.c.id.desc()).limit(1)
+            ).first()
+            unfinished = _pass_run(last) if last is not None and last.finished_at is None else None
+            new_id = conn.execute(
+                insert(pass_runs_table).values(
+                    replica=replica,
+                    token=token,
+                    pass_now=pass_now.isoformat(),
+                    started_at=started.isoformat(),
+                    resumes=None if unfinished is None else unfinished.id,
+                )
+            ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0]), unfinished
+
+    def end_pass(self, run_id: int, result: str, finished: datetime, detail: str = "") -> None:
+        with self._connection() as conn:
+            conn.execute(
+                update(pass_runs_table)
+                .where(pass_runs_table.c.id == run_id)
+                .values(result=result, finished_at=finished.isoformat(), detail=detail or None)
+            )
+
+    def pass_runs(self, limit: int = 1) -> list[PassRun]:
+        """The last ``limit`` passes begun, newest first."""
+        with self._connection() as conn:
+            return [
+                _pass_run(row)
+                for row in conn.execute(
+                    select(pass_runs_table).order_by(pass_runs_table.c.id.desc()).limit(limit)
+                )
+            ]
+
+    # ------------------------------------------------------------------ agenda texts
+
+    def agenda_text(self, ref: str) -> str | None:
+        """The text of the agenda document ``ref`` kept in the database, or ``None``."""
+        with self._connection() as conn:
+            found: str | None = conn.execute(
+                select(agenda_texts_table.c.text).where(agenda_texts_table.c.ref == ref)
+            ).scalar_one_or_none()
+        return found
+
+    def create_agenda_text(self, ref: str, pair_key: str, body: str, now: datetime) -> bool:
+        """Keep ``body`` as the document ``ref`` unless it exists (never replaced: people
+        edit it). True when this call created it."""
+        try:
+            with self._connection() as conn, conn.begin_nested():
+                conn.execute(
+                    insert(agenda_texts_table).values(
+                        ref=ref,
+                        pair_key=pair_key,
+                        text=body,
+                        created_at=now.isoformat(),
+                        updated_at=now.isoformat(),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def delete_agenda_text(self, ref: str) -> None:
+        """Forget a document (people deleted it; for tests and tools)."""
+        with self._connection() as conn:
+            conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
+
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with primary ``key`` to ``values``, or insert it (portable: no dialect's
     ON CONFLICT; a concurrent insert of the same key fails on the primary key, never
@@ -937,6 +1069,20 @@ def _makeup(row: Any) -> MakeupRecord:
     )
 
 
+def _pass_run(row: Any) -> PassRun:
+    return PassRun(
+        id=int(row.id),
+        replica=row.replica,
+        token=int(row.token),
+        pass_now=datetime.fromisoformat(row.pass_now),
+        started_at=datetime.fromisoformat(row.started_at),
+        finished_at=_dt(row.finished_at),
+        result=row.result,
+        resumes=row.resumes,
+        detail=row.detail or "",
+    )
+
+
 def _notice(row: Any) -> NoticeRecord:
     return NoticeRecord(
         kind=row.kind,
@@ -949,43 +1095,6 @@ def _notice(row: Any) -> NoticeRecord:
         channel=row.channel or "email",
         raw=row.raw or "",
     )
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    """Upgrade an older ledger in place: every column this schema has and the table lacks is
-    added. Only nullable columns are ever added after a release, so old rows stay valid."""
-    inspector = inspect(conn)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable:
-                raise UserError(
-                    f"the ledger cannot be upgraded: {table.name}.{column.name} is required"
-                )
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets `report` read while a pass writes; synchronous=FULL makes a commit survive a
-    # killed process (the kill tests depend on it).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, fit for messages and logs."""
-    head, sep, tail = url.partition("@")
-    if not sep or "://" not in head:
-        return url
-    scheme, _, credentials = head.partition("://")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}"
 
 
 def _series(row: Any) -> SeriesRecord:
