@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -67,8 +66,7 @@ from scheduler.domain.records import (
     SeriesRecord,
 )
 from scheduler.errors import UserError
-from scheduler.store.database import engine_for, is_shared
-from scheduler.store.database import safe_url as _safe_url
+from scheduler.store.database import engine_for, is_shared, safe_url
 from scheduler.store.migrate import upgrade
 
 __all__ = [
@@ -87,6 +85,9 @@ __all__ = [
 #: The last schema version before Alembic (``meta.schema_version``, kept for older tools);
 #: the schema itself is versioned by ``scheduler.store.migrations`` since.
 SCHEMA_VERSION = "4"
+
+#: The URL without its password (``scheduler.store.database.safe_url``; kept here for callers).
+_safe_url = safe_url
 
 metadata = MetaData()
 
@@ -393,6 +394,13 @@ class Ledger:
                 yield
             finally:
                 self._conn = None
+
+    def check_fence(self) -> None:
+        """Raise ``LeaseLost`` now if this ledger's pass lost its lease (see ``fence``):
+        called just before writes that leave the database (calendars, agendas elsewhere)."""
+        if self.fence is not None:
+            with self.engine.begin() as conn:
+                self.fence(conn)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -906,7 +914,6 @@ class Ledger:
                     )
                 )
 
-
     # ------------------------------------------------------------------ passes
 
     def begin_pass(
@@ -919,6 +926,13 @@ class Ledger:
                 select(pass_runs_table).order_by(pass_runs_table.c.id.desc()).limit(1)
             ).first()
             unfinished = _pass_run(last) if last is not None and last.finished_at is None else None
+            if unfinished is not None:
+                # Its replica died mid-pass (a live one ends every pass it begins).
+                conn.execute(
+                    update(pass_runs_table)
+                    .where(pass_runs_table.c.id == unfinished.id)
+                    .values(result="abandoned", detail="its replica stopped mid-pass")
+                )
             new_id = conn.execute(
                 insert(pass_runs_table).values(
                     replica=replica,
@@ -981,6 +995,7 @@ class Ledger:
         """Forget a document (people deleted it; for tests and tools)."""
         with self._connection() as conn:
             conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
+
 
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with primary ``key`` to ``values``, or insert it (portable: no dialect's

@@ -200,9 +200,7 @@ def upgrade() -> None:
     if found is None:
         bind.execute(sa.insert(meta).values(key="schema_version", value="4"))
     else:
-        bind.execute(
-            sa.update(meta).where(meta.c.key == "schema_version").values(value="4")
-        )
+        bind.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value="4"))
 
 
 def downgrade() -> None:
