@@ -63,9 +63,8 @@ def test_a_holder_that_lost_its_lease_cannot_write(ledger: Ledger, postgres_url:
         # The paused replica resumes its pass: the ledger write and the calendar check fail.
         with pytest.raises(LeaseLost, match="lost the pass lease"):
             old.set_state("written_by", "paused again")
-        with pytest.raises(LeaseLost):
-            with old.transaction():
-                old.claim_notice("nudge", "m/r", "2027-W02", ["r"], "<id>", _now())
+        with pytest.raises(LeaseLost), old.transaction():
+            old.claim_notice("nudge", "m/r", "2027-W02", ["r"], "<id>", _now())
         with pytest.raises(LeaseLost):
             old.check_fence()
         assert ledger.get_state("written_by") == "fresh"
