@@ -1,0 +1,167 @@
+"""Two ``oneonone run`` daemons on one PostgreSQL, as an admin runs them behind a load balancer:
+one holds the pass lease, the other stands by; both serve every feed and agenda; the holder is
+killed with SIGKILL and the other takes over within two poll intervals, with no traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from scheduler.store.ledger import Ledger
+from tests.system.world import copy_example
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+POLL_SECONDS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+        except httpx.TransportError:
+            found = None
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_two_daemons_share_one_ledger_and_the_standby_replaces_a_killed_holder(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    config = copy_example(tmp_path)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    base.update({"ONEONONE_DATABASE_URL": postgres_url, "ONEONONE_POLL_SECONDS": str(POLL_SECONDS)})
+    ports = [free_port(), free_port()]
+    daemons: list[subprocess.Popen[str]] = []
+
+    def start(index: int) -> subprocess.Popen[str]:
+        env = {
+            **base,
+            "ONEONONE_SERVER__BIND": f"127.0.0.1:{ports[index]}",
+            "ONEONONE_REPLICA": f"replica-{index}",
+        }
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "run", "--config", str(config)]
+            + ["--now", "2027-01-04T08:00"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        daemons.append(daemon)
+        return daemon
+
+    def health(index: int) -> dict[str, Any]:
+        answer = httpx.get(f"http://127.0.0.1:{ports[index]}/healthz", timeout=2)
+        body: dict[str, Any] = answer.json()
+        return body
+
+    try:
+        first = start(0)
+        wait_for(
+            "the first replica's first pass",
+            lambda: health(0).get("last_pass", {}).get("result") == "ok",
+        )
+        assert health(0)["role"] == "holder"
+        start(1)
+        wait_for("the second replica", lambda: health(1).get("role") == "standby")
+        seen = health(1)
+        assert seen["last_pass"]["replica"] == "replica-0" and not seen["last_pass"]["failed"]
+
+        # Every replica serves every feed and agenda: the tokens and texts are in the ledger.
+        issued = subprocess.run(
+            [sys.executable, "-m", "scheduler", "feeds", "url", "ana@acme.example"]
+            + ["--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=base,
+            timeout=60,
+            check=True,
+        ).stdout
+        token = re.search(r"/feeds/([^/\s]+)\.ics", issued)
+        assert token is not None, issued
+        ledger = Ledger(postgres_url)
+        try:
+            agenda_urls = [
+                d.url
+                for docs in ledger.agenda_docs().values()
+                for d in docs.values()
+                if d.url is not None
+            ]
+        finally:
+            ledger.close()
+        assert agenda_urls
+        for port in ports:
+            feed = httpx.get(f"http://127.0.0.1:{port}/feeds/{token[1]}.ics", timeout=5)
+            assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+            for url in agenda_urls:
+                path = url.split("/agendas/", 1)[1]
+                page = httpx.get(f"http://127.0.0.1:{port}/agendas/{path}", timeout=5)
+                assert page.status_code == 200, (port, url)
+
+        # SIGKILL the holder, mid-pass or not: the standby takes over within two intervals.
+        time.sleep(POLL_SECONDS * 0.7)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+        killed_at = time.monotonic()
+        wait_for("the standby to take the lease", lambda: health(1).get("role") == "holder")
+        handover = time.monotonic() - killed_at
+        assert handover <= 2 * POLL_SECONDS, handover
+        after = wait_for(
+            "a pass by the new holder",
+            lambda: (
+                (h := health(1))["last_pass"]["replica"] == "replica-1"
+                and h["last_pass"]["result"] == "ok"
+                and h
+            ),
+        )
+        assert after["replica"]["lease_token"] >= 2
+
+        daemons[1].send_signal(signal.SIGTERM)
+        out, err = daemons[1].communicate(timeout=30)
+        assert daemons[1].returncode == 0, err
+        assert "Traceback" not in err, err
+        _, first_err = first.communicate(timeout=10)
+        assert "Traceback" not in first_err, first_err
+        # One series per pair on every calendar: nobody made a second one.
+        data = config.parent / "data" / "calendars"
+        series = [
+            (path.parent.name, tag[1])
+            for path in data.rglob("*.ics")
+            if "X-ONEONONE-WEEK" not in (text := path.read_text())
+            and (tag := re.search(r"X-ONEONONE-PAIR:(\S+)", text))
+        ]
+        assert series and len(series) == len(set(series))
+        ledger = Ledger(postgres_url)
+        try:
+            keys = [(n.kind, n.pair_key, n.week, n.recipient) for n in ledger.notices()]
+            assert len(keys) == len(set(keys))
+            assert all(n.sent_at is not None for n in ledger.notices())
+        finally:
+            ledger.close()
+        print(f"hand-over after SIGKILL: {handover:.2f} s (poll interval {POLL_SECONDS} s)")
+    finally:
+        for daemon in daemons:
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.communicate()
