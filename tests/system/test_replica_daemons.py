@@ -24,6 +24,7 @@ from tests.system.world import copy_example
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 POLL_SECONDS = 2
+RUN = (sys.executable, "-m", "scheduler")
 
 
 def free_port() -> int:
@@ -61,8 +62,7 @@ def test_two_daemons_share_one_ledger_and_the_standby_replaces_a_killed_holder(
             "ONEONONE_REPLICA": f"replica-{index}",
         }
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "run", "--config", str(config)]
-            + ["--now", "2027-01-04T08:00"],
+            [*RUN, "run", "--config", str(config), "--now", "2027-01-04T08:00"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -90,8 +90,7 @@ def test_two_daemons_share_one_ledger_and_the_standby_replaces_a_killed_holder(
 
         # Every replica serves every feed and agenda: the tokens and texts are in the ledger.
         issued = subprocess.run(
-            [sys.executable, "-m", "scheduler", "feeds", "url", "ana@acme.example"]
-            + ["--config", str(config)],
+            [*RUN, "feeds", "url", "ana@acme.example", "--config", str(config)],
             capture_output=True,
             text=True,
             env=base,
@@ -138,7 +137,7 @@ def test_two_daemons_share_one_ledger_and_the_standby_replaces_a_killed_holder(
         assert after["replica"]["lease_token"] >= 2
 
         daemons[1].send_signal(signal.SIGTERM)
-        out, err = daemons[1].communicate(timeout=30)
+        _out, err = daemons[1].communicate(timeout=30)
         assert daemons[1].returncode == 0, err
         assert "Traceback" not in err, err
         _, first_err = first.communicate(timeout=10)
