@@ -8,6 +8,8 @@ come from Debian's ``postgresql`` package (``/usr/lib/postgresql/<version>/bin``
 without them every test that asks for PostgreSQL is skipped, saying so. As root (CI), the server
 runs as the ``postgres`` user the package creates, since PostgreSQL refuses to run as root.
 
+``start_postgres()`` is the same for a benchmark (``bench/replicas.py``).
+
 Fixtures: ``postgres_server`` (session), ``postgres_url`` (a new empty database),
 ``ledger_url`` (parametrised: a SQLite file and a PostgreSQL database).
 """
@@ -87,10 +89,15 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _start() -> PostgresServer:
+class Unavailable(Exception):
+    """PostgreSQL cannot be started here; the message says why."""
+
+
+def start_postgres() -> PostgresServer:
+    """A new server in a temporary folder (``stop()`` ends it and removes the folder)."""
     bindir = _bindir()
     if bindir is None:
-        pytest.skip(
+        raise Unavailable(
             "PostgreSQL's server binaries (initdb, postgres) are not installed: "
             "apt-get install -y postgresql (.ci/run does)"
         )
@@ -100,7 +107,9 @@ def _start() -> PostgresServer:
         try:
             owner = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
+            raise Unavailable(
+                "running as root and there is no postgres user to run PostgreSQL as"
+            ) from None
         prefix = [
             "setpriv",
             f"--reuid={owner.pw_uid}",
@@ -178,7 +187,10 @@ def postgres_server() -> Iterator[PostgresServer]:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("psycopg is not installed: pip install -e '.[test]'")
-    server = _start()
+    try:
+        server = start_postgres()
+    except Unavailable as reason:
+        pytest.skip(str(reason))
     try:
         yield server
     finally:
