@@ -52,8 +52,8 @@ def safe_url(url: str) -> str:
     if not sep or "://" not in head:
         return url
     scheme, _, credentials = head.partition("://")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}"
+    user, colon, _password = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{tail}"
 
 
 def is_shared(engine: Engine) -> bool:
