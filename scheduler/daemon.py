@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -38,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from scheduler import metrics
 from scheduler.errors import OneononeError, UserError
 from scheduler.orgfile import Org, load_org
+from scheduler.replica import poll_seconds
 from scheduler.server import App, ServerState, start_server
 from scheduler.store.database import safe_url
 from scheduler.store.lease import LeaseLost, PassLease, replica_name
@@ -45,7 +45,7 @@ from scheduler.store.ledger import Ledger
 from scheduler.store.lock import DataLock
 from scheduler.sync import run_pass
 
-__all__ = ["ReplicaStatus", "poll_seconds", "run_daemon"]
+__all__ = ["ReplicaStatus", "run_daemon"]
 
 log = logging.getLogger(__name__)
 
@@ -84,23 +84,6 @@ class ReplicaStatus:
                 "last_pass_here_at": self.last_attempt_at,
                 "last_pass_here_result": self.last_attempt_result,
             }
-
-
-def poll_seconds(org: Org) -> int:
-    """Seconds between passes: ``[schedule] poll_minutes``, or ``ONEONONE_POLL_SECONDS`` (for
-    simulations and tests of several replicas, where minutes are too long to wait)."""
-    raw = os.environ.get("ONEONONE_POLL_SECONDS", "").strip()
-    if raw:
-        try:
-            seconds = int(raw)
-        except ValueError:
-            raise UserError(
-                f"ONEONONE_POLL_SECONDS={raw!r} is not a whole number of seconds"
-            ) from None
-        if seconds < 1:
-            raise UserError("ONEONONE_POLL_SECONDS must be at least 1")
-        return seconds
-    return max(1, org.schedule.poll_minutes) * 60
 
 
 def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) -> int:

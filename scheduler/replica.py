@@ -7,24 +7,43 @@ the pass with the lease's token (``scheduler.store.lease``), records the pass in
 the data folder's lock instead, as ever. This is ``oneonone sync``; the daemon keeps its lease
 across passes instead (``scheduler.daemon``).
 
-Exports: exclusive_pass.
+Exports: exclusive_pass, poll_seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 
-from scheduler.errors import AlreadyRunning
+from scheduler.errors import AlreadyRunning, UserError
 from scheduler.orgfile import Org
 from scheduler.store.lease import PassLease, Renewer, replica_name, wait_for_lease
 from scheduler.store.ledger import Ledger
 from scheduler.store.lock import DataLock
 from scheduler.sync import PassResult, run_pass
 
-__all__ = ["exclusive_pass"]
+__all__ = ["exclusive_pass", "poll_seconds"]
 
 log = logging.getLogger(__name__)
+
+
+def poll_seconds(org: Org) -> int:
+    """Seconds between passes, which is also how long a pass lease lasts unrenewed:
+    ``[schedule] poll_minutes``, or ``ONEONONE_POLL_SECONDS`` (for simulations and tests of
+    several replicas, where minutes are too long to wait)."""
+    raw = os.environ.get("ONEONONE_POLL_SECONDS", "").strip()
+    if raw:
+        try:
+            seconds = int(raw)
+        except ValueError:
+            raise UserError(
+                f"ONEONONE_POLL_SECONDS={raw!r} is not a whole number of seconds"
+            ) from None
+        if seconds < 1:
+            raise UserError("ONEONONE_POLL_SECONDS must be at least 1")
+        return seconds
+    return max(1, org.schedule.poll_minutes) * 60
 
 
 def exclusive_pass(
@@ -46,7 +65,7 @@ def exclusive_pass(
     if not ledger.shared:
         with DataLock(org.data_dir):
             return run_pass(org, ledger, now, apply=True, force=force)
-    life = ttl or timedelta(minutes=max(1, org.schedule.poll_minutes))
+    life = ttl or timedelta(seconds=poll_seconds(org))
     lease = PassLease(ledger.engine, replica or replica_name(), life)
     if not wait_for_lease(lease, life.total_seconds() if wait is None else wait):
         holder, token, expires = lease.state()

@@ -1,10 +1,16 @@
-"""Two ``oneonone run`` daemons on one PostgreSQL, as an admin runs them behind a load balancer:
-one holds the pass lease, the other stands by; both serve every feed and agenda; the holder is
-killed with SIGKILL and the other takes over within two poll intervals, with no traceback."""
+"""Replica processes on one PostgreSQL, SIGKILLed as a machine or an operator kills them.
+
+- Two ``oneonone run`` daemons, as an admin runs them behind a load balancer: one holds the pass
+  lease, the other stands by; both serve every feed and agenda; the holder is SIGKILLed and the
+  other takes over within two poll intervals, with no traceback.
+- ``oneonone sync`` processes racing at each moment of three weeks, one SIGKILLed at random:
+  the result is what one replica alone makes.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import socket
@@ -18,8 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
+from scheduler.feeds import _AGENDA_SECRET_KEY
 from scheduler.store.ledger import Ledger
-from tests.system.world import copy_example
+from tests.system.test_replicas import calendars, edit, ledger_facts, mornings, simulate
+from tests.system.world import VdirWorld, copy_example
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -164,3 +172,67 @@ def test_two_daemons_share_one_ledger_and_the_standby_replaces_a_killed_holder(
             if daemon.poll() is None:
                 daemon.kill()
                 daemon.communicate()
+
+
+def test_syncs_killed_at_random_mid_pass_end_as_one_replica_alone(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Two ``oneonone sync`` processes at each moment of three weeks with people's edits, and
+    one of them SIGKILLed at a random moment of about half the steps (a supervisor then starts
+    one more, as it restarts a dead replica): the calendars, the ledger and the notices end as
+    one replica alone leaves them, with no traceback, no duplicate and nothing lost."""
+    weeks = 3
+    rng = random.Random(12)
+    alone, single = simulate(tmp_path / "alone", None, 1, weeks)
+    world = VdirWorld(tmp_path / "shared")
+    world.env = {"ONEONONE_DATABASE_URL": postgres_url}
+    world.restart()
+    world.ledger.set_state(_AGENDA_SECRET_KEY, "5e" * 32)  # as simulate() does
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    env.update({"ONEONONE_DATABASE_URL": postgres_url, "ONEONONE_POLL_SECONDS": "1"})
+    kills = 0
+    tracebacks: list[str] = []
+    try:
+        for index, now in enumerate(mornings(weeks)):
+            edit(world, index)
+            stamp = now.isoformat()
+            command = [*RUN, "sync", "--config", str(world.config), "--now", stamp]
+            procs = [
+                subprocess.Popen(
+                    command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+                for _ in range(2)
+            ]
+            killed = False
+            if rng.random() < 0.5:
+                time.sleep(rng.uniform(0.8, 2.5))  # imports take about a second
+                victim = rng.choice(procs)
+                if victim.poll() is None:
+                    os.kill(victim.pid, signal.SIGKILL)
+                    killed = True
+                    kills += 1
+            for proc in procs:
+                _, err = proc.communicate(timeout=120)
+                if "Traceback" in err:
+                    tracebacks.append(err)
+            if killed:
+                done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+                assert done.returncode == 0, done.stderr
+        assert tracebacks == []
+        assert kills >= 2
+        world.restart()
+        assert calendars(world) == calendars(alone)
+        assert ledger_facts(world) == ledger_facts(alone)
+        sent = [m["Message-ID"] for m in world.outbox()]
+        assert len(sent) == len(set(sent)) == len(alone.outbox()) > 0
+        assert single.errors == []
+        runs = world.ledger.pass_runs(1000)
+        abandoned = sum(1 for run in runs if run.result == "abandoned")
+        print(
+            f"{len(mornings(weeks))} moments, {len(runs)} passes begun, {kills} SIGKILLs, "
+            f"{abandoned} passes killed mid-pass and finished by the next, "
+            f"{len(sent)} notices sent once each"
+        )
+    finally:
+        alone.close()
+        world.close()
