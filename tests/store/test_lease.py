@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,20 @@ def test_a_takeover_waits_for_the_old_holders_write_in_flight(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_a_sync_while_a_daemon_holds_the_lease_says_who_holds_it(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    from scheduler.errors import AlreadyRunning
+    from scheduler.orgfile import load_org
+    from scheduler.replica import exclusive_pass
+    from tests.system.world import copy_example
+
+    daemon = PassLease(ledger.engine, "daemon-1", timedelta(seconds=30))
+    assert daemon.acquire()
+    url = ledger.url
+    org = load_org(copy_example(tmp_path), env={"ONEONONE_DATABASE_URL": url})
+    with pytest.raises(AlreadyRunning, match="replica daemon-1 holds the pass lease"):
+        exclusive_pass(org, ledger, _now(), wait=0.3)
+    assert ledger.pass_runs() == []  # nothing was run, nothing written
