@@ -49,13 +49,13 @@ def edit(world: VdirWorld, index: int) -> None:
     """People's edits, the same in every run: a cancelled week (a make-up follows), a declined
     week, a deleted series (recreated, the manager told)."""
     occurrences = world.ledger.occurrences()
-    if index == 3:
+    if index == 1:
         week = occurrences["marco@acme.example/ana@acme.example"]["2027-W03"]
         world.cancel_instance("marco", "marco", "ana", week.planned_start)
-    elif index == 5:
+    elif index == 3:
         week = occurrences["dana@acme.example/raj@acme.example"]["2027-W03"]
         world.decline_instance("raj", "dana", "raj", week.planned_start)
-    elif index == 7:
+    elif index == 5:
         world.delete_series("marco", "marco", "liam")
 
 
@@ -145,7 +145,7 @@ def ledger_facts(world: VdirWorld) -> dict[str, Any]:
 def test_two_replicas_syncing_concurrently_do_what_one_replica_does(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    weeks = 4
+    weeks = 2
     alone, single = simulate(tmp_path / "alone", None, 1, weeks)
     shared, pair = simulate(tmp_path / "shared", postgres_url, 2, weeks)
     try:
