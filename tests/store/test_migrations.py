@@ -4,6 +4,7 @@ once on an empty database all come up, and a database URL is read as an admin wr
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import sys
 import threading
@@ -15,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from scheduler.errors import UserError
+from scheduler.store import migrations
 from scheduler.store.ledger import Ledger, metadata
 from scheduler.store.migrate import HEAD
 
@@ -151,3 +153,30 @@ def test_a_url_whose_driver_is_missing_is_a_sentence(monkeypatch: pytest.MonkeyP
 def test_a_url_that_is_no_url_is_a_sentence() -> None:
     with pytest.raises(UserError, match="not a database URL"):
         Ledger("not a url")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_ledger_made_before_alembic_is_taken_over(postgres_url: str) -> None:
+    """A PostgreSQL ledger the code before Alembic made (its tables, ``schema_version`` 4, no
+    ``alembic_version``) keeps its rows and gains the replica tables."""
+    spec = importlib.util.spec_from_file_location(
+        "revision_0001",
+        Path(migrations.__file__).parent / "versions" / "0001_ledger_schema_4.py",
+    )
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        revision._schema.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO meta VALUES ('schema_version', '4')"))
+            conn.execute(text("INSERT INTO meta VALUES ('agenda_secret', 'kept')"))
+    finally:
+        engine.dispose()
+    ledger = Ledger(postgres_url)
+    try:
+        assert ledger.get_state("agenda_secret") == "kept"
+        assert ledger.pass_runs() == [] and ledger.agenda_text("x") is None
+    finally:
+        ledger.close()
