@@ -361,7 +361,7 @@ class Ledger:
         self.fence: Callable[[Connection], None] | None = None
         self.engine: Engine = engine_for(url)
         try:
-            upgrade(self.engine)
+            upgrade(self.engine, metadata)
         except SQLAlchemyError as error:
             self.engine.dispose()
             raise UserError(f"cannot open the ledger at {_safe_url(url)}: {error}") from error

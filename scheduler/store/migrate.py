@@ -23,13 +23,14 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from scheduler.errors import UserError
@@ -38,6 +39,8 @@ from scheduler.store.database import safe_url
 __all__ = ["HEAD", "current_revision", "upgrade"]
 
 _SCRIPTS = Path(__file__).resolve().parent / "migrations"
+#: ``meta.schema_version`` of every ledger since Alembic (the last hand-written schema).
+LEGACY_SCHEMA_VERSION = "4"
 #: The pre-Alembic schema versions revision 0001 takes over.
 _LEGACY_VERSIONS = frozenset({"1", "2", "3", "4"})
 #: The advisory lock's key: any 64-bit number no other application on the database uses;
@@ -51,7 +54,9 @@ def _config() -> Config:
     return config
 
 
+@cache
 def _script() -> ScriptDirectory:
+    """The revisions (read once per process: every ledger opened asks)."""
     return ScriptDirectory.from_config(_config())
 
 
@@ -63,8 +68,14 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the ledger at ``engine`` to ``HEAD`` (see the module docstring)."""
+def upgrade(engine: Engine, schema: MetaData | None = None) -> None:
+    """Bring the ledger at ``engine`` to ``HEAD`` (see the module docstring).
+
+    ``schema`` is the newest schema as the code declares it (``scheduler.store.ledger``'s
+    tables, which a test holds equal to what the revisions make): an empty database is
+    created from it in one go and stamped ``HEAD``, as Alembic's documentation advises,
+    instead of replaying every revision; any other is upgraded revision by revision.
+    """
     with engine.connect() as conn:
         if _known(conn, engine) == HEAD:
             return
@@ -74,6 +85,14 @@ def upgrade(engine: Engine) -> None:
             return
         config = _config()
         config.attributes["connection"] = conn
+        if schema is not None and not inspect(conn).get_table_names():
+            schema.create_all(conn)
+            conn.execute(
+                text("INSERT INTO meta (key, value) VALUES ('schema_version', :version)"),
+                {"version": LEGACY_SCHEMA_VERSION},
+            )
+            command.stamp(config, "head")
+            return
         command.upgrade(config, "head")
 
 

@@ -17,8 +17,9 @@ from sqlalchemy import create_engine, text
 
 from scheduler.errors import UserError
 from scheduler.store import migrations
+from scheduler.store.database import engine_for
 from scheduler.store.ledger import Ledger, metadata
-from scheduler.store.migrate import HEAD
+from scheduler.store.migrate import HEAD, current_revision, upgrade
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "ledgers" / "schema4-example-org.sql"
 PAIR = "marco@acme.example/ana@acme.example"
@@ -58,10 +59,13 @@ def test_a_schema_4_sqlite_ledger_of_todays_oneonone_is_upgraded_and_keeps_every
 
 
 def test_the_tables_the_code_uses_are_exactly_what_the_migrations_make(ledger_url: str) -> None:
-    Ledger(ledger_url).close()
-    engine = create_engine(ledger_url.replace("postgresql://", "postgresql+psycopg://"))
+    """A new ledger is made from the code's tables and stamped; an old one is upgraded by the
+    revisions: both must give the same schema."""
+    engine = engine_for(ledger_url)
     try:
+        upgrade(engine)  # every revision, one after the other, from an empty database
         with engine.connect() as conn:
+            assert current_revision(conn) == HEAD
             context = MigrationContext.configure(conn, opts={"compare_type": False})
             differences = [
                 diff
