@@ -136,7 +136,7 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
         assert lease is not None
         was = lease.held
         try:
-            holding = lease.acquire()
+            holding = lease.renew() if was else lease.acquire()
         except SQLAlchemyError as error:
             log.warning(
                 "replica %s cannot reach the ledger to keep its lease: %s", replica.name, error
@@ -169,15 +169,21 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
         except OneononeError as error:
             log.error("pass skipped: %s", error)
             return
+        token = 0
         if lease is not None:
-            ledger.fence = lease.fence
+            held = lease.token
+            if held is None:
+                ledger.close()
+                return  # lost between the check above and here
+            token = held
+            # Every write of this pass carries the token it began under.
+            ledger.fence = lease.fence_for(token)
         http.org = current  # names, titles and the poll interval follow the file
         began = time.monotonic()
         state = "error"
         run_id: int | None = None
         try:
-            token = lease.token if lease is not None else 0
-            run_id, unfinished = ledger.begin_pass(replica.name, token or 0, now, _wall())
+            run_id, unfinished = ledger.begin_pass(replica.name, token, now, _wall())
             if unfinished is not None:
                 log.warning(
                     "finishing pass %d, which replica %s began at %s and never finished",
@@ -207,7 +213,7 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
             )
         except LeaseLost as error:
             state = "lease_lost"
-            set_role(False)
+            set_role(lease is not None and lease.held)
             log.warning("pass stopped: %s", error)
         except OneononeError as error:
             _record_failure(ledger, run_id, now, str(error))

@@ -74,12 +74,11 @@ def exclusive_pass(
             f"replica {holder} holds the pass lease (token {token}){until} and runs the "
             "passes; nothing to do here, or try again once it stops"
         )
+    token = lease.token or 0
     renewer = Renewer(lease).start()
-    ledger.fence = lease.fence
+    ledger.fence = lease.fence_for(token)
     try:
-        run_id, unfinished = ledger.begin_pass(
-            lease.replica, lease.token or 0, now, datetime.now(UTC)
-        )
+        run_id, unfinished = ledger.begin_pass(lease.replica, token, now, datetime.now(UTC))
         if unfinished is not None:
             log.warning(
                 "finishing pass %d, which replica %s began and never finished",

@@ -10,12 +10,15 @@ The lease is a row (``name = 'pass'``) with its holder, a **fencing token** and 
 
 - ``acquire()`` takes a free or expired lease, raising the token by one (compare-and-set on
   the token read under ``SELECT ... FOR UPDATE``, so two replicas never both take it), or
-  renews the lease this replica already holds, keeping its token. The holder renews it well
+  renews the lease this replica already holds, keeping its token. ``renew()`` only extends
+  a lease still held under the same token, never takes one anew. The holder renews it well
   within ``ttl`` (the daemon every third of it); a replica killed, paused or cut off stops
   renewing, and after ``ttl`` the next replica to ask takes it with the next token.
-- ``fence(conn)`` is called at the start of every transaction of the holder's pass (see
-  ``Ledger.fence``): it reads the row ``FOR SHARE`` and raises ``LeaseLost`` unless this
-  replica still holds it under its own token and it has not expired. The share lock is held
+- ``fence_for(token)``, for the token a pass began under, is called at the start of every
+  transaction of that pass (see ``Ledger.fence``): it reads the row ``FOR SHARE`` and raises
+  ``LeaseLost`` unless this replica holds it under exactly that token and it has not expired
+  (so a pass whose replica lost the lease and took it again later still stops: it read the
+  world before the other replica's pass). The share lock is held
   until that transaction ends, so a replica taking the lease over waits for the write in
   flight and then sees it: no write of an old holder ever lands after a new holder's token
   was issued. Calendar writes and notices are checked the same way just before they go out,
@@ -33,6 +36,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -110,10 +114,27 @@ class PassLease:
             return bool(taken)
 
     def renew(self) -> bool:
-        """Extend the lease this replica holds; False (and not held) when it was lost."""
-        if self.token is None:
-            return False
-        return self.acquire()
+        """Extend the lease this replica holds, keeping its token; False (and not held) when it
+        was lost. Never takes a lease anew: a pass that lost its lease must not go on under a
+        new token (``acquire`` does that, before a pass begins)."""
+        with self._lock:
+            if self.token is None:
+                return False
+            table = pass_lease_table
+            with self.engine.begin() as conn:
+                now = self._now(conn)
+                kept = conn.execute(
+                    update(table)
+                    .where(
+                        (table.c.name == LEASE_NAME)
+                        & (table.c.holder == self.replica)
+                        & (table.c.token == self.token)
+                    )
+                    .values(expires_at=now + self.ttl)
+                ).rowcount
+            if not kept:
+                self.token = None
+            return bool(kept)
 
     def release(self) -> None:
         """Give the lease up now, if this replica still holds it."""
@@ -143,26 +164,35 @@ class PassLease:
     # ------------------------------------------------------------------ fencing
 
     def fence(self, conn: Connection) -> None:
-        """Raise ``LeaseLost`` unless this replica holds the lease under its token, in the
-        transaction of ``conn`` (whose share lock on the row then lasts until it ends)."""
+        """Raise ``LeaseLost`` unless this replica holds the lease under its current token, in
+        the transaction of ``conn`` (whose share lock on the row then lasts until it ends)."""
+        token = self.token
+        if token is None:
+            raise LeaseLost(f"replica {self.replica} does not hold the pass lease")
+        self._check(conn, token)
+
+    def fence_for(self, token: int) -> Callable[[Connection], None]:
+        """The fence of one pass, begun under ``token``: it fails once the lease has moved on,
+        even when this replica took it again since (under a newer token, after another
+        replica's pass), because this pass read the world before that one."""
+        return lambda conn: self._check(conn, token)
+
+    def _check(self, conn: Connection, token: int) -> None:
         table = pass_lease_table
         row = conn.execute(
             select(table).where(table.c.name == LEASE_NAME).with_for_update(read=True)
         ).first()
         expires = None if row is None else _aware(row.expires_at)
         if (
-            self.token is None
-            or row is None
+            row is None
             or row.holder != self.replica
-            or row.token != self.token
+            or row.token != token
             or expires is None
             or expires <= self._now(conn)
         ):
             held_by = "nobody" if row is None or row.holder is None else row.holder
-            mine = self.token
-            self.token = None
             raise LeaseLost(
-                f"replica {self.replica} lost the pass lease (token {mine}; now held by "
+                f"replica {self.replica} lost the pass lease (token {token}; now held by "
                 f"{held_by}, token {None if row is None else row.token}): it writes nothing more"
             )
 

@@ -125,3 +125,27 @@ def test_a_sync_while_a_daemon_holds_the_lease_says_who_holds_it(
     with pytest.raises(AlreadyRunning, match="replica daemon-1 holds the pass lease"):
         exclusive_pass(org, ledger, _now(), wait=0.3)
     assert ledger.pass_runs() == []  # nothing was run, nothing written
+
+
+def test_a_pass_cannot_go_on_under_a_lease_its_replica_took_again(
+    ledger: Ledger, postgres_url: str
+) -> None:
+    """A is paused mid-pass, B takes the lease, runs a pass and stops; A's replica takes the
+    free lease again (token 3): A's old pass, which read the world before B's, still writes
+    nothing, and renewing never takes a lease anew."""
+    old = Ledger(postgres_url)
+    try:
+        a = PassLease(old.engine, "a", timedelta(seconds=0.5))
+        assert a.acquire() and a.token == 1
+        old.fence = a.fence_for(1)
+        time.sleep(0.7)
+        b = PassLease(ledger.engine, "b", timedelta(seconds=30))
+        assert b.acquire() and b.token == 2
+        b.release()
+        assert not a.renew()  # lost: renewing does not take the free lease
+        assert a.acquire() and a.token == 3
+        with pytest.raises(LeaseLost, match="token 1"):
+            old.set_state("stale", "write")
+        assert ledger.get_state("stale") is None
+    finally:
+        old.close()
