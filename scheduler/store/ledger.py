@@ -999,11 +999,17 @@ class Ledger:
 
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with primary ``key`` to ``values``, or insert it (portable: no dialect's
-    ON CONFLICT; a concurrent insert of the same key fails on the primary key, never
-    duplicates)."""
+    ON CONFLICT). When another process inserts the same key between the two (two replicas,
+    or a command beside a daemon), the insert fails on the primary key inside a savepoint
+    and the row it made is updated instead: never a duplicate, never an error."""
     where = and_(*(table.c[name] == value for name, value in key.items()))
-    if not conn.execute(update(table).where(where).values(**values)).rowcount:
-        conn.execute(insert(table).values(**key, **values))
+    if conn.execute(update(table).where(where).values(**values)).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(table).values(**key, **values))
+    except IntegrityError:
+        conn.execute(update(table).where(where).values(**values))
 
 
 def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:
