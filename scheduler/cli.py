@@ -320,16 +320,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from scheduler.store.lock import DataLock
-    from scheduler.sync import run_pass
+    from scheduler.replica import exclusive_pass
 
     org, now = _load(args)
-    with DataLock(org.data_dir):
-        ledger = _ledger(org)
-        try:
-            result = run_pass(org, ledger, now, apply=True, force=args.force)
-        finally:
-            ledger.close()
+    ledger = _ledger(org)
+    try:
+        # The data folder's lock (SQLite), or the pass lease among replicas (PostgreSQL).
+        result = exclusive_pass(org, ledger, now, force=args.force)
+    finally:
+        ledger.close()
     if args.json:
         payload = _plan_json(result)
         payload.update(

@@ -127,8 +127,9 @@ def find_feed(ledger: Ledger, token: str) -> str | None:
 def _agenda_secret(ledger: Ledger, *, create: bool) -> bytes | None:
     """The deployment's agenda secret; made on first use when ``create``.
 
-    Only ``agenda_url`` creates it, and it runs in a pass, which holds the data folder's lock:
-    two processes never make two secrets. The server only reads it.
+    Only ``agenda_url`` creates it, and it runs in a pass, which holds the data folder's lock
+    (SQLite) or the pass lease (PostgreSQL, every write fenced): two processes never make two
+    secrets. The server only reads it.
     """
     secret = ledger.get_state(_AGENDA_SECRET_KEY)
     if secret is None and create:

@@ -20,20 +20,25 @@ The series (names follow the Prometheus naming guide: a unit suffix, ``_total`` 
 - ``oneonone_occurrences{status}``: the ledger's occurrences by report status, after the last
   pass.
 - ``oneonone_feed_requests_total{result}``: feed fetches answered ``200``, ``304`` or ``404``.
+- ``oneonone_lease_holder``: 1 while this replica holds the pass lease, 0 on standby.
+
+A daemon labels every series with ``replica`` (``set_replica``): each replica counts only its
+own passes, requests and notices, and the label keeps them apart where several are scraped.
 
 Exports: REGISTRY, InstrumentedProvider, instrumented, record_pass, record_notice,
-record_occurrences, record_feed_request, exposition.
+record_occurrences, record_feed_request, exposition, set_replica, set_lease_holder.
 """
 
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import Metric
 
 from scheduler.domain import LedgerStatus, Person
 from scheduler.domain.series import CalendarRead
@@ -50,6 +55,8 @@ __all__ = [
     "record_notice",
     "record_occurrences",
     "record_pass",
+    "set_lease_holder",
+    "set_replica",
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -147,8 +154,47 @@ def record_occurrences(ledger: Ledger) -> None:
         OCCURRENCES.labels(status).set(counts.get(status, 0))
 
 
+LEASE_HOLDER = Gauge(
+    "oneonone_lease_holder",
+    "1 while this replica holds the pass lease (runs the passes), 0 while it stands by.",
+    registry=REGISTRY,
+)
+
+#: Labels added to every series this process exposes (``replica``, set by the daemon), so
+#: the series of several replicas behind one load balancer stay apart.
+_CONST_LABELS: dict[str, str] = {}
+
+
+def set_replica(name: str) -> None:
+    """Label every series of this process with ``replica="<name>"``."""
+    _CONST_LABELS["replica"] = name
+
+
+def set_lease_holder(holding: bool) -> None:
+    LEASE_HOLDER.set(1 if holding else 0)
+
+
+class _Labelled:
+    """``REGISTRY`` with ``_CONST_LABELS`` added to every sample (a collector's view)."""
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in REGISTRY.collect():
+            copy = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            for sample in metric.samples:
+                copy.add_sample(
+                    sample.name,
+                    {**sample.labels, **_CONST_LABELS},
+                    sample.value,
+                    sample.timestamp,
+                    sample.exemplar,
+                )
+            yield copy
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus' text format, and its content type."""
+    if _CONST_LABELS:
+        return generate_latest(_Labelled()), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 

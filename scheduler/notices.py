@@ -12,9 +12,10 @@ way); a crash after it leaves the message unsent in the ledger and the next pass
 that message. Recording after sending would instead send twice on a crash between the two.
 The one window left is a crash after the SMTP server accepted the message and before
 ``mark_notice_sent``: the message then goes again with the same Message-ID, which mail
-systems use to drop duplicates. Replicas on a shared database (PostgreSQL) lease each message
-before sending it, so two never send it at once; on SQLite the data folder's lock already
-allows one writer only.
+systems use to drop duplicates. Replicas on a shared database (PostgreSQL) run passes one at a
+time under the pass lease (``scheduler.store.lease``, every ledger write fenced by its token)
+and also lease each message before sending it, so two never send it at once; on SQLite the
+data folder's lock already allows one writer only.
 
 Exports: Draft, draft, claim, deliver.
 """

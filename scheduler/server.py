@@ -5,8 +5,9 @@ An ASGI application (``App``) served by uvicorn in a background thread (``start_
 - ``GET /feeds/<token>.ics``: a person's feed (``scheduler.feeds``), with a strong ``ETag``;
   ``If-None-Match`` answers ``304``. ``Cache-Control: private``: the address is a secret.
 - ``GET /agendas/<token>/<manager>/<rep>/<YYYY-MM-DD>``: the Markdown agenda
-  ``<data_dir>/agendas/<manager>/<rep>/<date>.md`` as an HTML page. Raw HTML in the file is
-  shown as text, never passed through; ``- [ ]`` / ``- [x]`` items are checkboxes.
+  ``<data_dir>/agendas/<manager>/<rep>/<date>.md`` as an HTML page (on a shared ledger, the
+  document of that name in the database, so every replica serves every agenda). Raw HTML in
+  the file is shown as text, never passed through; ``- [ ]`` / ``- [x]`` items are checkboxes.
 - ``GET /healthz``: the last pass's time and result as JSON; ``503`` when no pass has succeeded
   within three poll intervals (a safety stop keeps a pass from succeeding, so it shows here).
 - ``GET /metrics``: Prometheus text format (``scheduler.metrics``).
@@ -68,6 +69,8 @@ class ServerState:
     org: Org
     ledger: Ledger
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: this replica's name, role and own last pass (the daemon's ``ReplicaStatus.view``)
+    replica: Callable[[], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +86,20 @@ _NOT_FOUND = _Response(404, (("cache-control", "no-store"),))
 # --------------------------------------------------------------------------- health
 
 
-def health(org: Org, ledger: Ledger, now: datetime) -> tuple[int, dict[str, Any]]:
+def health(
+    org: Org,
+    ledger: Ledger,
+    now: datetime,
+    replica: Callable[[], dict[str, Any]] | None = None,
+) -> tuple[int, dict[str, Any]]:
     """(HTTP status, JSON body) of ``/healthz``.
 
     Reads the ledger state the daemon keeps: ``last_pass_at``, ``last_pass_result``,
-    ``last_good_pass`` and ``last_pass_safety`` (a JSON list of safety-stop sentences).
+    ``last_good_pass`` and ``last_pass_safety`` (a JSON list of safety-stop sentences), and
+    the last pass begun (``pass_runs``), whichever replica ran it: ``last_pass`` says who ran
+    it, when, how it ended and ``failed`` (an error, or never finished because its replica
+    died). ``replica`` (from the daemon) adds this replica's name, ``role`` (``holder`` runs
+    the passes, ``standby`` waits for the lease) and its own last pass.
     """
     last_at = ledger.get_state("last_pass_at")
     result = ledger.get_state("last_pass_result")
@@ -105,6 +117,24 @@ def health(org: Org, ledger: Ledger, now: datetime) -> tuple[int, dict[str, Any]
         "safety_stops": safety if isinstance(safety, list) else [],
         "stale_after_minutes": int(limit.total_seconds() // 60),
     }
+    runs = ledger.pass_runs(1)
+    if runs:
+        run = runs[0]
+        body["last_pass"] = {
+            "id": run.id,
+            "replica": run.replica,
+            "lease_token": run.token,
+            "at": run.pass_now.isoformat(),
+            "started_at": run.started_at.isoformat(),
+            "finished_at": None if run.finished_at is None else run.finished_at.isoformat(),
+            "result": run.result or "running",
+            # "abandoned": its replica died mid-pass (the next holder finished it)
+            "failed": run.result in ("error", "abandoned"),
+            "finishes_pass": run.resumes,
+        }
+    if replica is not None:
+        body["replica"] = replica()
+        body["role"] = body["replica"]["role"]
     reason = None
     if last_good is None:
         reason = "no pass has succeeded yet"
@@ -124,8 +154,12 @@ def health(org: Org, ledger: Ledger, now: datetime) -> tuple[int, dict[str, Any]
         body["status"] = "stale"
         body["reason"] = reason
         return 503, body
+    if result == "error":
+        body["reason"] = "the last pass failed; the next one tries again"
     if result == "safety_stop":
         body["status"] = "safety_stop"
+    elif result == "error":
+        body["status"] = "last_pass_failed"
     return 200, body
 
 
@@ -263,7 +297,9 @@ class App:
             return _Response(503, (("cache-control", "no-store"), ("retry-after", "30")))
 
     def _health(self) -> _Response:
-        status, body = health(self.state.org, self.state.ledger, self.state.clock())
+        status, body = health(
+            self.state.org, self.state.ledger, self.state.clock(), self.state.replica
+        )
         return _json(status, body)
 
     def _metrics(self) -> _Response:
@@ -306,11 +342,17 @@ class App:
         allowed = feeds.check_agenda_token(self.state.ledger, token, manager, rep, day)
         if path is None or not allowed:
             return _NOT_FOUND
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_AGENDA_BYTES + 1)
-        except OSError:
-            return _NOT_FOUND
+        data: bytes | None = None
+        if self.state.ledger.shared:
+            # Several replicas: the document is in the database (``DatabaseAgendaStore``).
+            kept = self.state.ledger.agenda_text(f"{manager.lower()}/{rep.lower()}/{day}.md")
+            data = None if kept is None else kept.encode("utf-8")
+        if data is None:
+            try:
+                with path.open("rb") as handle:
+                    data = handle.read(MAX_AGENDA_BYTES + 1)
+            except OSError:
+                return _NOT_FOUND
         if len(data) > MAX_AGENDA_BYTES:
             log.warning("agenda %s is larger than %d bytes; not shown", path, MAX_AGENDA_BYTES)
             return _Response(413, (("cache-control", "no-store"),))

@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
 
+# A real PostgreSQL started by the tests themselves (postgres_server, postgres_url, ledger_url).
+pytest_plugins = ["tests.pgserver"]
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from scheduler.agenda.context import AgendaContext
@@ -51,7 +51,13 @@ from scheduler.agenda.plan import (
     plan_agendas,
     sessions,
 )
-from scheduler.agenda.store import AgendaKey, AgendaStore, AgendaStoreError, MarkdownFolderStore
+from scheduler.agenda.store import (
+    AgendaKey,
+    AgendaStore,
+    AgendaStoreError,
+    DatabaseAgendaStore,
+    MarkdownFolderStore,
+)
 from scheduler.agenda.template import AgendaTemplate, TemplateProblem, load_template
 from scheduler.domain import Pair
 from scheduler.escalation import Decision, decide_prep
@@ -74,8 +80,9 @@ StoreFor = Callable[[Org, Ledger, Pair], AgendaStore]
 
 def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
     """The store of ``pair``'s agendas: a Google Doc in the manager's Drive when the manager is
-    on Google Calendar (the spec's "Google" case), else Markdown files under
-    ``<data_dir>/agendas`` served by the feed server."""
+    on Google Calendar (the spec's "Google" case); else, on a ledger shared by replicas
+    (PostgreSQL), the ledger's database; else Markdown files under ``<data_dir>/agendas``.
+    Either of the last two is served by the feed server at the same address."""
     config = org.calendars.get(pair.manager.email)
     if config is not None and config.provider == "google":
         # Imported here so that an org without Google never loads Google's client libraries.
@@ -83,6 +90,15 @@ def agenda_store(org: Org, ledger: Ledger, pair: Pair) -> AgendaStore:
         from scheduler.providers.google.drive import DriveAgendaStore
 
         return DriveAgendaStore(client_for(org), pair.manager.email)
+    if ledger.shared:
+        # Several replicas: the documents live in the database, so every replica serves them.
+        return DatabaseAgendaStore(
+            ledger,
+            lambda key: agenda_url(
+                org, ledger, Path(key.manager.lower(), key.rep.lower(), f"{key.day}.md")
+            ),
+            datetime.now(UTC),
+        )
     return MarkdownFolderStore(org.data_dir / "agendas", lambda path: agenda_url(org, ledger, path))
 
 

@@ -24,7 +24,7 @@ Which store a pair's agendas go to is ``scheduler.agenda.publish.agenda_store``'
 that this module, which every store imports, imports none of them.
 
 Exports: AgendaKey, AgendaDoc, AgendaStore, AgendaStoreError, MarkdownFolderStore,
-MAX_AGENDA_BYTES.
+DatabaseAgendaStore, AgendaTexts, MAX_AGENDA_BYTES.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import errno
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +46,8 @@ __all__ = [
     "AgendaKey",
     "AgendaStore",
     "AgendaStoreError",
+    "AgendaTexts",
+    "DatabaseAgendaStore",
     "MarkdownFolderStore",
 ]
 
@@ -186,3 +188,57 @@ class MarkdownFolderStore:
             )
         # An editor may save in another encoding; a stray byte must not lose the whole list.
         return data.decode("utf-8", errors="replace")
+
+
+class AgendaTexts(Protocol):
+    """What ``DatabaseAgendaStore`` needs of the ledger (``scheduler.store.ledger.Ledger``)."""
+
+    def agenda_text(self, ref: str) -> str | None: ...
+
+    def create_agenda_text(self, ref: str, pair_key: str, body: str, now: datetime) -> bool: ...
+
+
+class DatabaseAgendaStore:
+    """Agendas kept in the ledger's database (table ``agenda_texts``), for every calendar but
+    Google's when the ledger is shared by several replicas: any replica then serves any agenda
+    page. ``ref`` is ``<manager>/<rep>/<YYYY-MM-DD>.md``, as in the folder store, so the
+    address (``url_for``) and the read-back are the same wherever a document lives. Writes go
+    through the ledger, so a replica that lost the pass lease writes none."""
+
+    def __init__(
+        self, texts: AgendaTexts, url_for: Callable[[AgendaKey], str], now: datetime
+    ) -> None:
+        self.texts = texts
+        self.url_for = url_for
+        self.now = now
+        self.where = "the ledger's database"
+
+    @staticmethod
+    def ref_of(key: AgendaKey) -> str:
+        return f"{key.manager.lower()}/{key.rep.lower()}/{key.day.isoformat()}.md"
+
+    def _doc(self, key: AgendaKey) -> AgendaDoc:
+        try:
+            url = self.url_for(key)
+        except ValueError as error:
+            raise AgendaStoreError(
+                f"the agenda {self.ref_of(key)} cannot be served ({error})", transient=False
+            ) from error
+        return AgendaDoc(url=url, ref=self.ref_of(key))
+
+    def find(self, key: AgendaKey) -> AgendaDoc | None:
+        return self._doc(key) if self.texts.agenda_text(self.ref_of(key)) is not None else None
+
+    def create(self, key: AgendaKey, title: str, text: str, people: Sequence[str]) -> AgendaDoc:
+        """Keep ``text`` unless the document exists (never replaced: people edit it)."""
+        if len(text.encode("utf-8")) > MAX_AGENDA_BYTES:
+            raise AgendaStoreError(
+                f"the agenda {self.ref_of(key)} is larger than {MAX_AGENDA_BYTES // 1024} KiB",
+                transient=False,
+            )
+        pair_key = f"{key.manager.lower()}/{key.rep.lower()}"
+        self.texts.create_agenda_text(self.ref_of(key), pair_key, text, self.now)
+        return self._doc(key)
+
+    def read(self, ref: str) -> str | None:
+        return self.texts.agenda_text(ref)

@@ -86,7 +86,10 @@ def apply_plan(
                 applied.notices_decided += 1
         ledger.set_state("last_pass", now.isoformat())
 
-    # 2. the calendars, each calendar's writes at once.
+    # 2. the calendars, each calendar's writes at once; a replica that lost the pass lease
+    # since the ledger commit writes none (``scheduler.store.lease``).
+    if plan.writes:
+        ledger.check_fence()
     outcomes = _write(snapshot, plan.writes)
 
     # 3. what reached the calendars.

@@ -16,22 +16,31 @@ between writes it once; ``action_items`` holds every action item of a pair with 
 The records themselves are pure values in ``scheduler.domain.records``; they are re-exported
 here for the code that reads and writes them.
 
-Exports: Ledger, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
+Many replicas (Alembic revision 0002): ``pass_lease`` (``scheduler.store.lease``),
+``pass_runs`` (each pass begun, by whom, and how it ended: an unfinished one is finished by the
+next holder) and ``agenda_texts`` (agenda documents kept in the database, so every replica
+serves them). The schema is created and upgraded by ``scheduler.store.migrate``; the tables
+below must match its newest revision (a test compares them).
+
+Exports: Ledger, PassRun, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
 AgendaDocRecord, ActionItemRecord.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    DateTime,
     Integer,
     MetaData,
     String,
@@ -39,12 +48,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    create_engine,
-    event,
+    delete,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -61,7 +67,9 @@ from scheduler.domain.records import (
     SeriesRecord,
 )
 from scheduler.errors import UserError
+from scheduler.store.database import engine_for, is_shared, safe_url
 from scheduler.store.files import private_file, private_folder
+from scheduler.store.migrate import upgrade
 
 __all__ = [
     "ActionItemRecord",
@@ -72,12 +80,16 @@ __all__ = [
     "NoticeRecord",
     "OccurrenceRecord",
     "PairRecord",
+    "PassRun",
     "SeriesRecord",
 ]
 
+#: The last schema version before Alembic (``meta.schema_version``, kept for older tools);
+#: the schema itself is versioned by ``scheduler.store.migrations`` since.
 SCHEMA_VERSION = "4"
-#: Older schema versions this one upgrades by adding tables and nullable columns only.
-_ADDITIVE_UPGRADES = frozenset({"1", "2", "3"})
+
+#: The URL without its password (``scheduler.store.database.safe_url``; kept here for callers).
+_safe_url = safe_url
 
 metadata = MetaData()
 
@@ -276,6 +288,61 @@ action_items_table = Table(
     Column("updated_at", String(40), nullable=False),
 )
 
+# Revision 0002 (many replicas): the pass lease (``scheduler.store.lease``), the record of
+# passes, and the agenda documents kept in the database (``scheduler.agenda.store``).
+pass_lease_table = Table(
+    "pass_lease",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200)),
+    Column("token", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("acquired_at", DateTime(timezone=True)),
+)
+
+pass_runs_table = Table(
+    "pass_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("replica", String(200), nullable=False),
+    Column("token", BigInteger, nullable=False),
+    # the pass's clock (``--now`` or real time); started and finished are real time
+    Column("pass_now", String(40), nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40)),
+    # ok, problems, safety_stop, error (None while running or when its replica died)
+    Column("result", String(20)),
+    # the id of the unfinished pass (a killed replica's) this one finished
+    Column("resumes", Integer),
+    Column("detail", Text),
+)
+
+agenda_texts_table = Table(
+    "agenda_texts",
+    metadata,
+    Column("ref", String(420), primary_key=True),
+    Column("pair_key", String(400), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PassRun:
+    """One pass begun (``pass_runs``): who ran it, under which lease token, and how it ended
+    (``finished_at`` and ``result`` are ``None`` while it runs or after its replica died)."""
+
+    id: int
+    replica: str
+    token: int
+    pass_now: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    result: str | None
+    resumes: int | None
+    detail: str
+
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
@@ -290,45 +357,35 @@ class Ledger:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        #: Called with the connection at the start of every transaction (and every statement
+        #: outside one) while set: a replica's pass sets it to its lease's fencing check
+        #: (``scheduler.store.lease``), so a replica that lost its lease writes nothing.
+        self.fence: Callable[[Connection], None] | None = None
+        self.engine: Engine = engine_for(url)
         try:
+            upgrade(self.engine, metadata)
             if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
                 # The ledger holds the agenda secret and every notice: the daemon's user's
                 # only. SQLite gives its -wal and -shm files the database file's mode.
                 path = Path(url.removeprefix("sqlite:///"))
-                private_folder(path.parent)
+                private_folder(path.parent, up_to=path.parent)
                 private_file(path)
                 for journal in ("-wal", "-shm"):
                     companion = path.with_name(path.name + journal)
                     if companion.exists():
                         private_file(companion)
-            self.engine: Engine = create_engine(url, future=True)
-            if self.engine.dialect.name == "sqlite":
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                found = conn.execute(
-                    select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-                ).scalar_one_or_none()
-                if found is None:
-                    conn.execute(
-                        insert(meta_table).values(key="schema_version", value=SCHEMA_VERSION)
-                    )
-                elif found in _ADDITIVE_UPGRADES:
-                    _add_missing_columns(conn)
-                    conn.execute(
-                        update(meta_table)
-                        .where(meta_table.c.key == "schema_version")
-                        .values(value=SCHEMA_VERSION)
-                    )
-                elif found != SCHEMA_VERSION:
-                    raise UserError(
-                        f"the ledger at {_safe_url(url)} has schema version {found}, "
-                        "this version of "
-                        f"oneonone reads version {SCHEMA_VERSION}: upgrade oneonone"
-                    )
         except (SQLAlchemyError, OSError) as error:
+            self.engine.dispose()
             raise UserError(f"cannot open the ledger at {_safe_url(url)}: {error}") from error
+        except UserError:
+            self.engine.dispose()
+            raise
         self._conn: Connection | None = None
+
+    @property
+    def shared(self) -> bool:
+        """Whether other replicas may use this ledger at once (PostgreSQL, not SQLite)."""
+        return is_shared(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -342,11 +399,20 @@ class Ledger:
             yield
             return
         with self.engine.begin() as conn:
+            if self.fence is not None:
+                self.fence(conn)
             self._conn = conn
             try:
                 yield
             finally:
                 self._conn = None
+
+    def check_fence(self) -> None:
+        """Raise ``LeaseLost`` now if this ledger's pass lost its lease (see ``fence``):
+        called just before writes that leave the database (calendars, agendas elsewhere)."""
+        if self.fence is not None:
+            with self.engine.begin() as conn:
+                self.fence(conn)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -354,6 +420,8 @@ class Ledger:
             yield self._conn
         else:
             with self.engine.begin() as conn:
+                if self.fence is not None:
+                    self.fence(conn)
                 yield conn
 
     # ------------------------------------------------------------------ key/value state
@@ -858,14 +926,102 @@ class Ledger:
                     )
                 )
 
+    # ------------------------------------------------------------------ passes
+
+    def begin_pass(
+        self, replica: str, token: int, pass_now: datetime, started: datetime
+    ) -> tuple[int, PassRun | None]:
+        """Record a pass about to run; returns its id and the unfinished pass it finishes
+        (the last one begun, when it never ended: its replica was killed mid-pass)."""
+        with self._connection() as conn:
+            last = conn.execute(
+                select(pass_runs_table).order_by(pass_runs_table.c.id.desc()).limit(1)
+            ).first()
+            unfinished = _pass_run(last) if last is not None and last.finished_at is None else None
+            if unfinished is not None:
+                # Its replica died mid-pass (a live one ends every pass it begins).
+                conn.execute(
+                    update(pass_runs_table)
+                    .where(pass_runs_table.c.id == unfinished.id)
+                    .values(result="abandoned", detail="its replica stopped mid-pass")
+                )
+            new_id = conn.execute(
+                insert(pass_runs_table).values(
+                    replica=replica,
+                    token=token,
+                    pass_now=pass_now.isoformat(),
+                    started_at=started.isoformat(),
+                    resumes=None if unfinished is None else unfinished.id,
+                )
+            ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0]), unfinished
+
+    def end_pass(self, run_id: int, result: str, finished: datetime, detail: str = "") -> None:
+        with self._connection() as conn:
+            conn.execute(
+                update(pass_runs_table)
+                .where(pass_runs_table.c.id == run_id)
+                .values(result=result, finished_at=finished.isoformat(), detail=detail or None)
+            )
+
+    def pass_runs(self, limit: int = 1) -> list[PassRun]:
+        """The last ``limit`` passes begun, newest first."""
+        with self._connection() as conn:
+            return [
+                _pass_run(row)
+                for row in conn.execute(
+                    select(pass_runs_table).order_by(pass_runs_table.c.id.desc()).limit(limit)
+                )
+            ]
+
+    # ------------------------------------------------------------------ agenda texts
+
+    def agenda_text(self, ref: str) -> str | None:
+        """The text of the agenda document ``ref`` kept in the database, or ``None``."""
+        with self._connection() as conn:
+            found: str | None = conn.execute(
+                select(agenda_texts_table.c.text).where(agenda_texts_table.c.ref == ref)
+            ).scalar_one_or_none()
+        return found
+
+    def create_agenda_text(self, ref: str, pair_key: str, body: str, now: datetime) -> bool:
+        """Keep ``body`` as the document ``ref`` unless it exists (never replaced: people
+        edit it). True when this call created it."""
+        try:
+            with self._connection() as conn, conn.begin_nested():
+                conn.execute(
+                    insert(agenda_texts_table).values(
+                        ref=ref,
+                        pair_key=pair_key,
+                        text=body,
+                        created_at=now.isoformat(),
+                        updated_at=now.isoformat(),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def delete_agenda_text(self, ref: str) -> None:
+        """Forget a document (people deleted it; for tests and tools)."""
+        with self._connection() as conn:
+            conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
+
 
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with primary ``key`` to ``values``, or insert it (portable: no dialect's
-    ON CONFLICT; a concurrent insert of the same key fails on the primary key, never
-    duplicates)."""
+    ON CONFLICT). When another process inserts the same key between the two (two replicas,
+    or a command beside a daemon), the insert fails on the primary key inside a savepoint
+    and the row it made is updated instead: never a duplicate, never an error."""
     where = and_(*(table.c[name] == value for name, value in key.items()))
-    if not conn.execute(update(table).where(where).values(**values)).rowcount:
-        conn.execute(insert(table).values(**key, **values))
+    if conn.execute(update(table).where(where).values(**values)).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(table).values(**key, **values))
+    except IntegrityError:
+        conn.execute(update(table).where(where).values(**values))
 
 
 def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:
@@ -946,6 +1102,20 @@ def _makeup(row: Any) -> MakeupRecord:
     )
 
 
+def _pass_run(row: Any) -> PassRun:
+    return PassRun(
+        id=int(row.id),
+        replica=row.replica,
+        token=int(row.token),
+        pass_now=datetime.fromisoformat(row.pass_now),
+        started_at=datetime.fromisoformat(row.started_at),
+        finished_at=_dt(row.finished_at),
+        result=row.result,
+        resumes=row.resumes,
+        detail=row.detail or "",
+    )
+
+
 def _notice(row: Any) -> NoticeRecord:
     return NoticeRecord(
         kind=row.kind,
@@ -958,43 +1128,6 @@ def _notice(row: Any) -> NoticeRecord:
         channel=row.channel or "email",
         raw=row.raw or "",
     )
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    """Upgrade an older ledger in place: every column this schema has and the table lacks is
-    added. Only nullable columns are ever added after a release, so old rows stay valid."""
-    inspector = inspect(conn)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable:
-                raise UserError(
-                    f"the ledger cannot be upgraded: {table.name}.{column.name} is required"
-                )
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets `report` read while a pass writes; synchronous=FULL makes a commit survive a
-    # killed process (the kill tests depend on it).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, fit for messages and logs."""
-    head, sep, tail = url.partition("@")
-    if not sep or "://" not in head:
-        return url
-    scheme, _, credentials = head.partition("://")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}"
 
 
 def _series(row: Any) -> SeriesRecord:

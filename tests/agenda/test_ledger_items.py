@@ -25,7 +25,7 @@ from scheduler.agenda.plan import (
     plan_agendas,
     sessions,
 )
-from scheduler.agenda.store import AgendaKey, MarkdownFolderStore
+from scheduler.agenda.store import AgendaKey, DatabaseAgendaStore, MarkdownFolderStore
 from scheduler.domain.series import SeriesSpec, utc
 from scheduler.store.ledger import (
     ActionItemRecord,
@@ -397,8 +397,10 @@ def test_a_make_up_carries_its_agenda_on_its_only_event() -> None:
 # --------------------------------------------------------------------------- storage
 
 
-def test_the_ledger_keeps_documents_and_items_and_refuses_a_second_document(tmp_path: Path) -> None:
-    ledger = Ledger(f"sqlite:///{tmp_path / 'state.db'}")
+def test_the_ledger_keeps_documents_and_items_and_refuses_a_second_document(
+    ledger_url: str,
+) -> None:
+    ledger = Ledger(ledger_url)  # on SQLite and on PostgreSQL
     try:
         pending = doc(
             "2027-01-12",
@@ -442,3 +444,23 @@ def test_the_folder_store_never_overwrites_and_reads_back(tmp_path: Path) -> Non
     (tmp_path / "agendas" / made.ref).unlink()
     assert store.read(made.ref) is None
     assert not [p for p in (tmp_path / "agendas").rglob("*") if p.name.startswith(".")]
+
+
+def test_the_database_store_never_overwrites_and_reads_back(ledger_url: str) -> None:
+    """The store of agendas on a shared ledger: the folder store's contract, in the database."""
+    ledger = Ledger(ledger_url)
+    try:
+        store = DatabaseAgendaStore(ledger, lambda key: f"https://x/{key.name}", NOW)
+        key = AgendaKey("Marco@acme.example", "ana@acme.example", datetime(2027, 1, 12).date())
+        assert store.find(key) is None
+        made = store.create(key, "title", "# first\n", ["marco@acme.example"])
+        assert made.ref == "marco@acme.example/ana@acme.example/2027-01-12.md"
+        assert made.url == "https://x/marco@acme.example/ana@acme.example/2027-01-12"
+        assert store.read(made.ref) == "# first\n"
+        again = store.create(key, "title", "# second\n", [])
+        assert again == made and store.read(made.ref) == "# first\n"
+        assert store.find(key) == made
+        ledger.delete_agenda_text(made.ref)  # people deleted it
+        assert store.read(made.ref) is None and store.find(key) is None
+    finally:
+        ledger.close()

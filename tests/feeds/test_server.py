@@ -315,11 +315,18 @@ def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) ->
             time.sleep(0.2)
         assert health is not None and health.status_code == 200, health and health.text
         assert health.json()["last_pass_result"] == "ok"
+        # The only replica on SQLite: it holds the data folder and runs the passes.
+        assert health.json()["role"] == "holder"
+        replica = health.json()["replica"]["name"]
+        assert health.json()["last_pass"]["replica"] == replica
         metrics_text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        assert 'oneonone_passes_total{result="ok"} 1.0' in metrics_text
-        assert 'oneonone_provider_requests_total{operation="read",provider="vdir"}' in (
-            metrics_text
-        )
+        # Every series carries the replica's name, so several replicas' series stay apart.
+        assert f'oneonone_passes_total{{replica="{replica}",result="ok"}} 1.0' in metrics_text
+        assert (
+            'oneonone_provider_requests_total{operation="read",provider="vdir",'
+            f'replica="{replica}"}}'
+        ) in metrics_text
+        assert f'oneonone_lease_holder{{replica="{replica}"}} 1.0' in metrics_text
         daemon.send_signal(signal.SIGTERM)
         out, err = daemon.communicate(timeout=30)
         assert daemon.returncode == 0, err

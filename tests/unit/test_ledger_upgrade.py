@@ -13,6 +13,8 @@ from scheduler.store.ledger import SCHEMA_VERSION, Ledger, OccurrenceRecord
 NY = ZoneInfo("America/New_York")
 #: Tables schema 3 added (agenda documents and action items).
 SCHEMA_3_TABLES = ("agenda_docs", "action_items")
+#: What oneonone added with Alembic: a ledger written before it has none of these.
+ALEMBIC_TABLES = ("alembic_version", "pass_lease", "pass_runs", "agenda_texts")
 ADDED = {
     "series": ["seen_at", "person_slot"],
     "notices": ["channel", "raw", "lease_until"],
@@ -45,6 +47,8 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_loses_nothing(tmp_path: Path
         for table in SCHEMA_3_TABLES:
             db.execute(f"DROP TABLE {table}")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        for table in ALEMBIC_TABLES:
+            db.execute(f"DROP TABLE {table}")
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:
@@ -82,6 +86,8 @@ def test_a_schema_2_ledger_gains_the_agenda_tables_and_keeps_its_rows(tmp_path: 
         for table in SCHEMA_3_TABLES:
             db.execute(f"DROP TABLE {table}")
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        for table in ALEMBIC_TABLES:
+            db.execute(f"DROP TABLE {table}")
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:

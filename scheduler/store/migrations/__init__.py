@@ -1,0 +1,1 @@
+"""Alembic migrations of the ledger (see ``scheduler.store.migrate``, which runs them)."""
