@@ -26,7 +26,14 @@ import pytest
 
 from scheduler.feeds import _AGENDA_SECRET_KEY
 from scheduler.store.ledger import Ledger, PassRun
-from tests.system.test_replicas import calendars, edit, ledger_facts, mornings, simulate
+from tests.system.test_replicas import (
+    calendars,
+    edit,
+    ledger_facts,
+    mornings,
+    simulate,
+    simulated_weeks,
+)
 from tests.system.world import VdirWorld, copy_example
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -181,7 +188,7 @@ def test_syncs_killed_at_random_mid_pass_end_as_one_replica_alone(
     one of them SIGKILLed at a random moment of about half the steps (a supervisor then starts
     one more, as it restarts a dead replica): the calendars, the ledger and the notices end as
     one replica alone leaves them, with no traceback, no duplicate and nothing lost."""
-    weeks = 2
+    weeks = simulated_weeks()
     rng = random.Random(12)
     alone, single = simulate(tmp_path / "alone", None, 1, weeks)
     world = VdirWorld(tmp_path / "shared")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ pytestmark = pytest.mark.postgres
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2027, 1, 4, 8, tzinfo=NY)  # Monday of 2027-W01
+
+
+def simulated_weeks() -> int:
+    """Two weeks in the suite; ``REPLICA_WEEKS=13`` runs the acceptance's simulated quarter."""
+    return int(os.environ.get("REPLICA_WEEKS", "2"))
 
 
 def mornings(weeks: int) -> list[datetime]:
@@ -145,7 +151,7 @@ def ledger_facts(world: VdirWorld) -> dict[str, Any]:
 def test_two_replicas_syncing_concurrently_do_what_one_replica_does(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    weeks = 2
+    weeks = simulated_weeks()
     alone, single = simulate(tmp_path / "alone", None, 1, weeks)
     shared, pair = simulate(tmp_path / "shared", postgres_url, 2, weeks)
     try:
