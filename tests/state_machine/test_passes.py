@@ -140,6 +140,8 @@ class PassesMachine(RuleBasedStateMachine):
         self.series_moves: dict[int, tuple[int, str]] = {}
         #: what the next pass meets: None, "full_disk", "race", ("kill", n), "kill_record"
         self.trouble: Any = None
+        #: edits no pass has read yet, as (pair index, week, owner)
+        self.unseen: set[tuple[int, str, str]] = set()
         self.busy = 0
 
     def teardown(self) -> None:
@@ -171,6 +173,12 @@ class PassesMachine(RuleBasedStateMachine):
 
     def _record(self, index: int, rid: datetime, owner: str, edit: Edit) -> None:
         week = _week_of(rid)
+        manager = PAIRS[index][0]
+        if owner != manager and (index, week, manager) in self.unseen:
+            # Both copies edited the week since a pass last read them: the organizer's copy
+            # rules (spec), whichever edit came first.
+            return
+        self.unseen.add((index, week, owner))
         # The latest edit of a week wins: the other copy's earlier edit may be replaced by it.
         for key in [k for k in self.edits if k[0] == index and k[1] == week]:
             del self.edits[key]
@@ -339,6 +347,7 @@ class PassesMachine(RuleBasedStateMachine):
 
     def _pass(self) -> None:
         trouble, self.trouble = self.trouble, None
+        self.unseen.clear()  # every pass reads the calendars before anything can fail
         result: PassResult | None = None
         with _Trouble(self, trouble) as troubled:
             try:
@@ -436,13 +445,20 @@ class PassesMachine(RuleBasedStateMachine):
         manager, rep = PAIRS[index]
         manager_email, rep_email = self._emails(index)
         first, last = _week_span(week)
+        # The organizer's copy says which instances there are (a copy not yet rewritten after
+        # a whole-series move still shows the old ones); either copy can decline one.
         answers: dict[datetime, set[str]] = {}
         for owner in (manager, rep):
             for event in _instances(self._copy(index, owner), first, last):
-                if _week_of(_rid(event)) == week:
-                    gone = not _live(event)
-                    declined = _declined_by(event) & {manager_email, rep_email}
-                    answers.setdefault(_rid(event), set()).update({"x"} if gone else declined)
+                if _week_of(_rid(event)) != week:
+                    continue
+                if owner == manager:
+                    answers.setdefault(_rid(event), set()).update(
+                        {"x"} if not _live(event) else set()
+                    )
+                declined = _declined_by(event) & {manager_email, rep_email}
+                if declined and _rid(event) in answers:
+                    answers[_rid(event)].update(declined)
         sessions = [f"series {rid:%a %H:%M}" for rid, no in answers.items() if not no]
         makeup = self.world.makeup(manager, manager, rep, week)
         if makeup.exists():
