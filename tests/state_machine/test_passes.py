@@ -247,8 +247,9 @@ class PassesMachine(RuleBasedStateMachine):
         path.unlink()
         # The series comes back (the spec) as the ledger knows it: the weeks people moved or
         # cancelled stay so; a week's answer (a decline) lived in the deleted copy only.
+        # Edits no pass read yet went with the deleted copy (the person's own doing).
         for key in [k for k in self.edits if k[0] == index and k[2] == owner]:
-            if self.edits[key].kind == "declined" or who == 1:
+            if self.edits[key].kind == "declined" or who == 1 or key in self.unseen:
                 del self.edits[key]
         if who == 0:
             self.series_moves.pop(index, None)
