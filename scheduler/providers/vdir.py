@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -123,57 +123,9 @@ class VdirProvider:
                 continue
             try:
                 data = self._load(file)
-                digest = hashlib.sha256(data).digest()
-                calendars = _MEMO.get(("parse", digest, href), ical.parse_object, data, href)
-                try:
-                    observed = _MEMO.get(
-                        ("observe", digest, href, self.default_zone.key),
-                        ical.observe_parsed,
-                        calendars,
-                        href,
-                        self.default_zone,
-                    )
-                except ValueError:
-                    # Ours and unreadable: a problem. Someone else's: its busy time may still
-                    # be readable even when it is no series we could adopt.
-                    if ical.is_product_object(calendars):
-                        raise
-                    observed = None
-                if observed is not None:
-                    observed = replace(observed, version=digest.hex())
-                if observed is not None and _is_owned(observed):
-                    held = result.owned.get(observed.uid)
-                    if held is None:
-                        result.owned[observed.uid] = observed
-                        continue
-                    # Two files hold one product UID (a client or a sync made a stray copy):
-                    # the product's own file, ``<uid>.ics``, wins; the other is named.
-                    own_name = uid_filename(observed.uid)
-                    if file.name == own_name and Path(held.href).name != own_name:
-                        held, observed = observed, held
-                        result.owned[held.uid] = held
-                    result.problems.append(
-                        f"{observed.href}: holds UID {observed.uid} which {held.href} holds "
-                        f"too; {Path(held.href).name} is used and this copy is left alone."
-                    )
-                    continue
-                busy, out_days = _MEMO.get(
-                    ("busy", digest, href, person.email, start, end, zone.key),
-                    ical.busy_from_parsed,
-                    calendars,
-                    href,
-                    person.email,
-                    start,
-                    end,
-                    zone,
+                take_object(
+                    result, _MEMO, data, href, None, person, (start, end), zone, self.default_zone
                 )
-                if observed is not None and is_candidate(observed):
-                    result.weekly_candidates.append(observed)
-                    result.candidate_busy.setdefault(observed.uid, []).extend(busy)
-                    result.out_days.update(out_days)
-                    continue
-                if observed is not None and is_single_meeting(observed):
-                    result.single_meetings.append(observed)
             except FileNotFoundError:
                 # Deleted between listing and reading (a sync or a client at work): gone, so
                 # neither busy nor a problem.
@@ -187,8 +139,6 @@ class VdirProvider:
                 result.problems.append(_sentence(str(exc)))
                 self._note_damaged(result, file)
                 continue
-            result.busy.extend(busy)
-            result.out_days.update(out_days)
         if unread:
             result.problems.append(
                 f"Reading the {self.where} took longer than {self.read_seconds:g} seconds; "
@@ -425,6 +375,78 @@ def _conflict(uid: str, where: str, exists: bool, expected: str | None) -> str:
         f"{uid} in the {where} {what} since this pass read it (a person or a client at work); "
         "it was left as it is and is read again next pass."
     )
+
+
+def take_object(
+    result: CalendarRead,
+    memo: Memo,
+    data: bytes,
+    href: str,
+    version: str | None,
+    person: Person,
+    window: tuple[datetime, datetime],
+    zone: ZoneInfo,
+    default_zone: ZoneInfo,
+) -> None:
+    """Fold one calendar object into ``result``, the same way for every provider that reads
+    iCalendar objects (vdir, CalDAV): a product-owned series (with ``version``, default the
+    SHA-256 of ``data``), an event that could be adopted, a single meeting, busy time.
+    Parses are memoised in ``memo`` by content. Raises ``ValueError`` for an unreadable
+    object that is the product's own."""
+    start, end = window
+    digest = hashlib.sha256(data).digest()
+    calendars = memo.get(("parse", digest, href), ical.parse_object, data, href)
+    try:
+        observed = memo.get(
+            ("observe", digest, href, default_zone.key),
+            ical.observe_parsed,
+            calendars,
+            href,
+            default_zone,
+        )
+    except ValueError:
+        # Ours and unreadable: a problem. Someone else's: its busy time may still be readable
+        # even when it is no series we could adopt.
+        if ical.is_product_object(calendars):
+            raise
+        observed = None
+    if observed is not None:
+        observed = replace(observed, version=version or digest.hex())
+    if observed is not None and _is_owned(observed):
+        held = result.owned.get(observed.uid)
+        if held is None:
+            result.owned[observed.uid] = observed
+            return
+        # Two objects hold one product UID (a client or a sync made a stray copy): the
+        # product's own, ``<uid>.ics``, wins; the other is named.
+        own_name = uid_filename(observed.uid)
+        if PurePosixPath(href).name == own_name and PurePosixPath(held.href).name != own_name:
+            held, observed = observed, held
+            result.owned[held.uid] = held
+        result.problems.append(
+            f"{observed.href}: holds UID {observed.uid} which {held.href} holds "
+            f"too; {PurePosixPath(held.href).name} is used and this copy is left alone."
+        )
+        return
+    busy, out_days = memo.get(
+        ("busy", digest, href, person.email, start, end, zone.key),
+        ical.busy_from_parsed,
+        calendars,
+        href,
+        person.email,
+        start,
+        end,
+        zone,
+    )
+    if observed is not None and is_candidate(observed):
+        result.weekly_candidates.append(observed)
+        result.candidate_busy.setdefault(observed.uid, []).extend(busy)
+        result.out_days.update(out_days)
+        return
+    if observed is not None and is_single_meeting(observed):
+        result.single_meetings.append(observed)
+    result.busy.extend(busy)
+    result.out_days.update(out_days)
 
 
 def _is_owned(observed: ObservedSeries) -> bool:

@@ -323,9 +323,7 @@ def test_tls_is_verified_and_ca_file_trusts_a_private_authority(
 
 
 def test_servers_are_recognised_by_address_or_answers() -> None:
-    assert (
-        recognise("https://cloud.example/remote.php/dav/calendars/mia/work/") is KNOWN["nextcloud"]
-    )
+    assert recognise("https://cloud.example/remote.php/dav") is KNOWN["nextcloud"]
     assert recognise("https://caldav.icloud.com/123/calendars/home/") is KNOWN["icloud"]
     assert (
         recognise(

@@ -18,7 +18,6 @@ Exports: CaldavProvider.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,11 +32,9 @@ from scheduler.providers.base import (
     Capabilities,
     WriteJob,
     Written,
-    is_candidate,
-    is_single_meeting,
 )
 from scheduler.providers.caldav.client import DavCalendar, Item
-from scheduler.providers.vdir import Memo, uid_filename
+from scheduler.providers.vdir import Memo, take_object, uid_filename
 
 __all__ = ["CaldavProvider"]
 
@@ -67,61 +64,23 @@ class CaldavProvider:
             item = mirror.items[href]
             result.object_count += 1
             try:
-                digest = hashlib.sha256(item.data).digest()
-                calendars = _MEMO.get(("parse", digest, href), ical.parse_object, item.data, href)
-                try:
-                    observed = _MEMO.get(
-                        ("observe", digest, href, self.default_zone.key),
-                        ical.observe_parsed,
-                        calendars,
-                        href,
-                        self.default_zone,
-                    )
-                except ValueError:
-                    if ical.is_product_object(calendars):
-                        raise
-                    observed = None
-                if observed is not None:
-                    observed = replace(observed, version=item.etag)
-                if observed is not None and _is_owned(observed):
-                    held = result.owned.get(observed.uid)
-                    if held is None:
-                        result.owned[observed.uid] = observed
-                        continue
-                    own_name = uid_filename(observed.uid)
-                    if _name(href) == own_name and _name(held.href) != own_name:
-                        held, observed = observed, held
-                        result.owned[held.uid] = held
-                    result.problems.append(
-                        f"{observed.href}: holds UID {observed.uid} which {held.href} holds "
-                        f"too; {_name(held.href)} is used and this copy is left alone."
-                    )
-                    continue
-                busy, out_days = _MEMO.get(
-                    ("busy", digest, href, person.email, start, end, zone.key),
-                    ical.busy_from_parsed,
-                    calendars,
+                take_object(
+                    result,
+                    _MEMO,
+                    item.data,
                     href,
-                    person.email,
-                    start,
-                    end,
+                    item.etag,
+                    person,
+                    (start, end),
                     zone,
+                    self.default_zone,
                 )
-                if observed is not None and is_candidate(observed):
-                    result.weekly_candidates.append(observed)
-                    result.candidate_busy.setdefault(observed.uid, []).extend(busy)
-                    result.out_days.update(out_days)
-                    continue
-                if observed is not None and is_single_meeting(observed):
-                    result.single_meetings.append(observed)
             except ValueError as exc:
                 result.problems.append(_sentence(str(exc)))
                 name = _name(href)
                 if name.startswith(ical.PRODUCT_UID_PREFIX):
                     result.damaged[name.removesuffix(".ics")] = item.etag
                 continue
-            result.busy.extend(busy)
-            result.out_days.update(out_days)
         return result
 
     # ----------------------------------------------------------------------- writing
