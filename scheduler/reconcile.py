@@ -405,6 +405,7 @@ def record_observations(
             actual_end=change.end if change.change != "cancelled" else None,
             plan_status=PlanStatus.PEOPLE_CHANGED.value,
             reason=change.reason,
+            changed_by=change.who,
         )
         if not new.same_facts(record):
             updated.append(new)

@@ -113,6 +113,9 @@ class OccurrenceRecord:
     #: either person is out of office on every business day of the week (``time_off``,
     #: whatever else happened to it)
     away: bool = False
+    #: whose edit ``change`` is (an e-mail); kept so that a decline outlives the copies that
+    #: carried it (both deleted, the series is recreated with that person's answer)
+    changed_by: str | None = None
 
     def same_facts(self, other: OccurrenceRecord) -> bool:
         """Equal but for ``updated_at``: whether saving ``other`` would change anything."""

@@ -167,6 +167,30 @@ def _at_rule(
     return found
 
 
+def _ledger_declines(
+    answers: Mapping[datetime, dict[str, str]],
+    master: Mapping[str, str],
+    state: PairState,
+    anchor: SeriesRecord,
+) -> dict[datetime, dict[str, str]]:
+    """The ledger's declines that no copy carries any more: a person declined a week, then
+    their copy (and the other, which held the answer too) was deleted. The recreated
+    instance says they declined, as the ledger (and the make-up booked for it) does. A copy
+    still on the calendar keeps ruling its owner's answer, a changed mind included."""
+    found = {rid: dict(who) for rid, who in answers.items()}
+    for week, record in state.records.items():
+        person = record.changed_by
+        if (
+            record.change != "declined"
+            or person is None
+            or state.copies.get(person) is not None
+            or master.get(person) == "DECLINED"
+        ):
+            continue
+        found.setdefault(utc(rule_instance(anchor, week)), {}).setdefault(person, "DECLINED")
+    return found
+
+
 def series_work(
     org: Org,
     state: PairState,
@@ -182,6 +206,8 @@ def series_work(
     answers = copies if state.adopting is None else {pair.manager.email: state.adopting}
     master, per_instance = _partstats(pair, answers)
     per_instance = _at_rule(per_instance, anchor)
+    if state.adopting is None:
+        per_instance = _ledger_declines(per_instance, master, state, anchor)
     spec = series_spec(
         pair,
         anchor,

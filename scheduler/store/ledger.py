@@ -174,6 +174,8 @@ occurrences_table = Table(
     Column("updated_at", String(40), nullable=False),
     # Added in schema 2: either person is out on every business day of the week.
     Column("away", Boolean),
+    # Added in Alembic revision 0003: whose edit ``change`` is.
+    Column("changed_by", String(200)),
 )
 
 occurrence_log_table = Table(
@@ -1171,6 +1173,7 @@ def _occurrence(row: Any) -> OccurrenceRecord:
         agenda=row.agenda,
         updated_at=datetime.fromisoformat(row.updated_at),
         away=bool(row.away),
+        changed_by=row.changed_by,
     )
 
 
@@ -1191,4 +1194,5 @@ def _occurrence_values(record: OccurrenceRecord, now: datetime) -> dict[str, Any
         "agenda": record.agenda,
         "updated_at": now.isoformat(),
         "away": record.away,
+        "changed_by": record.changed_by,
     }

@@ -588,3 +588,28 @@ TestPasses.settings = settings(
     max_examples=int(os.environ.get("MACHINE_EXAMPLES", 150 if _LONG else 6)),
     stateful_step_count=int(os.environ.get("MACHINE_STEPS", 40 if _LONG else 18)),
 )
+
+
+def test_a_decline_outlives_both_copies_deleted() -> None:
+    """Found by the machine (seed 7): Marco declines a week of marco/liam and gets a make-up;
+    then both copies of the series are deleted. The recreated series must still say Marco
+    declined that week (the ledger keeps who declined), or the calendars show the week's
+    instance and its make-up as two live sessions."""
+    machine = PassesMachine()
+    try:
+        machine.first_pass()
+        machine.manager_gets_busy(choice=6, index=1)
+        machine.manager_moves_the_series(days=1, index=1)
+        machine.person_declines_a_week(choice=7, index=2, who=0)
+        machine.a_pass_now()
+        machine.manager_moves_the_series(days=2, index=1)
+        machine.person_declines_a_week(choice=5, index=1, who=0)
+        machine.manager_moves_the_series(days=2, index=0)
+        machine.manager_moves_the_series(days=1, index=0)
+        machine.a_pass_now()
+        machine.person_deletes_the_series(index=1, who=0)
+        machine.manager_moves_the_series(days=2, index=0)
+        machine.person_deletes_the_series(index=1, who=1)
+        machine.a_pass_now()
+    finally:
+        machine.teardown()

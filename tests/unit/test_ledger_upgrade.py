@@ -15,6 +15,8 @@ NY = ZoneInfo("America/New_York")
 SCHEMA_3_TABLES = ("agenda_docs", "action_items")
 #: What oneonone added with Alembic: a ledger written before it has none of these.
 ALEMBIC_TABLES = ("alembic_version", "pass_lease", "pass_runs", "agenda_texts")
+#: Columns Alembic revisions added to the tables schema 4 had.
+ALEMBIC_COLUMNS = {"occurrences": ["changed_by"]}
 ADDED = {
     "series": ["seen_at", "person_slot"],
     "notices": ["channel", "raw", "lease_until"],
@@ -49,6 +51,9 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_loses_nothing(tmp_path: Path
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         for table in ALEMBIC_TABLES:
             db.execute(f"DROP TABLE {table}")
+        for table, columns in ALEMBIC_COLUMNS.items():
+            for column in columns:
+                db.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:
@@ -60,7 +65,7 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_loses_nothing(tmp_path: Path
     finally:
         upgraded.close()
     with sqlite3.connect(path) as db:
-        for table, columns in ADDED.items():
+        for table, columns in (*ADDED.items(), *ALEMBIC_COLUMNS.items()):
             present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
             assert set(columns) <= present
 
@@ -88,6 +93,9 @@ def test_a_schema_2_ledger_gains_the_agenda_tables_and_keeps_its_rows(tmp_path: 
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         for table in ALEMBIC_TABLES:
             db.execute(f"DROP TABLE {table}")
+        for table, columns in ALEMBIC_COLUMNS.items():
+            for column in columns:
+                db.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
 
     upgraded = Ledger(f"sqlite:///{path}")
     try:
