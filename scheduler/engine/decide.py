@@ -171,10 +171,18 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
     safety: list[str] = []
     problems: list[str] = []
 
-    # A calendar that holds our series but suddenly reads empty is not believed.
+    # A calendar that holds our series but suddenly reads empty is not believed. It holds
+    # those the product saw there or confirmed writing there: a pass killed after the ledger
+    # took a new series and before its first write left nothing on the calendar to miss.
     untouchable: set[str] = set()
     for email, read in reads.items():
-        holds = [s for s in series.values() if s.organizer == email and s.until is None]
+        holds = [
+            s
+            for s in series.values()
+            if s.organizer == email
+            and s.until is None
+            and (s.seen_at is not None or (s.uid, email) in snapshot.copies)
+        ]
         if holds and read.object_count == 0 and not force:
             untouchable.add(email)
             safety.append(

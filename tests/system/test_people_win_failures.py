@@ -97,6 +97,34 @@ def test_an_edit_after_a_failed_write_is_kept_and_recorded(
     assert again.written == 0 and again.changes == []
 
 
+class Killed(BaseException):
+    """The process dies here (a SIGKILL): nothing after this line of the pass runs."""
+
+
+def test_a_first_pass_killed_before_any_write_is_finished_by_the_next(
+    world: VdirWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger takes the new series before the calendars are written; killed in between,
+    a manager's folder with no events of their own is empty. That is not "a calendar that
+    suddenly reads empty" (nothing was ever written there): the next pass writes the series
+    instead of stopping for safety (issue 12's replica kill test found this)."""
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vdir, "write_atomically", killed)
+        with pytest.raises(Killed):
+            world.sync(NOW)
+    world.restart()
+    marco = world.folder("marco")
+    assert not list(marco.glob("*.ics"))
+    done = world.sync(NOW + timedelta(minutes=5))
+    assert done.safety == [] and done.problems == []
+    assert len(list(marco.glob("*.ics"))) == 4
+    assert world.sync(NOW + timedelta(minutes=10)).written == 0
+
+
 def test_an_edit_landing_between_the_read_and_the_write_wins(
     world: VdirWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -181,13 +181,6 @@ def test_two_daemons_share_one_ledger_and_the_standby_replaces_a_killed_holder(
                 daemon.communicate()
 
 
-# Known bug (issue 12, open): now and then the sync after a SIGKILL stops for safety because a
-# manager's vdir folder "reads as empty" (seen since the CalDAV, truth and postgres branches
-# were merged; the kill timing is wall-clock random). Not strict: when it passes, it passes.
-@pytest.mark.xfail(
-    reason="a sync after a SIGKILL sometimes finds a vdir folder reading as empty (issue 12)",
-    strict=False,
-)
 def test_syncs_killed_at_random_mid_pass_end_as_one_replica_alone(
     tmp_path: Path, postgres_url: str
 ) -> None:
