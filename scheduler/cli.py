@@ -122,9 +122,12 @@ def _port(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Output piped into `head` ends quietly, like any Unix tool.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
+    if args.command != "run":
+        # Output piped into `head` ends quietly, like any Unix tool. Not the daemon: an HTTP
+        # client that hangs up before its answer arrives must cost that answer, not the
+        # process (Python's default, SIGPIPE ignored, makes it a BrokenPipeError there).
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

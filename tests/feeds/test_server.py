@@ -10,12 +10,14 @@ import os
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -288,6 +290,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def hang_up_on(port: int, path: str, *, times: int) -> None:
+    """Ask for ``path`` and hang up at once, ``times`` times: half close (the server's next
+    write meets a reset), half reset."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    for count in range(times):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            if count % 2:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.sendall(request)
+
+
 def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = copy_example(tmp_path)
     port = free_port()
@@ -295,6 +308,15 @@ def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) ->
         config.read_text().replace('bind = "127.0.0.1:8321"', f'bind = "127.0.0.1:{port}"')
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    command = [sys.executable, "-m", "scheduler", "feeds", "url", "vera@acme.example"]
+    feed = subprocess.run(
+        [*command, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    ).stdout.split()[-1]
     daemon = subprocess.Popen(
         [sys.executable, "-m", "scheduler", "run", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -327,6 +349,15 @@ def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) ->
             f'replica="{replica}"}}'
         ) in metrics_text
         assert f'oneonone_lease_holder{{replica="{replica}"}} 1.0' in metrics_text
+        # Clients that hang up before their answer arrives (a reset, as a load balancer's
+        # timeout does): the daemon ignores SIGPIPE and lives on (issue 17 saw exit 141).
+        hang_up_on(port, urlsplit(feed).path, times=300)
+        # A write to a socket reset under it raises SIGPIPE only when the reset wins a race
+        # (a big answer, a busy machine); the signal itself shows the daemon ignores it.
+        daemon.send_signal(signal.SIGPIPE)
+        time.sleep(0.5)
+        assert daemon.poll() is None, daemon.communicate(timeout=10)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         daemon.send_signal(signal.SIGTERM)
         out, err = daemon.communicate(timeout=30)
         assert daemon.returncode == 0, err
