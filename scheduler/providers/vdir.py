@@ -20,8 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
 
 from scheduler import ical
 from scheduler.domain import Person
@@ -330,38 +332,77 @@ class VdirProvider:
 
 
 class Memo:
-    """What reading an object gave, by its bytes' digest: a daemon polling every few minutes
-    reads the same files again and again, and parsing iCalendar is most of a pass's time.
+    """What reading an object gave, kept between passes: a daemon polling every few minutes
+    reads the same objects again and again, and parsing iCalendar is most of a pass's time.
 
-    Keyed by content, not by file times, so an edit within the file system's timestamp
-    resolution is never missed. Results are treated as read-only by every caller. Bounded
-    (least recently used out first); a result that raised ``ValueError`` is remembered as
-    that error, so a broken file costs one parse, not one per pass.
+    One entry per *slot* (what is kept: its kind, the object's href, whose reading), holding
+    the *inputs* it was made from (the object's content digest or etags, the read window): an
+    entry whose inputs changed is replaced, never kept beside the new one, so a rewritten file
+    leaves no stale parse behind and a warm pass finds every object it read last time. Keyed
+    by content, not file times, so an edit within the file system's timestamp resolution is
+    never missed. Parse trees are not kept (they weigh many times their text): only what was
+    taken from them. Bounded by weight (the object's size in bytes, a proxy for what its entry
+    holds), least recently used out first. A result that raised ``ValueError`` is remembered
+    as that error, so a broken file costs one parse, not one per pass. Results are treated as
+    read-only by every caller.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[object, ...], tuple[bool, Any]] = OrderedDict()
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.weight = 0
+        self._items: OrderedDict[tuple[object, ...], tuple[object, int, bool, Any]] = OrderedDict()
 
-    def get(self, key: tuple[object, ...], make: Callable[..., T], *args: Any) -> T:
-        found = self._items.get(key)
-        if found is None:
-            try:
-                found = (True, make(*args))
-            except ValueError as exc:
-                found = (False, str(exc))
-            self._items[key] = found
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(
+        self,
+        slot: tuple[object, ...],
+        inputs: object,
+        weight: int,
+        make: Callable[..., T],
+        *args: Any,
+    ) -> T:
+        found = self._items.get(slot)
+        if found is not None and found[0] == inputs:
+            self._items.move_to_end(slot)
+            _, _, ok, value = found
         else:
-            self._items.move_to_end(key)
-        ok, value = found
+            try:
+                ok, value = True, make(*args)
+            except ValueError as exc:
+                ok, value = False, str(exc)
+            if found is not None:
+                self.weight -= found[1]
+            self._items[slot] = (inputs, weight, ok, value)
+            self._items.move_to_end(slot)
+            self.weight += weight
+            while self.weight > self.max_bytes and len(self._items) > 1:
+                _, (_, dropped, _, _) = self._items.popitem(last=False)
+                self.weight -= dropped
         if not ok:
             raise ValueError(value)
         return cast(T, value)
 
 
-_MEMO = Memo(20_000)
+class Lazy(Generic[T]):
+    """A value made on first use, at most once (a parse that only a memo miss needs)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+
+    def __call__(self) -> T:
+        if self._make is not None:
+            self._value, self._make = self._make(), None
+        return cast(T, self._value)
+
+
+#: What the readers' memos may hold, as the bytes of the objects behind them: enough for every
+#: object of a 10,000-pair org's calendars (series files are a few kB each).
+MEMO_BYTES = 256 * 1024 * 1024
+
+_MEMO = Memo(MEMO_BYTES)
 
 
 def _conflict(uid: str, where: str, exists: bool, expected: str | None) -> str:
@@ -390,26 +431,21 @@ def take_object(
 ) -> None:
     """Fold one calendar object into ``result``, the same way for every provider that reads
     iCalendar objects (vdir, CalDAV): a product-owned series (with ``version``, default the
-    SHA-256 of ``data``), an event that could be adopted, a single meeting, busy time.
-    Parses are memoised in ``memo`` by content. Raises ``ValueError`` for an unreadable
-    object that is the product's own."""
+    SHA-256 of ``data``), an event that could be adopted, a single meeting, busy time. What
+    it gave is memoised in ``memo`` (parsed only on a miss). Raises ``ValueError`` for an
+    unreadable object, or one of the product's own that holds no readable series."""
     start, end = window
     digest = hashlib.sha256(data).digest()
-    calendars = memo.get(("parse", digest, href), ical.parse_object, data, href)
-    try:
-        observed = memo.get(
-            ("observe", digest, href, default_zone.key),
-            ical.observe_parsed,
-            calendars,
-            href,
-            default_zone,
-        )
-    except ValueError:
-        # Ours and unreadable: a problem. Someone else's: its busy time may still be readable
-        # even when it is no series we could adopt.
-        if ical.is_product_object(calendars):
-            raise
-        observed = None
+    calendars = Lazy(lambda: ical.parse_object(data, href))
+    observed = memo.get(
+        ("observe", href, default_zone.key),
+        digest,
+        len(data),
+        _observed,
+        calendars,
+        href,
+        default_zone,
+    )
     if observed is not None:
         observed = replace(observed, version=version or digest.hex())
     if observed is not None and _is_owned(observed):
@@ -429,14 +465,10 @@ def take_object(
         )
         return
     busy, out_days = memo.get(
-        ("busy", digest, href, person.email, start, end, zone.key),
-        ical.busy_from_parsed,
-        calendars,
-        href,
-        person.email,
-        start,
-        end,
-        zone,
+        ("busy", href, person.email, zone.key),
+        (digest, start, end),
+        len(data),
+        lambda: ical.busy_from_parsed(calendars(), href, person.email, start, end, zone),
     )
     if observed is not None and is_candidate(observed):
         result.weekly_candidates.append(observed)
@@ -447,6 +479,21 @@ def take_object(
         result.single_meetings.append(observed)
     result.busy.extend(busy)
     result.out_days.update(out_days)
+
+
+def _observed(
+    calendars: Callable[[], list[Calendar]], href: str, default_zone: ZoneInfo
+) -> ObservedSeries | None:
+    """The series an object holds, if any. Unreadable: a ``ValueError`` when the object is
+    the product's own (a problem); someone else's may still hold readable busy time, even
+    when it is no series that could be adopted."""
+    parsed = calendars()
+    try:
+        return ical.observe_parsed(parsed, href, default_zone)
+    except ValueError:
+        if ical.is_product_object(parsed):
+            raise
+        return None
 
 
 def _is_owned(observed: ObservedSeries) -> bool:

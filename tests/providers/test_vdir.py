@@ -474,3 +474,68 @@ def test_generated_broken_files_become_problems_and_the_good_one_still_counts(
     )
     for problem in read.problems:
         assert ": cannot read calendar object: " in problem
+
+
+# --------------------------------------------------------------------------- the read memo
+
+
+def test_a_warm_read_parses_nothing_and_a_rewritten_file_replaces_its_entry(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17's cache cliff: entries were capped by count and stale parses of rewritten
+    files stayed; past ~10k files a warm pass stopped hitting the memo at all."""
+    from scheduler.providers import vdir
+
+    memo = vdir.Memo(vdir.MEMO_BYTES)
+    monkeypatch.setattr(vdir, "_MEMO", memo)
+    provider = VdirProvider(folder, NY)
+    for index in range(30):
+        hour = 9 + index % 8
+        event = vevent(f"busy-{index}", f":20270105T{hour:02d}0000Z", f":20270105T{hour:02d}3000Z")
+        (folder / f"busy-{index}.ics").write_bytes(calendar(event))
+    put(provider, make_spec(), MIA, STAMP)
+    parses = 0
+    real_parse = ical.parse_object
+
+    def counted(data: bytes, href: str = "") -> list[object]:
+        nonlocal parses
+        parses += 1
+        return real_parse(data, href)
+
+    monkeypatch.setattr(ical, "parse_object", counted)
+    cold = provider.read(MIA, *WINDOW)
+    assert parses == 31 and len(cold.busy) == 30 and len(cold.owned) == 1
+    entries = len(memo)
+    parses = 0
+    warm = provider.read(MIA, *WINDOW)
+    assert parses == 0 and warm.busy == cold.busy and warm.owned == cold.owned
+    # Rewritten: parsed once more, and its entries replaced rather than added to.
+    put(provider, make_spec(summary="1:1 Mia / Ana (renamed)"), MIA, LATER)
+    parses = 0
+    provider.read(MIA, *WINDOW)
+    assert parses == 1 and len(memo) == entries
+
+
+def test_the_memo_is_bounded_by_weight_least_recently_used_out_first() -> None:
+    from scheduler.providers.vdir import Memo
+
+    memo = Memo(max_bytes=1000)
+    for index in range(10):
+        assert memo.get(("observe", f"f{index}"), "v1", 300, lambda i=index: i) == index
+    assert len(memo) == 3 and memo.weight == 900
+    made: list[str] = []
+    # f9 is still there (a hit makes nothing); f0 went first.
+    memo.get(("observe", "f9"), "v1", 300, lambda: made.append("f9"))
+    memo.get(("observe", "f0"), "v1", 300, lambda: made.append("f0"))
+    assert made == ["f0"]
+    # An error is remembered as that error: a broken file costs one parse.
+    calls: list[int] = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise ValueError("f.ics: cannot read calendar object: truncated")
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="truncated"):
+            memo.get(("observe", "broken"), "v1", 10, broken)
+    assert calls == [1]

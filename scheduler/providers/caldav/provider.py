@@ -34,11 +34,11 @@ from scheduler.providers.base import (
     Written,
 )
 from scheduler.providers.caldav.client import DavCalendar, Item
-from scheduler.providers.vdir import Memo, take_object, uid_filename
+from scheduler.providers.vdir import MEMO_BYTES, Memo, take_object, uid_filename
 
 __all__ = ["CaldavProvider"]
 
-_MEMO = Memo(20_000)
+_MEMO = Memo(MEMO_BYTES)
 
 
 class CaldavProvider:

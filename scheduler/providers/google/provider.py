@@ -61,7 +61,7 @@ from scheduler.providers.google.client import (
     GoogleClient,
     NotFoundError,
 )
-from scheduler.providers.vdir import Memo
+from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo
 
 __all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "StateStore"]
 
@@ -72,7 +72,7 @@ FREEBUSY_LIMIT = 50
 KEEP_PAST = timedelta(days=21)
 PAGE_SIZE = 2500  # events.list maxResults: the documented maximum
 
-_MEMO = Memo(20_000)
+_MEMO = Memo(MEMO_BYTES)
 
 
 @dataclass
@@ -460,8 +460,11 @@ class GoogleProvider:
         key = _key(master, exceptions)
         href = f"{self.where}: event {master.get('id')}"
         # Converted only on a miss: a quiet pass reads the same events again and again.
-        calendars = _MEMO.get(("parse", *key), _parse, master, exceptions, href)
-        observed = _MEMO.get(("observe", *key), _observe_versioned, calendars, href, key)
+        calendars = Lazy(lambda: _parse(master, exceptions, href))
+        weight = _weight(master, exceptions)
+        observed = _MEMO.get(
+            ("observe", href), key, weight, _observe_versioned, calendars, href, key
+        )
         return calendars, observed, key
 
     def _spans(
@@ -475,14 +478,10 @@ class GoogleProvider:
     ) -> tuple[list[tuple[datetime, datetime]], set[date]]:
         """This person's busy spans and days out from one observed object (memoised)."""
         found: tuple[list[tuple[datetime, datetime]], set[date]] = _MEMO.get(
-            ("busy", *key, self.email, start, end, zone.key),
-            ical.busy_from_parsed,
-            calendars,
-            observed.href,
-            self.email,
-            start,
-            end,
-            zone,
+            ("busy", observed.href, self.email, zone.key),
+            (key, start, end),
+            64,
+            lambda: ical.busy_from_parsed(calendars(), observed.href, self.email, start, end, zone),
         )
         return found
 
@@ -996,14 +995,21 @@ def _key(master: Mapping[str, Any], exceptions: Iterable[Mapping[str, Any]]) -> 
     )
 
 
+def _weight(master: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]]) -> int:
+    """What a memo entry of this event weighs, roughly: the size of its fields as text."""
+    return 512 * (1 + len(exceptions)) + sum(len(str(value)) for value in master.values())
+
+
 def _version(key: tuple[Any, ...]) -> str:
     """An owned copy's version (``ObservedSeries.version``): a digest of its ``_key``."""
     text = json.dumps(key, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _observe_versioned(calendars: Any, href: str, key: tuple[Any, ...]) -> ObservedSeries | None:
-    observed = ical.observe_parsed(calendars, href, UTC)
+def _observe_versioned(
+    calendars: Callable[[], Any], href: str, key: tuple[Any, ...]
+) -> ObservedSeries | None:
+    observed = ical.observe_parsed(calendars(), href, UTC)
     return None if observed is None else replace(observed, version=_version(key))
 
 
