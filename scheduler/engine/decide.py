@@ -175,14 +175,14 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
     # those the product saw there or confirmed writing there: a pass killed after the ledger
     # took a new series and before its first write left nothing on the calendar to miss.
     untouchable: set[str] = set()
+    held: dict[str, list[SeriesRecord]] = {}  # by organizer: one look at each series
+    for one in series.values():
+        if one.until is None and (
+            one.seen_at is not None or (one.uid, one.organizer) in snapshot.copies
+        ):
+            held.setdefault(one.organizer, []).append(one)
     for email, read in reads.items():
-        holds = [
-            s
-            for s in series.values()
-            if s.organizer == email
-            and s.until is None
-            and (s.seen_at is not None or (s.uid, email) in snapshot.copies)
-        ]
+        holds = held.get(email, [])
         if holds and read.object_count == 0 and not force:
             untouchable.add(email)
             safety.append(
