@@ -48,6 +48,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     delete,
     insert,
     select,
@@ -87,6 +88,8 @@ __all__ = [
 #: The last schema version before Alembic (``meta.schema_version``, kept for older tools);
 #: the schema itself is versioned by ``scheduler.store.migrations`` since.
 SCHEMA_VERSION = "4"
+#: Keys per ``IN (...)`` list: well under SQLite's and PostgreSQL's limits on parameters.
+_IN_CHUNK = 500
 
 #: The URL without its password (``scheduler.store.database.safe_url``; kept here for callers).
 _safe_url = safe_url
@@ -592,49 +595,76 @@ class Ledger:
         return result
 
     def save_occurrences(self, records: Iterable[OccurrenceRecord], now: datetime) -> int:
-        """Insert or update records by (pair, week); log each change. Returns how many changed."""
-        changed = 0
+        """Insert or update records by (pair, week); log each change. Returns how many changed.
+
+        In bulk: one read of the rows already there (per chunk of pairs) and one statement per
+        kind of write, not a query per record (issue 17: a pass saves thousands of weeks)."""
+        wanted = {(record.pair_key, record.week): record for record in records}
+        if not wanted:
+            return 0
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        logs: list[dict[str, Any]] = []
         with self._connection() as conn:
-            for record in records:
-                row = conn.execute(
-                    select(occurrences_table).where(
-                        occurrences_table.c.pair_key == record.pair_key,
-                        occurrences_table.c.week == record.week,
-                    )
-                ).first()
+            existing: dict[tuple[str, str], Any] = {}
+            keys = sorted({pair_key for pair_key, _ in wanted})
+            for offset in range(0, len(keys), _IN_CHUNK):
+                chunk = keys[offset : offset + _IN_CHUNK]
+                for found in conn.execute(
+                    select(occurrences_table).where(occurrences_table.c.pair_key.in_(chunk))
+                ):
+                    if (found.pair_key, found.week) in wanted:
+                        existing[(found.pair_key, found.week)] = found
+            for key, record in wanted.items():
+                row = existing.get(key)
                 if row is not None and _occurrence(row).same_facts(record):
                     continue
                 values = _occurrence_values(record, now)
-                if row is None:
-                    conn.execute(insert(occurrences_table).values(**values))
-                else:
-                    conn.execute(
-                        update(occurrences_table)
-                        .where(
-                            occurrences_table.c.pair_key == record.pair_key,
-                            occurrences_table.c.week == record.week,
-                        )
-                        .values(**values)
-                    )
+                (inserts if row is None else updates).append(values)
                 if row is None or (row.status, row.plan_status, row.planned_start, row.reason) != (
                     values["status"],
                     values["plan_status"],
                     values["planned_start"],
                     values["reason"],
                 ):
-                    conn.execute(
-                        insert(occurrence_log_table).values(
-                            pair_key=record.pair_key,
-                            week=record.week,
-                            at=now.isoformat(),
-                            plan_status=record.plan_status,
-                            status=record.status,
-                            start=(record.actual_start or record.planned_start).isoformat(),
-                            reason=record.reason,
-                        )
+                    logs.append(
+                        {
+                            "pair_key": record.pair_key,
+                            "week": record.week,
+                            "at": now.isoformat(),
+                            "plan_status": record.plan_status,
+                            "status": record.status,
+                            "start": (record.actual_start or record.planned_start).isoformat(),
+                            "reason": record.reason,
+                        }
                     )
-                changed += 1
-        return changed
+            if inserts:
+                conn.execute(insert(occurrences_table), inserts)
+            if updates:
+                columns: dict[str, Any] = {
+                    name: bindparam(f"new_{name}")
+                    for name in updates[0]
+                    if name not in ("pair_key", "week")
+                }
+                conn.execute(
+                    update(occurrences_table)
+                    .where(
+                        occurrences_table.c.pair_key == bindparam("key_pair"),
+                        occurrences_table.c.week == bindparam("key_week"),
+                    )
+                    .values(columns),
+                    [
+                        {
+                            "key_pair": values["pair_key"],
+                            "key_week": values["week"],
+                            **{f"new_{name}": values[name] for name in columns},
+                        }
+                        for values in updates
+                    ],
+                )
+            if logs:
+                conn.execute(insert(occurrence_log_table), logs)
+        return len(inserts) + len(updates)
 
     def history(self, pair_key: str, week: str) -> list[tuple[datetime, str, str, str]]:
         """(at, status, start, reason) of every recorded change of one occurrence, oldest first."""
