@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tzlocal.windows_tz import tz_names, win_tz
+from tzlocal.windows_tz import tz_win, win_tz
 
 __all__ = ["GraphError", "Item", "Mailbox", "Store", "graph_time", "parse_time", "zone_of"]
 
@@ -66,13 +66,15 @@ def zone_of(name: str | None) -> ZoneInfo:
         return ZoneInfo(name)
     except (ValueError, KeyError) as error:
         raise GraphError(
-            400, "TimeZoneNotSupportedException", f"A valid TimeZone value must be specified. "
-            f"The following TimeZone value is not supported: '{name}'."
+            400,
+            "TimeZoneNotSupportedException",
+            f"A valid TimeZone value must be specified. "
+            f"The following TimeZone value is not supported: '{name}'.",
         ) from error
 
 
 def windows_name(iana: str) -> str:
-    return tz_names.get(iana, "UTC")
+    return tz_win.get(iana, "UTC")
 
 
 def parse_time(value: Any) -> datetime:
@@ -224,9 +226,7 @@ class Store:
     def mailbox(self, who: str) -> Mailbox:
         box = self.mailboxes.get(who.lower())
         if box is None:
-            raise GraphError(
-                404, "ErrorInvalidUser", f"The requested user '{who}' is invalid."
-            )
+            raise GraphError(404, "ErrorInvalidUser", f"The requested user '{who}' is invalid.")
         return box
 
     # ------------------------------------------------------------------ the event resource
@@ -249,8 +249,13 @@ class Store:
         )
 
     def render(
-        self, item: Item, original: datetime | None = None, *, zone: str = "UTC",
-        expand: list[str] | None = None, text_body: bool = True,
+        self,
+        item: Item,
+        original: datetime | None = None,
+        *,
+        zone: str = "UTC",
+        expand: list[str] | None = None,
+        text_body: bool = True,
     ) -> dict[str, Any]:
         """The event resource as Graph answers it."""
         data = dict(item.data)
@@ -262,11 +267,7 @@ class Store:
             kind = "exception" if exception else "occurrence"
             data.pop("recurrence", None)
             start = parse_time(exception["start"]) if "start" in exception else original
-            end = (
-                parse_time(exception["end"])
-                if "end" in exception
-                else original + item.duration()
-            )
+            end = parse_time(exception["end"]) if "end" in exception else original + item.duration()
             data["start"], data["end"] = graph_time(start, zone), graph_time(end, zone)
             etag_key = _opaque(item.content_key, item.exception_keys.get(original, ""))[4:26]
             attendees = [dict(a) for a in exception.get("attendees") or data.get("attendees") or []]
@@ -276,7 +277,10 @@ class Store:
             data["end"] = graph_time(parse_time(item.data["end"]), zone)
         body = dict(data.get("body") or {"contentType": "text", "content": ""})
         if not text_body and body.get("contentType") == "text":
-            body = {"contentType": "html", "content": f"<html><body>{body['content']}</body></html>"}
+            body = {
+                "contentType": "html",
+                "content": f"<html><body>{body['content']}</body></html>",
+            }
         response = (
             {"response": "organizer", "time": "0001-01-01T00:00:00Z"}
             if item.is_organizer
@@ -347,7 +351,9 @@ class Store:
                 found.append((item, original))
         return found
 
-    def view(self, box: Mailbox, start: datetime, end: datetime) -> list[tuple[Item, datetime | None]]:
+    def view(
+        self, box: Mailbox, start: datetime, end: datetime
+    ) -> list[tuple[Item, datetime | None]]:
         found: list[tuple[Item, datetime | None]] = []
         for item in box.items.values():
             found.extend(self.instances(item, start, end))
@@ -355,7 +361,7 @@ class Store:
 
     # ------------------------------------------------------------------ writes
 
-    def create(self, owner: str, body: dict[str, Any]) -> Item:
+    def create(self, owner: str, body: dict[str, Any], ical_uid: str | None = None) -> Item:
         box = self.mailbox(owner)
         transaction = body.get("transactionId")
         if transaction:
@@ -368,7 +374,7 @@ class Store:
             owner=box.email,
             data=data,
             organizer=box.email,
-            ical_uid="040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper(),
+            ical_uid=ical_uid or "040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper(),
             transaction_id=transaction,
         )
         for prop in body.get("singleValueExtendedProperties") or []:
@@ -397,10 +403,17 @@ class Store:
                 raise GraphError(
                     501, "NotImplemented", "The emulator expands daily and weekly patterns only."
                 )
+        # Response tracking is per recipient: an attendee sent again keeps their answer.
+        kept = {
+            a["emailAddress"]["address"]: a.get("status")
+            for a in (current or {}).get("attendees") or []
+        }
         data["attendees"] = [
             {
                 "type": a.get("type", "required"),
-                "status": a.get("status") or {"response": "none", "time": "0001-01-01T00:00:00Z"},
+                "status": kept.get(str(a["emailAddress"]["address"]).lower())
+                or a.get("status")
+                or {"response": "none", "time": "0001-01-01T00:00:00Z"},
                 "emailAddress": {
                     "address": str(a["emailAddress"]["address"]).lower(),
                     "name": a["emailAddress"].get("name", ""),
@@ -410,7 +423,9 @@ class Store:
         ]
         return data
 
-    def update(self, owner: str, event_id: str, body: dict[str, Any], if_match: str | None) -> tuple[Item, datetime | None]:
+    def update(
+        self, owner: str, event_id: str, body: dict[str, Any], if_match: str | None
+    ) -> tuple[Item, datetime | None]:
         box = self.mailbox(owner)
         item, original = self.find(box, event_id)
         self._precondition(item, original, if_match)
@@ -470,8 +485,9 @@ class Store:
         item, original = self.find(box, event_id)
         if item.is_organizer:
             raise GraphError(
-                400, "ErrorInvalidRequest", "Your request can't be completed. You can't respond "
-                "to a meeting you organized."
+                400,
+                "ErrorInvalidRequest",
+                "Your request can't be completed. You can't respond to a meeting you organized.",
             )
         if original is None:
             item.response = response
@@ -483,11 +499,12 @@ class Store:
 
     def cancel(self, owner: str, event_id: str) -> None:
         box = self.mailbox(owner)
-        item, original = self.find(box, event_id)
+        item, _original = self.find(box, event_id)
         if not item.is_organizer:
             raise GraphError(
-                400, "ErrorInvalidRequest", "Your request can't be completed. Only the "
-                "organizer can cancel the meeting."
+                400,
+                "ErrorInvalidRequest",
+                "Your request can't be completed. Only the organizer can cancel the meeting.",
             )
         self.delete(owner, event_id, None)
 
@@ -539,9 +556,11 @@ class Store:
                 box.items[copy.id] = copy
             else:
                 changed = any(copy.data.get(k) != v for k, v in shared.items())
-                if changed or copy.exceptions != item.exceptions or copy.deleted - set(
-                    copy.responses
-                ) != item.deleted:
+                if (
+                    changed
+                    or copy.exceptions != item.exceptions
+                    or copy.deleted - set(copy.responses) != item.deleted
+                ):
                     copy.data.update(shared)
                     copy.touch()
             copy.exceptions = {k: dict(v) for k, v in item.exceptions.items()}

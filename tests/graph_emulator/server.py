@@ -47,6 +47,8 @@ from .model import GraphError, Item, Mailbox, Store, graph_time, parse_time, win
 __all__ = ["Faults", "GraphEmulator", "Person"]
 
 HOST = "127.0.0.1"
+#: the extended property the product keeps its UID in (``find`` looks for it)
+PRODUCT_UID = "String {00020329-0000-0000-C000-000000000046} Name oneonone_uid"
 BATCH_LIMIT = 20  # https://learn.microsoft.com/graph/json-batching: "limited to 20"
 TOKEN_LIFETIME = 3599
 DEFAULT_PAGE = 10
@@ -338,8 +340,9 @@ class GraphEmulator:
                 return _error(
                     401,
                     "InvalidAuthenticationToken",
-                    "Access token is empty." if not token else "Lifetime validation failed, "
-                    "the token is expired.",
+                    "Access token is empty."
+                    if not token
+                    else "Lifetime validation failed, the token is expired.",
                 )
         match = re.match(r"^/users/([^/]+)(/.*)?$", path)
         if path == "/$batch" and not in_batch and method == "POST":
@@ -399,9 +402,7 @@ class GraphEmulator:
         if not isinstance(requests, list) or not requests:
             return _error(400, "BadRequest", "Invalid batch payload format.")
         if len(requests) > BATCH_LIMIT:
-            return _error(
-                400, "BadRequest", "Number of batch requests exceeds the maximum of 20."
-            )
+            return _error(400, "BadRequest", "Number of batch requests exceeds the maximum of 20.")
         with self.lock:
             first = str(requests[0].get("url", ""))
             self.requests_log.append((_user_of(first), "POST", "$batch"))
@@ -496,10 +497,14 @@ class GraphEmulator:
         if_match = headers.get("if-match")
         if action == "" and method == "GET":
             item, original = store.find(box, event_id)
-            return _Answer(200, store.render(item, original, zone=zone, expand=expand, text_body=text))
+            return _Answer(
+                200, store.render(item, original, zone=zone, expand=expand, text_body=text)
+            )
         if action == "" and method == "PATCH":
             item, original = store.update(user, event_id, body or {}, if_match)
-            return _Answer(200, store.render(item, original, zone=zone, expand=expand, text_body=text))
+            return _Answer(
+                200, store.render(item, original, zone=zone, expand=expand, text_body=text)
+            )
         if action == "" and method == "DELETE":
             store.delete(user, event_id, if_match)
             return _Answer(204)
@@ -537,8 +542,8 @@ class GraphEmulator:
         if offset + size < len(values):
             rest = {k: v for k, v in query.items() if k != "$skip"}
             rest["$skip"] = str(offset + size)
-            answer["@odata.nextLink"] = (
-                f"{self.graph_url}{path}?" + "&".join(f"{k}={quote(v)}" for k, v in rest.items())
+            answer["@odata.nextLink"] = f"{self.graph_url}{path}?" + "&".join(
+                f"{k}={quote(v)}" for k, v in rest.items()
             )
         return _Answer(200, answer)
 
@@ -801,9 +806,25 @@ class Person:
             raise GraphError(answer.status, answer.body["error"]["code"], str(answer.body))
         return answer.body
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        found: dict[str, Any] = self.call("POST", "/events", body)
-        return found
+    def create(self, body: dict[str, Any], *, ical_uid: str | None = None) -> dict[str, Any]:
+        """A new event; ``ical_uid`` gives it that iCalendar UID, as Outlook keeps the UID of
+        an .ics file it imports (Graph's POST cannot set ``iCalUId``)."""
+        if ical_uid is None:
+            found: dict[str, Any] = self.call("POST", "/events", body)
+            return found
+        with self.emulator.lock:
+            item = self.emulator.store.create(self.email, body, ical_uid=ical_uid)
+            return self.emulator.store.render(item)
+
+    def find(self, uid: str) -> str:
+        """The Graph id of the event with the product's UID (or iCalendar UID) ``uid``."""
+        with self.emulator.lock:
+            for item in self.emulator.store.mailbox(self.email).items.values():
+                stored = {k.lower(): v for k, v in item.props.items()}
+                mine = stored.get(PRODUCT_UID.lower())
+                if mine == uid or (mine is None and item.ical_uid == uid):
+                    return item.id
+        raise KeyError(f"no event {uid} in {self.email}'s mailbox")
 
     def view(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         query = f"?startDateTime={_iso(start)}&endDateTime={_iso(end)}"
@@ -823,4 +844,3 @@ class Person:
             if parse_time({"dateTime": found["originalStart"], "timeZone": "UTC"}) == original:
                 return found
         raise KeyError(f"no instance of {event_id} at {original.isoformat()}")
-
