@@ -10,7 +10,11 @@
 ``session_for(org, store)`` gives the org's session, kept for the life of the process so a
 daemon keeps its token, connections and delta state from pass to pass.
 
-Exports: session_for, forget_sessions, requests_per_mailbox.
+``begin_pass(org, ledger, now, persist=...)`` readies it for a pass (the pass and ``check``
+call it before making providers); ``provider_for(config, person)`` then gives a person's
+provider on it.
+
+Exports: session_for, begin_pass, provider_for, forget_sessions, requests_per_mailbox.
 """
 
 from __future__ import annotations
@@ -18,13 +22,58 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from scheduler.orgfile import Org
-    from scheduler.providers.microsoft365.provider import Microsoft365Session, StateStore
+from scheduler.errors import CalendarError
 
-__all__ = ["forget_sessions", "requests_per_mailbox", "session_for"]
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from scheduler.domain import Person
+    from scheduler.domain.settings import CalendarConfig, Microsoft365Settings
+    from scheduler.orgfile import Org
+    from scheduler.providers.microsoft365.provider import (
+        Microsoft365Provider,
+        Microsoft365Session,
+        StateStore,
+    )
+    from scheduler.store.ledger import Ledger
+
+__all__ = [
+    "begin_pass",
+    "forget_sessions",
+    "provider_for",
+    "requests_per_mailbox",
+    "session_for",
+]
 
 _SESSIONS: dict[tuple[Any, ...], Microsoft365Session] = {}
+#: the session of the pass under way, by the org's settings
+_CURRENT: dict[Microsoft365Settings, Microsoft365Session] = {}
+
+
+def begin_pass(org: Org, ledger: Ledger | None, now: datetime, *, persist: bool) -> None:
+    """Ready the org's session for a pass (nothing when nobody is on Microsoft 365); its
+    delta state is kept in the ledger's state when ``persist``."""
+    if not any(config.provider == "microsoft365" for config in org.calendars.values()):
+        return
+    from scheduler.providers.microsoft365.provider import StateStore
+
+    store = StateStore(ledger.get_state, ledger.set_state) if ledger is not None else None
+    session = session_for(org, store)
+    session.begin(now, persist=persist and store is not None, store=store)
+    _CURRENT[org.microsoft365] = session
+
+
+def provider_for(config: CalendarConfig, person: Person) -> Microsoft365Provider:
+    """``person``'s provider on the session ``begin_pass`` readied."""
+    from scheduler.providers.microsoft365.provider import Microsoft365Provider
+
+    session = _CURRENT.get(config.microsoft365) if config.microsoft365 is not None else None
+    if session is None:
+        raise CalendarError(
+            f"{person.email}: no Microsoft 365 session was started for this pass (a bug: "
+            "begin_pass must run before the providers are made)"
+        )
+    return Microsoft365Provider(session, person.email)
 
 
 def session_for(org: Org, store: StateStore | None) -> Microsoft365Session:
@@ -78,4 +127,5 @@ def forget_sessions() -> None:
     for session in _SESSIONS.values():
         session.client.close()
     _SESSIONS.clear()
+    _CURRENT.clear()
     clear_cache()

@@ -557,11 +557,17 @@ class Microsoft365Provider:
 
     # ----------------------------------------------------------------------- writing
 
-    def _held(self, uid: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The product's event ``uid`` in this mailbox and its instances, as read this pass."""
+    def _held(
+        self, uid: str, *, owned: bool = False
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The event ``uid`` this mailbox organizes (only the product's when ``owned``) and
+        its instances, as read this pass. A write may take an untagged one: adopting a
+        weekly 1:1 people made is a write conditional on the version read."""
         cache = self.session.calendar(self.email)
         for master, instances in cache.grouped():
-            if mev.uid_of(master) == uid and mev.is_owned(master):
+            if mev.uid_of(master) != uid or not master.get("isOrganizer", True):
+                continue
+            if mev.is_owned(master) or not owned:
                 return master, instances
         return None, []
 
@@ -816,7 +822,7 @@ class Microsoft365Provider:
         whether there was one. An attendee's copy is Exchange's: ``False``, nothing sent."""
         if self.email not in self.session.organizers:
             return False
-        current, _ = self._held(uid)
+        current, _ = self._held(uid, owned=True)
         if current is None:
             cache = self.session.calendar(self.email)
             for master, _instances in cache.grouped():
