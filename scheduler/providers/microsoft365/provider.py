@@ -783,7 +783,23 @@ class Microsoft365Provider:
             todo[original] = mev.regular_body(spec, original)
         if not todo:
             return []
-        ids = self._occurrence_ids(str(master["id"]), min(todo), max(todo) + spec.duration)
+        # The occurrences' ids: those this pass read (a moved week may be anywhere), else
+        # from ``instances`` of the master as it is now (ids are Graph's own, opaque).
+        ids: dict[datetime, str] = {}
+        if not retimed:
+            cache = self.session.calendar(self.email)
+            for item in cache.instances.values():
+                if item.get("seriesMasterId") == master["id"] and item.get("originalStart"):
+                    ids[utc(mev.parse_instant(str(item["originalStart"])))] = str(item["id"])
+        missing = [original for original in todo if original not in ids]
+        if missing:
+            ids.update(
+                self._occurrence_ids(
+                    str(master["id"]),
+                    min(missing) - timedelta(days=7),
+                    max(missing) + spec.duration + timedelta(days=7),
+                )
+            )
         calls: list[tuple[str, GraphRequest]] = []
         for original, body in sorted(todo.items()):
             occurrence = ids.get(original)
