@@ -98,7 +98,8 @@ class Faults:
             if self.rate and self._random.random() < self.rate:
                 self.injected += 1
                 kind = self._random.choice(self.kinds)
-                return kind, self._random.random() < self.applied
+                # A throttled request was refused before it ran; a 5xx may come after it ran.
+                return kind, kind != "429" and self._random.random() < self.applied
         return None
 
 

@@ -92,6 +92,9 @@ class _Outcome:
 class GraphClient:
     """Graph for one app registration within one process (httpx keeps the connections)."""
 
+    #: the first backoff's upper bound in seconds, when an answer gives no Retry-After
+    BASE_DELAY = 0.5
+
     def __init__(
         self,
         token: TokenSource,
@@ -165,7 +168,7 @@ class GraphClient:
     def _backoff(self, attempt: int, retry_after: str | None, what: str, why: object) -> None:
         wait = _retry_after(retry_after)
         if wait is None:
-            wait = self.random.uniform(0, min(32.0, 0.5 * 2**attempt))
+            wait = self.random.uniform(0, min(32.0, self.BASE_DELAY * 2**attempt))
         log.info("Microsoft Graph answered %s for %s; again in %.1f s", why, what, wait)
         self.sleep(min(wait, MAX_WAIT))
 
@@ -279,7 +282,11 @@ class GraphClient:
                         results[key] = self._error(who, status, part.get("body"), what)
             pending = retry
             if pending:
-                wait = max(waits) if waits else self.random.uniform(0, min(32.0, 0.5 * 2**attempt))
+                wait = (
+                    max(waits)
+                    if waits
+                    else self.random.uniform(0, min(32.0, self.BASE_DELAY * 2**attempt))
+                )
                 log.info("Microsoft Graph throttled %d batch parts for %s", len(pending), what)
                 self.sleep(min(wait, MAX_WAIT))
         for key, _ in pending:
