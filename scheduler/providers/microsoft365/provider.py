@@ -788,9 +788,9 @@ class Microsoft365Provider:
         ids: dict[datetime, str] = {}
         if not retimed:
             cache = self.session.calendar(self.email)
-            for item in cache.instances.values():
-                if item.get("seriesMasterId") == master["id"] and item.get("originalStart"):
-                    ids[utc(mev.parse_instant(str(item["originalStart"])))] = str(item["id"])
+            for held in cache.instances.values():
+                if held.get("seriesMasterId") == master["id"] and held.get("originalStart"):
+                    ids[utc(mev.parse_instant(str(held["originalStart"])))] = str(held["id"])
         missing = [original for original in todo if original not in ids]
         if missing:
             ids.update(
