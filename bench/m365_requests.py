@@ -156,7 +156,9 @@ def main() -> None:
                 1,
                 args.managers,
             )
-            per_mailbox = Counter(user for user, _, kind in emulator.requests_log if kind != "$batch")
+            per_mailbox = Counter(
+                user for user, _, kind in emulator.requests_log if kind != "$batch"
+            )
             busiest_first = max(per_mailbox.values())
 
             now = NOW
@@ -189,9 +191,7 @@ def main() -> None:
                     pair = targets.pop()
                     week = pair.regular_start(iso_week((now + timedelta(days=7)).date()))
                     rep = emulator.act(pair.rep.email)
-                    [copy] = [
-                        i for i in emulator.items(pair.rep.email) if i.organizer != i.owner
-                    ]
+                    [copy] = [i for i in emulator.items(pair.rep.email) if i.organizer != i.owner]
                     occurrence = rep.instance(copy.id, week.astimezone(ZoneInfo("UTC")))
                     rep.call("POST", f"/events/{occurrence['id']}/decline", {})
                 run_pass(org, ledger, now, apply=True, env={})
