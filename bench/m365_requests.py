@@ -114,7 +114,10 @@ def show(title: str, http: Counter[str], graph: Counter[str], passes: int, manag
         f"    HTTP requests {total:8d}  ({total / passes:.2f} a pass, "
         f"{total / passes / managers:.3f} per organizer a pass)"
     )
-    print(f"    Graph requests {parts:7d}  (batch parts counted one by one)")
+    print(
+        f"    Graph requests {parts:7d}  (batch parts counted one by one; "
+        f"{parts / passes / managers:.3f} per organizer a pass)"
+    )
     for kind, count in graph.most_common():
         print(f"        {kind:22} {count:8d}")
 
