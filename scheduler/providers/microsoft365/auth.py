@@ -71,7 +71,9 @@ def _credential(settings: Microsoft365Settings, env: Mapping[str, str]) -> Any:
                 f"{settings.certificate_file} holds no PEM certificate; it must hold the app's "
                 "private key and its certificate"
             ) from error
-        thumbprint = certificate.fingerprint(certificate.signature_hash_algorithm or _sha1())
+        # msal's "thumbprint" is the certificate's SHA-1 fingerprint (what the app registration
+        # shows for an uploaded certificate).
+        thumbprint = certificate.fingerprint(_sha1())
         return {"private_key": pem, "thumbprint": thumbprint.hex(), "public_certificate": pem}
     variable = settings.client_secret_env
     secret = env.get(variable, "") if variable else ""
@@ -87,7 +89,7 @@ def _credential(settings: Microsoft365Settings, env: Mapping[str, str]) -> Any:
 def _sha1() -> Any:
     from cryptography.hazmat.primitives import hashes
 
-    return hashes.SHA1()
+    return hashes.SHA1()  # a certificate's thumbprint, not a signature
 
 
 def token_source(
