@@ -222,6 +222,8 @@ class Store:
     #: every occurrence id given out: id -> (mailbox, master id, original start); a client
     #: learns an occurrence's id only from an answer (instances, calendarView, delta)
     occurrences: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
+    #: attendees' copies by iCalendar UID
+    copies: dict[str, list[Item]] = field(default_factory=dict)
 
     def mailbox(self, who: str) -> Mailbox:
         box = self.mailboxes.get(who.lower())
@@ -523,14 +525,11 @@ class Store:
     # ------------------------------------------------------------------ attendees' copies
 
     def _copies(self, item: Item) -> list[Item]:
-        found = []
-        for box in self.mailboxes.values():
-            if box.email == item.owner:
-                continue
-            for other in box.items.values():
-                if other.ical_uid == item.ical_uid and not other.is_organizer:
-                    found.append(other)
-        return found
+        return [
+            copy
+            for copy in self.copies.get(item.ical_uid, [])
+            if copy.id in self.mailboxes[copy.owner].items
+        ]
 
     def _propagate(self, item: Item) -> None:
         """Send the organizer's item to its attendees: make or refresh their copies."""
@@ -554,6 +553,7 @@ class Store:
                     response="notResponded",
                 )
                 box.items[copy.id] = copy
+                self.copies.setdefault(item.ical_uid, []).append(copy)
             else:
                 changed = any(copy.data.get(k) != v for k, v in shared.items())
                 if (
