@@ -32,10 +32,11 @@ Exports: ``Microsoft365Session``, ``Microsoft365Provider``, ``BUSY_REFRESH``.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from scheduler import ical
@@ -59,9 +60,10 @@ from scheduler.providers.microsoft365.client import (
     NotFoundError,
     user_path,
 )
-from scheduler.providers.vdir import Memo
 
 __all__ = ["BUSY_REFRESH", "Microsoft365Provider", "Microsoft365Session", "StateStore"]
+
+T = TypeVar("T")
 
 BUSY_REFRESH = timedelta(minutes=30)
 #: getSchedule: people per request
@@ -76,7 +78,37 @@ PAGE_SIZE = 500
 #: answers as text bodies and in UTC (the product reads both kinds of name anyway)
 READ_HEADERS = {"Prefer": f'outlook.body-content-type="text", odata.maxpagesize={PAGE_SIZE}'}
 
-_MEMO = Memo(20_000)
+
+class _Memo:
+    """What converting and reading an event gave, by its id and etags: a quiet pass reads the
+    same events again and again. Bounded (least recently used out first); a ``ValueError`` is
+    remembered as that error, so an unreadable event costs one conversion, not one a pass."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], tuple[bool, Any]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...], make: Callable[..., T], *args: Any) -> T:
+        found = self._items.get(key)
+        if found is None:
+            made: tuple[bool, Any]
+            try:
+                made = (True, make(*args))
+            except ValueError as error:
+                made = (False, str(error))
+            found = made
+            self._items[key] = found
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        if not found[0]:
+            raise ValueError(found[1])
+        result: T = found[1]
+        return result
+
+
+_MEMO = _Memo(20_000)
 
 
 class StateStore:
