@@ -36,7 +36,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 from scheduler import ical
@@ -104,8 +104,7 @@ class _Memo:
             self._items.move_to_end(key)
         if not found[0]:
             raise ValueError(found[1])
-        result: T = found[1]
-        return result
+        return cast(T, found[1])
 
 
 _MEMO = _Memo(20_000)
