@@ -246,3 +246,26 @@ def test_a_manager_on_microsoft365_keeps_the_series_of_a_rep_on_vdir(
     finally:
         ledger.close()
         forget_sessions()
+
+
+def test_a_restart_goes_on_from_the_delta_state_kept_in_the_ledger(
+    tmp_path: Path, emu: GraphEmulator
+) -> None:
+    from tests.system.m365_world import M365World
+
+    world = M365World(tmp_path / "org", emu)
+    try:
+        world.sync(NOW)
+        world.sync(NOW + timedelta(minutes=5))
+        world.restart()  # a new process: no session, no token, no cache
+        emu.reset_counts()
+        result = world.sync(NOW + timedelta(minutes=10))
+        assert result.written == 0
+        kinds = [kind for _, _, kind in emu.requests_log]
+        # One delta part per organizer (in one $batch), no full read, no master fetched.
+        organizers = {pair.manager.email for pair in world.org.pairs}
+        assert kinds.count("delta") == len(organizers)
+        assert "events" not in kinds  # a full read would fetch every master again
+    finally:
+        world.close()
+        world.forget_passwords()
