@@ -191,6 +191,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.orgfile import problems_in_calendars
+    from scheduler.providers import microsoft365
     from scheduler.sync import google_session, make_provider
 
     org, now = _load(args)
@@ -198,6 +199,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     google = None
     if not problems:
         google = google_session(org, None, now, persist=False)
+        microsoft365.begin_pass(org, None, now, persist=False)
         for email, person in org.people.items():
             try:
                 problems.extend(make_provider(org.calendars[email], person, google).check(person))

@@ -70,6 +70,7 @@ from scheduler.domain.settings import (
     EmailSettings,
     Escalation,
     GoogleSettings,
+    Microsoft365Settings,
     Org,
     Schedule,
     ServerSettings,
@@ -86,6 +87,7 @@ __all__ = [
     "EmailSettings",
     "Escalation",
     "GoogleSettings",
+    "Microsoft365Settings",
     "Org",
     "OrgFile",
     "Schedule",
@@ -439,6 +441,18 @@ class GoogleSection(_Section):
     api_endpoint: ApiEndpoint = ""
 
 
+class Microsoft365Section(_Section):
+    tenant_id: Text = ""
+    client_id: Text = ""
+    # The NAME of the environment variable holding the client secret, never the secret.
+    client_secret_env: EnvName = ""
+    # Paths relative to the org file's folder; empty: not set.
+    certificate_file: FilePath = ""
+    authority: ApiEndpoint = ""
+    graph_endpoint: ApiEndpoint = ""
+    ca_file: FilePath = ""
+
+
 class VdirCalendar(_Section):
     provider: Literal["vdir"]
     path: Nonblank
@@ -451,6 +465,10 @@ class IcsCalendar(_Section):
 
 class GoogleCalendar(_Section):
     provider: Literal["google"]
+
+
+class Microsoft365Calendar(_Section):
+    provider: Literal["microsoft365"]
 
 
 class CaldavCalendar(_Section):
@@ -467,10 +485,11 @@ _CALENDAR_MODELS: dict[str, type[_Section]] = {
     "ics": IcsCalendar,
     "google": GoogleCalendar,
     "caldav": CaldavCalendar,
+    "microsoft365": Microsoft365Calendar,
 }
 
 CalendarSection = Annotated[
-    VdirCalendar | IcsCalendar | GoogleCalendar | CaldavCalendar,
+    VdirCalendar | IcsCalendar | GoogleCalendar | CaldavCalendar | Microsoft365Calendar,
     Field(discriminator="provider"),
 ]
 
@@ -514,6 +533,7 @@ class OrgFile(_Section):
     server: ServerSection = Field(default_factory=ServerSection)
     agenda: AgendaSection = Field(default_factory=AgendaSection)
     google: GoogleSection = Field(default_factory=GoogleSection)
+    microsoft365: Microsoft365Section = Field(default_factory=Microsoft365Section)
     person: list[PersonSection]
 
 
@@ -606,10 +626,12 @@ def _describe(
     if kind == "union_tag_invalid":
         return (
             f"unknown provider {ctx.get('tag', value)!r}; "
-            'use provider = "vdir", "ics", "google" or "caldav"'
+            'use provider = "vdir", "ics", "google", "caldav" or "microsoft365"'
         )
     if kind == "union_tag_not_found":
-        return 'says no provider; add provider = "vdir", "ics", "google" or "caldav"'
+        return (
+            'says no provider; add provider = "vdir", "ics", "google", "caldav" or "microsoft365"'
+        )
     if kind in {"model_type", "dict_type", "model_attributes_type"}:
         if last == "calendar":
             return (
@@ -950,6 +972,7 @@ class _Loader:
         server: ServerSection | None = self.section("server")
         agenda: AgendaSection = self.section("agenda") or AgendaSection()
         google: GoogleSection = self.section("google") or GoogleSection()
+        microsoft365: Microsoft365Section = self.section("microsoft365") or Microsoft365Section()
         org_zone = org.timezone if org else self._raw_org_zone()
         org_workdays = org.workdays if org else frozenset(range(5))
 
@@ -984,11 +1007,22 @@ class _Loader:
             token_file=self._path(google.token_file) or data_dir / "google-token.json",
             api_endpoint=google.api_endpoint or None,
         )
+        m365_settings = Microsoft365Settings(
+            tenant_id=microsoft365.tenant_id.strip(),
+            client_id=microsoft365.client_id.strip(),
+            client_secret_env=microsoft365.client_secret_env,
+            certificate_file=self._path(microsoft365.certificate_file),
+            authority=microsoft365.authority.rstrip("/"),
+            graph_endpoint=microsoft365.graph_endpoint.rstrip("/"),
+            ca_file=self._path(microsoft365.ca_file),
+        )
         calendars = {
             email: replace(config, cache_dir=data_dir / "cache" / config.provider)
             if config.provider in ("ics", "caldav")
             else replace(config, google=google_settings)
             if config.provider == "google"
+            else replace(config, microsoft365=m365_settings)
+            if config.provider == "microsoft365"
             else config
             for email, config in calendars.items()
         }
@@ -1032,6 +1066,7 @@ class _Loader:
                 },
             ),
             google=google_settings,
+            microsoft365=m365_settings,
         )
 
     def _path(self, text: str) -> Path | None:
@@ -1141,7 +1176,12 @@ class _Loader:
         return people, labels, sections
 
     def _calendar(
-        self, section: VdirCalendar | IcsCalendar | GoogleCalendar | CaldavCalendar
+        self,
+        section: VdirCalendar
+        | IcsCalendar
+        | GoogleCalendar
+        | CaldavCalendar
+        | Microsoft365Calendar,
     ) -> CalendarConfig:
         if isinstance(section, VdirCalendar):
             return CalendarConfig("vdir", path=self.base_dir / Path(section.path).expanduser())
@@ -1163,6 +1203,8 @@ class _Loader:
                 if section.ca_file
                 else None,
             )
+        if isinstance(section, Microsoft365Calendar):
+            return CalendarConfig("microsoft365")
         return CalendarConfig("google")
 
     def _check_managers(self, people: dict[str, Person], labels: dict[str, str]) -> None:
@@ -1380,7 +1422,78 @@ def problems_in_calendars(org: Org) -> list[str]:
                     "point path somewhere writable",
                 )
             )
-    return problems + _caldav_problems(org) + _google_problems(org)
+    return problems + _caldav_problems(org) + _google_problems(org) + _microsoft365_problems(org)
+
+
+def _microsoft365_problems(org: Org) -> list[str]:
+    """Whether ``[microsoft365]`` says how to sign in for the people on Microsoft 365: the
+    tenant, the app, its secret's variable set (or a certificate file there), the CA file
+    there (the provider's own check then signs in)."""
+    on_m365 = [
+        (index, email)
+        for index, (email, config) in enumerate(org.calendars.items(), start=1)
+        if config.provider == "microsoft365"
+    ]
+    if not on_m365:
+        return []
+    settings = org.microsoft365
+    index, first = on_m365[0]
+    who = f"person[{index}] ({first})" + (
+        f" and {len(on_m365) - 1} more" if len(on_m365) > 1 else ""
+    )
+    problems = []
+    for key, value, hint in (
+        ("tenant_id", settings.tenant_id, "the Directory (tenant) ID of the app registration"),
+        ("client_id", settings.client_id, "the Application (client) ID of the app registration"),
+    ):
+        if not value:
+            problems.append(
+                _sentence(
+                    org.path,
+                    f"microsoft365.{key}",
+                    f'{who} use provider = "microsoft365", but [microsoft365] {key} is not '
+                    f"set; set it to {hint} (Microsoft Entra admin center › App registrations)",
+                )
+            )
+    if settings.certificate_file is not None:
+        if not settings.certificate_file.is_file():
+            problems.append(
+                _sentence(
+                    org.path,
+                    "microsoft365.certificate_file",
+                    f"{settings.certificate_file} is not a file; point certificate_file at the "
+                    "PEM holding the app's private key and certificate",
+                )
+            )
+    elif not settings.client_secret_env:
+        problems.append(
+            _sentence(
+                org.path,
+                "microsoft365.client_secret_env",
+                f'{who} use provider = "microsoft365", but neither client_secret_env nor '
+                "certificate_file is set; set client_secret_env to the NAME of an environment "
+                "variable that holds the app's client secret",
+            )
+        )
+    elif not os.environ.get(settings.client_secret_env):
+        problems.append(
+            _sentence(
+                org.path,
+                "microsoft365.client_secret_env",
+                f"the environment variable {settings.client_secret_env} holding the Microsoft "
+                "365 app's client secret is not set; set it before running oneonone",
+            )
+        )
+    if settings.ca_file is not None and not settings.ca_file.is_file():
+        problems.append(
+            _sentence(
+                org.path,
+                "microsoft365.ca_file",
+                f"{settings.ca_file} is not a file; point ca_file at the PEM bundle of the CA "
+                "that signed the server's certificate",
+            )
+        )
+    return problems
 
 
 def _caldav_problems(org: Org) -> list[str]:

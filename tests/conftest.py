@@ -76,10 +76,11 @@ def example_org_file(tmp_path: Path) -> Path:
 # test's parameter: ``vdir`` folders, Google Calendar and Drive through the emulator (started
 # on 127.0.0.1 for the test, stopped after it), or Radicale over CalDAV
 # (tests/system/caldav_world.py; one server on 127.0.0.1 per test process, a calendar per
-# person per world). Scenarios written against the world's methods (tests/system/world.py)
-# run unchanged on each.
+# person per world), or Microsoft 365 through the Graph emulator (tests/system/m365_world.py,
+# started on 127.0.0.1 for the test, stopped after it). Scenarios written against the world's
+# methods (tests/system/world.py) run unchanged on each.
 
-PROVIDERS = ["vdir", "google", "caldav"]
+PROVIDERS = ["vdir", "google", "caldav", "microsoft365"]
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +106,13 @@ def make_world(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
             from tests.system.world import VdirWorld
 
             world: Any = VdirWorld(root, edit=edit)
+        elif request.param == "microsoft365":
+            from tests.system.m365_world import M365World
+            from tests.system.m365_world import start_emulator as start_graph
+
+            if not emulators:
+                emulators.append(start_graph())
+            world = M365World(root, emulators[0], edit=edit)
         elif request.param == "caldav":
             from tests.system.caldav_world import CaldavWorld
 

@@ -5,7 +5,7 @@ Pure: no I/O and no clock. ``scheduler.orgfile`` reads, validates and builds the
 file and the environment (and re-exports them); the core decides with them.
 
 Exports: Org, CalendarConfig, Schedule, Escalation, EmailSettings, ServerSettings,
-AgendaSettings, GoogleSettings, DEFAULT_TEMPLATE.
+AgendaSettings, GoogleSettings, Microsoft365Settings, DEFAULT_TEMPLATE.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = [
     "EmailSettings",
     "Escalation",
     "GoogleSettings",
+    "Microsoft365Settings",
     "Org",
     "Schedule",
     "ServerSettings",
@@ -53,6 +54,37 @@ class GoogleSettings:
 
 
 @dataclass(frozen=True)
+class Microsoft365Settings:
+    """``[microsoft365]``: the app registration oneonone signs in to Microsoft Graph with.
+
+    Client credentials (app-only): ``client_id`` of an app with the application permission
+    ``Calendars.ReadWrite`` in tenant ``tenant_id``, and its secret, read only from the
+    environment variable named ``client_secret_env`` (never from the file), or a certificate.
+    """
+
+    tenant_id: str = ""
+    client_id: str = ""
+    #: the NAME of the environment variable that holds the client secret
+    client_secret_env: str = ""
+    #: a PEM holding the app's private key and certificate (instead of a secret); absolute
+    certificate_file: Path | None = None
+    #: the authority URL with the tenant; "" means https://login.microsoftonline.com/<tenant_id>
+    authority: str = ""
+    #: the Graph base URL with its version; "" means https://graph.microsoft.com/v1.0
+    graph_endpoint: str = ""
+    #: a CA bundle (PEM) to trust for the authority's and Graph's certificates; absolute
+    ca_file: Path | None = None
+
+    @property
+    def authority_url(self) -> str:
+        return self.authority or f"https://login.microsoftonline.com/{self.tenant_id}"
+
+    @property
+    def graph_url(self) -> str:
+        return (self.graph_endpoint or "https://graph.microsoft.com/v1.0").rstrip("/")
+
+
+@dataclass(frozen=True)
 class CalendarConfig:
     """Where one person's calendar lives (``calendar = {...}`` of a person)."""
 
@@ -69,6 +101,9 @@ class CalendarConfig:
     cache_dir: Path | None = None
     #: google: the org's ``[google]`` settings (the same object as ``Org.google``)
     google: GoogleSettings | None = None
+    #: microsoft365: the org's ``[microsoft365]`` settings (the same object as
+    #: ``Org.microsoft365``)
+    microsoft365: Microsoft365Settings | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +185,7 @@ class Org:
     server: ServerSettings = ServerSettings()
     agenda: AgendaSettings = AgendaSettings()
     google: GoogleSettings = GoogleSettings()
+    microsoft365: Microsoft365Settings = Microsoft365Settings()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -18,6 +18,7 @@ from scheduler.domain.series import CalendarRead
 from scheduler.errors import CalendarError
 from scheduler.orgfile import CalendarConfig, Org
 from scheduler.planner import weeks_from
+from scheduler.providers import microsoft365
 from scheduler.providers.base import CalendarProvider
 from scheduler.store.ledger import (
     CopyRecord,
@@ -89,6 +90,7 @@ def read_snapshot(
     reads: dict[str, CalendarRead] = {}
     problems: list[str] = []
     google = google_session(org, ledger, now, persist=persist)
+    microsoft365.begin_pass(org, ledger, now, persist=persist)
     for email, person in org.people.items():
         try:
             provider = make_provider(org.calendars[email], person, google)
@@ -174,9 +176,12 @@ def make_provider(
         from scheduler.providers.caldav import provider_for
 
         return instrumented(provider_for(config, person))
+    if config.provider == "microsoft365":
+        # Its session is readied per pass by ``microsoft365.begin_pass`` (read_snapshot, check).
+        return instrumented(microsoft365.provider_for(config, person))
     raise CalendarError(
         f"{person.email}: the {config.provider!r} calendar provider is not available in this "
-        f'version of oneonone; use provider = "vdir", "ics", "google" or "caldav"'
+        f'version of oneonone; use provider = "vdir", "ics", "google", "caldav" or "microsoft365"'
     )
 
 
