@@ -32,11 +32,10 @@ Exports: ``Microsoft365Session``, ``Microsoft365Provider``, ``BUSY_REFRESH``.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import quote
 
 from scheduler import ical
@@ -60,10 +59,10 @@ from scheduler.providers.microsoft365.client import (
     NotFoundError,
     user_path,
 )
+from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo
 
 __all__ = ["BUSY_REFRESH", "Microsoft365Provider", "Microsoft365Session", "StateStore"]
 
-T = TypeVar("T")
 
 BUSY_REFRESH = timedelta(minutes=30)
 #: getSchedule: people per request
@@ -79,35 +78,7 @@ PAGE_SIZE = 500
 READ_HEADERS = {"Prefer": f'outlook.body-content-type="text", odata.maxpagesize={PAGE_SIZE}'}
 
 
-class _Memo:
-    """What converting and reading an event gave, by its id and etags: a quiet pass reads the
-    same events again and again. Bounded (least recently used out first); a ``ValueError`` is
-    remembered as that error, so an unreadable event costs one conversion, not one a pass."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[object, ...], tuple[bool, Any]] = OrderedDict()
-
-    def get(self, key: tuple[object, ...], make: Callable[..., T], *args: Any) -> T:
-        found = self._items.get(key)
-        if found is None:
-            made: tuple[bool, Any]
-            try:
-                made = (True, make(*args))
-            except ValueError as error:
-                made = (False, str(error))
-            found = made
-            self._items[key] = found
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-        else:
-            self._items.move_to_end(key)
-        if not found[0]:
-            raise ValueError(found[1])
-        return cast(T, found[1])
-
-
-_MEMO = _Memo(20_000)
+_MEMO = Memo(MEMO_BYTES)
 
 
 class StateStore:
@@ -487,8 +458,10 @@ def _parse(
     return ical.parse_object(data, href)
 
 
-def _observe_versioned(calendars: Any, href: str, version: str) -> ObservedSeries | None:
-    observed = ical.observe_parsed(calendars, href, UTC)
+def _observe_versioned(
+    calendars: Callable[[], Any], href: str, version: str
+) -> ObservedSeries | None:
+    observed = ical.observe_parsed(calendars(), href, UTC)
     return None if observed is None else replace(observed, version=version)
 
 
@@ -534,9 +507,11 @@ class Microsoft365Provider:
     ) -> tuple[Any, ObservedSeries | None, tuple[Any, ...]]:
         key = (*_key(master, instances), repr(window))
         href = f"{self.where}: event {master.get('id')}"
-        calendars = _MEMO.get(("parse", *key), _parse, master, instances, window, href)
+        # Converted only on a miss: a quiet pass reads the same events again and again.
+        calendars = Lazy(lambda: _parse(master, instances, window, href))
+        weight = 512 * (1 + len(instances)) + sum(len(str(value)) for value in master.values())
         observed = _MEMO.get(
-            ("observe", *key), _observe_versioned, calendars, href, _version(master)
+            ("observe", href), key, weight, _observe_versioned, calendars, href, _version(master)
         )
         return calendars, observed, key
 
@@ -550,14 +525,10 @@ class Microsoft365Provider:
         zone: Any,
     ) -> list[tuple[datetime, datetime]]:
         found: tuple[list[tuple[datetime, datetime]], set[date]] = _MEMO.get(
-            ("busy", *key, self.email, start, end, zone.key),
-            ical.busy_from_parsed,
-            calendars,
-            observed.href,
-            self.email,
-            start,
-            end,
-            zone,
+            ("busy", observed.href, self.email, zone.key),
+            (key, start, end),
+            64,
+            lambda: ical.busy_from_parsed(calendars(), observed.href, self.email, start, end, zone),
         )
         return found[0]
 
