@@ -52,6 +52,7 @@ from scheduler.providers.base import (
     is_candidate,
     is_single_meeting,
 )
+from scheduler.providers.freebusy import days_out, subtract_spans
 from scheduler.providers.google import events as gev
 from scheduler.providers.google.client import (
     BATCH_LIMIT,
@@ -565,8 +566,8 @@ class GoogleProvider:
                     result.candidate_busy.setdefault(observed.uid, []).extend(spans)
             result.object_count = max(result.object_count, len(result.owned))
         busy = self.session.busy(self.email, start, end)
-        result.busy = _subtract(busy, own_spans)
-        result.out_days |= _full_days(result.busy, person, start, end)
+        result.busy = subtract_spans(busy, own_spans)
+        result.out_days |= days_out(result.busy, person, start, end)
         return result
 
     # ----------------------------------------------------------------------- writing
@@ -1079,63 +1080,3 @@ def _moved(current: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
         or current.get("end") != body.get("end")
         or (current.get("recurrence") or []) != (body.get("recurrence") or [])
     )
-
-
-def _subtract(
-    busy: list[tuple[datetime, datetime]], remove: list[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
-    """``busy`` minus the spans in ``remove`` (the product's own events)."""
-    if not remove:
-        return busy
-    cuts = sorted((utc(s), utc(e)) for s, e in remove)
-    result: list[tuple[datetime, datetime]] = []
-    for start, end in busy:
-        pieces = [(utc(start), utc(end))]
-        for cut_start, cut_end in cuts:
-            if cut_start >= utc(end):
-                break
-            next_pieces: list[tuple[datetime, datetime]] = []
-            for piece_start, piece_end in pieces:
-                if cut_end <= piece_start or cut_start >= piece_end:
-                    next_pieces.append((piece_start, piece_end))
-                    continue
-                if piece_start < cut_start:
-                    next_pieces.append((piece_start, cut_start))
-                if cut_end < piece_end:
-                    next_pieces.append((cut_end, piece_end))
-            pieces = next_pieces
-            if not pieces:
-                break
-        result.extend(pieces)
-    return result
-
-
-def _full_days(
-    busy: list[tuple[datetime, datetime]], person: Person, start: datetime, end: datetime
-) -> set[date]:
-    """Working days whose working hours are busy from start to end: days out."""
-    zone = person.zone
-    hours = person.working_hours
-    spans = sorted((utc(s), utc(e)) for s, e in busy)
-    if not spans:
-        return set()
-    days: set[date] = set()
-    day = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()
-    while day <= last:
-        if day.weekday() in hours.days:
-            begin = utc(datetime.combine(day, hours.start, zone))
-            finish = utc(datetime.combine(day, hours.end, zone))
-            reached = begin
-            for span_start, span_end in spans:
-                if span_end <= reached:
-                    continue
-                if span_start > reached:
-                    break
-                reached = span_end
-                if reached >= finish:
-                    break
-            if reached >= finish:
-                days.add(day)
-        day += timedelta(days=1)
-    return days

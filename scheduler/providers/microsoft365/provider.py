@@ -50,6 +50,7 @@ from scheduler.providers.base import (
     is_candidate,
     is_single_meeting,
 )
+from scheduler.providers.freebusy import days_out, subtract_spans
 from scheduler.providers.microsoft365 import events as mev
 from scheduler.providers.microsoft365.client import (
     BATCH_LIMIT,
@@ -595,9 +596,9 @@ class Microsoft365Provider:
             result.object_count = max(result.object_count, len(result.owned))
         schedule = self.session.busy(self.email, start, end)
         away = [(s, e) for s, e, status in schedule if status == "oof"]
-        result.busy = _subtract([(s, e) for s, e, _ in schedule], own)
-        result.out_days |= _full_days(result.busy, person, start, end)
-        result.out_days |= _full_days(away, person, start, end)
+        result.busy = subtract_spans([(s, e) for s, e, _ in schedule], own)
+        result.out_days |= days_out(result.busy, person, start, end)
+        result.out_days |= days_out(away, person, start, end)
         return result
 
     # ----------------------------------------------------------------------- writing
@@ -968,63 +969,3 @@ def _conflict(
         f"{uid} on the {where} {what} since this pass read it (a person at work); it was "
         "left as it is and is read again next pass."
     )
-
-
-def _subtract(
-    busy: list[tuple[datetime, datetime]], remove: list[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
-    """``busy`` minus the spans in ``remove`` (the product's own events)."""
-    if not remove:
-        return busy
-    cuts = sorted((utc(s), utc(e)) for s, e in remove)
-    result: list[tuple[datetime, datetime]] = []
-    for start, end in busy:
-        pieces = [(utc(start), utc(end))]
-        for cut_start, cut_end in cuts:
-            if cut_start >= utc(end):
-                break
-            next_pieces: list[tuple[datetime, datetime]] = []
-            for piece_start, piece_end in pieces:
-                if cut_end <= piece_start or cut_start >= piece_end:
-                    next_pieces.append((piece_start, piece_end))
-                    continue
-                if piece_start < cut_start:
-                    next_pieces.append((piece_start, cut_start))
-                if cut_end < piece_end:
-                    next_pieces.append((cut_end, piece_end))
-            pieces = next_pieces
-            if not pieces:
-                break
-        result.extend(pieces)
-    return result
-
-
-def _full_days(
-    busy: list[tuple[datetime, datetime]], person: Person, start: datetime, end: datetime
-) -> set[date]:
-    """Working days whose working hours are busy from start to end: days out."""
-    zone = person.zone
-    hours = person.working_hours
-    spans = sorted((utc(s), utc(e)) for s, e in busy)
-    if not spans:
-        return set()
-    days: set[date] = set()
-    day = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()
-    while day <= last:
-        if day.weekday() in hours.days:
-            begin = utc(datetime.combine(day, hours.start, zone))
-            finish = utc(datetime.combine(day, hours.end, zone))
-            reached = begin
-            for span_start, span_end in spans:
-                if span_end <= reached:
-                    continue
-                if span_start > reached:
-                    break
-                reached = span_end
-                if reached >= finish:
-                    break
-            if reached >= finish:
-                days.add(day)
-        day += timedelta(days=1)
-    return days
