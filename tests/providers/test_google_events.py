@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from scheduler import ical
 from scheduler.domain import Person, WorkingHours
 from scheduler.domain.series import InstanceOverride, SeriesSpec
+from scheduler.providers.freebusy import days_out, subtract_spans
 from scheduler.providers.google import events as gev
-from scheduler.providers.google.provider import _full_days, _subtract
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2027, 1, 5, 10, 0, tzinfo=NY)
@@ -169,7 +169,7 @@ def _at(hour: float) -> datetime:
 
 def test_subtracting_the_products_own_events_from_free_busy() -> None:
     busy = [(_at(9), _at(11)), (_at(14), _at(15))]
-    left = _subtract(busy, [(_at(10), _at(10.5))])
+    left = subtract_spans(busy, [(_at(10), _at(10.5))])
     assert left == [
         (_at(9).astimezone(UTC), _at(10).astimezone(UTC)),
         (_at(10.5).astimezone(UTC), _at(11).astimezone(UTC)),
@@ -197,7 +197,7 @@ def test_subtraction_leaves_exactly_the_busy_minutes_not_removed(
             )
         }
 
-    assert minutes(_subtract(spans(busy), spans(remove))) == minutes(spans(busy)) - minutes(
+    assert minutes(subtract_spans(spans(busy), spans(remove))) == minutes(spans(busy)) - minutes(
         spans(remove)
     )
 
@@ -206,7 +206,7 @@ def test_a_working_day_busy_end_to_end_is_a_day_out() -> None:
     person = Person("ana@acme.example", "Ana", "America/New_York", WorkingHours())
     tuesday = [(_at(8), _at(12)), (_at(12), _at(17.5))]
     wednesday = [(_at(24 + 9), _at(24 + 16.5))]
-    days = _full_days(tuesday + wednesday, person, _at(-24), _at(24 * 5))
+    days = days_out(tuesday + wednesday, person, _at(-24), _at(24 * 5))
     assert days == {_at(0).date()}
 
 
