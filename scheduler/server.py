@@ -445,12 +445,18 @@ class App:
         return _Response(200, _PAGE_HEADERS, body)
 
     def _same_origin(self, headers: dict[str, str]) -> bool:
-        """Whether a POST comes from a page of this server (CSRF): the ``Origin`` a browser
-        sends must be this server's (as the request reached it, or its ``public_url``); a
-        browser that sends none says where it came from in ``Sec-Fetch-Site``."""
+        """Whether a POST comes from a page of this server (CSRF). A browser says where a
+        request comes from in ``Sec-Fetch-Site`` (``same-origin`` only passes) and in
+        ``Origin``, which must then be this server's (as the request reached it, or its
+        ``public_url``); under a no-referrer policy it sends ``Origin: null``, and then
+        ``Sec-Fetch-Site`` alone decides. A client that sends neither is no browser, and so
+        no forged cross-site request: the address's token is its credential."""
+        site = headers.get("sec-fetch-site")
+        if site is not None and site != "same-origin":
+            return False
         origin = headers.get("origin")
-        if origin is None:
-            return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+        if origin is None or origin == "null":
+            return site == "same-origin" or (origin is None and site is None)
         parts = urlsplit(origin)
         public = urlsplit(self.state.org.server.public_url)
         if (parts.scheme, parts.netloc) == (public.scheme, public.netloc):
