@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,19 @@ def test_report_opens_with_a_plain_summary_when_piped(
     assert "America/New_York" in head and "America/Chicago" in head
     code, plain, _ = run(capsys, "report", "--no-color", "--config", config, "--now", now)
     assert code == 0 and "\x1b[" not in plain
+
+
+def test_demo_prints_each_week_aligned_under_its_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "demo", "--dir", str(tmp_path / "demo"), "--weeks", "2")
+    assert code == 0
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("week "))
+    rows = lines[header + 1 : header + 3]
+    assert [row[:8] for row in rows] == ["2027-W01", "2027-W02"]
+    starts = [m.start() for m in re.finditer(r"(?<=  )\S", lines[header])]
+    assert len(starts) == 8
+    for row in rows:
+        for start in starts:  # every cell begins under its column's name
+            assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
