@@ -487,7 +487,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     """``dashboard url EMAIL|--all`` / ``dashboard rotate EMAIL|--all`` (tokens as for feeds:
     only a hash is kept, so ``url`` shows an address once)."""
     from scheduler.dashboard import ALL
-    from scheduler.dashboard_io import dashboard_url, issue_dashboard_token
+    from scheduler.dashboard_io import dashboard_url, issue_dashboard_token, revoke_digest_links
 
     org, now = _load(args)
     if args.all:
@@ -519,9 +519,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                 f"rotate {again}` for a new one (the old one then stops working)"
             )
         token = issue_dashboard_token(ledger, scope, now)
+        revoked = 0
+        if args.dashboard_command == "rotate" and scope != ALL:
+            revoked = revoke_digest_links(ledger, scope)
     finally:
         ledger.close()
     print(dashboard_url(org, token))
+    if revoked:
+        print(
+            f"oneonone: the dashboard links in {revoked} digests sent to {whose} no longer work",
+            file=sys.stderr,
+        )
     if existing is not None:
         print(
             f"oneonone: the previous dashboard address of {whose} no longer works", file=sys.stderr

@@ -16,7 +16,7 @@ ledger holds nothing for is shown as ``none``. Close and time-off weeks are show
 counted: adherence is kept / (kept + missed) over settled weeks (``scheduler.adherence``).
 
 Exports: ALL, Cell, Row, Group, Dashboard, build_dashboard, in_scope, scope_json, csv_rows,
-STATUS_ORDER, STATUS_LABELS.
+trend_points, heatmap_svg, STATUS_ORDER, STATUS_LABELS, STATUS_MARKS, STATUS_COLOURS.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from scheduler.domain import iso_week, week_monday
 
 __all__ = [
     "ALL",
+    "STATUS_COLOURS",
     "STATUS_LABELS",
+    "STATUS_MARKS",
     "STATUS_ORDER",
     "Cell",
     "Dashboard",
@@ -39,8 +41,10 @@ __all__ = [
     "Row",
     "build_dashboard",
     "csv_rows",
+    "heatmap_svg",
     "in_scope",
     "scope_json",
+    "trend_points",
 ]
 
 #: The scope of the whole org's dashboard.
@@ -361,3 +365,58 @@ def trend_points(
         y = height - pad - value * (height - 2 * pad)
         points.append((week, round(x, 1), round(y, 1), value))
     return points
+
+
+#: The heatmap's colours (Okabe–Ito; the pages' stylesheet has the same), for SVG and e-mail.
+STATUS_COLOURS = {
+    "held": ("#009e73", "#ffffff"),
+    "moved": ("#56b4e9", "#000000"),
+    "made_up": ("#0072b2", "#ffffff"),
+    "cancelled": ("#e69f00", "#000000"),
+    "declined": ("#cc79a7", "#000000"),
+    "missed": ("#d55e00", "#ffffff"),
+    "close_week": ("#bdbdbd", "#000000"),
+    "time_off": ("#f0e442", "#000000"),
+    "upcoming": ("#ffffff", "#555555"),
+    NONE: ("#f6f6f6", "#999999"),
+}
+
+
+def heatmap_svg(rows: Sequence[tuple[str, Sequence[str]]], weeks: Sequence[str]) -> str:
+    """A small heatmap as inline SVG (for e-mail, where no stylesheet can be linked): one row
+    per ``(label, statuses by column)``, one column per week, a mark in every cell."""
+    from html import escape
+
+    cell, label_width, top = 22, 150, 40
+    width = label_width + cell * len(weeks) + 4
+    height = top + cell * len(rows) + 4
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="11">',
+        "<title>Your 1:1s week by week</title>",
+    ]
+    for column, week in enumerate(weeks):
+        x = label_width + column * cell + cell / 2
+        parts.append(
+            f'<text x="{x}" y="{top - 6}" text-anchor="middle" '
+            f'transform="rotate(-60 {x} {top - 6})">{escape(week[5:])}</text>'
+        )
+    for index, (label, statuses) in enumerate(rows):
+        y = top + index * cell
+        parts.append(f'<text x="0" y="{y + 15}">{escape(label[:24])}</text>')
+        for column, status in enumerate(statuses):
+            fill, ink = STATUS_COLOURS.get(status, STATUS_COLOURS[NONE])
+            x = label_width + column * cell
+            word = STATUS_LABELS.get(status, status)
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}" '
+                f'stroke="#d0d0d5"><title>{escape(weeks[column])}: {escape(word)}</title></rect>'
+            )
+            mark = STATUS_MARKS.get(status, "")
+            if mark:
+                parts.append(
+                    f'<text x="{x + (cell - 2) / 2}" y="{y + 15}" text-anchor="middle" '
+                    f'fill="{ink}">{escape(mark)}</text>'
+                )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -5,9 +5,13 @@ hash. The dashboard itself is ``scheduler.dashboard``'s (pure).
 
 Tokens as for feeds (spec "Dashboard"): 192 random bits, URL-safe, only their SHA-256 kept
 (``dashboard_tokens``), looked up by hash and compared in constant time; one per scope (a
-person's e-mail, or ``*`` for the whole org); a rotation replaces it.
+person's e-mail, or ``*`` for the whole org); a rotation replaces it. Each weekly digest
+carries a link of its own to the manager's dashboard (scope ``digest:<manager>:<week>``,
+``digest_scope``), so a new one never breaks the link of an older mail; rotating a person's
+dashboard revokes those too (``revoke_digest_links``).
 
-Exports: issue_dashboard_token, find_dashboard, dashboard_url, load_dashboard.
+Exports: issue_dashboard_token, find_dashboard, dashboard_url, load_dashboard, digest_scope,
+viewer_of, revoke_digest_links.
 """
 
 from __future__ import annotations
@@ -25,7 +29,35 @@ from scheduler.orgfile import Org
 from scheduler.report import build_report
 from scheduler.store.ledger import Ledger
 
-__all__ = ["dashboard_url", "find_dashboard", "issue_dashboard_token", "load_dashboard"]
+__all__ = [
+    "dashboard_url",
+    "digest_scope",
+    "find_dashboard",
+    "issue_dashboard_token",
+    "load_dashboard",
+    "revoke_digest_links",
+    "viewer_of",
+]
+
+_DIGEST = "digest:"
+
+
+def digest_scope(manager: str, week: str) -> str:
+    """The scope of the dashboard link in ``manager``'s digest of ``week``."""
+    return f"{_DIGEST}{manager.lower()}:{week}"
+
+
+def viewer_of(scope: str) -> str:
+    """Whose part of the org a scope shows: an e-mail, or ``*``."""
+    if scope.startswith(_DIGEST):
+        return scope[len(_DIGEST) :].rsplit(":", 1)[0]
+    return scope
+
+
+def revoke_digest_links(ledger: Ledger, manager: str) -> int:
+    """Make the dashboard links of every digest sent to ``manager`` stop working."""
+    return ledger.delete_dashboard_tokens_under(f"{_DIGEST}{manager.lower()}:")
+
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 #: Weeks of history a dashboard shows (the spec's "last 12").
@@ -63,7 +95,7 @@ def load_dashboard(
     current = iso_week(now.astimezone(org.zone).date())
     dashboard = build_dashboard(
         report,
-        scope,
+        viewer_of(scope),
         current,
         history=HISTORY_WEEKS,
         ahead=org.schedule.horizon_weeks,

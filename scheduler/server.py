@@ -60,7 +60,7 @@ from scheduler import feeds, metrics, pages
 from scheduler.agenda import page as agenda_page
 from scheduler.agenda.documents import open_document
 from scheduler.agenda.editor import version_of
-from scheduler.dashboard_io import find_dashboard, load_dashboard
+from scheduler.dashboard_io import find_dashboard, load_dashboard, viewer_of
 from scheduler.errors import UserError
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger
@@ -530,11 +530,12 @@ class App:
                 ),
                 out.getvalue().encode("utf-8"),
             )
-        if scope == dashboards.ALL:
+        viewer = viewer_of(scope)
+        if viewer == dashboards.ALL:
             title = f"1:1 adherence: {org.name}"
         else:
-            person = org.people.get(scope)
-            title = f"1:1 adherence: {person.name if person and person.name else scope}'s org"
+            person = org.people.get(viewer)
+            title = f"1:1 adherence: {person.name if person and person.name else viewer}'s org"
         legend = [
             (status, dashboards.STATUS_LABELS[status], dashboards.STATUS_MARKS[status])
             for status in dashboards.STATUS_ORDER

@@ -1168,6 +1168,24 @@ class Ledger:
                     )
                 )
 
+    def delete_dashboard_token(self, scope: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                delete(dashboard_tokens_table).where(dashboard_tokens_table.c.scope == scope)
+            )
+
+    def delete_dashboard_tokens_under(self, prefix: str) -> int:
+        """Revoke every dashboard token whose scope starts with ``prefix``; how many."""
+        literal = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._connection() as conn:
+            return int(
+                conn.execute(
+                    delete(dashboard_tokens_table).where(
+                        dashboard_tokens_table.c.scope.like(f"{literal}%", escape="\\")
+                    )
+                ).rowcount
+            )
+
     def delete_agenda_text(self, ref: str) -> None:
         """Forget a document (people deleted it; for tests and tools)."""
         with self._connection() as conn:
