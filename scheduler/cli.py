@@ -667,13 +667,22 @@ def _print_plan(org: Any, result: Any) -> None:
     elif result.changes:
         print(f"\n{len(result.changes)} calendar writes a pass would make:")
         for change in result.changes:
-            pair = f"{change.manager} / {change.rep}"
+            pair = _pair_name(org, change.manager, change.rep)
             print(
                 f"  {change.action:<14} {pair}, {change.copy} copy on {change.calendar}: "
                 f"{change.reason}"
             )
     else:
         print("\nNo calendar changes needed.")
+
+
+def _pair_name(org: Any, manager: str, rep: str) -> str:
+    """``Marco Rossi / Ana Alvarez`` (the e-mail of anyone the org file does not name)."""
+    names = [
+        org.people[email].name if email in org.people and org.people[email].name else email
+        for email in (manager, rep)
+    ]
+    return " / ".join(names)
 
 
 if __name__ == "__main__":  # pragma: no cover

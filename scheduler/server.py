@@ -410,7 +410,11 @@ class App:
         text = document.read()
         title = f"1:1 agenda: {manager} / {rep}, {day}"
         if text is None:
-            return self._elsewhere(manager, rep, day, title, path)
+            found = self._elsewhere(manager, rep, day, title, path)
+            if request.method == "POST" and found.status == 200:
+                # A Google Doc is edited in Google Docs, not here.
+                return _Response(405, (("allow", "GET, HEAD"), ("cache-control", "no-store")))
+            return found
         if request.method == "POST":
             return self._save_agenda(request, document, text, title)
         # "Previous agenda" and other agenda links in the text, on the public_url in force now.
@@ -514,7 +518,12 @@ class App:
             return _NOT_FOUND
         org = self.state.org
         report, dash = load_dashboard(org, ledger, scope, self.state.clock())
-        private = (("cache-control", "private, no-cache"), ("referrer-policy", "no-referrer"))
+        private = (
+            ("cache-control", "private, no-cache"),
+            ("referrer-policy", "no-referrer"),
+            ("x-content-type-options", "nosniff"),
+            ("x-robots-tag", "noindex"),
+        )
         if kind == ".json":
             data = (json.dumps(dashboards.scope_json(report, dash), indent=2) + "\n").encode()
             return _Response(200, (("content-type", "application/json"), *private), data)

@@ -195,3 +195,26 @@ def test_root_is_a_short_page_with_no_data(client: httpx.Client) -> None:
     assert "default-src 'none'" in page.headers["content-security-policy"]
     css = client.get("/static/oneonone.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_a_pair_on_google_gets_a_page_linking_its_doc(
+    quarter: Quarter, client: httpx.Client
+) -> None:
+    from dataclasses import replace
+
+    from scheduler import feeds
+
+    key = f"{MARCO}/{ANA}"
+    doc = quarter.ledger.agenda_docs([key])[key][DAY]
+    google = "https://docs.google.com/document/d/abc123/edit"
+    quarter.ledger.save_agenda_doc(
+        replace(doc, session_date="2027-01-19", week="2027-W03", url=google)
+    )
+    token = feeds.agenda_token(quarter.ledger, MARCO, ANA, "2027-01-19")
+    page = client.get(f"/agendas/{token}/{MARCO}/{ANA}/2027-01-19")
+    assert page.status_code == 200
+    assert f'href="{google}"' in page.text and "Google Doc" in page.text
+    assert (
+        client.post(f"/agendas/{token}/{MARCO}/{ANA}/2027-01-19", data={"form": "text"}).status_code
+        == 405
+    )

@@ -93,3 +93,18 @@ def test_demo_prints_each_week_aligned_under_its_header(
     for row in rows:
         for start in starts:  # every cell begins under its column's name
             assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
+
+
+def test_plan_names_the_pair_of_each_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(tmp_path / "oneonone.toml")
+    assert run(capsys, "init", "--config", config)[0] == 0
+    code, out, _ = run(capsys, "plan", "--config", config, "--now", "2027-01-04T08:00")
+    assert code == 0
+    changes = [line for line in out.splitlines() if line.startswith("  create_series")]
+    assert changes and all(" / " in line for line in changes)
+    assert any(
+        "Marco Rossi / Ana Alvarez, organizer copy on marco@acme.example" in line
+        for line in changes
+    )
