@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from scheduler.agenda.editor import version_of
 from scheduler.cli import main
@@ -116,6 +118,16 @@ def test_every_dashboard_cell_is_the_reports_status(
         assert len(csv_text.strip().splitlines()) == 1 + len(cells)
 
 
+def submit(browser: Any, button: str) -> None:
+    """Click a form's button and wait for the page it leads to (a click does not wait)."""
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, button).click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
+
+
 def items_on_page(browser: Any) -> list[tuple[str, bool]]:
     boxes = browser.find_elements(By.CSS_SELECTOR, "#items li")
     return [(li.text.strip(), li.find_element(By.NAME, "done").is_selected()) for li in boxes]
@@ -131,14 +143,14 @@ def test_an_agenda_edited_in_the_browser_and_a_stale_save_refused(
     browser.find_element(By.ID, "add-1").send_keys("Send the Globex proposal")
     browser.find_element(By.ID, "add-2").send_keys("Book a demo with Initech")
     browser.find_element(By.ID, "note").send_keys("Ana leads the Globex renewal.")
-    browser.find_element(By.ID, "save-items").click()
+    submit(browser, "save-items")
     assert "Saved: version 2" in browser.find_element(By.ID, "saved").text
     assert items_on_page(browser) == [
         ("Send the Globex proposal", False),
         ("Book a demo with Initech", False),
     ]
     browser.find_elements(By.NAME, "done")[0].click()  # tick
-    browser.find_element(By.ID, "save-items").click()
+    submit(browser, "save-items")
     assert "Saved: version 3" in browser.find_element(By.ID, "saved").text
     assert items_on_page(browser)[0] == ("Send the Globex proposal", True)
     text = path.read_text()
@@ -157,7 +169,7 @@ def test_an_agenda_edited_in_the_browser_and_a_stale_save_refused(
         )
         assert answer.status_code == 303
     browser.find_element(By.ID, "add-1").send_keys("Call Hooli about the renewal")
-    browser.find_element(By.ID, "save-items").click()
+    submit(browser, "save-items")
     assert "your save was not made" in browser.find_element(By.ID, "conflict").text
     assert path.read_text() == theirs  # Marco's save stands
     assert "Marco: pricing approved." in browser.find_element(By.ID, "theirs").text
@@ -167,7 +179,7 @@ def test_an_agenda_edited_in_the_browser_and_a_stale_save_refused(
     browser.save_screenshot(str(tmp_path / "agenda-conflict.png"))
     # A refused save is a 409, which chromium logs as a failed load: that one is expected.
     assert console_errors(browser, allowed=("409",)) == []
-    browser.find_element(By.ID, "save-merged").click()
+    submit(browser, "save-merged")
     assert "Saved: version" in browser.find_element(By.ID, "saved").text
     final = path.read_text()
     assert "Marco: pricing approved." in final and "Call Hooli about the renewal" in final
