@@ -58,7 +58,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from scheduler import dashboard as dashboards
 from scheduler import feeds, metrics, pages
 from scheduler.agenda import page as agenda_page
-from scheduler.agenda.documents import open_document
+from scheduler.agenda.documents import TooLarge, open_document
 from scheduler.agenda.editor import version_of
 from scheduler.dashboard_io import find_dashboard, load_dashboard, viewer_of
 from scheduler.errors import UserError
@@ -485,7 +485,7 @@ class App:
                     return _see_other(request.path)
                 now = self.state.clock()
                 result = document.save(submitted.version, new_text, now)
-        except (agenda_page.FormProblem, ValueError) as problem:
+        except (agenda_page.FormProblem, TooLarge) as problem:
             body = agenda_page.render_editor(
                 self.markdown,
                 title=title,
@@ -495,7 +495,8 @@ class App:
                 versions=document.versions(),
                 problem=f"Not saved: {problem}.",
             )
-            return _Response(400 if "KiB" not in str(problem) else 413, _PAGE_HEADERS, body)
+            status = 413 if isinstance(problem, TooLarge) else 400
+            return _Response(status, _PAGE_HEADERS, body)
         if result is not None and result.saved:
             return _see_other(f"{request.path}?saved={result.version}")
         theirs = text if result is None else result.current

@@ -18,7 +18,7 @@ state of the document people saw is kept.
   (the new text goes to a temp file, fsynced, renamed over it): saves from two requests are
   serialised, and the pass, which only reads existing files, sees one whole text or the other.
 
-Exports: AgendaDocument, SaveResult, open_document.
+Exports: AgendaDocument, SaveResult, TooLarge, open_document.
 """
 
 from __future__ import annotations
@@ -37,10 +37,14 @@ from scheduler.orgfile import Org
 from scheduler.store.files import write_atomically
 from scheduler.store.ledger import Ledger
 
-__all__ = ["AgendaDocument", "SaveResult", "open_document"]
+__all__ = ["AgendaDocument", "SaveResult", "TooLarge", "open_document"]
 
 #: Saves in this process, one at a time per file (``flock`` covers other processes).
 _FILE_LOCK = threading.Lock()
+
+
+class TooLarge(ValueError):
+    """A text larger than an agenda may be; the message says the limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ class AgendaDocument:
     def save(self, expected: str, text: str, now: datetime) -> SaveResult:
         """Replace the document with ``text`` if its version is still ``expected``."""
         if len(text.encode("utf-8")) > MAX_AGENDA_BYTES:
-            raise ValueError(f"an agenda is at most {MAX_AGENDA_BYTES // 1024} KiB")
+            raise TooLarge(f"an agenda is at most {MAX_AGENDA_BYTES // 1024} KiB")
         if self.in_database:
             return self._save_in_database(expected, text, now)
         return self._save_in_file(expected, text, now)
