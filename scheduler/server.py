@@ -46,7 +46,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -417,20 +417,48 @@ class App:
             return found
         if request.method == "POST":
             return self._save_agenda(request, document, text, title)
+        query = parse_qs(request.query)
+        kept = self._kept(document)
+        wanted = query.get("version", [""])[0]
+        if wanted:
+            chosen = [v for v in kept if str(v.version) == wanted]
+            if not chosen:
+                return _NOT_FOUND
+            body = agenda_page.render_version(
+                title=title,
+                kept=chosen[0],
+                count=len(kept),
+                action=request.path,
+                saved_at=f"{chosen[0].saved_at:%a %d %b %Y %H:%M %Z}",
+            )
+            return _Response(200, _PAGE_HEADERS, body)
         # "Previous agenda" and other agenda links in the text, on the public_url in force now.
         shown = feeds.current_links_in_text(org, text)
         version = version_of(text)
-        saved = parse_qs(request.query).get("saved", [""])[0]
+        saved = query.get("saved", [""])[0]
         body = agenda_page.render_editor(
             self.markdown,
             title=title,
             text=shown,
             version=version,
             action=request.path,
-            versions=document.versions(),
+            versions=kept,
             saved=int(saved) if saved.isdigit() else None,
         )
         return _Response(200, (*_PAGE_HEADERS, ("etag", f'"{version}"')), body)
+
+    def _kept(self, document: Any) -> list[Any]:
+        """The document's kept versions, their times in the organizer's zone."""
+        zone = self._zone_of(document.pair_key.partition("/")[0])
+        return [replace(v, saved_at=v.saved_at.astimezone(zone)) for v in document.versions()]
+
+    def _zone_of(self, manager: str) -> Any:
+        """The organizer's zone (times on an agenda page are in it), else the org's."""
+        person = self.state.org.people.get(manager.lower())
+        try:
+            return person.zone if person is not None else self.state.org.zone
+        except (ValueError, KeyError):
+            return self.state.org.zone
 
     def _elsewhere(self, manager: str, rep: str, day: str, title: str, path: Any) -> _Response:
         """No document here: a Google Doc's page links to it; anything else is a 404 (a
@@ -492,7 +520,7 @@ class App:
                 text=text,
                 version=version,
                 action=request.path,
-                versions=document.versions(),
+                versions=self._kept(document),
                 problem=f"Not saved: {problem}.",
             )
             status = 413 if isinstance(problem, TooLarge) else 400

@@ -35,7 +35,7 @@ from scheduler.agenda.store import MAX_AGENDA_BYTES
 from scheduler.feeds import agenda_file
 from scheduler.orgfile import Org
 from scheduler.store.files import write_atomically
-from scheduler.store.ledger import Ledger
+from scheduler.store.ledger import AgendaVersion, Ledger
 
 __all__ = ["AgendaDocument", "SaveResult", "TooLarge", "open_document"]
 
@@ -87,8 +87,9 @@ class AgendaDocument:
             return None
         return data.decode("utf-8", "replace")
 
-    def versions(self) -> int:
-        return len(self.ledger.agenda_versions(self.ref))
+    def versions(self) -> list[AgendaVersion]:
+        """Every kept version, oldest first."""
+        return self.ledger.agenda_versions(self.ref)
 
     def base_text(self, version: str) -> str | None:
         """The text of a kept version (what a stale page showed), if the ledger has it."""

@@ -3,7 +3,8 @@
 No I/O besides the package's templates: ``scheduler.server`` reads and saves the document
 (``scheduler.agenda.documents``) and sends what this module renders.
 
-Exports: AgendaPage, parse_form, FormProblem, render_editor, render_conflict, render_document.
+Exports: parse_form, FormProblem, render_editor, render_conflict, render_document,
+render_version.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scheduler.agenda.editor import (
 )
 from scheduler.agenda.items import parse_items
 from scheduler.pages import render
+from scheduler.store.ledger import AgendaVersion
 
 __all__ = [
     "FormProblem",
@@ -34,6 +36,7 @@ __all__ = [
     "render_conflict",
     "render_document",
     "render_editor",
+    "render_version",
 ]
 
 #: Fields of one form: a handful of items added at once, not a bulk import.
@@ -135,11 +138,12 @@ def render_editor(
     text: str,
     version: str,
     action: str,
-    versions: int,
+    versions: Sequence[AgendaVersion],
     saved: int | None = None,
     problem: str | None = None,
 ) -> bytes:
-    """The agenda page: the items-and-notes form, the document, the full-text editor."""
+    """The agenda page: the items-and-notes form, the document, the full-text editor, and
+    the list of kept versions (times in the zone of ``versions``' stamps)."""
     items = [item for item in parse_items(text)]
     return render(
         "agenda.html.j2",
@@ -154,6 +158,20 @@ def render_editor(
         problem=problem,
         max_item=MAX_ITEM_CHARS,
         max_note=MAX_NOTE_CHARS,
+    )
+
+
+def render_version(
+    *, title: str, kept: AgendaVersion, count: int, action: str, saved_at: str
+) -> bytes:
+    """One kept version, read-only."""
+    return render(
+        "agenda_version.html.j2",
+        title=title,
+        kept=kept,
+        count=count,
+        action=action,
+        saved_at=saved_at,
     )
 
 

@@ -39,7 +39,14 @@ _env = Environment(
     autoescape=select_autoescape(["j2", "html"], default_for_string=True, default=True),
     trim_blocks=False,
 )
+
+
+def _when(value: datetime) -> str:
+    return f"{value:%a %d %b %Y %H:%M} {value:%Z}".strip()
+
+
 _env.filters["pct"] = _pct
+_env.filters["when"] = _when
 _env.filters["day"] = _day
 
 

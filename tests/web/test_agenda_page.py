@@ -218,3 +218,24 @@ def test_a_pair_on_google_gets_a_page_linking_its_doc(
         client.post(f"/agendas/{token}/{MARCO}/{ANA}/2027-01-19", data={"form": "text"}).status_code
         == 405
     )
+
+
+def test_every_kept_version_can_be_read_back_from_the_page(
+    quarter: Quarter, client: httpx.Client
+) -> None:
+    path = quarter.agenda_path(MARCO, ANA, DAY)
+    url = quarter.agenda_address(MARCO, ANA, DAY)
+    original = path.read_text()
+    fields = form_of(client.get(url).text)
+    fields["add"] = ["Send the Globex proposal"]
+    assert post(client, url, fields).status_code == 303
+    page = client.get(url).text
+    assert "2 saved versions kept" in page
+    assert f'href="{url}?version=1"' in page and "EST" in page
+    first = client.get(f"{url}?version=1")
+    assert first.status_code == 200
+    assert html_unescape(first.text.split('<pre id="version-text">')[1].split("</pre>")[0]) == (
+        original
+    )
+    assert "Send the Globex proposal" in client.get(f"{url}?version=2").text
+    assert client.get(f"{url}?version=3").status_code == 404
