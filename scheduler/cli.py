@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Keeps every manager–rep weekly 1:1 on the calendar, around month-end close.",
         parents=[common],
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"oneonone {_version()}")
+    commands = _Commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     commands.add_parser("init", parents=[common], help="write the example org file")
     commands.add_parser("check", parents=[common], help="validate the org file, reach calendars")
     plan = commands.add_parser(
@@ -59,20 +60,53 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", parents=[common], help="one full pass")
     sync.add_argument("--json", action="store_true", help="machine-readable output")
     sync.add_argument("--force", action="store_true", help="override a safety stop, once")
-    commands.add_parser("run", parents=[common], help="the daemon: passes on a schedule")
-    report = commands.add_parser("report", parents=[common], help="the ledger: weeks and statuses")
+    commands.add_parser(
+        "run",
+        parents=[common],
+        help="the daemon: passes on a schedule; serves feeds, agendas and dashboards",
+    )
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="the ledger: a summary of each pair, then its weeks, and the notices sent",
+    )
     report.add_argument("--weeks", type=_positive, default=12, help="weeks of history (default 12)")
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.add_argument(
+        "--no-color", action="store_true", help="no colour, even on a terminal (also NO_COLOR)"
+    )
     feeds = commands.add_parser("feeds", parents=[common], help="people's ICS feed addresses")
-    feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    feed_commands = _Commands(
+        feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    )
     for action, text in (
         ("url", "a person's feed address (issued the first time; shown once)"),
         ("rotate", "a new feed address for a person; the old one stops working"),
     ):
         feed_command = feed_commands.add_parser(action, parents=[common], help=text)
         feed_command.add_argument("email", help="the person's e-mail address")
+    dashboard = commands.add_parser(
+        "dashboard", parents=[common], help="leaders' adherence dashboard addresses"
+    )
+    dashboard_commands = _Commands(
+        dashboard.add_subparsers(dest="dashboard_command", required=True, metavar="ACTION")
+    )
+    for action, text in (
+        (
+            "url",
+            "the address of a person's dashboard (their pairs and everyone below them) or the "
+            "whole org's (--all); issued the first time, shown once",
+        ),
+        ("rotate", "a new dashboard address; the old one stops working"),
+    ):
+        dashboard_command = dashboard_commands.add_parser(action, parents=[common], help=text)
+        whose = dashboard_command.add_mutually_exclusive_group(required=True)
+        whose.add_argument("email", nargs="?", help="a manager's or skip-level's e-mail address")
+        whose.add_argument("--all", action="store_true", help="the whole org's dashboard")
     auth = commands.add_parser("auth", parents=[common], help="sign in to a calendar service")
-    auth_commands = auth.add_subparsers(dest="auth_command", required=True, metavar="SERVICE")
+    auth_commands = _Commands(
+        auth.add_subparsers(dest="auth_command", required=True, metavar="SERVICE")
+    )
     google = auth_commands.add_parser(
         "google",
         parents=[common],
@@ -93,12 +127,37 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         help="the local port Google's answer comes back to (default: any free port)",
     )
-    demo = commands.add_parser("demo", parents=[common], help="a simulated quarter for a small org")
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="a simulated quarter for a small org, printed week by week as it happens",
+    )
     demo.add_argument(
         "--dir", type=Path, default=Path("oneonone-demo"), help="folder for the demo's data"
     )
     demo.add_argument("--weeks", type=_positive, default=13, help="weeks to simulate (default 13)")
     return parser
+
+
+class _Commands:
+    """Subcommands whose ``--help`` opens with the same one line the command list shows."""
+
+    def __init__(self, actions: Any) -> None:
+        self.actions = actions
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("description", kwargs.get("help"))
+        parser: argparse.ArgumentParser = self.actions.add_parser(name, **kwargs)
+        return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("oneonone")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def _positive(text: str) -> int:
@@ -369,7 +428,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from scheduler.report import build_report, format_report
+    from scheduler.report import build_report, format_report, print_summary
 
     org, now = _load(args)
     ledger = _ledger(org)
@@ -377,7 +436,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = build_report(org, ledger, now, args.weeks)
     finally:
         ledger.close()
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    names = {email: person.name for email, person in org.people.items() if person.name}
+    print_summary(report, sys.stdout, names=names, color=False if args.no_color else None)
+    print("\n" + format_report(report), flush=True)
     return 0
 
 
@@ -421,6 +485,60 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     print(feed_url(org, token))
     if existing is not None:
         print(f"oneonone: the previous feed address of {email} no longer works", file=sys.stderr)
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``dashboard url EMAIL|--all`` / ``dashboard rotate EMAIL|--all`` (tokens as for feeds:
+    only a hash is kept, so ``url`` shows an address once)."""
+    from scheduler.dashboard import ALL
+    from scheduler.dashboard_io import dashboard_url, issue_dashboard_token, revoke_digest_links
+
+    org, now = _load(args)
+    if args.all:
+        scope, whose = ALL, "the whole org"
+        again = "--all"
+    else:
+        scope = args.email.strip().lower()
+        whose = scope
+        again = scope
+        if scope not in org.people:
+            raise UserError(
+                f"{args.email} is not a person in {org.path}; use the email of a [[person]] "
+                "there, or --all for the whole org"
+            )
+        if not any(pair.manager.email == scope for pair in org.pairs):
+            raise UserError(
+                f"{scope} manages nobody in {org.path}, so their dashboard would be empty; give "
+                "a manager's or skip-level's email, or --all for the whole org"
+            )
+    ledger = _ledger(org)
+    try:
+        existing = ledger.dashboard_token(scope)
+        if args.dashboard_command == "url" and existing is not None:
+            _, created, rotated = existing
+            issued = rotated or created
+            raise UserError(
+                f"the dashboard address of {whose} was issued on {issued:%Y-%m-%d} and only a "
+                "hash of it is kept, so it cannot be shown again; run `oneonone dashboard "
+                f"rotate {again}` for a new one (the old one then stops working)"
+            )
+        token = issue_dashboard_token(ledger, scope, now)
+        revoked = 0
+        if args.dashboard_command == "rotate" and scope != ALL:
+            revoked = revoke_digest_links(ledger, scope)
+    finally:
+        ledger.close()
+    print(dashboard_url(org, token))
+    if revoked:
+        print(
+            f"oneonone: the dashboard links in {revoked} digests sent to {whose} no longer work",
+            file=sys.stderr,
+        )
+    if existing is not None:
+        print(
+            f"oneonone: the previous dashboard address of {whose} no longer works", file=sys.stderr
+        )
     return 0
 
 
@@ -508,6 +626,7 @@ _COMMANDS = {
     "report": cmd_report,
     "run": cmd_run,
     "feeds": cmd_feeds,
+    "dashboard": cmd_dashboard,
     "auth": cmd_auth,
     "demo": cmd_demo,
 }
@@ -553,13 +672,22 @@ def _print_plan(org: Any, result: Any) -> None:
     elif result.changes:
         print(f"\n{len(result.changes)} calendar writes a pass would make:")
         for change in result.changes:
-            pair = f"{change.manager} / {change.rep}"
+            pair = _pair_name(org, change.manager, change.rep)
             print(
                 f"  {change.action:<14} {pair}, {change.copy} copy on {change.calendar}: "
                 f"{change.reason}"
             )
     else:
         print("\nNo calendar changes needed.")
+
+
+def _pair_name(org: Any, manager: str, rep: str) -> str:
+    """``Marco Rossi / Ana Alvarez`` (the e-mail of anyone the org file does not name)."""
+    names = [
+        org.people[email].name if email in org.people and org.people[email].name else email
+        for email in (manager, rep)
+    ]
+    return " / ".join(names)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -51,16 +51,27 @@ def run_demo(folder: Path, *, weeks: int = 13, start: datetime | None = None) ->
         _write_busy(org, email, monday, weeks, rng)
     ledger = Ledger(org.database_url)
     edits = _people_edits(org, monday) + _agenda_edits(org, monday)
+    widths = _widths(org)
+    print(
+        f"A simulated quarter of {org.name}: {len(org.pairs)} weekly 1:1s, a pass every business "
+        "morning at 08:00; each week is printed once it is over.\n",
+        flush=True,
+    )
+    print(_header(org, widths), flush=True)
     try:
         for day in _mornings(monday, weeks):
             now = datetime.combine(day, time(8, 0), org.zone)
             run_pass(org, ledger, now, apply=True)
+            if day.weekday() == 0 and day > monday:
+                # Monday's pass has seen what became of last week: print it.
+                print(_row(org, ledger, day - timedelta(weeks=1), widths), flush=True)
             for edit_day, edit in edits:
                 if edit_day == day:
                     edit()
         end = datetime.combine(monday + timedelta(weeks=weeks), time(8, 0), org.zone)
         run_pass(org, ledger, end, apply=True)
-        print(_table(org, ledger, monday, weeks))
+        print(_row(org, ledger, end.date() - timedelta(weeks=1), widths), flush=True)
+        print(_LEGEND)
         print(_notices(org, ledger))
         print(_agendas(org, ledger, folder))
     finally:
@@ -309,37 +320,45 @@ def _notices(org: Org, ledger: Ledger) -> str:
     return "\n".join(lines)
 
 
-def _table(org: Org, ledger: Ledger, monday: date, weeks: int) -> str:
-    occurrences = ledger.occurrences()
-    makeups = ledger.makeups()
-    header = ["week    "] + [
-        f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs
-    ]
-    widths = [max(len(h), 16) for h in header]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    for offset in range(weeks):
-        week = iso_week(monday + timedelta(weeks=offset))
-        cells = [week]
-        for pair in org.pairs:
-            record = occurrences.get(pair.key, {}).get(week)
-            if record is None:
-                cells.append("-")
-                continue
-            start = (record.actual_start or record.planned_start).astimezone(pair.manager.zone)
-            makeup = makeups.get(pair.key, {}).get(week)
-            if record.status == "made_up" and makeup is not None:
-                start = makeup.start.astimezone(pair.manager.zone)  # when it did take place
-            word = _SHORT.get(record.status, record.status)
-            shifted = "*" if record.planned_start != record.regular_start else ""
-            cells.append(
-                word
-                if record.status in ("close_week", "time_off")
-                else f"{start:%a %H:%M}{shifted} {word}"
-            )
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
-    lines.append("")
-    lines.append(
-        "* moved by oneonone around someone's busy time; MOVED/DECLINED: done by a person; "
-        "MADE UP: a make-up oneonone booked after a cancel or decline took place"
-    )
-    return "\n".join(lines)
+#: The widest cell: "Tue 10:00* MADE UP".
+_CELL = len("Www HH:MM* CANCELLED")
+_LEGEND = (
+    "\n* moved by oneonone around someone's busy time; MOVED/DECLINED: done by a person; "
+    "MADE UP: a make-up oneonone booked after a cancel or decline took place"
+)
+
+
+def _widths(org: Org) -> list[int]:
+    names = [f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs]
+    return [len("2027-W01")] + [max(len(name), _CELL) for name in names]
+
+
+def _header(org: Org, widths: list[int]) -> str:
+    header = ["week"] + [f"{p.manager.first_name[:5]}/{p.rep.first_name[:6]}" for p in org.pairs]
+    return "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()
+
+
+def _row(org: Org, ledger: Ledger, monday: date, widths: list[int]) -> str:
+    """One week of every pair, as the ledger has it now."""
+    week = iso_week(monday)
+    keys = [pair.key for pair in org.pairs]
+    occurrences = ledger.occurrences(keys)
+    makeups = ledger.makeups(keys)
+    cells = [week]
+    for pair in org.pairs:
+        record = occurrences.get(pair.key, {}).get(week)
+        if record is None:
+            cells.append("-")
+            continue
+        start = (record.actual_start or record.planned_start).astimezone(pair.manager.zone)
+        makeup = makeups.get(pair.key, {}).get(week)
+        if record.status == "made_up" and makeup is not None:
+            start = makeup.start.astimezone(pair.manager.zone)  # when it did take place
+        word = _SHORT.get(record.status, record.status)
+        shifted = "*" if record.planned_start != record.regular_start else " "
+        cells.append(
+            word
+            if record.status in ("close_week", "time_off")
+            else f"{start:%a %H:%M}{shifted} {word}"
+        )
+    return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()

@@ -25,11 +25,12 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.adherence import adherence, missed_streak
+from scheduler.dashboard import STATUS_LABELS, STATUS_MARKS, STATUS_ORDER, heatmap_svg
 from scheduler.domain import LedgerStatus, week_after
 from scheduler.errors import DeliveryError
 from scheduler.escalation import Decision, settled_weeks
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 #: Weeks shown in an escalation's table.
 TABLE_WEEKS = 8
+#: Weeks in a digest's heatmap.
+HEATMAP_WEEKS = 12
 #: Kinds also posted to Slack when a webhook is configured (digests are personal).
 SLACK_KINDS = frozenset({"nudge", "escalation"})
 
@@ -223,6 +226,23 @@ def _digest(
             )
         )
     header = ("rep", decision.week, "last 4 weeks", "last 12 weeks", "missed in a row")
+    columns = [week_after(decision.week, -offset) for offset in range(HEATMAP_WEEKS - 1, -1, -1)]
+    mine = [
+        (_name(org, key.partition("/")[2]), records)
+        for key, records in sorted(weeks.items())
+        if key.partition("/")[0] == manager_email
+    ]
+    heat = [
+        (name, [records[w].status if w in records else "none" for w in columns])
+        for name, records in mine
+    ]
+    marks = [
+        f"{name[:20]:<20}  " + "".join(STATUS_MARKS.get(s, "?") or "-" for s in statuses)
+        for name, statuses in heat
+    ]
+    legend = ", ".join(
+        f"{STATUS_MARKS[s] or '-'} {STATUS_LABELS[s]}" for s in STATUS_ORDER if s != "upcoming"
+    )
     intro = [
         f"Hello {_first(manager)},",
         "",
@@ -230,13 +250,32 @@ def _digest(
         "(close and time-off weeks left out):",
         "",
     ]
-    text = "\n".join(intro + _text_table([header, *rows]))
-    return Draft(
-        decision,
-        f"Your 1:1s: digest of {decision.week}",
-        text,
-        _paragraphs("\n".join(intro[:-1])) + _html_table([header, *rows]),
+    picture = [
+        "",
+        f"Week by week, {columns[0]} to {columns[-1]}:",
+        "",
+        *marks,
+        "",
+        legend,
+    ]
+    text = "\n".join(intro + _text_table([header, *rows]) + picture)
+    body = (
+        _paragraphs("\n".join(intro[:-1]))
+        + _html_table([header, *rows])
+        + _paragraphs(f"Week by week, {columns[0]} to {columns[-1]}:")
+        + "\n"
+        + heatmap_svg(heat, columns)
+        + _paragraphs(legend)
     )
+    return Draft(decision, f"Your 1:1s: digest of {decision.week}", text, body)
+
+
+def with_dashboard_link(item: Draft, url: str) -> Draft:
+    """A digest with the address of the manager's dashboard added to both its parts."""
+    line = f"Your dashboard, with every pair week by week: {url}"
+    shown = html.escape(url)
+    link = f'<p>Your dashboard, with every pair week by week: <a href="{shown}">{shown}</a></p>'
+    return replace(item, text=f"{item.text}\n\n{line}\n", html=f"{item.html}\n{link}")
 
 
 def _table_rows(
@@ -326,6 +365,19 @@ def claim(ledger: Ledger, item: Draft, org: Org, now: datetime, *, slack: bool) 
     decision = item.decision
     key = f"{decision.kind}|{decision.pair_key}|{decision.week}"
     sender = org.email.sender
+    issued = None
+    if decision.kind == "digest":
+        # Each digest links to the manager's dashboard with an address of its own (only its
+        # hash is kept), so no earlier mail's link stops working; ``dashboard rotate``
+        # revokes them all. A digest recorded before has its address already: none is made.
+        from scheduler.dashboard_io import dashboard_url, digest_scope, issue_dashboard_token
+
+        issued = digest_scope(decision.pair_key.rstrip("/"), decision.week)
+        if ledger.dashboard_token(issued) is None:
+            token = issue_dashboard_token(ledger, issued, now)
+            item = with_dashboard_link(item, dashboard_url(org, token))
+        else:
+            issued = None
     message_id = message_id_for(key, sender)
     message = compose(
         sender=sender,
@@ -347,6 +399,8 @@ def claim(ledger: Ledger, item: Draft, org: Org, now: datetime, *, slack: bool) 
         channel="email",
         raw=message,
     )
+    if not recorded and issued is not None:
+        ledger.delete_dashboard_token(issued)
     if recorded and slack and item.slack is not None and decision.kind in SLACK_KINDS:
         ledger.claim_notice(
             decision.kind,

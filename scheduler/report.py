@@ -1,7 +1,9 @@
 """``oneonone report``: the ledger as each pair's weeks, streaks, adherence and notices.
 
 Reads the ledger only (no calendars). ``build_report`` returns the spec's ``report --json``
-shape; ``format_report`` renders it as a plain-text table for people.
+shape; ``summary_rows`` (pure) and ``print_summary`` (``rich``: coloured on a terminal, plain
+when piped or with ``color=False``) give the summary table people read first, one line per
+pair; ``format_report`` renders each pair's weeks as plain text.
 
 Besides the spec's fields, each pair has ``open_items``: the action items still open from its
 agendas, in the order people left them, each ``{"id", "text", "since", "last_agenda"}``
@@ -13,8 +15,9 @@ written in (with their offsets); the text names it too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from scheduler.adherence import adherence, missed_streak
@@ -24,7 +27,7 @@ from scheduler.feeds import current_link
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord
 
-__all__ = ["build_report", "format_report"]
+__all__ = ["build_report", "format_report", "print_summary", "summary_rows"]
 
 
 def build_report(org: Org, ledger: Ledger, now: datetime, weeks: int) -> dict[str, Any]:
@@ -156,3 +159,91 @@ def format_report(report: dict[str, Any]) -> str:
                 f"to {notice['to']}  sent {notice['sent_at'] or 'pending'}"
             )
     return "\n".join(lines)
+
+
+_KEPT = ("held", "moved", "made_up")
+
+
+def summary_rows(
+    report: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per pair: its names, adherence, missed streak and last 1:1 held (in the
+    organizer's zone, the zone named), for the summary table."""
+    names = names or {}
+    rows = []
+    for pair in report["pairs"]:
+        zone = ZoneInfo(pair.get("timezone") or "UTC")
+        held = [w for w in pair["weeks"] if w["status"] in _KEPT]
+        last = None
+        if held:
+            when = max(datetime.fromisoformat(w["start"]) for w in held).astimezone(zone)
+            last = f"{when:%a %d %b %H:%M} {when:%Z}"
+        manager = names.get(pair["manager"]) or pair["manager"]
+        rep = names.get(pair["rep"]) or pair["rep"]
+        rows.append(
+            {
+                "pair": f"{manager} / {rep}" + ("" if pair.get("active", True) else " (ended)"),
+                "adherence_4w": pair["adherence_4w"],
+                "adherence_12w": pair["adherence_12w"],
+                "missed_streak": pair["missed_streak"],
+                "last_held": last,
+                "timezone": zone.key,
+            }
+        )
+    return rows
+
+
+def _style(value: float | None) -> str:
+    if value is None:
+        return "dim"
+    return "green" if value >= 0.8 else "yellow" if value >= 0.5 else "bold red"
+
+
+def print_summary(
+    report: Mapping[str, Any],
+    out: IO[str],
+    *,
+    names: Mapping[str, str] | None = None,
+    color: bool | None = None,
+) -> None:
+    """The summary table (``rich``); ``color=None``: colour only on a terminal (and not
+    with ``NO_COLOR`` set), ``False``: never. Piped, it is plain text as wide as it needs."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    terminal = out.isatty()
+    console = Console(
+        file=out,
+        no_color=color is False or None,
+        color_system="auto" if color is not False and terminal else None,
+        width=None if terminal else 200,
+        highlight=False,
+    )
+    rows = summary_rows(report, names)
+    if not rows:
+        return
+    zones = sorted({row["timezone"] for row in rows})
+    table = Table(
+        title="1:1 adherence (close and time-off weeks not counted)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD if terminal else box.ASCII2,
+        caption=f"last held: in the organizer's zone ({', '.join(zones)})",
+        caption_justify="left",
+    )
+    table.add_column("pair")
+    table.add_column("4 w", justify="right")
+    table.add_column("12 w", justify="right")
+    table.add_column("missed streak", justify="right")
+    table.add_column("last held")
+    for row in rows:
+        streak = row["missed_streak"]
+        table.add_row(
+            row["pair"],
+            Text(_percent(row["adherence_4w"]).strip(), style=_style(row["adherence_4w"])),
+            Text(_percent(row["adherence_12w"]).strip(), style=_style(row["adherence_12w"])),
+            Text(str(streak), style="bold red" if streak else ""),
+            row["last_held"] or "–",
+        )
+    console.print(table)

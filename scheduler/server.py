@@ -4,28 +4,41 @@ An ASGI application (``App``) served by uvicorn in a background thread (``start_
 
 - ``GET /feeds/<token>.ics``: a person's feed (``scheduler.feeds``), with a strong ``ETag``;
   ``If-None-Match`` answers ``304``. ``Cache-Control: private``: the address is a secret.
+- ``GET /``: a short page saying what the service is, with no data; ``/static/``: its one
+  stylesheet and icon.
 - ``GET /agendas/<token>/<manager>/<rep>/<YYYY-MM-DD>``: the Markdown agenda
-  ``<data_dir>/agendas/<manager>/<rep>/<date>.md`` as an HTML page (on a shared ledger, the
-  document of that name in the database, so every replica serves every agenda). Raw HTML in
-  the file is shown as text, never passed through; ``- [ ]`` / ``- [x]`` items are checkboxes.
+  ``<data_dir>/agendas/<manager>/<rep>/<date>.md`` as an editable HTML page (on a shared
+  ledger, the document of that name in the database, so every replica serves every agenda).
+  Raw HTML in the file is shown as text, never passed through. ``POST`` to the same address
+  saves the page's form (tick items, add items, a note, or the whole text) only on the version
+  the page showed (a hidden field or ``If-Match``): a save that crosses another is refused
+  with ``409`` and a merge view showing both texts; every version is kept in the ledger
+  (``scheduler.agenda.documents``). A ``POST`` must come from the page's own origin (the
+  ``Origin`` header, else ``Sec-Fetch-Site``) besides knowing the address's token; bodies are
+  limited in size. A pair on Google gets a page linking to its Google Doc.
+- ``GET /dashboards/<token>`` (``.json``, ``.csv``): a leader's adherence dashboard
+  (``scheduler.dashboard``).
 - ``GET /healthz``: the last pass's time and result as JSON; ``503`` when no pass has succeeded
   within three poll intervals (a safety stop keeps a pass from succeeding, so it shows here).
 - ``GET /metrics``: Prometheus text format (``scheduler.metrics``).
 
 Anything else, an unknown token or a path that leaves the agendas folder gets a bare ``404``
-(no body, the same headers every time). ``HEAD`` works wherever ``GET`` does.
+(no body, the same headers every time). ``HEAD`` works wherever ``GET`` does. Every HTML page
+carries a strict Content-Security-Policy: no script, nothing loaded but ``/static/``, forms
+posted only to the page's own origin, no framing.
 
 I/O: reads the ledger and agenda files; network on the bound socket. Handlers run in worker
 threads (``asyncio.to_thread``) so a slow ledger never stalls the event loop; the ledger's
 engine is thread-safe and no handler opens a ledger transaction.
 
-Exports: App, ServerState, RunningServer, start_server, health, render_agenda.
+Exports: App, ServerState, RunningServer, start_server, health.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
+import csv
+import io
 import json
 import logging
 import re
@@ -33,21 +46,26 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
 from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from sqlalchemy.exc import SQLAlchemyError
 
-from scheduler import feeds, metrics
+from scheduler import dashboard as dashboards
+from scheduler import feeds, metrics, pages
+from scheduler.agenda import page as agenda_page
+from scheduler.agenda.documents import TooLarge, open_document
+from scheduler.agenda.editor import version_of
+from scheduler.dashboard_io import find_dashboard, load_dashboard, viewer_of
 from scheduler.errors import UserError
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger
 
-__all__ = ["App", "RunningServer", "ServerState", "health", "render_agenda", "start_server"]
+__all__ = ["App", "RunningServer", "ServerState", "health", "start_server"]
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +75,27 @@ MAX_AGENDA_BYTES = 1024 * 1024
 #: A pass counts as stale after this many poll intervals without a good one.
 STALE_INTERVALS = 3
 
+#: A form post is an agenda's text, its items and a note: a little over two documents.
+MAX_BODY_BYTES = 2 * MAX_AGENDA_BYTES + 64 * 1024
+
 _FEED_PATH = re.compile(r"^/feeds/([^/]+)\.ics$")
 _AGENDA_PATH = re.compile(r"^/agendas/([^/]+)/([^/]+)/([^/]+)/([^/]+)$")
+_DASHBOARD_PATH = re.compile(r"^/dashboards/([A-Za-z0-9_-]+?)(\.json|\.csv)?$")
+_STATIC_PATH = re.compile(r"^/static/([a-z0-9.-]+)$")
+
+#: The pages run no script and load nothing but the server's own stylesheet and icon.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+_PAGE_HEADERS = (
+    ("content-type", "text/html; charset=utf-8"),
+    ("cache-control", "private, no-cache"),
+    ("referrer-policy", "no-referrer"),
+    ("x-content-type-options", "nosniff"),
+    ("x-robots-tag", "noindex"),
+    ("content-security-policy", PAGE_CSP),
+)
 
 
 @dataclass
@@ -167,77 +204,42 @@ def health(
 
 
 def _markdown() -> MarkdownIt:
-    # "commonmark" with html=False: raw HTML in an agenda is text, never markup (people and
-    # templates write these files; a page must not run what they typed). Tables on.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-        "table"
-    )
-
-
-_TASK = re.compile(r"^\[([ xX])\]\s")
-
-
-def _task_items(tokens: list[Token]) -> None:
-    """Turn ``- [ ] item`` / ``- [x] item`` list items into disabled checkboxes, in place."""
-    for index, token in enumerate(tokens):
-        if (
-            token.type != "inline"
-            or index < 2
-            or tokens[index - 1].type != "paragraph_open"
-            or tokens[index - 2].type != "list_item_open"
-            or not token.children
-            or token.children[0].type != "text"
-        ):
-            continue
-        first = token.children[0]
-        match = _TASK.match(first.content)
-        if match is None:
-            continue
-        first.content = first.content[match.end() :]
-        checked = " checked" if match[1] in "xX" else ""
-        box = Token("html_inline", "", 0)
-        box.content = f'<input type="checkbox" disabled{checked}> '
-        token.children.insert(0, box)
-        tokens[index - 2].attrSet("class", "task")
-
-
-def render_agenda(markdown: MarkdownIt, text: str, title: str) -> bytes:
-    """A clean HTML page of the Markdown ``text``; everything the file says is escaped."""
-    env: dict[str, Any] = {}
-    tokens = markdown.parse(text, env)
-    _task_items(tokens)
-    content = markdown.renderer.render(tokens, markdown.options, env)
-    page = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{html.escape(title)}</title>
-<style>
-body {{ font: 16px/1.55 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
-  padding: 0 1rem; color: #1d1d1f; }}
-h1, h2, h3 {{ line-height: 1.25; }}
-h2 {{ margin-top: 2rem; border-bottom: 1px solid #ddd; }}
-li.task {{ list-style: none; margin-left: -1.3rem; }}
-input[type=checkbox] {{ margin-right: .45em; }}
-code, pre {{ background: #f4f4f5; border-radius: 3px; }}
-table {{ border-collapse: collapse; }}
-td, th {{ border: 1px solid #ccc; padding: .25em .6em; }}
-footer {{ color: #777; font-size: .85em; margin-top: 3rem; }}
-</style>
-</head>
-<body>
-<main>
-{content}</main>
-<footer>Kept by oneonone. Edit the agenda document itself; this page shows it read-only.</footer>
-</body>
-</html>
-"""
-    return page.encode("utf-8")
+    return agenda_page.markdown()
 
 
 # --------------------------------------------------------------------------- the app
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a handler sees of a request (headers lower-cased)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: str = ""
+    body: bytes = b""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Callable[[], Any], limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 class App:
@@ -261,40 +263,99 @@ class App:
             for name, value in scope.get("headers", [])
         }
         method = scope["method"]
-        try:
-            response = await asyncio.to_thread(self.handle, method, scope["path"], headers)
-        except Exception:  # one bad request never takes the server down
-            log.exception("request %s %s failed", method, scope["path"])
-            response = _Response(500, (("cache-control", "no-store"),))
+        body = b""
+        response: _Response | None = None
+        if method == "POST":
+            declared = headers.get("content-length", "0")
+            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+                response = _Response(413, (("cache-control", "no-store"),))
+            else:
+                try:
+                    body = await _read_body(receive, MAX_BODY_BYTES)
+                except _TooLarge:
+                    response = _Response(413, (("cache-control", "no-store"),))
+        if response is None:
+            request = Request(
+                method,
+                scope["path"],
+                headers,
+                scope.get("query_string", b"").decode("latin-1"),
+                body,
+            )
+            try:
+                response = await asyncio.to_thread(self.respond, request)
+            except Exception:  # one bad request never takes the server down
+                log.exception("request %s %s failed", method, scope["path"])
+                response = _Response(500, (("cache-control", "no-store"),))
         raw_headers = [(b"content-length", str(len(response.body)).encode())]
         raw_headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         start = {"type": "http.response.start", "status": response.status, "headers": raw_headers}
         await send(start)
-        body = b"" if method == "HEAD" else response.body
-        await send({"type": "http.response.body", "body": body})
+        body_out = b"" if method == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body_out})
 
     def handle(self, method: str, path: str, headers: dict[str, str]) -> _Response:
+        """The response to a request without a body (runs in a worker thread)."""
+        return self.respond(Request(method, path, headers))
+
+    def respond(self, request: Request) -> _Response:
         """The response to one request (runs in a worker thread)."""
+        path, headers = request.path, request.headers
         route: Callable[[], _Response] | None = None
-        if path == "/healthz":
+        methods: tuple[str, ...] = ("GET", "HEAD")
+        if path == "/":
+            route = self._index
+        elif path == "/healthz":
             route = self._health
         elif path == "/metrics":
             route = self._metrics
+        elif path == "/favicon.ico":
+            route = lambda: _Response(204, (("cache-control", "max-age=86400"),))  # noqa: E731
+        elif match := _STATIC_PATH.match(path):
+            name = match[1]
+            route = lambda: self._static(name)  # noqa: E731
         elif match := _FEED_PATH.match(path):
             token = match[1]
             route = lambda: self._feed(token, headers)  # noqa: E731
         elif match := _AGENDA_PATH.match(path):
             parts = match.groups()
-            route = lambda: self._agenda(*parts)  # noqa: E731
+            methods = ("GET", "HEAD", "POST")
+            route = lambda: self._agenda(request, *parts)  # noqa: E731
+        elif match := _DASHBOARD_PATH.match(path):
+            token, kind = match[1], match[2] or ""
+            route = lambda: self._dashboard(token, kind)  # noqa: E731
         if route is None:
             return _NOT_FOUND
-        if method not in ("GET", "HEAD"):
-            return _Response(405, (("allow", "GET, HEAD"), ("cache-control", "no-store")))
+        if request.method not in methods:
+            allow = ", ".join(methods)
+            return _Response(405, (("allow", allow), ("cache-control", "no-store")))
         try:
             return route()
         except SQLAlchemyError as error:
             log.error("the ledger cannot be read: %s", error)
             return _Response(503, (("cache-control", "no-store"), ("retry-after", "30")))
+
+    def _index(self) -> _Response:
+        body = pages.render("index.html.j2", title="oneonone")
+        headers = tuple(
+            (k, "public, max-age=3600" if k == "cache-control" else v) for k, v in _PAGE_HEADERS
+        )
+        return _Response(200, headers, body)
+
+    def _static(self, name: str) -> _Response:
+        found = pages.static_file(name)
+        if found is None:
+            return _NOT_FOUND
+        data, kind = found
+        return _Response(
+            200,
+            (
+                ("content-type", kind),
+                ("cache-control", "public, max-age=3600"),
+                ("x-content-type-options", "nosniff"),
+            ),
+            data,
+        )
 
     def _health(self) -> _Response:
         status, body = health(
@@ -336,43 +397,200 @@ class App:
             feed.body,
         )
 
-    def _agenda(self, token: str, manager: str, rep: str, day: str) -> _Response:
+    # ------------------------------------------------------------------ agendas
+
+    def _agenda(self, request: Request, token: str, manager: str, rep: str, day: str) -> _Response:
         org = self.state.org
+        ledger = self.state.ledger
         path = feeds.agenda_file(org, manager, rep, day)
-        allowed = feeds.check_agenda_token(self.state.ledger, token, manager, rep, day)
+        allowed = feeds.check_agenda_token(ledger, token, manager, rep, day)
         if path is None or not allowed:
             return _NOT_FOUND
-        data: bytes | None = None
-        if self.state.ledger.shared:
-            # Several replicas: the document is in the database (``DatabaseAgendaStore``).
-            kept = self.state.ledger.agenda_text(f"{manager.lower()}/{rep.lower()}/{day}.md")
-            data = None if kept is None else kept.encode("utf-8")
-        if data is None:
-            try:
-                with path.open("rb") as handle:
-                    data = handle.read(MAX_AGENDA_BYTES + 1)
-            except OSError:
-                return _NOT_FOUND
-        if len(data) > MAX_AGENDA_BYTES:
-            log.warning("agenda %s is larger than %d bytes; not shown", path, MAX_AGENDA_BYTES)
-            return _Response(413, (("cache-control", "no-store"),))
+        document = open_document(org, ledger, manager, rep, day)
+        text = document.read()
         title = f"1:1 agenda: {manager} / {rep}, {day}"
+        if text is None:
+            found = self._elsewhere(manager, rep, day, title, path)
+            if request.method == "POST" and found.status == 200:
+                # A Google Doc is edited in Google Docs, not here.
+                return _Response(405, (("allow", "GET, HEAD"), ("cache-control", "no-store")))
+            return found
+        if request.method == "POST":
+            return self._save_agenda(request, document, text, title)
+        query = parse_qs(request.query)
+        kept = self._kept(document)
+        wanted = query.get("version", [""])[0]
+        if wanted:
+            chosen = [v for v in kept if str(v.version) == wanted]
+            if not chosen:
+                return _NOT_FOUND
+            body = agenda_page.render_version(
+                title=title,
+                kept=chosen[0],
+                count=len(kept),
+                action=request.path,
+                saved_at=f"{chosen[0].saved_at:%a %d %b %Y %H:%M %Z}",
+            )
+            return _Response(200, _PAGE_HEADERS, body)
         # "Previous agenda" and other agenda links in the text, on the public_url in force now.
-        text = feeds.current_links_in_text(org, data.decode("utf-8", "replace"))
-        body = render_agenda(self.markdown, text, title)
-        return _Response(
-            200,
-            (
-                ("content-type", "text/html; charset=utf-8"),
-                ("cache-control", "private, no-cache"),
-                ("referrer-policy", "no-referrer"),
-                ("x-content-type-options", "nosniff"),
-                ("x-robots-tag", "noindex"),
-                # Nothing on the page runs or loads: no scripts, no images, inline style only.
-                ("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'"),
-            ),
-            body,
+        shown = feeds.current_links_in_text(org, text)
+        version = version_of(text)
+        saved = query.get("saved", [""])[0]
+        body = agenda_page.render_editor(
+            self.markdown,
+            title=title,
+            text=shown,
+            version=version,
+            action=request.path,
+            versions=kept,
+            saved=int(saved) if saved.isdigit() else None,
         )
+        return _Response(200, (*_PAGE_HEADERS, ("etag", f'"{version}"')), body)
+
+    def _kept(self, document: Any) -> list[Any]:
+        """The document's kept versions, their times in the organizer's zone."""
+        zone = self._zone_of(document.pair_key.partition("/")[0])
+        return [replace(v, saved_at=v.saved_at.astimezone(zone)) for v in document.versions()]
+
+    def _zone_of(self, manager: str) -> Any:
+        """The organizer's zone (times on an agenda page are in it), else the org's."""
+        person = self.state.org.people.get(manager.lower())
+        try:
+            return person.zone if person is not None else self.state.org.zone
+        except (ValueError, KeyError):
+            return self.state.org.zone
+
+    def _elsewhere(self, manager: str, rep: str, day: str, title: str, path: Any) -> _Response:
+        """No document here: a Google Doc's page links to it; anything else is a 404 (a
+        document too large to show is a 413)."""
+        try:
+            if path.stat().st_size > MAX_AGENDA_BYTES:
+                log.warning("agenda %s is larger than %d bytes; not shown", path, MAX_AGENDA_BYTES)
+                return _Response(413, (("cache-control", "no-store"),))
+        except OSError:
+            pass
+        pair_key = f"{manager.lower()}/{rep.lower()}"
+        doc = self.state.ledger.agenda_docs([pair_key]).get(pair_key, {}).get(day)
+        if doc is None or not doc.url or "/agendas/" in doc.url:
+            return _NOT_FOUND
+        body = pages.render("google_doc.html.j2", title=title, url=doc.url)
+        return _Response(200, _PAGE_HEADERS, body)
+
+    def _same_origin(self, headers: dict[str, str]) -> bool:
+        """Whether a POST comes from a page of this server (CSRF). A browser says where a
+        request comes from in ``Sec-Fetch-Site`` (``same-origin`` only passes) and in
+        ``Origin``, which must then be this server's (as the request reached it, or its
+        ``public_url``); under a no-referrer policy it sends ``Origin: null``, and then
+        ``Sec-Fetch-Site`` alone decides. A client that sends neither is no browser, and so
+        no forged cross-site request: the address's token is its credential."""
+        site = headers.get("sec-fetch-site")
+        if site is not None and site != "same-origin":
+            return False
+        origin = headers.get("origin")
+        if origin is None or origin == "null":
+            return site == "same-origin" or (origin is None and site is None)
+        parts = urlsplit(origin)
+        public = urlsplit(self.state.org.server.public_url)
+        if (parts.scheme, parts.netloc) == (public.scheme, public.netloc):
+            return True
+        return bool(parts.netloc) and parts.netloc == headers.get("host")
+
+    def _save_agenda(self, request: Request, document: Any, text: str, title: str) -> _Response:
+        if not self._same_origin(request.headers):
+            return _Response(403, (("cache-control", "no-store"),))
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded":
+            return _Response(415, (("cache-control", "no-store"),))
+        form = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        version = version_of(text)
+        try:
+            submitted = agenda_page.parse_form(form, request.headers.get("if-match", ""))
+            if submitted.version != version:
+                result = None
+            else:
+                new_text = agenda_page.apply_edit(text, submitted.edit)
+                if new_text == text:
+                    return _see_other(request.path)
+                now = self.state.clock()
+                result = document.save(submitted.version, new_text, now)
+        except (agenda_page.FormProblem, TooLarge) as problem:
+            body = agenda_page.render_editor(
+                self.markdown,
+                title=title,
+                text=text,
+                version=version,
+                action=request.path,
+                versions=self._kept(document),
+                problem=f"Not saved: {problem}.",
+            )
+            status = 413 if isinstance(problem, TooLarge) else 400
+            return _Response(status, _PAGE_HEADERS, body)
+        if result is not None and result.saved:
+            return _see_other(f"{request.path}?saved={result.version}")
+        theirs = text if result is None else result.current
+        body = agenda_page.render_conflict(
+            title=title,
+            theirs=theirs,
+            base=document.base_text(submitted.version),
+            edit=submitted.edit,
+            version=version_of(theirs),
+            action=request.path,
+        )
+        return _Response(409, (*_PAGE_HEADERS, ("etag", f'"{version_of(theirs)}"')), body)
+
+    # ------------------------------------------------------------------ dashboards
+
+    def _dashboard(self, token: str, kind: str) -> _Response:
+        ledger = self.state.ledger
+        scope = find_dashboard(ledger, token)
+        if scope is None:
+            return _NOT_FOUND
+        org = self.state.org
+        report, dash = load_dashboard(org, ledger, scope, self.state.clock())
+        private = (
+            ("cache-control", "private, no-cache"),
+            ("referrer-policy", "no-referrer"),
+            ("x-content-type-options", "nosniff"),
+            ("x-robots-tag", "noindex"),
+        )
+        if kind == ".json":
+            data = (json.dumps(dashboards.scope_json(report, dash), indent=2) + "\n").encode()
+            return _Response(200, (("content-type", "application/json"), *private), data)
+        if kind == ".csv":
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\r\n").writerows(dashboards.csv_rows(dash))
+            return _Response(
+                200,
+                (
+                    ("content-type", "text/csv; charset=utf-8"),
+                    ("content-disposition", 'attachment; filename="oneonone-dashboard.csv"'),
+                    *private,
+                ),
+                out.getvalue().encode("utf-8"),
+            )
+        viewer = viewer_of(scope)
+        if viewer == dashboards.ALL:
+            title = f"1:1 adherence: {org.name}"
+        else:
+            person = org.people.get(viewer)
+            title = f"1:1 adherence: {person.name if person and person.name else viewer}'s org"
+        legend = [
+            (status, dashboards.STATUS_LABELS[status], dashboards.STATUS_MARKS[status])
+            for status in dashboards.STATUS_ORDER
+        ]
+        body = pages.render(
+            "dashboard.html.j2",
+            title=title,
+            dash=dash,
+            legend=legend,
+            trend=pages.trend_svg(dash.trend),
+            base=f"/dashboards/{token}",
+        )
+        return _Response(200, _PAGE_HEADERS, body)
+
+
+def _see_other(location: str) -> _Response:
+    return _Response(303, (("location", location), ("cache-control", "no-store")))
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -19,8 +19,9 @@ here for the code that reads and writes them.
 Many replicas (Alembic revision 0002): ``pass_lease`` (``scheduler.store.lease``),
 ``pass_runs`` (each pass begun, by whom, and how it ended: an unfinished one is finished by the
 next holder) and ``agenda_texts`` (agenda documents kept in the database, so every replica
-serves them). The schema is created and upgraded by ``scheduler.store.migrate``; the tables
-below must match its newest revision (a test compares them).
+serves them). Revision 0004: ``agenda_versions`` (every version of an agenda saved in its
+web page) and ``dashboard_tokens``. The schema is created and upgraded by
+``scheduler.store.migrate``; the tables below must match its newest revision (a test compares them).
 
 Exports: Ledger, PassRun, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
 AgendaDocRecord, ActionItemRecord.
@@ -75,6 +76,7 @@ from scheduler.store.migrate import upgrade
 __all__ = [
     "ActionItemRecord",
     "AgendaDocRecord",
+    "AgendaVersion",
     "CopyRecord",
     "Ledger",
     "MakeupRecord",
@@ -331,6 +333,46 @@ agenda_texts_table = Table(
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
 )
+
+# Revision 0004: every saved version of an agenda edited in its web page, numbered per document
+# (``scheduler.agenda.editor``), and the dashboards' tokens (hashes only, like feed tokens).
+agenda_versions_table = Table(
+    "agenda_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(420), nullable=False),
+    Column("pair_key", String(400), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    # "web" (saved in the page), "earlier" (the text a first web save replaced, or an edit
+    # made outside the page since the last web save)
+    Column("source", String(20), nullable=False),
+    Column("saved_at", String(40), nullable=False),
+    UniqueConstraint("ref", "version", name="one_agenda_version"),
+)
+
+dashboard_tokens_table = Table(
+    "dashboard_tokens",
+    metadata,
+    # a person's e-mail, or "*" for the whole org
+    Column("scope", String(200), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("rotated_at", String(40)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaVersion:
+    """One saved version of an agenda document (``agenda_versions``)."""
+
+    ref: str
+    version: int
+    text: str
+    text_hash: str
+    source: str
+    saved_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -1034,6 +1076,145 @@ class Ledger:
         except IntegrityError:
             return False
         return True
+
+    def replace_agenda_text(self, ref: str, expected: str, body: str, now: datetime) -> bool:
+        """Replace the document ``ref`` kept in the database with ``body`` only while it still
+        reads ``expected`` (a compare-and-swap: on PostgreSQL the second of two crossing
+        updates re-reads the row and matches nothing). True when it was replaced."""
+        with self._connection() as conn:
+            done = conn.execute(
+                update(agenda_texts_table)
+                .where((agenda_texts_table.c.ref == ref) & (agenda_texts_table.c.text == expected))
+                .values(text=body, updated_at=now.isoformat())
+            ).rowcount
+        return bool(done)
+
+    # ------------------------------------------------------------------ agenda versions
+
+    def agenda_versions(self, ref: str) -> list[AgendaVersion]:
+        """Every kept version of the document ``ref``, oldest first."""
+        query = (
+            select(agenda_versions_table)
+            .where(agenda_versions_table.c.ref == ref)
+            .order_by(agenda_versions_table.c.version)
+        )
+        with self._connection() as conn:
+            return [
+                AgendaVersion(
+                    ref=row.ref,
+                    version=int(row.version),
+                    text=row.text,
+                    text_hash=row.text_hash,
+                    source=row.source,
+                    saved_at=datetime.fromisoformat(row.saved_at),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def agenda_version_text(self, ref: str, text_hash: str) -> str | None:
+        """The text of a kept version of ``ref`` whose hash is ``text_hash`` (the version a
+        stale editor read), or ``None``."""
+        with self._connection() as conn:
+            found: str | None = conn.execute(
+                select(agenda_versions_table.c.text)
+                .where(
+                    (agenda_versions_table.c.ref == ref)
+                    & (agenda_versions_table.c.text_hash == text_hash)
+                )
+                .order_by(agenda_versions_table.c.version.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        return found
+
+    def add_agenda_version(
+        self, ref: str, pair_key: str, text: str, text_hash: str, source: str, now: datetime
+    ) -> int:
+        """Keep ``text`` as the next version of ``ref``; returns its number. Two savers
+        taking the same number collide on the unique (ref, version) and the loser retries."""
+        for _ in range(20):
+            try:
+                with self._connection() as conn, conn.begin_nested():
+                    last = conn.execute(
+                        select(agenda_versions_table.c.version)
+                        .where(agenda_versions_table.c.ref == ref)
+                        .order_by(agenda_versions_table.c.version.desc())
+                        .limit(1)
+                    ).scalar_one_or_none()
+                    number = (last or 0) + 1
+                    conn.execute(
+                        insert(agenda_versions_table).values(
+                            ref=ref,
+                            pair_key=pair_key,
+                            version=number,
+                            text=text,
+                            text_hash=text_hash,
+                            source=source,
+                            saved_at=now.isoformat(),
+                        )
+                    )
+                return number
+            except IntegrityError:
+                continue
+        raise UserError(f"cannot number a new version of the agenda {ref}: too many savers")
+
+    # ------------------------------------------------------------------ dashboard tokens
+
+    def dashboard_token(self, scope: str) -> tuple[str, datetime, datetime | None] | None:
+        """(token hash, created at, last rotated at) of the dashboard of ``scope`` (an e-mail,
+        or ``*`` for the whole org), or ``None``."""
+        with self._connection() as conn:
+            row = conn.execute(
+                select(dashboard_tokens_table).where(
+                    dashboard_tokens_table.c.scope == scope.lower()
+                )
+            ).first()
+        if row is None:
+            return None
+        return row.token_hash, datetime.fromisoformat(row.created_at), _dt(row.rotated_at)
+
+    def dashboard_token_scope(self, token_hash: str) -> tuple[str, str] | None:
+        """(scope, stored hash) of the dashboard whose token hashes to ``token_hash``."""
+        with self._connection() as conn:
+            row = conn.execute(
+                select(dashboard_tokens_table.c.scope, dashboard_tokens_table.c.token_hash).where(
+                    dashboard_tokens_table.c.token_hash == token_hash
+                )
+            ).first()
+        return None if row is None else (row.scope, row.token_hash)
+
+    def set_dashboard_token(self, scope: str, token_hash: str, now: datetime) -> None:
+        """Store the dashboard token hash of ``scope``, replacing (rotating) an earlier one."""
+        key = scope.lower()
+        with self._connection() as conn:
+            done = conn.execute(
+                update(dashboard_tokens_table)
+                .where(dashboard_tokens_table.c.scope == key)
+                .values(token_hash=token_hash, rotated_at=now.isoformat())
+            ).rowcount
+            if not done:
+                conn.execute(
+                    insert(dashboard_tokens_table).values(
+                        scope=key, token_hash=token_hash, created_at=now.isoformat()
+                    )
+                )
+
+    def delete_dashboard_token(self, scope: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                delete(dashboard_tokens_table).where(dashboard_tokens_table.c.scope == scope)
+            )
+
+    def delete_dashboard_tokens_under(self, prefix: str) -> int:
+        """Revoke every dashboard token whose scope starts with ``prefix``; how many."""
+        literal = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._connection() as conn:
+            return int(
+                conn.execute(
+                    delete(dashboard_tokens_table).where(
+                        dashboard_tokens_table.c.scope.like(f"{literal}%", escape="\\")
+                    )
+                ).rowcount
+            )
 
     def delete_agenda_text(self, ref: str) -> None:
         """Forget a document (people deleted it; for tests and tools)."""

@@ -85,8 +85,10 @@ def test_unknown_tokens_and_paths_get_the_same_bare_404(
         client.get(f"/feeds/{token[:-1]}x.ics"),
         client.get("/feeds/short.ics"),
         client.get(f"/feeds/{token}.ics/extra"),
-        client.get("/"),
         client.get("/no/such/thing"),
+        client.get(f"/dashboards/{'A' * len(token)}"),
+        client.get(f"/dashboards/{token}.json"),  # a feed token opens no dashboard
+        client.get("/static/../oneonone.css"),
     ]
     for answer in answers:
         assert answer.status_code == 404

@@ -14,7 +14,14 @@ NY = ZoneInfo("America/New_York")
 #: Tables schema 3 added (agenda documents and action items).
 SCHEMA_3_TABLES = ("agenda_docs", "action_items")
 #: What oneonone added with Alembic: a ledger written before it has none of these.
-ALEMBIC_TABLES = ("alembic_version", "pass_lease", "pass_runs", "agenda_texts")
+ALEMBIC_TABLES = (
+    "alembic_version",
+    "pass_lease",
+    "pass_runs",
+    "agenda_texts",
+    "agenda_versions",
+    "dashboard_tokens",
+)
 #: Columns Alembic revisions added to the tables schema 4 had.
 ALEMBIC_COLUMNS = {"occurrences": ["changed_by"]}
 ADDED = {
