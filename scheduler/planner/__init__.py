@@ -185,15 +185,17 @@ class _Planner:
         fresh: list[Pair] = []
         # A kept conflict was placed on top of the pairs before it: it blocks, as it did then,
         # only the pairs after it, or a second pass would move those pairs off it.
-        conflicts: dict[str, Known] = {}
-        for pair in pairs:
+        # email -> (index of the pair in ``pairs``, start, end) of each such conflict
+        conflicts: dict[str, list[tuple[int, datetime, datetime]]] = {}
+        for index, pair in enumerate(pairs):
             decided = known.get(pair.key, {}).get(week)
             if decided is not None and (
                 decided.people_changed or decided.start < self.freeze_until
             ):
                 result.append(self._keep(pair, week, decided))
                 if decided.status is PlanStatus.CONFLICT and not decided.people_changed:
-                    conflicts[pair.key] = decided
+                    for email in (pair.manager.email, pair.rep.email):
+                        conflicts.setdefault(email, []).append((index, decided.start, decided.end))
                 elif decided.happens and decided.status not in (
                     PlanStatus.CLOSE_WEEK,
                     PlanStatus.TIME_OFF,
@@ -209,11 +211,17 @@ class _Planner:
         # conflicts block, in both passes, only the pairs after them (see above).
         order = {pair.key: index for index, pair in enumerate(pairs)}
 
-        def blocked(index: int) -> dict[str, list[tuple[datetime, datetime]]]:
-            around = {email: list(spans) for email, spans in taken.items()}
-            for other in pairs[:index]:
-                if other.key in conflicts:
-                    self._take(around, other, conflicts[other.key].start, conflicts[other.key].end)
+        def blocked(pair: Pair) -> dict[str, list[tuple[datetime, datetime]]]:
+            """What the pair's two people may not meet on: the 1:1s placed so far, and the
+            kept conflicts of the pairs before it (only theirs: planning stays linear)."""
+            index = order[pair.key]
+            around: dict[str, list[tuple[datetime, datetime]]] = {}
+            for email in (pair.manager.email, pair.rep.email):
+                spans = list(taken.get(email, ()))
+                spans.extend(
+                    (start, end) for at, start, end in conflicts.get(email, ()) if at < index
+                )
+                around[email] = spans
             return around
 
         waiting: list[Pair] = []
@@ -221,7 +229,7 @@ class _Planner:
             if pair.key not in fresh_keys:
                 continue
             decided = known.get(pair.key, {}).get(week)
-            planned = self._place(pair, week, blocked(order[pair.key]), decided)
+            planned = self._place(pair, week, blocked(pair), decided)
             if planned is None:
                 continue
             if not planned.skipped and (
@@ -235,7 +243,7 @@ class _Planner:
         # Second pass, in order: the pairs that must move, around every regular slot kept.
         for pair in waiting:
             decided = known.get(pair.key, {}).get(week)
-            planned = self._place(pair, week, blocked(order[pair.key]), decided)
+            planned = self._place(pair, week, blocked(pair), decided)
             if planned is None:
                 continue
             result.append(planned)
