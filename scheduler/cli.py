@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -181,12 +181,11 @@ def _port(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGPIPE stays ignored (Python's default), never SIG_DFL: with SIG_DFL any socket a
+    # peer hangs up on kills the process (the daemon, when an HTTP client left; a test
+    # process calling main). Output piped into `head` ends quietly below instead, as the
+    # Python documentation's note on SIGPIPE does it.
     args = _parser().parse_args(argv)
-    if args.command != "run":
-        # Output piped into `head` ends quietly, like any Unix tool. Not the daemon: an HTTP
-        # client that hangs up before its answer arrives must cost that answer, not the
-        # process (Python's default, SIGPIPE ignored, makes it a BrokenPipeError there).
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -206,6 +205,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise
+        return 1
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output's reader went away (``oneonone report | head``); if so it
+    is pointed at /dev/null, so that the interpreter's last flush says nothing either."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        gone = any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+    if gone:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return gone
 
 
 # --------------------------------------------------------------------------- context

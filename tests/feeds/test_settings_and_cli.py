@@ -126,3 +126,41 @@ def test_feeds_url_then_rotate(tmp_path: Path) -> None:
     assert stranger.returncode == 1
     assert "nobody@acme.example is not a person in" in stranger.stderr
     assert oneonone(config, "feeds").returncode == 2
+
+
+def test_output_piped_into_a_reader_that_leaves_early_ends_quietly(tmp_path: Path) -> None:
+    """``oneonone report | head -1``: no traceback, no "Exception ignored" line; and the
+    process never sets SIGPIPE to its default (which would let any socket kill it)."""
+    import os
+    import subprocess
+    import sys
+
+    config = copy_example(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    command = [sys.executable, "-m", "scheduler", "report", "--config", str(config)]
+    assert oneonone(config, "sync", now="2027-01-05T08:00:00-05:00").returncode == 0
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [*command, "--now", "2027-02-10T08:00:00-05:00"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(write)
+    os.read(read, 10)
+    os.close(read)  # the reader leaves after its first bytes, as `head` does
+    _, err = process.communicate(timeout=120)
+    assert err == b"", err.decode()
+    assert process.returncode in (0, 1)
+
+
+def test_main_leaves_sigpipe_as_python_set_it(tmp_path: Path) -> None:
+    """A test process (or any program) calling ``main`` keeps SIGPIPE ignored: a pytest
+    worker that had it set to SIG_DFL died, silently, on the next socket a peer hung up on."""
+    import signal
+
+    from scheduler import cli
+
+    before = signal.getsignal(signal.SIGPIPE)
+    cli.main(["check", "--config", str(copy_example(tmp_path))])
+    assert signal.getsignal(signal.SIGPIPE) == before == signal.SIG_IGN
