@@ -30,12 +30,12 @@ UNFINISHED, unfinished, is_candidate, is_single_meeting.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from scheduler.domain import Person
+from scheduler.domain import Pair, Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
 from scheduler.errors import CalendarError
 
@@ -48,6 +48,7 @@ __all__ = [
     "content_version",
     "is_candidate",
     "is_single_meeting",
+    "pair_roles",
     "unfinished",
     "write_one",
 ]
@@ -171,3 +172,21 @@ def is_candidate(observed: ObservedSeries) -> bool:
 def is_single_meeting(observed: ObservedSeries) -> bool:
     """An untagged one-off event between exactly two people: maybe a make-up they booked."""
     return not observed.recurring and not observed.cancelled and len(_people(observed)) == 2
+
+
+def pair_roles(
+    pairs: Iterable[Pair], people: Collection[str]
+) -> tuple[set[str], dict[str, set[str]], dict[str, str]]:
+    """For a server-side calendar (Google, Microsoft 365) holding ``people``: its organizers,
+    each rep's managers on it too, and each rep's manager elsewhere (a mixed pair)."""
+    organizers: set[str] = set()
+    pair_managers: dict[str, set[str]] = {}
+    foreign_managers: dict[str, str] = {}
+    for pair in pairs:
+        if pair.manager.email in people:
+            organizers.add(pair.manager.email)
+        if pair.rep.email in people and pair.manager.email in people:
+            pair_managers.setdefault(pair.rep.email, set()).add(pair.manager.email)
+        elif pair.rep.email in people:
+            foreign_managers[pair.rep.email] = pair.manager.email
+    return organizers, pair_managers, foreign_managers

@@ -27,6 +27,7 @@ _SESSIONS: dict[tuple[Any, ...], GoogleSession] = {}
 
 def session_for(org: Org, store: StateStore | None) -> GoogleSession:
     """The Google session of ``org`` for this process (people and organizers refreshed)."""
+    from scheduler.providers.base import pair_roles
     from scheduler.providers.google.auth import credentials_for
     from scheduler.providers.google.client import GoogleClient
     from scheduler.providers.google.provider import GoogleSession
@@ -46,14 +47,9 @@ def session_for(org: Org, store: StateStore | None) -> GoogleSession:
         session = GoogleSession(client, people, (), store)
         _SESSIONS[key] = session
     session.people = people
-    session.organizers = {p.manager.email for p in org.pairs if p.manager.email in people}
-    session.pair_managers = {}
-    session.foreign_managers = {}
-    for pair in org.pairs:
-        if pair.rep.email in people and pair.manager.email in people:
-            session.pair_managers.setdefault(pair.rep.email, set()).add(pair.manager.email)
-        elif pair.rep.email in people:
-            session.foreign_managers[pair.rep.email] = pair.manager.email
+    session.organizers, session.pair_managers, session.foreign_managers = pair_roles(
+        org.pairs, people
+    )
     return session
 
 

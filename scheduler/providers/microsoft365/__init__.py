@@ -23,6 +23,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from scheduler.errors import CalendarError
+from scheduler.providers.base import pair_roles
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -101,14 +102,9 @@ def session_for(org: Org, store: StateStore | None) -> Microsoft365Session:
         session = Microsoft365Session(client, people, (), store)
         _SESSIONS[key] = session
     session.people = people
-    session.organizers = {p.manager.email for p in org.pairs if p.manager.email in people}
-    session.pair_managers = {}
-    session.foreign_managers = {}
-    for pair in org.pairs:
-        if pair.rep.email in people and pair.manager.email in people:
-            session.pair_managers.setdefault(pair.rep.email, set()).add(pair.manager.email)
-        elif pair.rep.email in people:
-            session.foreign_managers[pair.rep.email] = pair.manager.email
+    session.organizers, session.pair_managers, session.foreign_managers = pair_roles(
+        org.pairs, people
+    )
     return session
 
 
