@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -39,7 +39,7 @@ from scheduler.providers.base import (
 )
 from scheduler.store.files import private_folder, sync_folder, write_atomically
 
-__all__ = ["Memo", "VdirProvider", "uid_filename"]
+__all__ = ["Lazy", "Memo", "VdirProvider", "event_weight", "uid_filename"]
 
 #: A calendar object larger than this is not a meeting; reading it would only cost memory.
 MAX_OBJECT_BYTES = 4 * 1024 * 1024
@@ -396,6 +396,12 @@ class Lazy(Generic[T]):
         if self._make is not None:
             self._value, self._make = self._make(), None
         return cast(T, self._value)
+
+
+def event_weight(master: Mapping[str, Any], others: Sequence[Mapping[str, Any]]) -> int:
+    """What a memo entry of an event read as JSON (Google, Microsoft 365) weighs, roughly:
+    the size of its fields as text, and a little for each exception or instance with it."""
+    return 512 * (1 + len(others)) + sum(len(str(value)) for value in master.values())
 
 
 #: What the readers' memos may hold, as the bytes of the objects behind them: enough for every

@@ -62,7 +62,7 @@ from scheduler.providers.google.client import (
     GoogleClient,
     NotFoundError,
 )
-from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo
+from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo, event_weight
 
 __all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "StateStore"]
 
@@ -462,7 +462,7 @@ class GoogleProvider:
         href = f"{self.where}: event {master.get('id')}"
         # Converted only on a miss: a quiet pass reads the same events again and again.
         calendars = Lazy(lambda: _parse(master, exceptions, href))
-        weight = _weight(master, exceptions)
+        weight = event_weight(master, exceptions)
         observed = _MEMO.get(
             ("observe", href), key, weight, _observe_versioned, calendars, href, key
         )
@@ -994,11 +994,6 @@ def _key(master: Mapping[str, Any], exceptions: Iterable[Mapping[str, Any]]) -> 
         master.get("etag"),
         tuple(sorted(((e.get("id"), e.get("etag")) for e in exceptions), key=repr)),
     )
-
-
-def _weight(master: Mapping[str, Any], exceptions: Sequence[Mapping[str, Any]]) -> int:
-    """What a memo entry of this event weighs, roughly: the size of its fields as text."""
-    return 512 * (1 + len(exceptions)) + sum(len(str(value)) for value in master.values())
 
 
 def _version(key: tuple[Any, ...]) -> str:

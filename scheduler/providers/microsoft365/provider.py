@@ -60,7 +60,7 @@ from scheduler.providers.microsoft365.client import (
     NotFoundError,
     user_path,
 )
-from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo
+from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo, event_weight
 
 __all__ = ["BUSY_REFRESH", "Microsoft365Provider", "Microsoft365Session", "StateStore"]
 
@@ -510,7 +510,7 @@ class Microsoft365Provider:
         href = f"{self.where}: event {master.get('id')}"
         # Converted only on a miss: a quiet pass reads the same events again and again.
         calendars = Lazy(lambda: _parse(master, instances, window, href))
-        weight = 512 * (1 + len(instances)) + sum(len(str(value)) for value in master.values())
+        weight = event_weight(master, instances)
         observed = _MEMO.get(
             ("observe", href), key, weight, _observe_versioned, calendars, href, _version(master)
         )
