@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time as _time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ import recurring_ical_events
 import x_wr_timezone
 from icalendar import Calendar, Component, Event, vCalAddress
 from icalendar.error import GloballyUniqueTZIDGuessed
+from icalendar.timezone import tzp
 
 from scheduler.domain.series import (
     Attachment,
@@ -53,6 +55,7 @@ __all__ = [
     "MAX_INSTANCE_LENGTH",
     "MAX_LINES",
     "MAX_RULE_STEPS",
+    "MAX_ZONE_STEPS",
     "OBJECT_SECONDS",
     "PAIR_PROPERTY",
     "PRODID",
@@ -90,6 +93,11 @@ MAX_RULE_STEPS = 200_000
 #: Longest a recurring event's instance may last; an end years before (or after) its start
 #: makes the expander look back (or ahead) that far for instances that overlap the window.
 MAX_INSTANCE_LENGTH = timedelta(days=366)
+#: Offset changes one VTIMEZONE rule may give from its DTSTART to ``_ZONE_HORIZON``: dateutil
+#: walks a zone's rule from its start on every offset it looks up. A real zone's rule gives one
+#: or two a year (Outlook's start in 1601: about 500); a hostile one, millions.
+MAX_ZONE_STEPS = 20_000
+_ZONE_HORIZON = 2100
 #: CPU seconds (of the reading thread) expanding one object may take. Not the pass's clock:
 #: a budget on work, like the limits above, so a heavy object is refused, not waited for.
 OBJECT_SECONDS = 0.5
@@ -407,7 +415,7 @@ def parse_object(data: bytes, href: str = "") -> list[Calendar]:
         raise _problem(href, "the file is empty")
     screen(data, href)
     try:
-        parsed = Calendar.from_ical(data, multiple=True)
+        parsed = _from_ical_alone(data)
     except Exception as exc:  # icalendar raises many types on hostile input
         raise _problem(href, f"not valid iCalendar ({_reason(exc)})") from exc
     calendars = parsed if isinstance(parsed, list) else [parsed]
@@ -418,6 +426,7 @@ def parse_object(data: bytes, href: str = "") -> list[Calendar]:
     for calendar in calendars:
         if calendar.name != "VCALENDAR":
             raise _problem(href, f"it holds a {calendar.name} where a VCALENDAR belongs")
+        _refuse_hostile_zones(calendar, href)
         if "X-WR-TIMEZONE" in calendar:
             try:
                 calendar = x_wr_timezone.to_standard(calendar)
@@ -425,6 +434,66 @@ def parse_object(data: bytes, href: str = "") -> list[Calendar]:
                 raise _problem(href, f"bad X-WR-TIMEZONE ({_reason(exc)})") from exc
         result.append(calendar)
     return result
+
+
+# icalendar keeps the zones of custom TZIDs ("Customized Time Zone", "custom_Pacific/Fiji") in
+# one process-wide cache, first definition wins: without the reset below, one file's VTIMEZONE
+# would decide how every later file naming the same TZID is read (Outlook names every custom
+# zone alike), and a hostile one would stall every later read. ``use_zoneinfo`` is the public
+# way to empty it; the lock keeps two threads' objects apart.
+_ZONE_CACHE_LOCK = threading.Lock()
+
+
+def _from_ical_alone(data: bytes) -> Calendar | list[Calendar]:
+    """``Calendar.from_ical(data, multiple=True)`` with custom TZIDs resolved from ``data``'s
+    own VTIMEZONEs only (IANA names are always the system's zones)."""
+    with _ZONE_CACHE_LOCK:
+        tzp.use_zoneinfo()
+        try:
+            return Calendar.from_ical(data, multiple=True)
+        finally:
+            tzp.use_zoneinfo()
+
+
+def _refuse_hostile_zones(calendar: Calendar, href: str) -> None:
+    """Raise ``ValueError`` (naming ``href``) for a VTIMEZONE whose rules could not be a time
+    zone's and would be slow to look offsets up in: a frequency below monthly, an INTERVAL
+    that is not a positive whole number, or more than ``MAX_ZONE_STEPS`` changes before
+    ``_ZONE_HORIZON``. Checked before any time is read in it."""
+    for zone in calendar.walk("VTIMEZONE"):
+        name = _text(zone, "TZID") or "with no TZID"
+        for part in zone.subcomponents:
+            try:
+                first = _dt(part, "DTSTART")
+            except (ValueError, AttributeError):
+                first = None
+            for rule in _rules(part):
+                freq = str((_rule_values(rule, "FREQ") or [""])[0]).upper()
+                if freq not in ("YEARLY", "MONTHLY"):
+                    raise _problem(
+                        href,
+                        f"its time zone {name} changes offset {freq.lower() or 'with no FREQ'}, "
+                        "which no time zone does",
+                    )
+                try:
+                    interval = int((_rule_values(rule, "INTERVAL") or [1])[0])
+                except (TypeError, ValueError):
+                    interval = 0
+                if interval < 1:
+                    raise _problem(
+                        href, f"its time zone {name} has an INTERVAL that is not a positive number"
+                    )
+                spread = 1
+                for key in _EXPANDING_PARTS:
+                    spread *= max(1, len(_rule_values(rule, key)))
+                years = max(0, _ZONE_HORIZON - (first.year if first is not None else 1))
+                steps = years * (12 if freq == "MONTHLY" else 1) * spread // interval
+                if steps > MAX_ZONE_STEPS:
+                    raise _problem(
+                        href,
+                        f"its time zone {name} has a rule of about {steps} offset changes, more "
+                        f"than the {MAX_ZONE_STEPS} oneonone reads",
+                    )
 
 
 def _events(calendars: Sequence[Calendar]) -> list[Event]:

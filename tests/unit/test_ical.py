@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
 from scheduler import ical
-from scheduler.domain.series import InstanceOverride, SeriesSpec
+from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
 from tests.ics_text import calendar as wrap
 from tests.ics_text import vevent as event
 
@@ -621,6 +622,71 @@ def test_a_minutely_rule_is_refused_before_expansion() -> None:
     data = wrap(event("m", ":20200101T000000Z", ":20200101T000100Z", "RRULE:FREQ=MINUTELY"))
     with pytest.raises(ValueError, match="minutely"):
         busy_of(data)
+
+
+def custom_zone(name: str, offset: str, *rule: str) -> str:
+    """A VTIMEZONE named ``name`` with one STANDARD part at ``offset`` (and ``rule``), the way
+    Outlook writes a zone it calls "Customized Time Zone"."""
+    lines = [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{name}",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T000000",
+        f"TZOFFSETFROM:{offset}",
+        f"TZOFFSETTO:{offset}",
+        *rule,
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def zoned(zone: str, uid: str) -> bytes:
+    return wrap(
+        zone
+        + event(
+            uid,
+            ";TZID=Customized Time Zone:20270105T100000",
+            ";TZID=Customized Time Zone:20270105T110000",
+        )
+    )
+
+
+def test_two_files_naming_one_custom_zone_each_read_in_their_own() -> None:
+    # Outlook names every zone it cannot name "Customized Time Zone"; icalendar caches such
+    # zones process-wide, first definition wins, unless each object is parsed alone.
+    eastern = zoned(custom_zone("Customized Time Zone", "-0500"), "e")
+    pacific = zoned(custom_zone("Customized Time Zone", "-0800"), "p")
+    for data, hour in [(eastern, 15), (pacific, 18), (eastern, 15)]:
+        busy, _ = busy_of(data)
+        assert [utc(start).hour for start, _ in busy] == [hour]
+
+
+@pytest.mark.parametrize(
+    "rule, words",
+    [
+        ("RRULE:FREQ=SECONDLY", "changes offset secondly"),
+        ("RRULE:FREQ=DAILY", "changes offset daily"),
+        ("RRULE:FREQ=YEARLY;INTERVAL=0", "INTERVAL"),
+        ("RRULE:FREQ=YEARLY;BYYEARDAY=" + ",".join(map(str, range(1, 366))), "offset changes"),
+    ],
+    ids=["secondly", "daily", "interval-0", "every-day-of-the-year"],
+)
+def test_a_time_zone_with_a_rule_no_zone_has_is_refused_before_any_time_is_read(
+    rule: str, words: str
+) -> None:
+    data = zoned(custom_zone("Customized Time Zone", "-0500", rule), "h")
+    with pytest.raises(
+        ValueError,
+        match=rf"^b\.ics: cannot read calendar object: its time zone Customized Time Zone .*"
+        rf"{words}",
+    ):
+        busy_of(data)
+    # ...and leaves nothing behind: the same name, defined sanely, is read at once.
+    began = time.process_time()
+    busy, _ = busy_of(zoned(custom_zone("Customized Time Zone", "-0500"), "e"))
+    assert [utc(start).hour for start, _ in busy] == [15]
+    assert time.process_time() - began < 1
 
 
 # --------------------------------------------------------------------------- broken input
