@@ -45,10 +45,10 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Component, vDuration, vUri
 
 from scheduler import ical
-from scheduler.domain import Pair, Person, Slot, iso_week, week_after, week_monday
+from scheduler.domain import Pair, Person, Slot, week_after, week_monday
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from scheduler.orgfile import Org
-from scheduler.reconcile import close_weeks_ahead, rule_instance, series_spec
+from scheduler.reconcile import close_weeks_ahead, instance_week, rule_instance, series_spec
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.vtimezone import vtimezone_bytes
 
@@ -377,7 +377,13 @@ def _pair(org: Org, anchor: SeriesRecord) -> tuple[Pair, str, str]:
     manager_email, rep_email = _pair_emails(anchor.pair_key)
     manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
     rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
-    pair = Pair(manager, rep, Slot(anchor.weekday, anchor.at_time), anchor.duration)
+    pair = Pair(
+        manager,
+        rep,
+        Slot(anchor.weekday, anchor.at_time),
+        anchor.duration,
+        org_timezone=org.timezone,
+    )
     if manager_email in org.people and rep_email in org.people:
         summary = org.title(pair)
     else:
@@ -420,7 +426,7 @@ def _feed_spec(
     zone = ZoneInfo(anchor.timezone)
     exdates = list(spec.exdates)
     if records:
-        week = iso_week(anchor.dtstart.astimezone(zone).date())
+        week = instance_week(anchor, anchor.dtstart)
         last = max(records)
         while week <= last:
             if week not in records:

@@ -981,7 +981,7 @@ class _Loader:
         people, labels, sections = self._persons(entries, defaults, org_zone, org_workdays)
         calendars = {email: self._calendar(section.calendar) for email, section in sections.items()}
         self._check_managers(people, labels)
-        pairs = self._pairs(people, labels, sections, defaults)
+        pairs = self._pairs(people, labels, sections, defaults, org_zone)
         self._check_overlaps(pairs, labels)
 
         if escalation is not None and escalation.window_misses > escalation.window_weeks:
@@ -1243,6 +1243,7 @@ class _Loader:
         labels: dict[str, str],
         sections: dict[str, PersonSection],
         defaults: DefaultsSection,
+        org_zone: str | None,
     ) -> list[Pair]:
         booked: dict[str, list[_Booked]] = {}
         slots: dict[str, tuple[Slot, int]] = {}
@@ -1296,6 +1297,7 @@ class _Loader:
                     slot=slot,
                     duration=dt.timedelta(minutes=duration),
                     skip_level=boss.manager,
+                    org_timezone=org_zone,
                 )
             )
         return pairs

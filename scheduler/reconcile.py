@@ -26,9 +26,10 @@ from scheduler.domain import (
     Pair,
     PlanStatus,
     Slot,
+    slot_day,
+    slot_week,
     wall_clock,
     week_after,
-    week_monday,
 )
 from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import InstanceOverride, ObservedSeries, SeriesSpec, utc
@@ -43,6 +44,7 @@ __all__ = [
     "adopted_history",
     "effective_pair",
     "expected_instance",
+    "instance_week",
     "known_weeks",
     "mark_missing",
     "merge_plan",
@@ -72,9 +74,14 @@ class WeekChange:
 
 
 def rule_instance(anchor: SeriesRecord, week: str) -> datetime:
-    """Where the series' rule puts the instance of ``week`` (its RECURRENCE-ID)."""
-    day = week_monday(week) + timedelta(days=anchor.weekday)
+    """Where the series' rule puts the instance of org week ``week`` (its RECURRENCE-ID)."""
+    day = slot_day(week, anchor.weekday, anchor.week_shift)
     return wall_clock(day, anchor.at_time, ZoneInfo(anchor.timezone))
+
+
+def instance_week(anchor: SeriesRecord, rid: datetime) -> str:
+    """The org week of the series' instance whose RECURRENCE-ID is ``rid``."""
+    return slot_week(rid.astimezone(ZoneInfo(anchor.timezone)).date(), anchor.week_shift)
 
 
 # --------------------------------------------------------------------------- 0. the series itself
@@ -224,6 +231,7 @@ class Baseline:
     timezone: str
     duration: timedelta
     weeks: Mapping[str, tuple[datetime, datetime, bool]]
+    week_shift: int = 0
 
     @classmethod
     def of(cls, anchor: SeriesRecord, weeks: Mapping[str, OccurrenceRecord]) -> Baseline:
@@ -234,6 +242,7 @@ class Baseline:
             anchor.timezone,
             anchor.duration,
             {week: _expected(record) for week, record in weeks.items()},
+            anchor.week_shift,
         )
 
     def instance(self, week: str) -> tuple[datetime, datetime, bool]:
@@ -241,17 +250,20 @@ class Baseline:
         found = self.weeks.get(week)
         if found is not None:
             return found
-        day = week_monday(week) + timedelta(days=self.weekday)
-        start = wall_clock(day, self.at_time, ZoneInfo(self.timezone))
+        start = self.rule_instance(week)
         return start, start + self.duration, False
 
     def rule_instance(self, week: str) -> datetime:
-        day = week_monday(week) + timedelta(days=self.weekday)
+        day = slot_day(week, self.weekday, self.week_shift)
         return wall_clock(day, self.at_time, ZoneInfo(self.timezone))
 
     def to_json(self) -> str:
+        # ``week_shift`` only when there is one: the baselines of every other series keep
+        # the text they were stored with.
+        shift = {"week_shift": self.week_shift} if self.week_shift else {}
         return json.dumps(
             {
+                **shift,
                 "weekday": self.weekday,
                 "at": self.at_time.strftime("%H:%M"),
                 "timezone": self.timezone,
@@ -276,6 +288,7 @@ class Baseline:
                 week: (datetime.fromisoformat(start), datetime.fromisoformat(end), bool(gone))
                 for week, (start, end, gone) in data["weeks"].items()
             },
+            week_shift=int(data.get("week_shift", 0)),
         )
 
 

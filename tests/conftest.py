@@ -34,6 +34,9 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+#: seconds a ``slow`` test may run before pytest-timeout fails it as hung
+SLOW_TIMEOUT = 900
+
 #: set on a test that xdist's loadgroup was asked to keep in a group and did not
 _LOST_GROUP = pytest.StashKey[str]()
 
@@ -48,6 +51,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     node id (``...@group``), or xdist runs it on any worker (as with pytest 9.2 and
     pytest-xdist 3.8, pytest-dev/pytest-xdist#1386): such a test fails, saying so."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # A slow test may take minutes on a loaded machine: it gets 15 of them (unless it says
+    # otherwise) before pytest-timeout calls it hung; the short ones keep pyproject's 300 s.
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
     if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
         for item in items:
             if item.get_closest_marker("xdist_group") and "@" not in item.nodeid.rpartition("]")[2]:

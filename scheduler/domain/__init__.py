@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -36,8 +37,11 @@ __all__ = [
     "iso_week",
     "pair_key",
     "series_uid",
+    "slot_day",
+    "slot_week",
     "wall_clock",
     "week_monday",
+    "week_shift",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -105,6 +109,43 @@ def week_monday(week: str) -> date:
 
 def week_after(week: str, count: int = 1) -> str:
     return iso_week(week_monday(week) + timedelta(weeks=count))
+
+
+# Weeks are ISO weeks in the org's zone (spec "Calendar rules"), but a series' rule lives in its
+# organizer's zone: a Tokyo manager's Monday 09:00 is Sunday evening in New York, a week
+# earlier there. The instance of org week W is the rule's instance that falls in W: the
+# organizer-local weekday of ISO week W + ``shift``, where ``shift`` (-1, 0 or 1) is the same
+# every week so the weekly rule and the weeks stay one to one. It is worked out with the two
+# zones' standard offsets, so a DST change never moves a slot to another week (a slot within an
+# hour of the org week's edge may lie that hour outside it half the year).
+_SHIFT_REFERENCE = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def _standard_offset(zone: ZoneInfo) -> timedelta:
+    local = _SHIFT_REFERENCE.astimezone(zone)
+    return (local.utcoffset() or timedelta(0)) - (local.dst() or timedelta(0))
+
+
+@lru_cache(maxsize=4096)
+def week_shift(weekday: int, at: time, timezone: str, org_timezone: str | None) -> int:
+    """Weeks from the ISO week of ``weekday`` ``at`` in ``timezone`` to the org week it is
+    counted in (``org_timezone``; none or the same zone: 0)."""
+    if not org_timezone or org_timezone == timezone:
+        return 0
+    gap = _standard_offset(ZoneInfo(org_timezone)) - _standard_offset(ZoneInfo(timezone))
+    in_org_week = timedelta(days=weekday, hours=at.hour, minutes=at.minute) + gap
+    return -(in_org_week // timedelta(weeks=1))
+
+
+def slot_day(week: str, weekday: int, shift: int) -> date:
+    """The organizer-local date of the regular slot of org week ``week``."""
+    return week_monday(week) + timedelta(days=weekday + 7 * shift)
+
+
+def slot_week(local_day: date, shift: int) -> str:
+    """The org week whose regular slot falls on the organizer-local ``local_day`` (the inverse
+    of ``slot_day``: a RECURRENCE-ID's week)."""
+    return iso_week(local_day - timedelta(weeks=shift))
 
 
 # --------------------------------------------------------------------------- people
@@ -195,6 +236,8 @@ class Pair:
     slot: Slot
     duration: timedelta
     skip_level: str | None = None
+    #: the org's zone, whose ISO weeks the pair's weeks are (None: the organizer's own)
+    org_timezone: str | None = None
 
     @property
     def key(self) -> str:
@@ -208,10 +251,25 @@ class Pair:
     def organizer_zone(self) -> ZoneInfo:
         return self.manager.zone
 
+    @property
+    def org_zone(self) -> ZoneInfo:
+        """The zone whose ISO weeks the pair's weeks are."""
+        return ZoneInfo(self.org_timezone or self.manager.timezone)
+
+    @property
+    def week_shift(self) -> int:
+        """See ``week_shift``: 0 unless the slot falls in another org week than its own."""
+        return week_shift(self.slot.weekday, self.slot.at, self.manager.timezone, self.org_timezone)
+
     def regular_start(self, week: str) -> datetime:
-        """The regular slot's instant in ``week`` (ISO week), wall-clock in the organizer's zone."""
-        day = week_monday(week) + timedelta(days=self.slot.weekday)
+        """The regular slot's instant in org ``week`` (ISO week), wall-clock in the organizer's
+        zone."""
+        day = slot_day(week, self.slot.weekday, self.week_shift)
         return wall_clock(day, self.slot.at, self.organizer_zone)
+
+    def week_of(self, instant: datetime) -> str:
+        """The org week of the regular-slot instance at ``instant`` (a RECURRENCE-ID)."""
+        return slot_week(instant.astimezone(self.organizer_zone).date(), self.week_shift)
 
 
 # --------------------------------------------------------------------------- busy time

@@ -67,6 +67,9 @@ class SeriesRecord:
     #: the slot a person gave the whole series (or an adopted event had), as JSON; it
     #: replaces the org file's slot until the org file's slot for the pair changes
     person_slot: str | None = None
+    #: weeks from the ISO week of the rule's weekday to the org week it counts in
+    #: (``scheduler.domain.week_shift``)
+    week_shift: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from scheduler.agenda.plan import AgendaLink
 from scheduler.domain import (
@@ -33,6 +32,7 @@ from scheduler.domain import (
     iso_week,
     week_after,
     week_monday,
+    week_shift,
 )
 from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import ObservedSeries, utc
@@ -48,6 +48,7 @@ from scheduler.reconcile import (
     adopted_history,
     effective_pair,
     expected_instance,
+    instance_week,
     mark_missing,
     observe_pair,
     org_slot_signature,
@@ -219,6 +220,7 @@ def _rebuild(
         updated_at=now,
         seen_at=now,
         person_slot=choice.to_json(),
+        week_shift=week_shift(choice.weekday, choice.at, pair.manager.timezone, pair.org_timezone),
     )
     records: dict[str, OccurrenceRecord] = {}
     for week in [first_week, *weeks]:
@@ -373,7 +375,7 @@ def observe_changes(
             Decision(
                 "series_recreated",
                 pair.key,
-                iso_week(now.astimezone(pair.manager.zone).date()),
+                iso_week(now.astimezone(pair.org_zone).date()),
                 (manager,),
                 why=who,
             )
@@ -439,6 +441,7 @@ def observe_changes(
             anchor.timezone,
             duration,
             {week: expected_instance(record) for week, record in ahead.items()},
+            state.effective.week_shift,
         )
         organizer_changes = observe_pair(
             pair, anchor, ahead, {manager: organizer_copy}, names, {manager: (new_slot,)}
@@ -448,9 +451,8 @@ def observe_changes(
     # Weeks ahead with no record yet (entering the horizon, or beyond it) that people edited
     # already: compared with what the product wrote there (the rule's instance), so an edit
     # made weeks ahead is recorded, and kept, from the pass that first sees it.
-    zone = ZoneInfo(anchor.timezone)
     named = {
-        iso_week(rid.astimezone(zone).date())
+        instance_week(anchor, rid)
         for copy in copies.values()
         if copy is not None
         for rid in (*copy.overrides, *copy.exdates)

@@ -13,18 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
-from scheduler.domain import Pair, Person, PlanStatus, Slot, iso_week
+from scheduler.domain import Pair, Person, PlanStatus, Slot
 from scheduler.domain.records import OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
 from scheduler.planner import describe_slot
-from scheduler.reconcile import close_weeks_ahead, rule_instance, series_spec
+from scheduler.reconcile import close_weeks_ahead, instance_week, rule_instance, series_spec
 
 __all__ = [
     "adopt_reason",
@@ -60,12 +59,11 @@ def series_anchor(state: PairState, now: datetime) -> SeriesRecord:
             updated_at=now,
             seen_at=seen_at,
             person_slot=person_slot,
+            week_shift=pair.week_shift,
         )
         since = first_week
         if state.adopting is not None:
-            since = min(
-                since, iso_week(state.adopting.dtstart.astimezone(pair.manager.zone).date())
-            )
+            since = min(since, instance_week(template, state.adopting.dtstart))
         return replace(template, dtstart=rule_instance(template, since))
     reshaped = replace(
         existing,
@@ -76,8 +74,10 @@ def series_anchor(state: PairState, now: datetime) -> SeriesRecord:
         until=None,
         seen_at=seen_at,
         person_slot=person_slot,
+        week_shift=pair.week_shift,
     )
-    return replace(reshaped, dtstart=rule_instance(reshaped, min(first_week, _week_of(existing))))
+    since = min(first_week, instance_week(existing, existing.dtstart))
+    return replace(reshaped, dtstart=rule_instance(reshaped, since))
 
 
 def series_changed(before: SeriesRecord | None, after: SeriesRecord) -> bool:
@@ -87,10 +87,6 @@ def series_changed(before: SeriesRecord | None, after: SeriesRecord) -> bool:
     return replace(before, seen_at=None, updated_at=after.updated_at) != replace(
         after, seen_at=None
     )
-
-
-def _week_of(anchor: SeriesRecord) -> str:
-    return iso_week(anchor.dtstart.astimezone(ZoneInfo(anchor.timezone)).date())
 
 
 def adopt_reason(state: PairState, names: Mapping[str, str]) -> str:
@@ -159,10 +155,9 @@ def _at_rule(
 ) -> dict[datetime, dict[str, str]]:
     """Answers given to an instance of an earlier rule (before a person moved the whole
     series) go to the same week's instance of the current one: a declined week stays so."""
-    zone = ZoneInfo(anchor.timezone)
     found: dict[datetime, dict[str, str]] = {}
     for rid, who in sorted(answers.items()):
-        week = iso_week(rid.astimezone(zone).date())
+        week = instance_week(anchor, rid)
         found.setdefault(utc(rule_instance(anchor, week)), {}).update(who)
     return found
 
@@ -268,7 +263,13 @@ def end_work(
     manager_email, _, rep_email = anchor.pair_key.partition("/")
     manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
     rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
-    pair = Pair(manager, rep, Slot(anchor.weekday, anchor.at_time), anchor.duration)
+    pair = Pair(
+        manager,
+        rep,
+        Slot(anchor.weekday, anchor.at_time),
+        anchor.duration,
+        org_timezone=org.timezone,
+    )
     copies = {
         email: reads[email].owned.get(anchor.uid) if email in reads else None
         for email in (manager_email, rep_email)

@@ -23,7 +23,7 @@ Exports: plan, PlannerSettings, Known, PlannedOccurrence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from scheduler.domain import (
     PlanStatus,
     WorkingHours,
     iso_week,
+    slot_day,
     wall_clock,
     week_monday,
 )
@@ -117,6 +118,8 @@ def plan(
     per week, except weeks whose regular slot is already past and hold nothing yet (a new
     pair starts with the first week still ahead). Sorted by pair (input order), then week.
     """
+    # Weeks are the org's: a pair made without the org's zone counts in the one given here.
+    pairs = [p if p.org_timezone else replace(p, org_timezone=org_zone.key) for p in pairs]
     planner = _Planner(rules, org_zone, busy, now, settings)
     weeks = list(weeks) if weeks is not None else weeks_from(now, org_zone, settings.horizon_weeks)
     by_week: dict[str, list[PlannedOccurrence]] = {}
@@ -141,8 +144,12 @@ def find_makeup(
     outside the close window, inside both people's working hours, clear of their busy time and
     of the 1:1s in ``taken``; the quarter hour nearest the regular time of day, nearest day
     first. None when the rest of the week has no such slot."""
+    if not pair.org_timezone:
+        pair = replace(pair, org_timezone=org_zone.key)
     planner = _Planner(rules, org_zone, busy, earliest, PlannerSettings())
-    regular = _regular_start(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week)
+    regular = _regular_start(
+        pair.slot.weekday, pair.slot.at, pair.manager.timezone, week, pair.week_shift
+    )
     return planner._nearest_free(pair, week, regular, taken)
 
 
@@ -172,7 +179,7 @@ class _Planner:
         self.freeze_until = now + settings.freeze
         self._allowed_cache: dict[str, list[tuple[datetime, datetime]]] = {}
         self._business_cache: dict[str, list[date]] = {}
-        self._pair_cache: dict[tuple[object, ...], tuple[list[Span], ...]] = {}
+        self._pair_cache: dict[tuple[object, ...], tuple[tuple[date, list[Span]], ...]] = {}
 
     # ----------------------------------------------------------------- one week
 
@@ -287,7 +294,9 @@ class _Planner:
         taken: Mapping[str, list[tuple[datetime, datetime]]],
         decided: Known | None,
     ) -> PlannedOccurrence | None:
-        regular = _regular_start(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week)
+        regular = _regular_start(
+            pair.slot.weekday, pair.slot.at, pair.manager.timezone, week, pair.week_shift
+        )
         regular_end = regular + pair.duration
         if decided is None and regular <= self.now:
             return None  # nothing to plan in the past; a new series starts next week
@@ -418,12 +427,14 @@ class _Planner:
         """The valid quarter-hour start nearest to the regular slot, or None.
 
         Works on free intervals rather than trying each of the week's 672 quarter hours: per
-        organizer-local day, the allowed time (org business day outside the close window, both
-        people's working hours, after now) minus both people's busy time and placed 1:1s.
+        organizer-local day, the allowed time (org business day of the org week outside the
+        close window, both people's working hours, after now) minus both people's busy time and
+        placed 1:1s.
         """
+        slot_date = slot_day(week, pair.slot.weekday, pair.week_shift)
         by_day = self._pair_allowed(pair, week)
-        for offset in sorted(range(7), key=lambda d: (abs(d - pair.slot.weekday), d)):
-            free = [span for span in by_day[offset] if span[1] > self.now]
+        for day, allowed in sorted(by_day, key=lambda item: (abs(item[0] - slot_date), item[0])):
+            free = [span for span in allowed if span[1] > self.now]
             if not free:
                 continue
             if free[0][0] <= self.now:  # a 1:1 must start after now, not at it
@@ -439,16 +450,17 @@ class _Planner:
                 if not free:
                     break
             if free:
-                target = _regular_start(offset, pair.slot.at, pair.manager.timezone, week)
+                target = wall_clock(day, pair.slot.at, pair.manager.zone)
                 best = _nearest_start(free, target, pair.duration)
                 if best is not None:
                     return best
         return None
 
-    def _pair_allowed(self, pair: Pair, week: str) -> tuple[list[Span], ...]:
-        """When this pair may meet on each of the organizer's seven days of ``week``, before
-        anyone's busy time: org business days outside the close window, inside both people's
-        working hours. Cached: pairs with the same zones and hours share it."""
+    def _pair_allowed(self, pair: Pair, week: str) -> tuple[tuple[date, list[Span]], ...]:
+        """When this pair may meet on each organizer-local day the org week ``week`` touches,
+        before anyone's busy time: org business days of the org week outside the close
+        window, inside both people's working hours. Cached: pairs with the same zones and
+        hours share it."""
         key = (
             week,
             pair.manager.timezone,
@@ -465,19 +477,19 @@ class _Planner:
                 ),
                 _working_windows(pair.rep.working_hours, pair.rep.timezone, week),
             )
-            days = _day_spans(pair.manager.timezone, week)
-            cached = tuple(_intersect(allowed, [day]) for day in days)
+            days = _org_week_days(pair.manager.timezone, self.org_zone.key, week)
+            cached = tuple((day, _intersect(allowed, [span])) for day, span in days)
             self._pair_cache[key] = cached
         return cached
 
     def _org_allowed(self, week: str) -> list[tuple[datetime, datetime]]:
-        """Org-zone days of the week (and its neighbours) that are business days outside the
-        close window, as instants."""
+        """Org-zone days of the week that are business days outside the close window, as
+        instants: a 1:1 moves within its org week, never into the next or the last."""
         cached = self._allowed_cache.get(week)
         if cached is None:
             monday = week_monday(week)
             cached = []
-            for offset in range(-1, 8):
+            for offset in range(7):
                 day = monday + timedelta(days=offset)
                 if self.rules.is_business_day(day) and self.rules.close_reason(day) is None:
                     start = wall_clock(day, time(0), self.org_zone)
@@ -565,17 +577,24 @@ def _ceil_quarter(moment: datetime) -> datetime:
 
 
 @lru_cache(maxsize=4096)
-def _day_spans(timezone: str, week: str) -> tuple[Span, ...]:
-    """The seven local days of ``week`` in ``timezone``, as instants."""
-    zone = ZoneInfo(timezone)
+def _org_week_days(timezone: str, org_timezone: str, week: str) -> tuple[tuple[date, Span], ...]:
+    """The local dates in ``timezone`` that org week ``week`` (ISO, in ``org_timezone``)
+    touches, each with the part of the org week it holds, as instants: seven days in the org's
+    zone, up to eight partial ones in another."""
+    zone, org_zone = ZoneInfo(timezone), ZoneInfo(org_timezone)
     monday = week_monday(week)
-    return tuple(
-        (
-            wall_clock(monday + timedelta(days=d), time(0), zone),
-            wall_clock(monday + timedelta(days=d + 1), time(0), zone),
-        )
-        for d in range(7)
-    )
+    begin = wall_clock(monday, time(0), org_zone)
+    end = wall_clock(monday + timedelta(weeks=1), time(0), org_zone)
+    day = begin.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    days = []
+    while day <= last:
+        start = max(begin, wall_clock(day, time(0), zone))
+        stop = min(end, wall_clock(day + timedelta(days=1), time(0), zone))
+        if start < stop:
+            days.append((day, (start, stop)))
+        day += timedelta(days=1)
+    return tuple(days)
 
 
 @lru_cache(maxsize=65536)
@@ -621,9 +640,8 @@ def _is_free(
 
 
 @lru_cache(maxsize=65536)
-def _regular_start(weekday: int, at: time, timezone: str, week: str) -> datetime:
-    day = week_monday(week) + timedelta(days=weekday)
-    return wall_clock(day, at, ZoneInfo(timezone))
+def _regular_start(weekday: int, at: time, timezone: str, week: str, shift: int) -> datetime:
+    return wall_clock(slot_day(week, weekday, shift), at, ZoneInfo(timezone))
 
 
 def describe_slot(start: datetime, zone: ZoneInfo) -> str:

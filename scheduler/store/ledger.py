@@ -142,6 +142,8 @@ series_table = Table(
     # (JSON, see ``SlotChoice``).
     Column("seen_at", String(40)),
     Column("person_slot", Text),
+    # Revision 0005: the org week the rule's instances count in (``week_shift``).
+    Column("week_shift", Integer, nullable=False, server_default="0"),
 )
 
 #: Schema 4: the copies the product wrote, one row per (object, calendar): the version the
@@ -581,6 +583,7 @@ class Ledger:
             "updated_at": record.updated_at.isoformat(),
             "seen_at": _iso(record.seen_at),
             "person_slot": record.person_slot,
+            "week_shift": record.week_shift,
         }
         with self._connection() as conn:
             _upsert(conn, series_table, {"pair_key": record.pair_key}, values)
@@ -1364,6 +1367,7 @@ def _series(row: Any) -> SeriesRecord:
         updated_at=datetime.fromisoformat(row.updated_at),
         seen_at=_dt(row.seen_at),
         person_slot=row.person_slot,
+        week_shift=row.week_shift or 0,
     )
 
 

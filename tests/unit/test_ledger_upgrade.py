@@ -23,7 +23,7 @@ ALEMBIC_TABLES = (
     "dashboard_tokens",
 )
 #: Columns Alembic revisions added to the tables schema 4 had.
-ALEMBIC_COLUMNS = {"occurrences": ["changed_by"]}
+ALEMBIC_COLUMNS = {"occurrences": ["changed_by"], "series": ["week_shift"]}
 ADDED = {
     "series": ["seen_at", "person_slot"],
     "notices": ["channel", "raw", "lease_until"],

@@ -209,12 +209,19 @@ class World:
     # ------------------------------------------------------------- the spec, brute force
 
     def regular(self, item: Pair, week: str) -> datetime:
-        return self.regular_of(item, week)
+        return self.regular_of(item, week, self.org_zone)
 
     @staticmethod
-    def regular_of(item: Pair, week: str) -> datetime:
-        """The regular slot: wall clock in the organizer's zone, on the slot's weekday."""
-        day = _monday(week) + timedelta(days=item.slot.weekday)
+    def regular_of(item: Pair, week: str, org_zone: ZoneInfo) -> datetime:
+        """The regular slot: wall clock in the organizer's zone, on the slot's weekday, of the
+        rule's instance that lies in the org-zone ISO week ``week`` when both zones keep their
+        standard time (the lesser of their January and July offsets)."""
+        for weeks in (0, -1, 1):
+            day = _monday(week) + timedelta(days=item.slot.weekday, weeks=weeks)
+            naive = datetime.combine(day, item.slot.at)
+            in_org = naive - _standard(item.manager.zone) + _standard(org_zone)
+            if _iso(in_org.date()) == week:
+                break
         return datetime.combine(day, item.slot.at, tzinfo=item.manager.zone).astimezone(UTC)
 
     def is_kept(self, item: Pair, week: str) -> bool:
@@ -271,9 +278,13 @@ class World:
         return True
 
     def candidates(self, item: Pair, week: str) -> list[datetime]:
-        """Every quarter-hour start of the week (organizer's local days), nearest first."""
+        """Every quarter-hour start of the org week, nearest first: organizer-local days by
+        distance from the regular slot's day, then by time of day."""
+        slot_date = self.regular(item, week).astimezone(item.manager.zone).date()
         return list(
-            _ordered_candidates(item.manager.timezone, week, item.slot.weekday, item.slot.at)
+            _ordered_candidates(
+                item.manager.timezone, self.org_zone.key, week, slot_date, item.slot.at
+            )
         )
 
     def blockers(
@@ -338,22 +349,32 @@ class World:
         )
 
 
+def _standard(zone: ZoneInfo) -> timedelta:
+    offsets = [datetime(2026, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)]
+    return min(offset for offset in offsets if offset is not None)
+
+
+def _iso(day: date) -> str:
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
 @lru_cache(maxsize=4096)
 def _ordered_candidates(
-    zone_name: str, week: str, weekday: int, slot: time
+    zone_name: str, org_zone_name: str, week: str, slot_date: date, slot: time
 ) -> tuple[datetime, ...]:
-    zone = ZoneInfo(zone_name)
+    zone, org_zone = ZoneInfo(zone_name), ZoneInfo(org_zone_name)
     monday = _monday(week)
-    first = datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
-    last = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone).astimezone(UTC)
+    first = datetime.combine(monday, time(0), tzinfo=org_zone).astimezone(UTC)
+    last = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=org_zone).astimezone(UTC)
     slot_minutes = slot.hour * 60 + slot.minute
     starts: list[tuple[tuple[int, int, int, int], datetime]] = []
     instant = first
     while instant < last:
         wall = instant.astimezone(zone)
-        offset = (wall.date() - monday).days
+        offset = (wall.date() - slot_date).days
         minutes = wall.hour * 60 + wall.minute
-        key = (abs(offset - weekday), offset, abs(minutes - slot_minutes), minutes)
+        key = (abs(offset), offset, abs(minutes - slot_minutes), minutes)
         starts.append((key, instant))
         instant += QUARTER
     starts.sort(key=lambda pair_: pair_[0])
@@ -427,7 +448,9 @@ def worlds(draw: st.DrawFn, with_known: bool | None = None) -> World:
     # goes wrong: snap ``now`` there half of the time.
     snap = draw(st.sampled_from([None, None, "slot", "freeze"]))
     if snap is not None:
-        regular = World.regular_of(draw(st.sampled_from(pairs)), expected_weeks(now, UTC, 1)[0])
+        regular = World.regular_of(
+            draw(st.sampled_from(pairs)), expected_weeks(now, UTC, 1)[0], org_zone
+        )
         if snap == "slot":
             now = regular - timedelta(minutes=draw(st.integers(-60, 6 * 60)))
         else:
@@ -1129,3 +1152,61 @@ def test_no_moved_one_on_one_overlaps_a_siblings_regular_slot_it_kept(world: Wor
                     planned,
                     regular,
                 )
+
+
+# =========================================================================== org weeks
+
+
+def test_weeks_are_the_orgs_when_the_organizers_slot_is_in_another_org_week() -> None:
+    """A Tokyo pair in a New York org that works Sunday to Thursday: Kenji's Monday 10:00 is
+    Sunday evening in New York, a business day of the org week before. Counted in Kenji's own
+    ISO weeks, week W's 1:1 fell in org week W-1; once a week moved to Tuesday, org week W-1
+    had two 1:1s and W none. Now each org week holds exactly one, moves stay in it, and the
+    regular slot of org week W is the rule's Monday that falls in W."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    kenji = person("Kenji Manager", "Asia/Tokyo", "09:00", "18:00")
+    yui = person("Yui Rep", "Asia/Tokyo", "09:00", "18:00")
+    rules = OrgCalendar(
+        workdays=frozenset({SUN, MON, TUE, WED, THU}),
+        close_window=CloseWindowConfig(rule="last_week", policy="shift"),
+    )
+    weeks = iso_weeks("2026-W24", 3)
+    # Kenji is busy at the regular time of the middle week: that 1:1 moves.
+    busy = {
+        kenji.email: busy_between(
+            (at("2026-06-22", "09:00", tokyo), at("2026-06-22", "12:00", tokyo))
+        )
+    }
+    got = run([pair(kenji, yui, MON, "10:00")], rules, at("2026-06-01", "08:00"), weeks, busy)
+    starts = {week: got[("Yui", week)] for week in weeks}
+    # Org week 2026-W24 is Mon 8 to Sun 14 June in New York: Kenji's Monday 15 June.
+    assert local(starts["2026-W24"].regular_start, tokyo) == "2026-06-15 Mon 10:00"
+    assert local(starts["2026-W24"].start) == "2026-06-14 Sun 21:00"
+    assert local(starts["2026-W25"].start, tokyo) == "2026-06-22 Mon 12:00"
+    assert starts["2026-W25"].reason == "moved from Mon 10:00: Kenji busy"
+    for week, planned in starts.items():
+        assert planned.status is PlanStatus.PLANNED
+        assert _iso(planned.start.astimezone(NY).date()) == week, local(planned.start)
+
+
+def test_a_move_stays_in_its_org_week_even_where_the_organizers_week_goes_on() -> None:
+    # Org week 2026-W25 ends Sun 21 June 24:00 in New York: Mon 22 June 13:00 in Tokyo. Kenji
+    # is busy the rest of that Monday morning; the free Monday afternoon is the next org week's,
+    # so the 1:1 goes back to the nearest day inside its own week, Friday.
+    tokyo = ZoneInfo("Asia/Tokyo")
+    kenji = person("Kenji Manager", "Asia/Tokyo", "09:00", "18:00")
+    yui = person("Yui Rep", "Asia/Tokyo", "09:00", "18:00")
+    rules = OrgCalendar(
+        workdays=frozenset({SUN, MON, TUE, WED, THU}),
+        close_window=CloseWindowConfig(rule="last_week", policy="shift"),
+    )
+    busy = {
+        kenji.email: busy_between(
+            (at("2026-06-22", "09:00", tokyo), at("2026-06-22", "13:00", tokyo))
+        )
+    }
+    got = run(
+        [pair(kenji, yui, MON, "10:00")], rules, at("2026-06-01", "08:00"), ["2026-W25"], busy
+    )[("Yui", "2026-W25")]
+    assert local(got.start, tokyo) == "2026-06-19 Fri 10:00"
+    assert _iso(got.start.astimezone(NY).date()) == "2026-W25"
