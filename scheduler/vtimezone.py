@@ -65,7 +65,27 @@ def _daylight(before: timedelta, after: timedelta) -> bool:
 
 def transitions(zone: ZoneInfo, first: date, last: date) -> list[Transition]:
     """Every change of offset or abbreviation of ``zone`` in [first, last) (UTC days), in order,
-    each found to the second by bisection between two days that differ."""
+    each found to the second by bisection between two days that differ.
+
+    Found a whole UTC year at a time and kept (a year's scan is ~730 lookups and a series file
+    names years of them, on every write), then cut to the span; the same changes a scan of
+    the span alone finds, since each scan starts from the state at its start."""
+    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    stop = datetime(last.year, last.month, last.day, tzinfo=UTC)
+    return [
+        change
+        for year in range(first.year, last.year + 1)
+        for change in _year_transitions(zone, year)
+        if begin < change.instant <= stop
+    ]
+
+
+@lru_cache(maxsize=2048)
+def _year_transitions(zone: ZoneInfo, year: int) -> tuple[Transition, ...]:
+    return tuple(_scan(zone, date(year, 1, 1), date(year + 1, 1, 1)))
+
+
+def _scan(zone: ZoneInfo, first: date, last: date) -> list[Transition]:
     found: list[Transition] = []
     cursor = datetime(first.year, first.month, first.day, tzinfo=UTC)
     stop = datetime(last.year, last.month, last.day, tzinfo=UTC)

@@ -195,7 +195,7 @@ class VdirProvider:
             if data is not None:
                 version = content_version(data)
                 try:
-                    observed = ical.observe(data, str(preferred), self.default_zone)
+                    observed = observe_memoised(_MEMO, data, str(preferred), self.default_zone)
                 except ValueError:
                     # Unreadable under our own name (not torn by us: writes are atomic): ours
                     # to replace, on condition that it is still what the pass read.
@@ -215,7 +215,7 @@ class VdirProvider:
                 data = self._load(file)
                 if needle not in data:
                     continue
-                observed = ical.observe(data, str(file), self.default_zone)
+                observed = observe_memoised(_MEMO, data, str(file), self.default_zone)
             except (OSError, ValueError):
                 continue
             if observed is not None and observed.uid == uid:
@@ -443,15 +443,7 @@ def take_object(
     start, end = window
     digest = hashlib.sha256(data).digest()
     calendars = Lazy(lambda: ical.parse_object(data, href))
-    observed = memo.get(
-        ("observe", href, default_zone.key),
-        digest,
-        len(data),
-        _observed,
-        calendars,
-        href,
-        default_zone,
-    )
+    observed = observe_memoised(memo, data, href, default_zone, digest, calendars)
     if observed is not None:
         observed = replace(observed, version=version or digest.hex())
     if observed is not None and _is_owned(observed):
@@ -485,6 +477,28 @@ def take_object(
         result.single_meetings.append(observed)
     result.busy.extend(busy)
     result.out_days.update(out_days)
+
+
+def observe_memoised(
+    memo: Memo,
+    data: bytes,
+    href: str,
+    default_zone: ZoneInfo,
+    digest: bytes | None = None,
+    calendars: Callable[[], list[Calendar]] | None = None,
+) -> ObservedSeries | None:
+    """The series the object ``data`` at ``href`` holds (see ``_observed``), from ``memo``
+    when these very bytes were observed before: a write checks the file a read of the same
+    pass has just observed, and parses it again only if it changed since."""
+    return memo.get(
+        ("observe", href, default_zone.key),
+        digest if digest is not None else hashlib.sha256(data).digest(),
+        len(data),
+        _observed,
+        calendars or Lazy(lambda: ical.parse_object(data, href)),
+        href,
+        default_zone,
+    )
 
 
 def _observed(

@@ -1,0 +1,85 @@
+"""Benchmark: does a pass cost more as the org's history grows? Weekly passes over a year.
+
+Builds the org of ``bench/sync.py`` (one VP, M managers with R reps each, vdir + SQLite), then
+runs one pass every Monday morning for ``--weeks`` simulated weeks, with 2% of the next week's
+occurrences declined by reps before each pass (so the ledger gains moves, declines and
+make-ups, as a real org's does), and a quiet pass an hour after each weekly one. Prints the
+CPU time of the weekly and the quiet pass at a few weeks, the ratio of the last week to week
+4 (the goal of "cost that grows with neither history nor time": at most 1.2) and the peak
+memory. Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import time as clock
+from datetime import timedelta
+from pathlib import Path
+
+from sync import NOW, write_busy, write_org  # bench/sync.py: the same org
+
+from scheduler.clientedits import decline_instance, week_instance
+from scheduler.domain import series_uid
+from scheduler.orgfile import load_org
+from scheduler.store.ledger import Ledger
+from scheduler.sync import run_pass
+
+SHOWN = (1, 2, 4, 8, 13, 26, 39, 52)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--managers", type=int, default=25)
+    parser.add_argument("--reps", type=int, default=8)
+    parser.add_argument("--weeks", type=int, default=52)
+    args = parser.parse_args()
+    rng = random.Random(5)
+    weekly: dict[int, float] = {}
+    quiet: dict[int, float] = {}
+    rss: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        write_org(root, args.managers, args.reps)
+        org = load_org(root / "oneonone.toml", env={})
+        for config in org.calendars.values():
+            assert config.path is not None
+            config.path.mkdir(parents=True, exist_ok=True)
+        write_busy(root, rng)
+        ledger = Ledger(org.database_url)
+        for week in range(1, args.weeks + 1):
+            now = NOW + timedelta(weeks=week - 1)
+            if week > 1:
+                for pair in org.pairs:
+                    if rng.random() < 0.02:
+                        folder_path = org.calendars[pair.rep.email].path
+                        assert folder_path is not None
+                        path = folder_path / f"{series_uid(pair.manager.email, pair.rep.email)}.ics"
+                        if path.exists():
+                            rid = week_instance(path, now.date() + timedelta(days=7))
+                            decline_instance(path, rid, pair.rep.email)
+            began = clock.process_time()
+            run_pass(org, ledger, now, apply=True, env={})
+            weekly[week] = clock.process_time() - began
+            began = clock.process_time()
+            run_pass(org, ledger, now + timedelta(hours=1), apply=True, env={})
+            quiet[week] = clock.process_time() - began
+            rss[week] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ledger.close()
+    print(f"org: {len(org.pairs)} pairs, vdir + SQLite, {args.weeks} weekly passes")
+    print("week  weekly pass CPU  quiet pass CPU  peak RSS")
+    for week in SHOWN:
+        if week in weekly:
+            print(f"{week:4d}  {weekly[week]:13.2f} s  {quiet[week]:12.2f} s  {rss[week]:6.0f} MB")
+    last = max(weekly)
+    if 4 in weekly and last > 4:
+        print(
+            f"week {last} / week 4: weekly {weekly[last] / weekly[4]:.2f}, "
+            f"quiet {quiet[last] / quiet[4]:.2f} (goal: at most 1.2)"
+        )
+
+
+if __name__ == "__main__":
+    main()
