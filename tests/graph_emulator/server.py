@@ -11,7 +11,8 @@ by one (a throttled part answers 429 inside the batch, as Graph does).
 Control API (see :class:`GraphEmulator`)::
 
     emu = GraphEmulator(); emu.start() ... emu.stop()
-    emu.add_user(email, time_zone="America/New_York"); emu.deny(email)
+    emu.add_user(email, time_zone="America/New_York", working_hours=..., working_days=...,
+        hours_zone=...); emu.deny(email)
     emu.authority; emu.graph_url; emu.ca_file; emu.tenant; emu.client_id; emu.client_secret
     emu.faults.set(rate=0.2, seed=1, kinds=("429", "503")); emu.faults.fail_next(n, kind, applied)
     emu.expire_delta_tokens(); emu.mailbox_limit = (n, seconds)
@@ -227,10 +228,15 @@ class GraphEmulator:
         *,
         time_zone: str = "UTC",
         working_hours: tuple[clock, clock] = (clock(9), clock(17)),
+        working_days: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday"),
+        hours_zone: str | None = None,
     ) -> None:
+        """A mailbox; ``time_zone`` and ``hours_zone`` (the working hours' own, default the
+        mailbox's) are IANA names, answered as Windows ones."""
         with self.lock:
             self.store.mailboxes.setdefault(
-                email.lower(), Mailbox(email.lower(), time_zone, working_hours)
+                email.lower(),
+                Mailbox(email.lower(), time_zone, working_hours, working_days, hours_zone),
             )
 
     def deny(self, email: str) -> None:
@@ -446,18 +452,11 @@ class GraphEmulator:
         expand = _expand(query)
         rest = rest.replace("/calendar/events", "/events", 1)
         if rest == "/mailboxSettings" and method == "GET":
-            start, end = box.working_hours
-            windows = windows_name(box.time_zone)
             return _Answer(
                 200,
                 {
-                    "timeZone": windows,
-                    "workingHours": {
-                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                        "startTime": start.strftime("%H:%M:%S.0000000"),
-                        "endTime": end.strftime("%H:%M:%S.0000000"),
-                        "timeZone": {"name": windows},
-                    },
+                    "timeZone": windows_name(box.time_zone),
+                    "workingHours": box.working_hours_resource(),
                 },
             )
         if rest == "/events" and method == "POST":
@@ -645,18 +644,12 @@ class GraphEmulator:
                     }
                 )
             items.sort(key=lambda i: i["start"]["dateTime"])
-            hours_start, hours_end = box.working_hours
             values.append(
                 {
                     "scheduleId": email,
                     "availabilityView": "",
                     "scheduleItems": items,
-                    "workingHours": {
-                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                        "startTime": hours_start.strftime("%H:%M:%S.0000000"),
-                        "endTime": hours_end.strftime("%H:%M:%S.0000000"),
-                        "timeZone": {"name": windows_name(box.time_zone)},
-                    },
+                    "workingHours": box.working_hours_resource(),
                 }
             )
         return _Answer(200, {"value": values})

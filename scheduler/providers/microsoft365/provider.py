@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scheduler import ical
-from scheduler.domain import Person
+from scheduler.domain import CalendarSettings, Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.errors import CalendarError, ConflictError
 from scheduler.providers.base import (
@@ -66,6 +66,9 @@ __all__ = ["BUSY_REFRESH", "Microsoft365Provider", "Microsoft365Session", "State
 
 
 BUSY_REFRESH = timedelta(minutes=30)
+#: mailboxSettings (zone, working hours) are read again after this long; a failed read
+#: keeps the last answer, however old
+SETTINGS_REFRESH = timedelta(hours=24)
 #: getSchedule: people per request
 SCHEDULE_LIMIT = 20
 #: the delta window: this far back (last week's read, with room) ...
@@ -189,6 +192,10 @@ class Microsoft365Session:
         self.foreign_managers: dict[str, str] = {}
         #: organizer -> (first delta URL, its answer or error), fetched together this pass
         self._first: dict[str, tuple[str, Any]] = {}
+        #: email -> (when read, the mailboxSettings answer)
+        self._settings: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        #: email -> why their mailbox settings, which they need, could not be read (this pass)
+        self.settings_errors: dict[str, str] = {}
 
     def begin(self, now: datetime, *, persist: bool, store: StateStore | None) -> None:
         self.now = now
@@ -361,6 +368,56 @@ class Microsoft365Session:
         path = link.split("/v1.0", 1)[-1] if "/v1.0" in link else link
         return path
 
+    # ----------------------------------------------------------------------- settings
+
+    def mailbox_settings(self, emails: Iterable[str]) -> dict[str, CalendarSettings]:
+        """The zone and working hours of each of ``emails`` from its ``mailboxSettings``:
+        read again every ``SETTINGS_REFRESH`` (20 to a ``$batch``), kept in the ledger's
+        state between processes; a read that fails keeps the last answer. A mailbox with no
+        answer at all is left out, its reason in ``settings_errors``."""
+        wanted = sorted({email.lower() for email in emails})
+        due = []
+        for email in wanted:
+            held = self._settings.get(email)
+            if held is None and self.store is not None:
+                held = _stored_settings(self.store.get(f"microsoft365.settings:{email}"))
+                if held is not None:
+                    self._settings[email] = held
+            if held is None or not (held[0] <= self.now < held[0] + SETTINGS_REFRESH):
+                due.append(email)
+        errors: dict[str, str] = {}
+        if due:
+            answers = self.client.batch(
+                due[0],
+                [
+                    (email, GraphRequest("GET", f"{user_path(email)}/mailboxSettings"))
+                    for email in due
+                ],
+                what="Microsoft 365 mailbox settings",
+            )
+            for email, answer in answers.items():
+                if isinstance(answer, CalendarError) or not isinstance(answer, dict):
+                    errors[email] = (
+                        f"{email}: the time zone and working hours come from their Microsoft "
+                        f"365 mailbox settings (the org file gives none), which could not be "
+                        f"read: {answer}; set timezone and working_hours for them in the org "
+                        "file, or check the mailbox"
+                    )
+                    continue
+                kept = {k: answer[k] for k in ("timeZone", "workingHours") if k in answer}
+                self._settings[email] = (self.now, kept)
+                if self.persist and self.store is not None:
+                    self.store.put(
+                        f"microsoft365.settings:{email}",
+                        json.dumps({"at": self.now.isoformat(), "settings": kept}),
+                    )
+        self.settings_errors = {e: why for e, why in errors.items() if e not in self._settings}
+        return {
+            email: mev.settings_of(self._settings[email][1])
+            for email in wanted
+            if email in self._settings
+        }
+
     # ----------------------------------------------------------------------- busy time
 
     def busy(
@@ -429,6 +486,16 @@ class Microsoft365Session:
         self._busy, self._busy_errors, self._busy_failed = busy, errors, failed
         self._busy_window = (start, end)
         self._busy_at = self.now
+
+
+def _stored_settings(text: str | None) -> tuple[datetime, dict[str, Any]] | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return datetime.fromisoformat(data["at"]), dict(data["settings"])
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _iso(moment: datetime) -> str:
@@ -536,6 +603,11 @@ class Microsoft365Provider:
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
         """Busy time in [start, end) and every product-owned object with its version (its
         master's etag); a rep's series are read from their managers' mailboxes."""
+        why = self.session.settings_errors.get(self.email)
+        if why is not None:
+            # Planned with the org's defaults instead, the 1:1 could land outside the hours
+            # the person keeps in Outlook: their calendar counts as unread this pass.
+            raise CalendarError(why)
         result = CalendarRead()
         zone = person.zone
         own: list[tuple[datetime, datetime]] = []
