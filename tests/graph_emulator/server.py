@@ -16,7 +16,8 @@ Control API (see :class:`GraphEmulator`)::
     emu.authority; emu.graph_url; emu.ca_file; emu.tenant; emu.client_id; emu.client_secret
     emu.faults.set(rate=0.2, seed=1, kinds=("429", "503")); emu.faults.fail_next(n, kind, applied)
     emu.expire_delta_tokens(); emu.mailbox_limit = (n, seconds)
-    emu.requests_log; emu.reset_counts()
+    emu.requests_log; emu.schedules_asked; emu.reset_counts()
+    emu.add_certificate(pem)  -> a certificate uploaded to the app registration
     emu.act(email)  -> a Graph client acting as that person (never faulted or counted)
 """
 
@@ -166,6 +167,8 @@ class GraphEmulator:
         self.certificates: dict[str, x509.Certificate] = {}
         self.denied: set[str] = set()
         self.requests_log: list[tuple[str, str, str]] = []
+        #: every address getSchedule was asked about (cleared by ``reset_counts``)
+        self.schedules_asked: list[str] = []
         self.token_requests = 0
         self.mailbox_limit: tuple[int, float] | None = None
         self._calls: dict[str, deque[float]] = {}
@@ -257,6 +260,7 @@ class GraphEmulator:
     def reset_counts(self) -> None:
         with self.lock:
             self.requests_log.clear()
+            self.schedules_asked.clear()
             self.token_requests = 0
 
     def items(self, email: str) -> list[Item]:
@@ -677,6 +681,7 @@ class GraphEmulator:
 
     def _schedule(self, body: dict[str, Any]) -> _Answer:
         schedules = [str(s).lower() for s in body.get("schedules") or []]
+        self.schedules_asked.extend(schedules)
         if not schedules or len(schedules) > 100:
             return _error(400, "ErrorInvalidParameter", "Between 1 and 100 schedules expected.")
         start = parse_time(body.get("startTime"))

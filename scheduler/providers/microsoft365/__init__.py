@@ -26,6 +26,7 @@ requests_per_mailbox.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from scheduler.errors import CalendarError
@@ -136,6 +137,7 @@ def session_for(org: Org, store: StateStore | None) -> Microsoft365Session:
     session.organizers, session.pair_managers, session.foreign_managers = pair_roles(
         org.pairs, people
     )
+    session.freeze = timedelta(hours=org.schedule.freeze_hours)
     return session
 
 
