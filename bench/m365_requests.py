@@ -10,6 +10,8 @@ the ``microsoft365`` provider:
 - a steady-state day at a 5-minute poll (288 passes) with nothing changed, and the same day
   with 2% of the next weeks' occurrences declined by reps, spread over the day: requests per
   pass and per organizer per pass;
+- Graph requests on the organizers' own mailboxes in the quiet day (what each mailbox's
+  throttling sees; getSchedule is sent as a rep);
 - the busiest mailbox's requests in any 10 minutes, against Graph's Outlook limit of 10,000
   requests per app per mailbox in 10 minutes (https://learn.microsoft.com/graph/throttling-
   limits#outlook-service-limits), and the day scaled to 10,000 reps.
@@ -195,6 +197,18 @@ def main() -> None:
                 args.passes,
                 args.managers,
             )
+            organizers = {pair.manager.email for pair in org.pairs}
+            on_own = Counter(
+                user
+                for user, _, kind in emulator.requests_log
+                if kind != "$batch" and user in organizers
+            )
+            print(
+                "    on organizers' own mailboxes: "
+                f"{sum(on_own.values()) / args.passes / len(organizers):.3f} Graph requests "
+                f"per organizer a pass (most on one: {max(on_own.values(), default=0)} in "
+                f"{args.passes} passes)"
+            )
 
             edits = max(1, round(pairs * 0.02 * args.passes / PASSES_PER_DAY))
             targets = rng.sample(list(org.pairs), edits)
@@ -229,8 +243,9 @@ def main() -> None:
             )
             print(
                 "10,000 reps at 8 a manager: the same per organizer (each reads only its own "
-                f"mailbox); getSchedule {10_000 * 9 // 8 // 20:,} requests every 30 minutes, "
-                "each on another mailbox"
+                f"mailbox); getSchedule for the reps only, {10_000 // 20:,} requests every 3 "
+                "hours (every 30 minutes for the reps whose 1:1 nears its freeze), each on a "
+                "rep's mailbox"
             )
             ledger.close()
     finally:

@@ -278,7 +278,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     google = None
     if not problems:
         google = google_session(org, None, now, persist=False)
-        microsoft365.begin_pass(org, None, now, persist=False)
+        org = microsoft365.with_mailbox_settings(org, None, now, persist=False)
         for email, person in org.people.items():
             try:
                 problems.extend(make_provider(org.calendars[email], person, google).check(person))
@@ -299,6 +299,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{org.path}: ok: {len(org.people)} people, {len(org.pairs)} weekly 1:1 pairs, "
         f"every calendar reachable"
     )
+    from scheduler.orgfile import hours_source
+
+    for person in org.people.values():
+        said = hours_source(person, "Microsoft 365 mailbox settings")
+        if said is not None:
+            print(said)
     return 0
 
 

@@ -39,9 +39,10 @@ API at an emulator or a proxy. Whether the files are
 there and fit is checked by ``problems_in_calendars`` (``oneonone check``), not on loading, so
 that ``oneonone auth google`` can load the file before a token exists.
 
-Exports: load_org, problems_in_calendars, shared_working_time, Org, CalendarConfig, Schedule,
-Escalation, EmailSettings, ServerSettings, GoogleSettings, OrgFile, EXAMPLE_PATH. The settings
-values are defined in ``scheduler.domain.settings`` (pure, no pydantic) and re-exported here.
+Exports: load_org, problems_in_calendars, shared_working_time, hours_source, Org, CalendarConfig,
+Schedule, Escalation, EmailSettings, ServerSettings, GoogleSettings, OrgFile, EXAMPLE_PATH. The
+settings values are defined in ``scheduler.domain.settings`` (pure, no pydantic) and re-exported
+here.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ __all__ = [
     "OrgFile",
     "Schedule",
     "ServerSettings",
+    "hours_source",
     "load_org",
     "problems_in_calendars",
     "shared_working_time",
@@ -702,7 +704,7 @@ def _translate(
 
 def _working_intervals(person: Person, monday: dt.date) -> list[Interval]:
     hours = person.working_hours
-    zone = person.zone
+    zone = person.hours_zone
     spans = []
     # One day either side: in a zone far away, a day's hours can fall into the neighbouring
     # day of the other person's week.
@@ -1162,12 +1164,24 @@ class _Loader:
             if zone is None:
                 continue  # the org's time zone is broken, and that has been said
             start, end = section.working_hours or defaults.working_hours
+            # What the entry sets itself: the rest, the org's defaults, a person's calendar
+            # settings replace (Microsoft 365's mailboxSettings, read by the pass).
+            given = {
+                key
+                for key, value in (
+                    ("timezone", section.timezone),
+                    ("working_hours", section.working_hours),
+                    ("workdays", section.workdays),
+                )
+                if value is not None
+            }
             people[section.email] = Person(
                 email=section.email,
                 name=section.name.strip(),
                 timezone=zone,
                 working_hours=WorkingHours(start, end, section.workdays or org_workdays),
                 manager=section.manager,
+                given=frozenset(given),
             )
             labels[section.email] = label
             sections[section.email] = section
@@ -1332,7 +1346,31 @@ def _who(person: Person) -> str:
 def _hours_of(person: Person) -> str:
     hours = person.working_hours
     days = ",".join(WEEKDAY_NAMES[day] for day in sorted(hours.days))
-    return f"{_who(person)}, {hours.start:%H:%M}-{hours.end:%H:%M} {person.timezone} on {days},"
+    zone = hours.timezone or person.timezone
+    return f"{_who(person)}, {hours.start:%H:%M}-{hours.end:%H:%M} {zone} on {days},"
+
+
+def hours_source(person: Person, where: str) -> str | None:
+    """A sentence saying which of ``person``'s zone and working hours came from their
+    calendar (``where``: "Microsoft 365 mailbox settings"); ``None`` when none did."""
+    if not person.from_calendar:
+        return None
+    hours = person.working_hours
+    days = ",".join(WEEKDAY_NAMES[day] for day in sorted(hours.days))
+    taken = " and ".join(
+        name
+        for key, name in (
+            ("timezone", "time zone"),
+            ("working_hours", "working hours"),
+            ("workdays", "workdays"),
+        )
+        if key in person.from_calendar
+    )
+    zone = hours.timezone or person.timezone
+    return (
+        f"{person.email}: {taken} from their {where} (the org file gives none): "
+        f"zone {person.timezone}, working {hours.start:%H:%M}-{hours.end:%H:%M} {zone} on {days}"
+    )
 
 
 def _fix_close_message(message: str) -> str:

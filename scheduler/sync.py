@@ -30,6 +30,7 @@ from scheduler.errors import UserError
 from scheduler.escalation import Decision
 from scheduler.orgfile import Org
 from scheduler.planner import PlannedOccurrence
+from scheduler.providers import microsoft365
 from scheduler.store.files import remove_stale_temp_files
 from scheduler.store.ledger import Ledger, _safe_url
 
@@ -91,6 +92,8 @@ def run_pass(
             org.data_dir,
             *(c.path for c in org.calendars.values() if c.provider == "vdir" and c.path),
         )
+    # People on Microsoft 365 whose entry sets no zone or hours: their mailbox settings.
+    org = microsoft365.with_mailbox_settings(org, ledger, now, persist=apply)
     snapshot = read_snapshot(org, ledger, now, horizon_weeks=horizon_weeks, persist=apply)
     weeks = decide_weeks(org, snapshot, force=force)
     result = PassResult(now=now, problems=[*snapshot.problems, *weeks.problems])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -25,8 +25,10 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "ABSENT_STATUSES",
+    "GIVEN_ALL",
     "MISSED_STATUSES",
     "BusyCalendar",
+    "CalendarSettings",
     "Interval",
     "LedgerStatus",
     "Pair",
@@ -153,11 +155,15 @@ def slot_week(local_day: date, shift: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WorkingHours:
-    """A person's working day in their own time zone: ``start`` to ``end`` on ``days``."""
+    """A person's working day in their own time zone: ``start`` to ``end`` on ``days``.
+
+    ``timezone``: the zone the hours are read in when it is not the person's own (Outlook's
+    working hours carry a zone of their own); ``None``, the usual case: the person's."""
 
     start: time = time(9, 0)
     end: time = time(17, 0)
     days: frozenset[int] = frozenset(range(5))  # date.weekday() numbers; Monday is 0
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -166,7 +172,10 @@ class WorkingHours:
             )
 
     def contains(self, start: datetime, end: datetime, zone: ZoneInfo) -> bool:
-        """Whether [start, end) lies inside one working day of this person, read in ``zone``."""
+        """Whether [start, end) lies inside one working day of this person, read in ``zone``
+        (the person's; the hours' own ``timezone`` when they have one)."""
+        if self.timezone is not None:
+            zone = ZoneInfo(self.timezone)
         local_start = start.astimezone(zone)
         local_end = end.astimezone(zone)
         if local_start.weekday() not in self.days or local_end.date() != local_start.date():
@@ -189,17 +198,71 @@ class Slot:
         return f"{WEEKDAY_LABELS[self.weekday]} {self.at:%H:%M}"
 
 
+#: what a person's own org-file entry can set that their calendar's settings could also give
+GIVEN_ALL = frozenset({"timezone", "working_hours", "workdays"})
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSettings:
+    """A person's time zone and working hours as their calendar keeps them (Outlook's
+    ``mailboxSettings``); ``None``: the calendar does not say."""
+
+    timezone: str | None = None
+    working_hours: WorkingHours | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
+    """``given``: which of ``GIVEN_ALL`` the person's own org-file entry sets (the others are
+    the org's defaults, which their calendar's settings replace); ``from_calendar``: which of
+    them came from their calendar's settings (``with_calendar_settings``)."""
+
     email: str
     name: str
     timezone: str
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     manager: str | None = None
+    given: frozenset[str] = GIVEN_ALL
+    from_calendar: frozenset[str] = frozenset()
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def hours_zone(self) -> ZoneInfo:
+        """The zone the person's working hours are read in."""
+        return ZoneInfo(self.working_hours.timezone or self.timezone)
+
+    def with_calendar_settings(self, settings: CalendarSettings) -> Person:
+        """This person with what their calendar says in place of the org's defaults; what
+        their own org-file entry sets always stays."""
+        taken: set[str] = set()
+        timezone = self.timezone
+        if "timezone" not in self.given and settings.timezone:
+            timezone = settings.timezone
+            taken.add("timezone")
+        hours = self.working_hours
+        found = settings.working_hours
+        if found is not None:
+            start, end, zone = hours.start, hours.end, hours.timezone
+            if "working_hours" not in self.given:
+                # Hours with no zone of their own are in the calendar's zone.
+                start, end = found.start, found.end
+                zone = found.timezone or settings.timezone
+                taken.add("working_hours")
+            days = hours.days
+            if "workdays" not in self.given and found.days:
+                days = found.days
+                taken.add("workdays")
+            if zone == timezone:
+                zone = None
+            elif "working_hours" in self.given:
+                zone = hours.timezone  # the org file's hours are in the person's zone
+            hours = WorkingHours(start, end, days, zone)
+        if not taken:
+            return self
+        return replace(self, timezone=timezone, working_hours=hours, from_calendar=frozenset(taken))
 
     @property
     def first_name(self) -> str:

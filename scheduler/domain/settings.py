@@ -10,11 +10,12 @@ AgendaSettings, GoogleSettings, Microsoft365Settings, DEFAULT_TEMPLATE.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scheduler.domain import Pair, Person
+from scheduler.domain import CalendarSettings, Pair, Person
 from scheduler.rules import OrgCalendar
 
 __all__ = [
@@ -190,6 +191,21 @@ class Org:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def with_calendar_settings(self, found: Mapping[str, CalendarSettings]) -> Org:
+        """The org with each person's calendar settings (by email) in place of the org's
+        defaults (``Person.with_calendar_settings``), their pairs made of the same people."""
+        people = {
+            email: person.with_calendar_settings(found[email]) if email in found else person
+            for email, person in self.people.items()
+        }
+        if all(people[email] is person for email, person in self.people.items()):
+            return self
+        pairs = [
+            replace(pair, manager=people[pair.manager.email], rep=people[pair.rep.email])
+            for pair in self.pairs
+        ]
+        return replace(self, people=people, pairs=pairs)
 
     def title(self, pair: Pair) -> str:
         """The event title of ``pair``: the template with the two first names filled in."""

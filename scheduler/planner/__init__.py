@@ -600,7 +600,7 @@ def _org_week_days(timezone: str, org_timezone: str, week: str) -> tuple[tuple[d
 @lru_cache(maxsize=65536)
 def _working_windows(hours: WorkingHours, timezone: str, week: str) -> tuple[Span, ...]:
     """A person's working hours around ``week`` as instants (their own zone and workdays)."""
-    zone = ZoneInfo(timezone)
+    zone = ZoneInfo(hours.timezone or timezone)
     monday = week_monday(week)
     spans = []
     for offset in range(-1, 8):

@@ -47,7 +47,7 @@ def days_out(
     busy: list[tuple[datetime, datetime]], person: Person, start: datetime, end: datetime
 ) -> set[date]:
     """Working days whose working hours are busy from start to end: days out."""
-    zone = person.zone
+    zone = person.hours_zone
     hours = person.working_hours
     spans = sorted((utc(s), utc(e)) for s, e in busy)
     if not spans:

@@ -207,13 +207,33 @@ class Item:
 
 
 class Mailbox:
-    def __init__(self, email: str, time_zone: str, working_hours: tuple[time, time]) -> None:
+    def __init__(
+        self,
+        email: str,
+        time_zone: str,
+        working_hours: tuple[time, time],
+        working_days: tuple[str, ...] = tuple(_DAYS[:5]),
+        hours_zone: str | None = None,
+    ) -> None:
         self.email = email
         self.time_zone = time_zone  # IANA; mailboxSettings answers the Windows name
         self.working_hours = working_hours
+        self.working_days = working_days
+        #: the working hours' own zone (IANA); None: the mailbox's
+        self.hours_zone = hours_zone
         self.items: dict[str, Item] = {}
         #: deltaLink states: token -> {instance id: etag}, the last few rounds only
         self.delta_states: dict[str, dict[str, str]] = {}
+
+    def working_hours_resource(self) -> dict[str, Any]:
+        """``workingHours`` as mailboxSettings and getSchedule give it (Windows zone names)."""
+        start, end = self.working_hours
+        return {
+            "daysOfWeek": list(self.working_days),
+            "startTime": start.strftime("%H:%M:%S.0000000"),
+            "endTime": end.strftime("%H:%M:%S.0000000"),
+            "timeZone": {"name": windows_name(self.hours_zone or self.time_zone)},
+        }
 
 
 @dataclass

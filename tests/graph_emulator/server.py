@@ -11,11 +11,13 @@ by one (a throttled part answers 429 inside the batch, as Graph does).
 Control API (see :class:`GraphEmulator`)::
 
     emu = GraphEmulator(); emu.start() ... emu.stop()
-    emu.add_user(email, time_zone="America/New_York"); emu.deny(email)
+    emu.add_user(email, time_zone="America/New_York", working_hours=..., working_days=...,
+        hours_zone=...); emu.deny(email)
     emu.authority; emu.graph_url; emu.ca_file; emu.tenant; emu.client_id; emu.client_secret
     emu.faults.set(rate=0.2, seed=1, kinds=("429", "503")); emu.faults.fail_next(n, kind, applied)
     emu.expire_delta_tokens(); emu.mailbox_limit = (n, seconds)
-    emu.requests_log; emu.reset_counts()
+    emu.requests_log; emu.schedules_asked; emu.reset_counts()
+    emu.add_certificate(pem)  -> a certificate uploaded to the app registration
     emu.act(email)  -> a Graph client acting as that person (never faulted or counted)
 """
 
@@ -40,7 +42,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import jwt
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from .model import GraphError, Item, Mailbox, Store, graph_time, parse_time, windows_name
 
@@ -158,8 +163,12 @@ class GraphEmulator:
         self.faults = Faults()
         self.lock = threading.RLock()
         self.tokens: dict[str, float] = {}
+        #: uploaded certificates by their thumbprints (x5t and x5t#S256, base64url)
+        self.certificates: dict[str, x509.Certificate] = {}
         self.denied: set[str] = set()
         self.requests_log: list[tuple[str, str, str]] = []
+        #: every address getSchedule was asked about (cleared by ``reset_counts``)
+        self.schedules_asked: list[str] = []
         self.token_requests = 0
         self.mailbox_limit: tuple[int, float] | None = None
         self._calls: dict[str, deque[float]] = {}
@@ -227,10 +236,15 @@ class GraphEmulator:
         *,
         time_zone: str = "UTC",
         working_hours: tuple[clock, clock] = (clock(9), clock(17)),
+        working_days: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday"),
+        hours_zone: str | None = None,
     ) -> None:
+        """A mailbox; ``time_zone`` and ``hours_zone`` (the working hours' own, default the
+        mailbox's) are IANA names, answered as Windows ones."""
         with self.lock:
             self.store.mailboxes.setdefault(
-                email.lower(), Mailbox(email.lower(), time_zone, working_hours)
+                email.lower(),
+                Mailbox(email.lower(), time_zone, working_hours, working_days, hours_zone),
             )
 
     def deny(self, email: str) -> None:
@@ -246,6 +260,7 @@ class GraphEmulator:
     def reset_counts(self) -> None:
         with self.lock:
             self.requests_log.clear()
+            self.schedules_asked.clear()
             self.token_requests = 0
 
     def items(self, email: str) -> list[Item]:
@@ -279,7 +294,11 @@ class GraphEmulator:
                     f"'{form.get('client_id')}' was not found in the directory.",
                 },
             )
-        if form.get("client_secret") != self.client_secret:
+        if "client_assertion" in form or "client_assertion_type" in form:
+            refused = self._check_assertion(form)
+            if refused is not None:
+                return _Answer(401, {"error": "invalid_client", "error_description": refused})
+        elif form.get("client_secret") != self.client_secret:
             return _Answer(
                 401,
                 {
@@ -303,6 +322,64 @@ class GraphEmulator:
             },
         )
 
+    def add_certificate(self, pem: bytes) -> None:
+        """Upload a certificate (PEM) to the app registration: client assertions signed by
+        its key (``x5t``, SHA-1, or ``x5t#S256``) are accepted from then on."""
+        certificate = x509.load_pem_x509_certificate(pem)
+        with self.lock:
+            for algorithm in (hashes.SHA1(), hashes.SHA256()):
+                self.certificates[_b64url(certificate.fingerprint(algorithm))] = certificate
+
+    def _check_assertion(self, form: dict[str, str]) -> str | None:
+        """Why the client assertion of a token request is refused (AADSTS wording), or None
+        (https://learn.microsoft.com/entra/identity-platform/certificate-credentials: a JWT
+        signed RS256 or PS256 with the certificate's key, its thumbprint in ``x5t`` or
+        ``x5t#S256``; ``aud`` the token endpoint, ``iss`` and ``sub`` the client id)."""
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            return "AADSTS50027: Invalid client_assertion_type; expected " + ASSERTION_TYPE
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError:
+            return "AADSTS50027: JWT token is invalid or malformed."
+        algorithm = header.get("alg")
+        if algorithm not in ("RS256", "PS256"):
+            return (
+                f"AADSTS5002738: Invalid JWT token. '{algorithm}' is not a supported "
+                "signature algorithm."
+            )
+        thumbprint = str(header.get("x5t#S256") or header.get("x5t") or "")
+        # msal pads its base64url thumbprints ("="); RFC 7515 does not: either is taken.
+        certificate = self.certificates.get(thumbprint.rstrip("="))
+        if certificate is None:
+            return (
+                "AADSTS700027: The certificate with identifier used to sign the client "
+                f"assertion is not registered on application. [Reason - The key was not "
+                f"found., Thumbprint of key used by client: '{thumbprint}']"
+            )
+        try:
+            claims = jwt.decode(
+                assertion,
+                certificate.public_key(),  # type: ignore[arg-type]
+                algorithms=[algorithm],
+                audience=f"{self.authority}/oauth2/v2.0/token",
+                issuer=self.client_id,
+                options={"require": ["exp", "aud", "iss", "sub", "jti"]},
+            )
+        except jwt.InvalidSignatureError:
+            return (
+                "AADSTS700027: Client assertion contains an invalid signature. [Reason - The "
+                "provided signature value did not match the expected signature value., "
+                f"Thumbprint of key used by client: '{thumbprint}']"
+            )
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            return "AADSTS700024: Client assertion is not within its valid time range."
+        except jwt.PyJWTError as error:
+            return f"AADSTS50027: JWT token is invalid or malformed ({error})."
+        if claims.get("sub") != self.client_id:
+            return "AADSTS700023: Client assertion subject does not match the client id."
+        return None
+
     def expire_access_tokens(self) -> None:
         self.tokens.clear()
 
@@ -313,7 +390,10 @@ class GraphEmulator:
                 "token_endpoint": f"{self.authority}/oauth2/v2.0/token",
                 "authorization_endpoint": f"{self.authority}/oauth2/v2.0/authorize",
                 "issuer": f"{self.base}/{self.tenant}/v2.0",
-                "token_endpoint_auth_methods_supported": ["client_secret_post"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                ],
                 "response_types_supported": ["code", "id_token", "token"],
             },
         )
@@ -446,18 +526,11 @@ class GraphEmulator:
         expand = _expand(query)
         rest = rest.replace("/calendar/events", "/events", 1)
         if rest == "/mailboxSettings" and method == "GET":
-            start, end = box.working_hours
-            windows = windows_name(box.time_zone)
             return _Answer(
                 200,
                 {
-                    "timeZone": windows,
-                    "workingHours": {
-                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                        "startTime": start.strftime("%H:%M:%S.0000000"),
-                        "endTime": end.strftime("%H:%M:%S.0000000"),
-                        "timeZone": {"name": windows},
-                    },
+                    "timeZone": windows_name(box.time_zone),
+                    "workingHours": box.working_hours_resource(),
                 },
             )
         if rest == "/events" and method == "POST":
@@ -608,6 +681,7 @@ class GraphEmulator:
 
     def _schedule(self, body: dict[str, Any]) -> _Answer:
         schedules = [str(s).lower() for s in body.get("schedules") or []]
+        self.schedules_asked.extend(schedules)
         if not schedules or len(schedules) > 100:
             return _error(400, "ErrorInvalidParameter", "Between 1 and 100 schedules expected.")
         start = parse_time(body.get("startTime"))
@@ -645,18 +719,12 @@ class GraphEmulator:
                     }
                 )
             items.sort(key=lambda i: i["start"]["dateTime"])
-            hours_start, hours_end = box.working_hours
             values.append(
                 {
                     "scheduleId": email,
                     "availabilityView": "",
                     "scheduleItems": items,
-                    "workingHours": {
-                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                        "startTime": hours_start.strftime("%H:%M:%S.0000000"),
-                        "endTime": hours_end.strftime("%H:%M:%S.0000000"),
-                        "timeZone": {"name": windows_name(box.time_zone)},
-                    },
+                    "workingHours": box.working_hours_resource(),
                 }
             )
         return _Answer(200, {"value": values})
@@ -708,6 +776,13 @@ def _window(query: dict[str, str]) -> tuple[datetime, datetime]:
     if end.tzinfo is None:
         end = end.replace(tzinfo=UTC)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _kind(rest: str) -> str:

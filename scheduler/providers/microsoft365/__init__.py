@@ -14,12 +14,19 @@ daemon keeps its token, connections and delta state from pass to pass.
 call it before making providers); ``provider_for(config, person)`` then gives a person's
 provider on it.
 
-Exports: session_for, begin_pass, provider_for, forget_sessions, requests_per_mailbox.
+``with_mailbox_settings(org, ledger, now, persist=...)`` begins the pass too, and gives the org
+with the zone and working hours of each person on Microsoft 365 whose org-file entry sets
+none taken from their ``mailboxSettings`` (read once a day, ``SETTINGS_REFRESH``); the pass and
+``check`` call it first and go on with the org it gives.
+
+Exports: session_for, begin_pass, with_mailbox_settings, provider_for, forget_sessions,
+requests_per_mailbox.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from scheduler.errors import CalendarError
@@ -44,6 +51,7 @@ __all__ = [
     "provider_for",
     "requests_per_mailbox",
     "session_for",
+    "with_mailbox_settings",
 ]
 
 _SESSIONS: dict[tuple[Any, ...], Microsoft365Session] = {}
@@ -62,6 +70,30 @@ def begin_pass(org: Org, ledger: Ledger | None, now: datetime, *, persist: bool)
     session = session_for(org, store)
     session.begin(now, persist=persist and store is not None, store=store)
     _CURRENT[org.microsoft365] = session
+
+
+def with_mailbox_settings(org: Org, ledger: Ledger | None, now: datetime, *, persist: bool) -> Org:
+    """Begin the pass (``begin_pass``) and give ``org`` with the mailbox settings of the
+    people on Microsoft 365 whose own org-file entry leaves their zone, working hours or
+    workdays to the org's defaults (``Org.with_calendar_settings``; what the file sets wins).
+    A person whose settings cannot be read keeps the defaults here, and their calendar
+    counts as unread this pass (their provider's ``read`` says why)."""
+    from scheduler.domain import GIVEN_ALL
+
+    begin_pass(org, ledger, now, persist=persist)
+    session = _CURRENT.get(org.microsoft365)
+    if session is None:
+        return org
+    wanted = [
+        email
+        for email, person in org.people.items()
+        if org.calendars[email].provider == "microsoft365" and person.given != GIVEN_ALL
+    ]
+    found = session.mailbox_settings(wanted)
+    changed = org.with_calendar_settings(found)
+    if changed is not org:
+        session_for(changed, None)  # its people as the pass will plan them
+    return changed
 
 
 def provider_for(config: CalendarConfig, person: Person) -> Microsoft365Provider:
@@ -105,6 +137,7 @@ def session_for(org: Org, store: StateStore | None) -> Microsoft365Session:
     session.organizers, session.pair_managers, session.foreign_managers = pair_roles(
         org.pairs, people
     )
+    session.freeze = timedelta(hours=org.schedule.freeze_hours)
     return session
 
 

@@ -71,8 +71,20 @@ def _credential(settings: Microsoft365Settings, env: Mapping[str, str]) -> Any:
                 f"{settings.certificate_file} holds no PEM certificate; it must hold the app's "
                 "private key and its certificate"
             ) from error
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        try:
+            load_pem_private_key(pem.encode(), password=None)
+        except (ValueError, TypeError) as error:
+            # Named, never shown: the file's text is a secret.
+            raise AuthError(
+                f"{settings.certificate_file} holds no unencrypted private key; it must hold "
+                "the app's private key (PEM, without a passphrase) and its certificate"
+            ) from error
         # msal's "thumbprint" is the certificate's SHA-1 fingerprint (what the app registration
-        # shows for an uploaded certificate).
+        # shows for an uploaded certificate); msal then signs the client assertion RS256 with
+        # the thumbprint in its ``x5t`` header and the certificate in ``x5c``. (msal 1.35+
+        # takes the certificate alone and signs PS256 with ``x5t#S256``; the pin is 1.28.)
         thumbprint = certificate.fingerprint(_sha1())
         return {"private_key": pem, "thumbprint": thumbprint.hex(), "public_certificate": pem}
     variable = settings.client_secret_env

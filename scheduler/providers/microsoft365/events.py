@@ -21,7 +21,8 @@ weekday of ``dtstart``, ``range`` ``noEnd`` or ``endDate``) and one body per ins
 
 Exports: ``PROPERTY_SET``, ``EXPAND``, ``prop_id``, ``props_of``, ``is_owned``, ``uid_of``,
 ``to_ical``, ``expected_originals``, ``master_body``, ``instance_body``, ``regular_body``,
-``parse_instant``, ``transaction_id``.
+``parse_instant``, ``transaction_id``, ``settings_of`` (a ``mailboxSettings`` answer -> the
+person's zone and working hours).
 """
 
 from __future__ import annotations
@@ -29,15 +30,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
 from scheduler import ical
+from scheduler.domain import CalendarSettings, WorkingHours
 from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
-from scheduler.providers.microsoft365.zones import iana_zone, windows_name
+from scheduler.providers.microsoft365.zones import iana_name, iana_zone, windows_name
 
 __all__ = [
     "EXPAND",
@@ -50,6 +52,7 @@ __all__ = [
     "prop_id",
     "props_of",
     "regular_body",
+    "settings_of",
     "to_ical",
     "transaction_id",
     "uid_of",
@@ -459,3 +462,38 @@ def regular_body(spec: SeriesSpec, original: datetime) -> dict[str, Any]:
         "end": _time(utc(original) + spec.duration, zone_name),
         "body": _content(spec.description, None),
     }
+
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _clock(text: object) -> time | None:
+    """Graph's ``timeOfDay`` ("08:00:00.0000000") as a time; ``None`` for anything else."""
+    found = re.fullmatch(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?", str(text or ""))
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        return None
+    return time(int(found[1]), int(found[2]))
+
+
+def settings_of(answer: Mapping[str, Any]) -> CalendarSettings:
+    """A ``mailboxSettings`` answer as the person's zone and working hours
+    (https://learn.microsoft.com/graph/api/resources/mailboxsettings,
+    https://learn.microsoft.com/graph/api/resources/workinghours): Windows zone names
+    through CLDR's table; working hours with their own zone (``None`` when it is the
+    mailbox's, or a custom zone no IANA name stands for: then the mailbox's). What is
+    missing or makes no sense (an end not after the start, no day) is ``None``."""
+    zone = iana_name(str(answer.get("timeZone") or ""))
+    raw = answer.get("workingHours")
+    hours: WorkingHours | None = None
+    if isinstance(raw, Mapping):
+        start, end = _clock(raw.get("startTime")), _clock(raw.get("endTime"))
+        days = frozenset(
+            _DAYS.index(str(day).lower())
+            for day in raw.get("daysOfWeek") or []
+            if str(day).lower() in _DAYS
+        )
+        named = raw.get("timeZone")
+        own = iana_name(str(named.get("name") or "")) if isinstance(named, Mapping) else None
+        if start is not None and end is not None and start < end and days:
+            hours = WorkingHours(start, end, days, None if own == zone else own)
+    return CalendarSettings(zone, hours)

@@ -1,6 +1,6 @@
 """The Microsoft 365 provider: the same reads and writes as Google's, through Graph v1.0.
 
-How a pass talks to Graph, and why a quiet pass costs about one request per organizer:
+How a pass talks to Graph, and why a quiet pass costs about one Graph request per organizer:
 
 - **Only organizers' mailboxes are read.** The series lives in the manager's mailbox with the
   rep as attendee; Exchange puts the rep's copy in the rep's calendar and shows the rep's
@@ -15,9 +15,15 @@ How a pass talks to Graph, and why a quiet pass costs about one request per orga
   on calendarView" in https://learn.microsoft.com/graph/api/event-delta), so the masters of
   changed series (and two-person single events, which may be make-ups) are fetched with their
   extended properties, 20 to a ``$batch``, only when something of theirs changed.
-- **Busy time from ``getSchedule``**, 20 people per request, refreshed at most every
-  ``BUSY_REFRESH`` (as for Google), minus the product's own events; ``oof`` spans and working
-  days busy from start to end are days out.
+- **Busy time**: an organizer's from their own calendar view as the delta round left it
+  (each event's ``showAs``; free, cancelled and declined ones left out): no request, and as
+  fresh as the pass. Everyone else in a pair (the reps) from ``getSchedule``, 20 people per
+  request, read again after ``BUSY_REFRESH`` (30 minutes) when one of their 1:1s freezes
+  within ``NEAR_FREEZE`` or their series changed this pass (a decline: its make-up is placed
+  on fresh busy time), else after ``BUSY_REFRESH_FAR`` (3 hours): the planner moves a week
+  off a new conflict until the week freezes, so a conflict with a week further out is only
+  seen later, never too late. Minus the product's own events; ``oof`` spans and working days
+  busy from start to end are days out.
 - **Versions and preconditions.** A series' version is its master's ``@odata.etag``: Exchange
   keeps exceptions with the master, so a change to any week (an edit, a deleted occurrence, an
   attendee's answer) gives the master a new change key. A write on a version other than the
@@ -39,7 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scheduler import ical
-from scheduler.domain import Person
+from scheduler.domain import CalendarSettings, Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.errors import CalendarError, ConflictError
 from scheduler.providers.base import (
@@ -50,7 +56,7 @@ from scheduler.providers.base import (
     is_candidate,
     is_single_meeting,
 )
-from scheduler.providers.freebusy import days_out, subtract_spans
+from scheduler.providers.freebusy import days_out
 from scheduler.providers.microsoft365 import events as mev
 from scheduler.providers.microsoft365.client import (
     BATCH_LIMIT,
@@ -62,10 +68,26 @@ from scheduler.providers.microsoft365.client import (
 )
 from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo, event_weight
 
-__all__ = ["BUSY_REFRESH", "Microsoft365Provider", "Microsoft365Session", "StateStore"]
+__all__ = [
+    "BUSY_REFRESH",
+    "BUSY_REFRESH_FAR",
+    "NEAR_FREEZE",
+    "Microsoft365Provider",
+    "Microsoft365Session",
+    "StateStore",
+]
 
 
+#: a rep's busy time (getSchedule) is read again after this long when one of their 1:1s
+#: freezes within ``NEAR_FREEZE`` or their series changed this pass ...
 BUSY_REFRESH = timedelta(minutes=30)
+#: ... and after this long otherwise (a conflict with a week further out is seen this much
+#: later, still long before that week freezes)
+BUSY_REFRESH_FAR = timedelta(hours=3)
+NEAR_FREEZE = timedelta(hours=4)
+#: mailboxSettings (zone, working hours) are read again after this long; a failed read
+#: keeps the last answer, however old
+SETTINGS_REFRESH = timedelta(hours=24)
 #: getSchedule: people per request
 SCHEDULE_LIMIT = 20
 #: the delta window: this far back (last week's read, with room) ...
@@ -178,17 +200,26 @@ class Microsoft365Session:
         self.persist = False
         self.now = datetime.now(UTC)
         self._caches: dict[str, MailboxCache] = {}
+        #: reps' getSchedule answers, when each was read and for which window, what failed
         self._busy: dict[str, list[tuple[datetime, datetime, str]]] = {}
-        self._busy_window: tuple[datetime, datetime] | None = None
-        self._busy_at: datetime | None = None
+        self._busy_at: dict[str, tuple[datetime, tuple[datetime, datetime]]] = {}
         self._busy_errors: dict[str, str] = {}
-        self._busy_failed = False
+        #: reps whose series or make-ups changed in this pass's delta rounds
+        self._changed_reps: set[str] = set()
+        #: this pass's ``_near_reps`` once worked out
+        self._near: set[str] | None = None
+        #: the org's ``freeze_hours``: a 1:1 starting sooner is never moved
+        self.freeze = timedelta(hours=48)
         #: rep -> their managers on Microsoft 365 (whose mailboxes hold the reps' series)
         self.pair_managers: dict[str, set[str]] = {}
         #: rep on Microsoft 365 -> their manager who is not
         self.foreign_managers: dict[str, str] = {}
         #: organizer -> (first delta URL, its answer or error), fetched together this pass
         self._first: dict[str, tuple[str, Any]] = {}
+        #: email -> (when read, the mailboxSettings answer)
+        self._settings: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        #: email -> why their mailbox settings, which they need, could not be read (this pass)
+        self.settings_errors: dict[str, str] = {}
 
     def begin(self, now: datetime, *, persist: bool, store: StateStore | None) -> None:
         self.now = now
@@ -198,6 +229,8 @@ class Microsoft365Session:
         for cache in self._caches.values():
             cache.synced = False
         self._first.clear()
+        self._changed_reps.clear()
+        self._near = None
 
     # ----------------------------------------------------------------------- delta
 
@@ -324,6 +357,10 @@ class Microsoft365Session:
             if isinstance(answer, CalendarError):
                 raise answer
             masters[master_id] = answer
+        for master_id in touched:
+            rep = _rep_of(masters.get(master_id) or (cache.masters.get(master_id)))
+            if rep is not None:
+                self._changed_reps.add(rep)
         cache.window = window
         cache.delta_link = link
         cache.instances = instances
@@ -361,34 +398,146 @@ class Microsoft365Session:
         path = link.split("/v1.0", 1)[-1] if "/v1.0" in link else link
         return path
 
+    # ----------------------------------------------------------------------- settings
+
+    def mailbox_settings(self, emails: Iterable[str]) -> dict[str, CalendarSettings]:
+        """The zone and working hours of each of ``emails`` from its ``mailboxSettings``:
+        read again every ``SETTINGS_REFRESH`` (20 to a ``$batch``), kept in the ledger's
+        state between processes; a read that fails keeps the last answer. A mailbox with no
+        answer at all is left out, its reason in ``settings_errors``."""
+        wanted = sorted({email.lower() for email in emails})
+        due = []
+        for email in wanted:
+            held = self._settings.get(email)
+            if held is None and self.store is not None:
+                held = _stored_settings(self.store.get(f"microsoft365.settings:{email}"))
+                if held is not None:
+                    self._settings[email] = held
+            if held is None or not (held[0] <= self.now < held[0] + SETTINGS_REFRESH):
+                due.append(email)
+        errors: dict[str, str] = {}
+        if due:
+            answers = self.client.batch(
+                due[0],
+                [
+                    (email, GraphRequest("GET", f"{user_path(email)}/mailboxSettings"))
+                    for email in due
+                ],
+                what="Microsoft 365 mailbox settings",
+            )
+            for email, answer in answers.items():
+                if isinstance(answer, CalendarError) or not isinstance(answer, dict):
+                    errors[email] = (
+                        f"{email}: the time zone and working hours come from their Microsoft "
+                        f"365 mailbox settings (the org file gives none), which could not be "
+                        f"read: {answer}; set timezone and working_hours for them in the org "
+                        "file, or check the mailbox"
+                    )
+                    continue
+                kept = {k: answer[k] for k in ("timeZone", "workingHours") if k in answer}
+                self._settings[email] = (self.now, kept)
+                if self.persist and self.store is not None:
+                    self.store.put(
+                        f"microsoft365.settings:{email}",
+                        json.dumps({"at": self.now.isoformat(), "settings": kept}),
+                    )
+        self.settings_errors = {e: why for e, why in errors.items() if e not in self._settings}
+        return {
+            email: mev.settings_of(self._settings[email][1])
+            for email in wanted
+            if email in self._settings
+        }
+
     # ----------------------------------------------------------------------- busy time
 
     def busy(
         self, email: str, start: datetime, end: datetime
     ) -> list[tuple[datetime, datetime, str]]:
-        """``email``'s busy spans (start, end, status) from getSchedule, refreshed every
-        ``BUSY_REFRESH``."""
-        stale = (
-            self._busy_at is None
-            or self.now - self._busy_at >= BUSY_REFRESH
-            or (self._busy_failed and self._busy_at != self.now)
-            or self.now < self._busy_at
-            or self._busy_window is None
-            or not (self._busy_window[0] <= start and end <= self._busy_window[1])
-        )
-        if stale:
+        """``email``'s busy spans (start, end, status) in [start, end): an organizer's from
+        their calendar view as this pass's delta round left it (no request); anyone else's
+        from getSchedule, read again when ``_busy_due`` says so."""
+        email = email.lower()
+        if email in self.organizers:
+            return _view_busy(self.calendar(email).instances.values(), start, end)
+        if email not in self.pair_managers and email not in self.foreign_managers:
+            return []  # a rep of no one: nothing is planned around their time
+        if self._busy_due(email, start, end, self._near):
             self._load_busy(start, end)
         if email in self._busy_errors:
             raise CalendarError(self._busy_errors[email])
         return list(self._busy.get(email, []))
 
+    def _busy_due(self, email: str, start: datetime, end: datetime, near: set[str] | None) -> bool:
+        """Whether ``email``'s getSchedule answer must be read again: never read, for another
+        window, failed on an earlier pass, or older than ``BUSY_REFRESH_FAR``; older than
+        ``BUSY_REFRESH`` when one of their 1:1s freezes soon or their series changed this
+        pass (``near``: those reps; ``None``: count them as near)."""
+        held = self._busy_at.get(email)
+        if held is None:
+            return True
+        at, window = held
+        if not (window[0] <= start and end <= window[1]) or self.now < at:
+            return True
+        if email in self._busy_errors:
+            return at != self.now
+        age = self.now - at
+        if age >= BUSY_REFRESH_FAR:
+            return True
+        if age < BUSY_REFRESH:
+            return False
+        return near is None or email in near
+
+    def _near_reps(self) -> set[str]:
+        """Reps whose series changed this pass, or one of whose 1:1s (as the organizers'
+        calendars hold them: weeks, moved weeks, make-ups) starts within ``NEAR_FREEZE``
+        after the freeze: the planner's last chance to move it is close, so their busy time
+        is read every ``BUSY_REFRESH``."""
+        for organizer in sorted(self.organizers):
+            try:
+                self.calendar(organizer)
+            except CalendarError:
+                continue  # said by that organizer's own read
+        near = set(self._changed_reps)
+        low = self.now + self.freeze
+        high = low + NEAR_FREEZE
+        # The view's times are UTC texts (no Prefer: outlook.timezone), compared as text.
+        low_text, high_text = _naive(low), _naive(high)
+        for organizer in self.organizers:
+            cache = self._caches.get(organizer)
+            if cache is None:
+                continue
+            for item in cache.instances.values():
+                when = item.get("start") or {}
+                text = str(when.get("dateTime", ""))[:19]
+                if str(when.get("timeZone") or "UTC") == "UTC":
+                    if not (low_text <= text < high_text):
+                        continue
+                elif not (low <= mev.parse_instant(when) < high):
+                    continue
+                master = cache.masters.get(str(item.get("seriesMasterId") or item.get("id")))
+                rep = _rep_of(master)
+                if rep is not None:
+                    near.add(rep)
+        return near
+
     def _load_busy(self, start: datetime, end: datetime) -> None:
-        emails = sorted(self.people)
-        busy: dict[str, list[tuple[datetime, datetime, str]]] = {}
-        errors: dict[str, str] = {}
-        failed = False
-        for index in range(0, len(emails), SCHEDULE_LIMIT):
-            chunk = emails[index : index + SCHEDULE_LIMIT]
+        """getSchedule for every rep due (20 to a request): all at once, so a pass that needs
+        any reads them in as few requests as it can."""
+        reps = sorted(
+            email
+            for email in {*self.pair_managers, *self.foreign_managers}
+            if email not in self.organizers
+        )
+        far = [email for email in reps if self._busy_due(email, start, end, set())]
+        maybe = [email for email in reps if email not in far]
+        due = list(far)
+        if self._near is None and any(self._busy_due(e, start, end, None) for e in maybe):
+            self._near = self._near_reps()  # once a pass: every organizer is read by then
+        if self._near is not None:
+            near = self._near
+            due += [email for email in maybe if self._busy_due(email, start, end, near)]
+        for index in range(0, len(due), SCHEDULE_LIMIT):
+            chunk = sorted(due[index : index + SCHEDULE_LIMIT])
             actor = chunk[0]
             body = {
                 "schedules": chunk,
@@ -397,6 +546,9 @@ class Microsoft365Session:
                 "availabilityViewInterval": 15,
             }
             what = "free/busy of " + ", ".join(chunk[:3]) + (" ..." if len(chunk) > 3 else "")
+            for email in chunk:
+                self._busy_at[email] = (self.now, (start, end))
+                self._busy_errors.pop(email, None)
             try:
                 answer = self.client.call(
                     actor,
@@ -404,20 +556,19 @@ class Microsoft365Session:
                     what=what,
                 )
             except CalendarError as error:
-                failed = True
-                errors.update((email, str(error)) for email in chunk)
+                self._busy_errors.update((email, str(error)) for email in chunk)
                 continue
             found = {str(v.get("scheduleId", "")).lower(): v for v in answer.get("value") or []}
             for email in chunk:
                 value = found.get(email) or {}
                 if value.get("error") or not value:
                     reason = (value.get("error") or {}).get("responseCode", "no answer")
-                    errors[email] = (
+                    self._busy_errors[email] = (
                         f"Microsoft 365 gives no free/busy for {email} ({reason}); check that "
                         "the address is a mailbox of the tenant."
                     )
                     continue
-                busy[email] = [
+                self._busy[email] = [
                     (
                         mev.parse_instant(item["start"]),
                         mev.parse_instant(item["end"]),
@@ -426,9 +577,48 @@ class Microsoft365Session:
                     for item in value.get("scheduleItems") or []
                     if str(item.get("status", "busy")).lower() != "free"
                 ]
-        self._busy, self._busy_errors, self._busy_failed = busy, errors, failed
-        self._busy_window = (start, end)
-        self._busy_at = self.now
+
+
+def _view_busy(
+    items: Iterable[Mapping[str, Any]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, str]]:
+    """Busy spans of a calendar view's events in [start, end), as getSchedule would give
+    them: each event's ``showAs`` as its status, free, cancelled and declined ones left
+    out (https://learn.microsoft.com/graph/api/resources/scheduleitem)."""
+    found = []
+    for item in items:
+        status = str(item.get("showAs") or "busy").lower()
+        answer = str((item.get("responseStatus") or {}).get("response") or "").lower()
+        if status == "free" or item.get("isCancelled") or answer == "declined":
+            continue
+        try:
+            begin = mev.parse_instant(item["start"])
+            finish = mev.parse_instant(item["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if begin < end and start < finish:
+            found.append((begin, finish, status))
+    return sorted(found)
+
+
+def _rep_of(master: Mapping[str, Any] | None) -> str | None:
+    """The rep of a product-owned series or make-up (its pair tag's second half)."""
+    if master is None:
+        return None
+    pair = mev.props_of(master).get(mev.PAIR)
+    if not pair or "/" not in pair:
+        return None
+    return pair.split("/", 1)[1].lower()
+
+
+def _stored_settings(text: str | None) -> tuple[datetime, dict[str, Any]] | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return datetime.fromisoformat(data["at"]), dict(data["settings"])
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _iso(moment: datetime) -> str:
@@ -536,6 +726,11 @@ class Microsoft365Provider:
     def read(self, person: Person, start: datetime, end: datetime) -> CalendarRead:
         """Busy time in [start, end) and every product-owned object with its version (its
         master's etag); a rep's series are read from their managers' mailboxes."""
+        why = self.session.settings_errors.get(self.email)
+        if why is not None:
+            # Planned with the org's defaults instead, the 1:1 could land outside the hours
+            # the person keeps in Outlook: their calendar counts as unread this pass.
+            raise CalendarError(why)
         result = CalendarRead()
         zone = person.zone
         own: list[tuple[datetime, datetime]] = []
@@ -596,7 +791,11 @@ class Microsoft365Provider:
             result.object_count = max(result.object_count, len(result.owned))
         schedule = self.session.busy(self.email, start, end)
         away = [(s, e) for s, e, status in schedule if status == "oof"]
-        result.busy = subtract_spans([(s, e) for s, e, _ in schedule], own)
+        # getSchedule and the calendar view give each event apart (Google's freeBusy merges
+        # them): the product's own 1:1s are left out as events, so a meeting booked over a
+        # 1:1 stays busy time (cutting the 1:1's time out of every span would hide it).
+        mine = {(utc(s), utc(e)) for s, e in own}
+        result.busy = sorted((s, e) for s, e, _ in schedule if (utc(s), utc(e)) not in mine)
         result.out_days |= days_out(result.busy, person, start, end)
         result.out_days |= days_out(away, person, start, end)
         return result
