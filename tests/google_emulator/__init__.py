@@ -18,8 +18,10 @@ Control API (see :class:`GoogleEmulator`)::
         emu.faults.set(rate=0.2, seed=1, kinds=(...), include_token=False, applied=0.0)
         emu.faults.fail_next(n, kind, applied=False); emu.faults.clear()
         emu.faults.fail_next_writes(n, kind="503", applied=False)   # reads go through
+        emu.faults.fail_method("drive.permissions.create", n, kind)  # that method only
         emu.user_rate_limit = (n, seconds)
         emu.counts; emu.reset_counts(); emu.requests_log; emu.sent_updates
+        # counts: calls by method id; "batch" envelopes, "batch.parts" the calls they held
         emu.events(email); emu.drive_files(); emu.doc_text(id); emu.edit_doc(id, text)
         emu.drive_notifications; emu.grant_file_to_app(file_id, client_id)
         emu.freebusy_overflow = "per_calendar" | "400"
