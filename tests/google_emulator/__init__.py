@@ -37,7 +37,9 @@ imports keep plain text only (headings, emphasis and links are dropped, list ite
 ``* ``); ``events.instances`` of a single event answers that event; an instance nobody changed
 has its series' etag, and changing one instance leaves its series' etag as it was (Google
 documents neither); only Calendar ``events``/``freebusy`` and Drive ``files``/``permissions``
-are emulated (other methods answer 501).
+are emulated (other methods answer 501); a media upload inside a batch (which Google does not
+take either: "You cannot use a media upload object in a batch request") is refused with the
+emulator's own 400 wording.
 """
 
 from .client import build_service, discovery_document
