@@ -329,7 +329,14 @@ class GoogleClient:
         request header's value", https://developers.google.com/workspace/drive/api/guides/
         performance#batch-requests); every part still counts against its own person's rate
         limit. A batch holds one API's calls only. Each answer or error by key; retryable
-        failures are sent again part by part as ``batch`` says."""
+        failures are sent again part by part as ``batch`` says. A lone part goes without a
+        batch envelope (which would be an HTTP request of its own)."""
+        if len(parts) == 1:
+            [part] = parts
+            try:
+                return {part.key: self.execute(part.email, part.call, what=part.what)}
+            except CalendarError as error:
+                return {part.key: error}
         results: dict[str, Any | CalendarError] = {}
         pending = list(parts)
         for attempt in range(self.max_attempts):
