@@ -321,7 +321,7 @@ class DriveBulk:
                 )
                 part_key = f"{owner}#{start}"
                 chunks[part_key] = (store, chunk)
-                what = f"the agendas of {owner} in the {store.where}"
+                what = f"the agendas in the {store.where}"
                 parts.append(
                     BatchPart(part_key, owner, GoogleCall("drive.files.list", request), what)
                 )
