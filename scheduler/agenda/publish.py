@@ -18,6 +18,11 @@ notices' way: record, then act):
    session and per day, so a second pass or replica records nothing), then created in its
    store (which never overwrites a document), then marked ``written``.
 
+The creations of steps 1 and 3 are gathered over all pairs and made together at the end of the
+step (``create_all``: a Drive store looks for, creates and shares the documents of a whole org
+in a few batched requests), except that a pair with a second document due has its first
+created before the second is written (the second links to it).
+
 Exports: PairAgendas, AgendaOutcome, publish_agendas, agenda_store.
 """
 
@@ -57,6 +62,8 @@ from scheduler.agenda.store import (
     AgendaStoreError,
     DatabaseAgendaStore,
     MarkdownFolderStore,
+    NewDoc,
+    create_all,
 )
 from scheduler.agenda.template import AgendaTemplate, TemplateProblem, load_template
 from scheduler.domain import Pair
@@ -190,6 +197,10 @@ def publish_agendas(
     lead = timedelta(hours=org.schedule.agenda_lead_hours)
     inputs = _Inputs(org)
     outcome = AgendaOutcome()
+    creations = _Creations(ledger, now, outcome)
+    linking: list[
+        tuple[Pair, list[Session], dict[str, AgendaDocRecord], dict[str, ActionItemRecord]]
+    ] = []
     for entry in pairs:
         pair = entry.pair
         docs = dict(all_docs.get(pair.key, {}))
@@ -202,9 +213,12 @@ def publish_agendas(
         outcome.due += len(plan.due)
         if apply:
             store = store_for(org, ledger, pair)
-            _recover(store, ledger, pair, plan, docs, now, outcome)
+            _recover(store, pair, plan, docs, creations)
             _read_back(store, ledger, plan, docs, items, now, outcome)
-            _write_due(org, store, ledger, pair, plan, docs, items, inputs, now, outcome)
+            _write_due(org, store, ledger, pair, plan, docs, items, inputs, now, creations, outcome)
+        linking.append((pair, found, docs, items))
+    creations.flush()
+    for pair, found, docs, items in linking:
         # Links on the public_url in force now (calendars and prep notices), whatever was
         # stored when the document was written.
         current = {
@@ -217,6 +231,74 @@ def publish_agendas(
     return outcome
 
 
+@dataclass
+class _Creation:
+    store: AgendaStore
+    pair: Pair
+    record: AgendaDocRecord
+    body: str
+    docs: dict[str, AgendaDocRecord]  # the pair's documents, updated once it is written
+
+
+class _Creations:
+    """Documents recorded (``pending``) and not yet created: created together by ``flush``
+    (``create_all``), each then marked ``written``; one that fails is said and stays pending
+    for the next pass."""
+
+    def __init__(self, ledger: Ledger, now: datetime, outcome: AgendaOutcome) -> None:
+        self.ledger = ledger
+        self.now = now
+        self.outcome = outcome
+        self.queued: list[_Creation] = []
+
+    def add(self, creation: _Creation) -> None:
+        self.queued.append(creation)
+
+    def waiting(self, pair_key: str) -> bool:
+        return any(c.pair.key == pair_key for c in self.queued)
+
+    def flush(self, pair_key: str | None = None) -> None:
+        """Create the queued documents (only ``pair_key``'s when given)."""
+        now = [c for c in self.queued if pair_key is None or c.pair.key == pair_key]
+        if not now:
+            return
+        self.queued = [c for c in self.queued if pair_key is not None and c.pair.key != pair_key]
+        made = create_all(
+            [
+                (
+                    c.store,
+                    NewDoc(
+                        _key(c.pair, c.record.session_date), c.record.title, c.body, _people(c.pair)
+                    ),
+                )
+                for c in now
+            ]
+        )
+        written: list[AgendaDocRecord] = []
+        for creation, answer in zip(now, made, strict=True):
+            record = creation.record
+            if isinstance(answer, AgendaStoreError):
+                self.outcome.problems.append(
+                    f"the agenda of {creation.pair.key} on {record.session_date}: {answer}"
+                )
+                continue
+            done = replace(
+                record,
+                url=answer.url,
+                ref=answer.ref,
+                state="written",
+                body=None,
+                written_at=self.now,
+            )
+            written.append(done)
+            creation.docs[record.session_date] = done
+            self.outcome.written += 1
+        if written:
+            with self.ledger.transaction():
+                for done in written:
+                    self.ledger.save_agenda_doc(done)
+
+
 def _key(pair: Pair, day: str) -> AgendaKey:
     return AgendaKey(pair.manager.email, pair.rep.email, date.fromisoformat(day))
 
@@ -227,41 +309,15 @@ def _people(pair: Pair) -> tuple[str, str]:
 
 def _recover(
     store: AgendaStore,
-    ledger: Ledger,
     pair: Pair,
     plan: AgendaPlan,
     docs: dict[str, AgendaDocRecord],
-    now: datetime,
-    outcome: AgendaOutcome,
+    creations: _Creations,
 ) -> None:
-    """Write the documents an earlier pass recorded and may not have written."""
+    """Queue the documents an earlier pass recorded and may not have written (the store finds
+    one that was)."""
     for doc in plan.recover:
-        _create(store, ledger, pair, doc, doc.body or "", docs, now, outcome)
-
-
-def _create(
-    store: AgendaStore,
-    ledger: Ledger,
-    pair: Pair,
-    record: AgendaDocRecord,
-    body: str,
-    docs: dict[str, AgendaDocRecord],
-    now: datetime,
-    outcome: AgendaOutcome,
-) -> None:
-    """Create the document ``record`` stands for (the store keeps one that exists) and mark
-    it written; a store error is said and leaves it pending for the next pass."""
-    try:
-        made = store.create(_key(pair, record.session_date), record.title, body, _people(pair))
-    except AgendaStoreError as error:
-        outcome.problems.append(f"the agenda of {pair.key} on {record.session_date}: {error}")
-        return
-    written = replace(
-        record, url=made.url, ref=made.ref, state="written", body=None, written_at=now
-    )
-    ledger.save_agenda_doc(written)
-    docs[record.session_date] = written
-    outcome.written += 1
+        creations.add(_Creation(store, pair, doc, doc.body or "", docs))
 
 
 def _read_back(
@@ -323,13 +379,16 @@ def _write_due(
     items: dict[str, ActionItemRecord],
     inputs: _Inputs,
     now: datetime,
+    creations: _Creations,
     outcome: AgendaOutcome,
 ) -> None:
-    """Record, then write, the document of each session due one."""
+    """Record the document of each session due one, and queue it to be written."""
     for session in plan.due:
         template = inputs.template(pair.key)
         if template is None:
             return
+        if creations.waiting(pair.key):
+            creations.flush(pair.key)  # its address goes in this one ("previous agenda")
         open_items = ordered_open_items(items, docs)
         texts = [item.text for item in open_items]
         body = _render(org, template, pair, session, texts, docs, inputs, now, outcome)
@@ -359,7 +418,7 @@ def _write_due(
                     ledger.save_action_item(carried)
                     items[item.id] = carried
         docs[session.day] = record
-        _create(store, ledger, pair, record, body, docs, now, outcome)
+        creations.add(_Creation(store, pair, record, body, docs))
 
 
 def _render(

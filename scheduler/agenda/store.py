@@ -16,6 +16,9 @@ people open, attached to the event). The contract every store keeps:
   recorded and cannot find). ``people`` are the e-mail addresses that must be able to edit it
   (a Drive store shares it with them as writers; a folder has nothing to share).
 - ``read(ref)``: the document's text now, or ``None`` when it is gone (deleted by people).
+- ``bulk``: ``None``, or what creates the documents of many stores at once (``create_many``,
+  the same contract as ``create`` for each): stores whose ``bulk`` is equal go together
+  (``create_all``), so that a store behind a remote API (Drive) spends few requests on them.
 
 Every failure is an ``AgendaStoreError`` whose message is one sentence naming the document and
 what went wrong; ``transient`` says whether trying again later may work.
@@ -24,7 +27,7 @@ Which store a pair's agendas go to is ``scheduler.agenda.publish.agenda_store``'
 that this module, which every store imports, imports none of them.
 
 Exports: AgendaKey, AgendaDoc, AgendaStore, AgendaStoreError, MarkdownFolderStore,
-DatabaseAgendaStore, AgendaTexts, MAX_AGENDA_BYTES.
+DatabaseAgendaStore, AgendaTexts, NewDoc, BulkCreator, create_all, MAX_AGENDA_BYTES.
 """
 
 from __future__ import annotations
@@ -47,8 +50,11 @@ __all__ = [
     "AgendaStore",
     "AgendaStoreError",
     "AgendaTexts",
+    "BulkCreator",
     "DatabaseAgendaStore",
     "MarkdownFolderStore",
+    "NewDoc",
+    "create_all",
 ]
 
 #: An agenda is a page of notes; a larger document is not read (the server has the same limit).
@@ -86,17 +92,61 @@ class AgendaDoc:
     ref: str
 
 
+@dataclass(frozen=True, slots=True)
+class NewDoc:
+    """A document to create: ``create``'s arguments as one value."""
+
+    key: AgendaKey
+    title: str
+    text: str
+    people: tuple[str, ...]
+
+
 class AgendaStore(Protocol):
     """Where agenda documents are kept (see the module docstring for the contract)."""
 
     #: a few words for messages: "agenda folder data/agendas", "Google Drive"
     where: str
 
+    @property
+    def bulk(self) -> BulkCreator | None: ...
+
     def find(self, key: AgendaKey) -> AgendaDoc | None: ...
 
     def create(self, key: AgendaKey, title: str, text: str, people: Sequence[str]) -> AgendaDoc: ...
 
     def read(self, ref: str) -> str | None: ...
+
+
+class BulkCreator(Protocol):
+    """Creates the documents of several stores together (equal ones for the same stores)."""
+
+    def __hash__(self) -> int: ...
+
+    def create_many(
+        self, docs: Sequence[tuple[AgendaStore, NewDoc]]
+    ) -> list[AgendaDoc | AgendaStoreError]: ...
+
+
+def create_all(docs: Sequence[tuple[AgendaStore, NewDoc]]) -> list[AgendaDoc | AgendaStoreError]:
+    """``store.create`` of each (store, document), those of stores with an equal ``bulk``
+    together; each outcome in order (a failure fails its own document only)."""
+    out: list[AgendaDoc | AgendaStoreError | None] = [None] * len(docs)
+    groups: dict[BulkCreator, list[int]] = {}
+    for index, (store, doc) in enumerate(docs):
+        bulk = store.bulk
+        if bulk is not None:
+            groups.setdefault(bulk, []).append(index)
+            continue
+        try:
+            out[index] = store.create(doc.key, doc.title, doc.text, doc.people)
+        except AgendaStoreError as error:
+            out[index] = error
+    for bulk, indexes in groups.items():
+        made = bulk.create_many([docs[index] for index in indexes])
+        for index, outcome in zip(indexes, made, strict=True):
+            out[index] = outcome
+    return [o if o is not None else AgendaStoreError("not created") for o in out]
 
 
 class MarkdownFolderStore:
@@ -109,6 +159,10 @@ class MarkdownFolderStore:
         self.root = Path(root)
         self.url_for = url_for
         self.where = f"agenda folder {self.root}"
+
+    @property
+    def bulk(self) -> BulkCreator | None:
+        return None  # a file each: nothing to gain together
 
     def _path(self, key: AgendaKey) -> Path:
         return self.root / key.manager.lower() / key.rep.lower() / f"{key.day.isoformat()}.md"
@@ -212,6 +266,10 @@ class DatabaseAgendaStore:
         self.url_for = url_for
         self.now = now
         self.where = "the ledger's database"
+
+    @property
+    def bulk(self) -> BulkCreator | None:
+        return None
 
     @staticmethod
     def ref_of(key: AgendaKey) -> str:

@@ -18,8 +18,10 @@ Control API (see :class:`GoogleEmulator`)::
         emu.faults.set(rate=0.2, seed=1, kinds=(...), include_token=False, applied=0.0)
         emu.faults.fail_next(n, kind, applied=False); emu.faults.clear()
         emu.faults.fail_next_writes(n, kind="503", applied=False)   # reads go through
+        emu.faults.fail_method("drive.permissions.create", n, kind)  # that method only
         emu.user_rate_limit = (n, seconds)
         emu.counts; emu.reset_counts(); emu.requests_log; emu.sent_updates
+        # counts: calls by method id; "batch" envelopes, "batch.parts" the calls they held
         emu.events(email); emu.drive_files(); emu.doc_text(id); emu.edit_doc(id, text)
         emu.drive_notifications; emu.grant_file_to_app(file_id, client_id)
         emu.freebusy_overflow = "per_calendar" | "400"
@@ -35,7 +37,9 @@ imports keep plain text only (headings, emphasis and links are dropped, list ite
 ``* ``); ``events.instances`` of a single event answers that event; an instance nobody changed
 has its series' etag, and changing one instance leaves its series' etag as it was (Google
 documents neither); only Calendar ``events``/``freebusy`` and Drive ``files``/``permissions``
-are emulated (other methods answer 501).
+are emulated (other methods answer 501); a media upload inside a batch (which Google does not
+take either: "You cannot use a media upload object in a batch request") is refused with the
+emulator's own 400 wording.
 """
 
 from .client import build_service, discovery_document

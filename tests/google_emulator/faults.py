@@ -1,5 +1,7 @@
-"""Injected failures: random at a rate (seeded, so a run repeats), the next n calls, or the
-next n writes (reads go through: a test fails the product's writes after it read).
+"""Injected failures: random at a rate (seeded, so a run repeats), the next n calls, the
+next n writes (reads go through: a test fails the product's writes after it read), or the
+next n calls of one method (``drive.permissions.create``: one part of a batch, the others
+answered).
 
 Each kind answers with the body the Calendar errors guide documents
 (https://developers.google.com/workspace/calendar/api/guides/errors): 403
@@ -39,6 +41,7 @@ class Faults:
         self._random = random.Random(0)
         self._queue: deque[tuple[str, bool]] = deque()
         self._writes: deque[tuple[str, bool]] = deque()
+        self._methods: dict[str, deque[tuple[str, bool]]] = {}
 
     def set(
         self,
@@ -82,6 +85,15 @@ class Faults:
             raise ValueError("only 500 and 503 can come after the call took effect")
         self._writes.extend([(kind, applied)] * n)
 
+    def fail_method(self, method_id: str, n: int, kind: str, *, applied: bool = False) -> None:
+        """The next ``n`` calls of ``method_id`` (``drive.permissions.create``) fail with
+        ``kind``; other methods are answered as usual and do not use them up."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {KINDS}")
+        if applied and kind not in ("500", "503"):
+            raise ValueError("only 500 and 503 can come after the call took effect")
+        self._methods.setdefault(method_id, deque()).extend([(kind, applied)] * n)
+
     @property
     def pending_writes(self) -> int:
         """Write failures still to come (``fail_next_writes``)."""
@@ -94,6 +106,7 @@ class Faults:
         self.applied = 0.0
         self._queue.clear()
         self._writes.clear()
+        self._methods.clear()
 
     def draw(self, *, token_endpoint: bool = False, method_id: str = "") -> tuple[str, bool] | None:
         """The failure for this call, if any: (kind, whether the call runs first)."""
@@ -103,6 +116,8 @@ class Faults:
             return self._queue.popleft()
         if self._writes and not token_endpoint and is_write(method_id):
             return self._writes.popleft()
+        if self._methods.get(method_id) and not token_endpoint:
+            return self._methods[method_id].popleft()
         if self.rate and self._random.random() < self.rate:
             kind = self._random.choice(self.kinds)
             applied = (

@@ -180,7 +180,9 @@ class GoogleEmulator:
         self.calendar = CalendarBackend(self.users)
         self.drive = DriveBackend("", lambda: set(self.users))
         self.faults = Faults()
-        #: calls per method id ("calendar.events.list", "oauth.token", "batch", ...)
+        #: calls per method id ("calendar.events.list", "oauth.token", ...); "batch" counts
+        #: batch envelopes (HTTP requests) and "batch.parts" the calls they held (also counted
+        #: by method)
         self.counts: collections.Counter[str] = collections.Counter()
         #: (method id, user, HTTP status) of every call, console calls included
         self.requests_log: list[tuple[str, str, int]] = []
@@ -594,6 +596,7 @@ class GoogleEmulator:
             console = grant is not None and grant.console
             if not console:
                 self.counts["batch"] += 1
+                self.counts["batch.parts"] += len(parts)
             self.requests_log.append(("batch", grant.user if grant else "", 200))
         if len(parts) > batchlib.LIMITS[api]:
             return (

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from google.oauth2 import service_account
 from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaInMemoryUpload
 
 from tests.google_emulator import GoogleEmulator, build_service
 
@@ -70,6 +71,24 @@ def test_drive_batches_over_100_are_refused_whole(emu: GoogleEmulator, delegated
         run_batch(drive, requests)
     assert raised.value.resp.status == 400
     assert emu.counts["drive.files.list"] == 0
+
+
+def test_an_upload_in_a_drive_batch_is_refused_and_makes_no_file(
+    emu: GoogleEmulator, delegated: Factory
+) -> None:
+    # "You cannot use a media upload object in a batch request": the product creates each
+    # agenda document on its own and batches only the looks and the shares.
+    drive = delegated("drive", ANN)
+    media = MediaInMemoryUpload(b"# Agenda\n", mimetype="text/markdown", resumable=False)
+    upload = drive.files().create(
+        body={"name": "Agenda", "mimeType": "application/vnd.google-apps.document"},
+        media_body=media,
+    )
+    answers = run_batch(drive, [upload, drive.files().list(q="trashed = false")])
+    refused = answers["r0"][1]
+    assert isinstance(refused, HttpError) and refused.resp.status == 400
+    assert answers["r1"][1] is None
+    assert emu.drive_files() == []
 
 
 def test_batch_parts_with_expired_tokens_are_refreshed_and_redone(

@@ -63,8 +63,9 @@ def test_a_quiet_pass_costs_one_request_per_organizer_calendar(world: GoogleWorl
     world.sync(TUE_W01 + timedelta(minutes=10))
     counts = {k: v for k, v in world.emulator.counts.items() if k != "oauth.token"}
     # Reps' calendars are not polled (their answers show on the organizer's copy) and busy
-    # time is still fresh: one incremental list per organizer, nothing else.
-    assert counts == {"calendar.events.list": ORGANIZERS}
+    # time is still fresh: one incremental list per organizer, nothing else, all of them in
+    # one batch (one HTTP request).
+    assert counts == {"calendar.events.list": ORGANIZERS, "batch": 1, "batch.parts": ORGANIZERS}
 
 
 def test_a_restarted_process_syncs_incrementally_from_the_ledger(world: GoogleWorld) -> None:

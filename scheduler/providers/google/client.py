@@ -22,7 +22,8 @@ Errors leave as ``scheduler.errors``: ``TransientError`` when retries ran out, `
 on 412, ``AuthError`` when a token cannot be had, ``CalendarError`` otherwise; ``GoneError`` (410)
 and ``DuplicateError`` (409) are for callers that act on them.
 
-Exports: ``GoogleClient``, ``GoogleCall``, ``GoneError``, ``DuplicateError``, ``api_error``.
+Exports: ``GoogleClient``, ``GoogleCall``, ``BatchPart``, ``GoneError``, ``DuplicateError``,
+``api_error``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import httplib2
 from google.auth.credentials import Credentials
 from google.auth.exceptions import RefreshError, TransportError
 from google_auth_httplib2 import AuthorizedHttp
+from google_auth_httplib2 import Request as AuthRequest
 from googleapiclient.discovery import Resource, build_from_document
 from googleapiclient.errors import HttpError
 
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
 
 __all__ = [
+    "BatchPart",
     "DuplicateError",
     "GoneError",
     "GoogleCall",
@@ -65,6 +68,10 @@ __all__ = [
 #: counts against the per-user rate limit, so a smaller batch throttles less at once and a
 #: refused batch costs less to send again.
 BATCH_LIMIT = 50
+#: Requests per batch by API: Drive's own limit is 100 ("You're limited to 100 calls in a
+#: single batch request", https://developers.google.com/workspace/drive/api/guides/
+#: performance#batch-requests), and the agenda documents of a whole org go in as few as that.
+BATCH_LIMITS = {"calendar": BATCH_LIMIT, "drive": 100}
 RETRYABLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError"})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 TIMEOUT_SECONDS = 60
@@ -88,6 +95,17 @@ class GoogleCall:
 
     method: str
     request: Any  # googleapiclient.http.HttpRequest
+
+
+@dataclass(frozen=True)
+class BatchPart:
+    """One part of a batch: its key in the answers, whom it acts as, the call, and what it is
+    about (for messages)."""
+
+    key: str
+    email: str
+    call: GoogleCall
+    what: str
 
 
 def _discovery(api: str) -> dict[str, Any]:
@@ -298,72 +316,130 @@ class GoogleClient:
     def batch(
         self, email: str, calls: Sequence[tuple[str, GoogleCall]], *, what: str
     ) -> dict[str, Any | CalendarError]:
-        """Run ``calls`` (keyed) as ``email`` in batches of at most 50; each answer or error by
-        key. Parts that fail with a retryable error are sent again (in a new batch) with
-        backoff, which googleapiclient never does for batch parts."""
+        """Run ``calls`` (keyed) as ``email`` in batches (``BATCH_LIMITS``); each answer or
+        error by key. Parts that fail with a retryable error are sent again (in a new batch)
+        with backoff, which googleapiclient never does for batch parts."""
+        return self.batch_parts([BatchPart(key, email, call, what) for key, call in calls])
+
+    def batch_parts(self, parts: Sequence[BatchPart]) -> dict[str, Any | CalendarError]:
+        """Run ``parts``, each as its own person, in as few batches as the limits allow: one
+        batch may hold several people's calls, each part carrying its person's
+        ``Authorization`` ("If you specify a given HTTP header in both the outer request and
+        an individual call, then the individual call header's value overrides the outer batch
+        request header's value", https://developers.google.com/workspace/drive/api/guides/
+        performance#batch-requests); every part still counts against its own person's rate
+        limit. A batch holds one API's calls only. Each answer or error by key; retryable
+        failures are sent again part by part as ``batch`` says. A lone part goes without a
+        batch envelope (which would be an HTTP request of its own)."""
+        if len(parts) == 1:
+            [part] = parts
+            try:
+                return {part.key: self.execute(part.email, part.call, what=part.what)}
+            except CalendarError as error:
+                return {part.key: error}
         results: dict[str, Any | CalendarError] = {}
-        pending = list(calls)
+        pending = list(parts)
         for attempt in range(self.max_attempts):
             if not pending:
                 break
-            retry: list[tuple[str, GoogleCall]] = []
-            for chunk in _chunks(pending, BATCH_LIMIT):
-                self._run_batch(
-                    email, chunk, what, results, retry, last=attempt + 1 == self.max_attempts
-                )
+            retry: list[BatchPart] = []
+            by_api: dict[str, list[BatchPart]] = {}
+            for part in pending:
+                by_api.setdefault(part.call.method.partition(".")[0], []).append(part)
+            for api, group in by_api.items():
+                for chunk in _chunks(group, BATCH_LIMITS.get(api, BATCH_LIMIT)):
+                    self._run_batch(
+                        api, chunk, results, retry, last=attempt + 1 == self.max_attempts
+                    )
             pending = retry
             if pending:
                 self._sleep(self._delay(attempt))
         return results
 
+    def _usable(
+        self, chunk: list[BatchPart], results: dict[str, Any | CalendarError]
+    ) -> list[BatchPart]:
+        """The parts whose person has a token (fetched now when needed, one person at a time,
+        so that one person's refused delegation fails their parts only and not the batch)."""
+        if len({part.email for part in chunk}) == 1:
+            return chunk  # the batch's own credentials: refreshed by googleapiclient
+        refused: dict[str, CalendarError] = {}
+        for email in {part.email for part in chunk}:
+            credentials = self.http_for(email).credentials
+            if credentials.valid:
+                continue
+            try:
+                credentials.refresh(AuthRequest(httplib2.Http(timeout=TIMEOUT_SECONDS)))
+            except RefreshError as error:
+                refused[email] = _auth_error(error, email)
+            except (TransportError, OSError, httplib2.HttpLib2Error) as error:
+                refused[email] = TransientError(
+                    f"Google did not answer for {email}'s token: {_plain(error)}; the next "
+                    "pass retries."
+                )
+        for part in chunk:
+            if part.email in refused:
+                results[part.key] = refused[part.email]
+        return [part for part in chunk if part.email not in refused]
+
     def _run_batch(
         self,
-        email: str,
-        chunk: list[tuple[str, GoogleCall]],
-        what: str,
+        api: str,
+        chunk: list[BatchPart],
         results: dict[str, Any | CalendarError],
-        retry: list[tuple[str, GoogleCall]],
+        retry: list[BatchPart],
         *,
         last: bool,
     ) -> None:
-        by_key = dict(chunk)
+        chunk = self._usable(chunk, results)
+        if not chunk:
+            return
+        by_key = {part.key: part for part in chunk}
+        outer = chunk[0].email
 
         def answer(request_id: str, response: Any, exception: Exception | None) -> None:
+            part = by_key[request_id]
             if exception is None:
                 results[request_id] = response
                 return
             if isinstance(exception, HttpError):
                 status, reason, message = api_error(exception)
                 if _retryable(status, reason) and not last:
-                    retry.append((request_id, by_key[request_id]))
+                    retry.append(part)
                     return
-                results[request_id] = self._translate(status, reason, message, what, email)
+                results[request_id] = self._translate(
+                    status, reason, message, part.what, part.email
+                )
                 return
-            results[request_id] = CalendarError(f"{what}: {_plain(exception)}")
+            results[request_id] = CalendarError(f"{part.what}: {_plain(exception)}")
 
-        service = self.service(chunk[0][1].method.partition(".")[0])
+        service = self.service(api)
         batch = service.new_batch_http_request(callback=answer)
-        for key, call in chunk:
-            batch.add(call.request, request_id=key)
+        for part in chunk:
+            if part.email != outer:
+                # googleapiclient puts the credentials of a request's own ``http`` on its part.
+                part.call.request.http = self.http_for(part.email)
+            batch.add(part.call.request, request_id=part.key)
         try:
-            batch.execute(http=self.http_for(email))
+            batch.execute(http=self.http_for(outer))
         except RefreshError as error:
-            raise _auth_error(error, email) from error
+            raise _auth_error(error, outer) from error
         except HttpError as error:
             # The whole batch was refused (e.g. 429 on the batch itself): every part retried.
             status, reason, message = api_error(error)
             if _retryable(status, reason) and not last:
                 retry.extend(chunk)
                 return
-            for key, _call in chunk:
-                results[key] = self._translate(status, reason, message, what, email)
+            for part in chunk:
+                results[part.key] = self._translate(status, reason, message, part.what, part.email)
         except (TransportError, OSError, httplib2.HttpLib2Error) as error:
             if not last:
-                retry.extend((key, call) for key, call in chunk if key not in results)
+                retry.extend(part for part in chunk if part.key not in results)
                 return
-            for key, _call in chunk:
+            for part in chunk:
                 results.setdefault(
-                    key, TransientError(f"Google did not answer for {what}: {_plain(error)}.")
+                    part.key,
+                    TransientError(f"Google did not answer for {part.what}: {_plain(error)}."),
                 )
 
 

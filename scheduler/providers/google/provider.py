@@ -9,7 +9,9 @@ How a pass talks to Google, and why it costs about one request per organizer per
   ``Capabilities.keeps_attendee_copies``).
 - **Incremental sync.** Each organizer calendar is listed whole (``singleEvents=false``: masters
   and their exceptions, keyed by ``recurringEventId`` + ``originalStartTime``) once, then only
-  its changes with ``syncToken``; 410 means a full resync. Sync tokens cannot be combined with
+  its changes with ``syncToken``; 410 means a full resync. The first page of every organizer's
+  list goes in batches of 50, each part acting as its organizer (one HTTP request per 50
+  organizers; Google still counts each part as a request). Sync tokens cannot be combined with
   extended-property filters, so the tag is filtered here. What matters (tagged events, weekly
   two-person events that could be adopted, recent two-person meetings, out-of-office and
   all-day events) is kept with the token in the ledger's state, together, so a crash leaves a
@@ -56,6 +58,7 @@ from scheduler.providers.freebusy import days_out, subtract_spans
 from scheduler.providers.google import events as gev
 from scheduler.providers.google.client import (
     BATCH_LIMIT,
+    BatchPart,
     DuplicateError,
     GoneError,
     GoogleCall,
@@ -149,6 +152,7 @@ class GoogleSession:
         self._busy_at: datetime | None = None
         self._busy_errors: dict[str, str] = {}
         self._busy_failed = False
+        self._listed: set[str] = set()  # organizers whose calendars this pass asked for
         #: rep -> their managers on Google (whose calendars hold the reps' series)
         self.pair_managers: dict[str, set[str]] = {}
         #: rep on Google -> their manager who is not (a pair the Google provider cannot keep)
@@ -165,26 +169,67 @@ class GoogleSession:
             self.store = store
         for cache in self._caches.values():
             cache.synced = False
+        self._listed = set()
 
     # ----------------------------------------------------------------------- sync
 
-    def calendar(self, email: str) -> CalendarCache:
-        """``email``'s calendar, synced once per pass."""
+    def _cache(self, email: str) -> CalendarCache:
         cache = self._caches.get(email)
         if cache is None:
             stored = self.store.get(f"google.sync:{email}") if self.store else None
             cache = CalendarCache.from_json(stored)
             self._caches[email] = cache
-        if not cache.synced:
-            self._sync(email, cache)
-            cache.synced = True
         return cache
 
-    def _sync(self, email: str, cache: CalendarCache) -> None:
+    def calendar(self, email: str) -> CalendarCache:
+        """``email``'s calendar, synced once per pass. The first calendar a pass asks for
+        brings the first page of every other organizer's not yet synced with it, in one batch
+        per 50 (``_sync_together``), since a pass reads them all."""
+        cache = self._cache(email)
+        if not cache.synced:
+            self._sync_together(email)
+        return cache
+
+    def _sync_together(self, email: str) -> None:
+        # Each organizer goes in one batch a pass at most: one that failed there is synced
+        # on its own when asked for, and is not sent again with the next.
+        others = sorted(
+            o for o in self.organizers - self._listed if o != email and not self._cache(o).synced
+        )
+        emails = [email, *others]
+        self._listed.update(emails)
+        firsts: dict[str, Any] = {}
+        if len(emails) > 1:
+            parts = [
+                BatchPart(
+                    other,
+                    other,
+                    GoogleCall(
+                        "calendar.events.list",
+                        self._events().list(**_list_params(other, self._cache(other).token, None)),
+                    ),
+                    f"{other}'s Google Calendar",
+                )
+                for other in emails
+            ]
+            firsts = self.client.batch_parts(parts)
+        for other in emails:
+            first = firsts.get(other)
+            if other != email and not isinstance(first, dict | GoneError):
+                continue  # failed: synced on its own when asked for, which says why
+            cache = self._cache(other)
+            self._sync(other, cache, first)
+            cache.synced = True
+
+    def _sync(self, email: str, cache: CalendarCache, first: Any = None) -> None:
+        """Bring ``cache`` up to date; ``first`` is the answer to its first list request when
+        that was sent already (in a batch): an answer, or the error it met."""
         what = f"{email}'s Google Calendar"
         full = cache.token is None
         try:
-            changes, token = self._list(email, cache.token, what)
+            if isinstance(first, CalendarError):
+                raise first
+            changes, token = self._list(email, cache.token, what, first)
         except GoneError:
             # https://developers.google.com/workspace/calendar/api/guides/sync: "Sometimes sync
             # tokens are invalidated by the server ... respond with 410 ... clear the client's
@@ -214,26 +259,24 @@ class GoogleSession:
             self.store.put(f"google.sync:{email}", cache.to_json())
 
     def _list(
-        self, email: str, token: str | None, what: str
+        self, email: str, token: str | None, what: str, first: dict[str, Any] | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Every page of a full list (``token`` None) or of the changes since ``token``."""
+        """Every page of a full list (``token`` None) or of the changes since ``token``
+        (``first``: the first page, when it was asked for already)."""
         items: list[dict[str, Any]] = []
         page: str | None = None
         while True:
-            params: dict[str, Any] = {
-                "calendarId": email,
-                "singleEvents": False,
-                "maxResults": PAGE_SIZE,
-            }
-            if token is not None:
-                params["syncToken"] = token
-            if page is not None:
-                params["pageToken"] = page
-            answer = self.client.execute(
-                email,
-                GoogleCall("calendar.events.list", self._events().list(**params)),
-                what=what,
-            )
+            if first is not None:
+                answer, first = first, None
+            else:
+                answer = self.client.execute(
+                    email,
+                    GoogleCall(
+                        "calendar.events.list",
+                        self._events().list(**_list_params(email, token, page)),
+                    ),
+                    what=what,
+                )
             items.extend(answer.get("items") or [])
             page = answer.get("nextPageToken")
             if not page:
@@ -373,6 +416,17 @@ class GoogleSession:
             return False
         self._busy, self._busy_errors, self._busy_window, self._busy_at = busy, errors, window, at
         return True
+
+
+def _list_params(email: str, token: str | None, page: str | None) -> dict[str, Any]:
+    """``events.list`` of ``email``'s whole calendar (masters and exceptions), or of its
+    changes since ``token``; ``page`` for the pages after the first."""
+    params: dict[str, Any] = {"calendarId": email, "singleEvents": False, "maxResults": PAGE_SIZE}
+    if token is not None:
+        params["syncToken"] = token
+    if page is not None:
+        params["pageToken"] = page
+    return params
 
 
 def _instant(text: str) -> datetime:
