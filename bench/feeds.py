@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import feeds
@@ -297,6 +298,34 @@ http {{
                 self.process.wait()
 
 
+class Fixed:
+    """The least an ASGI app on uvicorn can do: one fixed answer (headers as a feed's) to
+    every request. What uvicorn alone costs, to tell it from what the product adds."""
+
+    def __init__(self, body: bytes, etag: str) -> None:
+        self.body = body
+        self.etag = etag.encode()
+        self.full = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"text/calendar; charset=utf-8"),
+            (b"etag", self.etag),
+            (b"cache-control", b"private, max-age=300"),
+        ]
+        self.unchanged = [(b"content-length", b"0"), (b"etag", self.etag)]
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        matched = any(
+            name == b"if-none-match" and value == self.etag for name, value in scope["headers"]
+        )
+        headers, body = (self.unchanged, b"") if matched else (self.full, self.body)
+        await send(
+            {"type": "http.response.start", "status": 304 if matched else 200, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 # --------------------------------------------------------------------------- fetching
 
 
@@ -383,6 +412,17 @@ def main() -> None:
             server.stop()
             ledger.close()
 
+        # uvicorn alone, with the median feed: same paths, one fixed answer.
+        middle = sorted(got.values(), key=lambda found: len(found[2]))[len(got) // 2]
+        alone: dict[str, Run] = {}
+        fixed = start_server(Fixed(middle[2], middle[1]), "127.0.0.1", 0)  # type: ignore[arg-type]
+        try:
+            alone["200"] = run_wrk(wrk, fixed.url, plain, args.connections, args.seconds)
+            same = wrk_script(work, "fixed", paths, dict.fromkeys(paths, middle[1]))
+            alone["304"] = run_wrk(wrk, fixed.url, same, args.connections, args.seconds)
+        finally:
+            fixed.stop()
+
         root = work / "static"
         (root / "feeds").mkdir(parents=True)
         for path, (_, _, body) in got.items():
@@ -399,7 +439,10 @@ def main() -> None:
 
     sizes = sorted(len(body) for _, _, body in got.values())
     print(f"feed sizes: {sizes[0]:,}-{sizes[-1]:,} bytes, median {sizes[len(sizes) // 2]:,}")
-    print(f"{'phase':<10}{'product req/s':>15}{'p99 ms':>9}{'static req/s':>15}{'ratio':>8}")
+    print(
+        f"{'phase':<10}{'product req/s':>15}{'p99 ms':>9}{'static req/s':>15}{'ratio':>8}"
+        f"{'uvicorn alone':>15}{'ratio':>8}"
+    )
     for phase, run in product.items():
         base = static.get(phase)
         errors = run.socket_errors + run.status_errors + (base.status_errors if base else 0)
@@ -407,6 +450,8 @@ def main() -> None:
         line = f"{phase:<10}{run.rate:>15,.0f}{p99:>9}"
         if base is not None:
             line += f"{base.rate:>15,.0f}{run.rate / base.rate:>8.2f}"
+            floor = alone[phase]
+            line += f"{floor.rate:>15,.0f}{run.rate / floor.rate:>8.2f}"
         if errors:
             line += f"   ({errors} errors)"
         print(line)
