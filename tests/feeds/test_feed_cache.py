@@ -27,15 +27,26 @@ from tests.feeds.conftest import ANA, MARCO, SAM, START, copy_example
 from tests.system.helpers import series_file
 
 
-@pytest.fixture
-def org(tmp_path: Path) -> Org:
-    loaded = load_org(copy_example(tmp_path))
+def passed_org(folder: Path, env: dict[str, str] | None = None) -> Org:
+    """The example org with one pass run."""
+    loaded = load_org(copy_example(folder), env=env)
     ledger = Ledger(loaded.database_url)
     try:
         assert not run_pass(loaded, ledger, START, apply=True).safety
     finally:
         ledger.close()
     return loaded
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Org:
+    return passed_org(tmp_path)
+
+
+@pytest.fixture
+def shared_org(tmp_path: Path, ledger_url: str) -> Org:
+    """The example org on SQLite, then on PostgreSQL (where replicas really share a ledger)."""
+    return passed_org(tmp_path, {"ONEONONE_DATABASE_URL": ledger_url})
 
 
 class Replica:
@@ -141,7 +152,7 @@ def test_a_feed_that_did_not_change_is_not_built_again(
 
 
 def test_a_replica_learns_of_a_change_from_the_database_alone(
-    org: Org,
+    shared_org: Org,
     replicas: list[Replica],
     builds: list[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -149,6 +160,7 @@ def test_a_replica_learns_of_a_change_from_the_database_alone(
     # No word from this process's own ledgers: every change must be read from the database
     # (as on a replica whose ledger another process writes). check_every=0: read each time.
     monkeypatch.setattr(feedcache, "local_changes", lambda: 0)
+    org = shared_org
     first = Replica(org, feeds.FeedCache(share=True, check_every=0))
     second = Replica(org, feeds.FeedCache(share=True, check_every=0))
     replicas.extend([first, second])
