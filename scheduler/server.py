@@ -31,8 +31,9 @@ I/O: reads the ledger and agenda files; network on the bound socket. Handlers ru
 threads (``asyncio.to_thread``) so a slow ledger never stalls the event loop; the ledger's
 engine is thread-safe and no handler opens a ledger transaction. One exception: a feed held
 current in memory (``feeds.FeedCache.cached``, no I/O) is answered on the event loop itself,
-a ``200`` or a ``304`` at the cost of a static file (issue 17). uvicorn uses httptools and
-uvloop (dependencies of the package) and writes no access log.
+with headers made once per feed: a ``200`` or a ``304`` without a ledger read or a worker
+thread (issue 17). uvicorn uses httptools and uvloop (dependencies of the package, picked by
+its ``auto`` settings) and writes no access log.
 
 Exports: App, ServerState, RunningServer, start_server, health.
 """
