@@ -1,8 +1,9 @@
 """Each person's ICS feed, built from the ledger; feed tokens; agenda page addresses.
 
-I/O: reads the ledger (series, occurrences, make-ups, tokens, one state key) and writes it only
-to store a token hash or the agenda secret. No file or network I/O, no clock: callers pass
-``now`` where a time is recorded.
+I/O: reads the ledger (series, occurrences, make-ups, tokens, one state key, feed versions)
+and writes it only to store a token hash, the agenda secret or a built feed (``FeedCache``).
+No network I/O; the only files read are the feed-rendering modules' own source, once per
+process (``feed_context``). No clock: callers pass ``now`` where a time is recorded.
 
 The feed of a person (spec "ICS feeds") is one VCALENDAR with ``METHOD:PUBLISH``: every series
 in which they are the manager or the rep, past pairs included, as the ledger describes it
@@ -24,17 +25,26 @@ forwarded agenda link opens that agenda only. The secret is kept itself, not a h
 server must recompute tokens, and the addresses end up in the ledger anyway (an occurrence's
 ``agenda``), so a hash would protect nothing.
 
-Exports: Feed, FeedCache, build_feed, issue_token, find_feed, feed_url, token_hash,
-agenda_url, agenda_token, agenda_file, check_agenda_token, AGENDA_SEGMENT.
+Feeds served are kept (``FeedCache``, in memory and in the ledger's ``feed_cache``) and built
+again only when that person's 1:1s change (their feed version, ``scheduler.store.feedcache``)
+or the org file's part of the feed does (``feed_context``).
+
+Exports: Feed, FeedCache, FEED_FORMAT, build_feed, feed_context, issue_token, find_feed,
+feed_url, token_hash, agenda_url, agenda_token, agenda_file, check_agenda_token,
+AGENDA_SEGMENT.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.metadata
+import importlib.util
+import logging
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -43,17 +53,22 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Component, vDuration, vUri
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import ical
 from scheduler.domain import Pair, Person, Slot, week_after, week_monday
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from scheduler.orgfile import Org
 from scheduler.reconcile import close_weeks_ahead, instance_week, rule_instance, series_spec
+from scheduler.store import feedcache
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.vtimezone import vtimezone_bytes
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "AGENDA_SEGMENT",
+    "FEED_FORMAT",
     "Feed",
     "FeedCache",
     "agenda_file",
@@ -63,6 +78,7 @@ __all__ = [
     "check_agenda_token",
     "current_link",
     "current_links_in_text",
+    "feed_context",
     "feed_url",
     "find_feed",
     "issue_token",
@@ -515,36 +531,228 @@ def _makeup_spec(
     )
 
 
-class FeedCache:
-    """Built feeds by person, rebuilt only when what they are built from changed.
+#: Bumped whenever the same ledger and org file give other bytes (the feed cache in the
+#: database must not serve a feed built by older code; the rendering modules' source is
+#: hashed into the context too, see ``_code_digest``).
+FEED_FORMAT = "1"
+#: The modules whose code decides a feed's bytes.
+_RENDERING = ("scheduler.feeds", "scheduler.ical", "scheduler.reconcile", "scheduler.vtimezone")
 
-    Each lookup still reads the person's series, weeks and make-ups from the ledger (so a
-    pass's changes show at once, also from another process), but rendering, the costly part,
-    happens once per change. Thread-safe; the server shares one.
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """A digest of the code that renders feeds (read once per process), so replicas of two
+    versions during an upgrade never serve each other's stored feeds."""
+    digest = hashlib.sha256(FEED_FORMAT.encode())
+    for name in _RENDERING:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        try:
+            digest.update(Path(origin).read_bytes() if origin else name.encode())
+        except OSError:
+            digest.update(name.encode())
+    for package in ("icalendar", "holidays"):
+        try:
+            digest.update(importlib.metadata.version(package).encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(package.encode())
+    return digest.hexdigest()
+
+
+def feed_context(org: Org) -> str:
+    """What a feed's bytes depend on besides the ledger: the org file's names, titles, zones,
+    close window, refresh interval and public address, and the code. A change of any of these
+    rebuilds every feed (lazily, each on its next fetch); the org file changes rarely."""
+    calendar = org.calendar
+    parts = (
+        _code_digest(),
+        org.name,
+        org.timezone,
+        org.title_template,
+        org.schedule.poll_minutes,
+        org.server.public_url,
+        sorted(calendar.workdays),
+        calendar.country,
+        calendar.subdivision,
+        calendar.week_start,
+        calendar.close_window,
+        sorted(org.people.items()),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    feed: Feed
+    #: the person's feed version it was built at (``scheduler.store.feedcache``)
+    version: int
+    context: str
+
+
+class FeedCache:
+    """Built feeds by person, kept until that person's 1:1s change: a fetch of a feed that
+    did not change reads nothing from the ledger.
+
+    - Each ledger write that changes a person's series, weeks or make-ups (or rotates their
+      token) bumps their feed version when it commits (``scheduler.store.feedcache``). This
+      cache asks the ledger what changed since it last asked (one indexed read) at most once
+      every ``check_every`` seconds, and at once after a ledger of this process committed a
+      change: a pass's change shows on the next fetch from this process, and within a second
+      from another replica's.
+    - A feed not held here is read from the ledger's ``feed_cache`` when one of the same
+      version and context is stored there (``share``: by default on a shared ledger, where
+      replicas serve one another's builds), else built and stored.
+    - Token lookups of known tokens are kept too; an unknown token is always looked up in the
+      ledger (``find_feed``: constant work, whatever the token).
+    - At most ``max_bytes`` of feeds are held; the oldest built go first.
+
+    ``cached`` is the fast path (no I/O, safe on the event loop); ``open`` and ``get`` do the
+    rest in a worker thread. Thread-safe; the server shares one.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        share: bool | None = None,
+        check_every: float = 1.0,
+        max_bytes: int = 256 * 1024 * 1024,
+    ) -> None:
+        self.share = share
+        self.check_every = check_every
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._built: dict[str, tuple[_Inputs, str, Feed]] = {}
+        self._refresh_lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+        self._bytes = 0
+        self._tokens: dict[str, str] = {}  # token hash -> email
+        self._token_of: dict[str, str] = {}  # email -> token hash
+        self._versions: dict[str, int] = {}  # email -> feed version, as last read
+        self._generation = -1  # the newest feed generation read (-1: never read)
+        self._checked = -1e18  # time.monotonic() of the last read
+        self._local = -1  # feedcache.local_changes() at the last read
+        self._org: Org | None = None
+        self._context = ""
+
+    # ------------------------------------------------------------------ the fast path
+
+    def cached(self, org: Org, token: str) -> Feed | None:
+        """The feed ``token`` opens when it is held here and known current; ``None`` when the
+        slow path (``open``) must decide. Reads nothing but memory."""
+        if (
+            org is not self._org
+            or time.monotonic() - self._checked > self.check_every
+            or feedcache.local_changes() != self._local
+        ):
+            return None
+        email = self._tokens.get(token_hash(token))
+        if email is None:
+            return None
+        entry = self._entries.get(email)
+        if (
+            entry is None
+            or entry.context != self._context
+            or entry.version < self._versions.get(email, 0)
+        ):
+            return None
+        return entry.feed
+
+    # ------------------------------------------------------------------ the slow path
+
+    def open(self, org: Org, ledger: Ledger, token: str) -> Feed | None:
+        """The feed ``token`` opens, or ``None`` for an unknown token."""
+        self._refresh(ledger)
+        digest = token_hash(token)
+        email = self._tokens.get(digest)
+        if email is None:
+            email = find_feed(ledger, token)
+            if email is None:
+                return None
+            with self._lock:
+                old = self._token_of.get(email)
+                if old is not None:
+                    self._tokens.pop(old, None)
+                self._tokens[digest] = email
+                self._token_of[email] = digest
+        return self.get(org, ledger, email)
 
     def get(self, org: Org, ledger: Ledger, email: str) -> Feed:
+        """``email``'s feed, current as of the last look at the ledger (at most
+        ``check_every`` seconds ago, or after this process's last change)."""
         email = email.lower()
-        inputs = _read_inputs(ledger, email)
-        # The org file's part of the output: names, titles, refresh interval.
-        involved = {email, *(e for s in inputs.series for e in _pair_emails(s.pair_key))}
-        context = repr(
-            (
-                org.name,
-                org.title_template,
-                org.schedule.poll_minutes,
-                sorted((e, org.people[e]) for e in involved if e in org.people),
-            )
-        )
-        with self._lock:
-            cached = self._built.get(email)
-        if cached is not None and cached[0] == inputs and cached[1] == context:
-            return cached[2]
-        feed = _render_feed(org, email, inputs)
-        with self._lock:
-            self._built[email] = (inputs, context, feed)
+        self._refresh(ledger)
+        context = self._context_of(org)
+        entry = self._entries.get(email)
+        if (
+            entry is not None
+            and entry.context == context
+            and entry.version >= self._versions.get(email, 0)
+        ):
+            return entry.feed
+        share = ledger.shared if self.share is None else self.share
+        # The version is read before the inputs: a pass committing in between makes the
+        # version newer than the one recorded here, so the next look drops this build.
+        if share:
+            version, stored = ledger.stored_feed(email)
+        else:
+            version, stored = ledger.feed_version(email), None
+        if stored is not None and stored.version == version and stored.context == context:
+            feed = Feed(email, stored.body, stored.etag)
+        else:
+            feed = build_feed(org, ledger, email)
+            if share:
+                try:
+                    ledger.keep_feed(
+                        email, feedcache.StoredFeed(version, context, feed.etag, feed.body)
+                    )
+                except SQLAlchemyError as error:  # a cache: serving goes on without it
+                    log.warning("could not keep the feed of %s in the ledger: %s", email, error)
+        self._remember(email, _Entry(feed, version, context))
         return feed
+
+    def _context_of(self, org: Org) -> str:
+        if org is not self._org:
+            context = feed_context(org)
+            with self._lock:
+                self._org, self._context = org, context
+        return self._context
+
+    def _remember(self, email: str, entry: _Entry) -> None:
+        with self._lock:
+            old = self._entries.pop(email, None)
+            if old is not None:
+                self._bytes -= len(old.feed.body)
+            self._entries[email] = entry
+            self._bytes += len(entry.feed.body)
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                oldest = next(iter(self._entries))
+                self._bytes -= len(self._entries.pop(oldest).feed.body)
+
+    def _refresh(self, ledger: Ledger) -> None:
+        """Read what changed since the last read, when it is due (see the class)."""
+        if (
+            time.monotonic() - self._checked <= self.check_every
+            and feedcache.local_changes() == self._local
+        ):
+            return
+        with self._refresh_lock:
+            local = feedcache.local_changes()
+            began = time.monotonic()
+            if began - self._checked <= self.check_every and local == self._local:
+                return  # another thread read it meanwhile
+            changed = ledger.feeds_changed_since(self._generation)
+            with self._lock:
+                for email, version in changed.items():
+                    if email == feedcache.GENERATION:
+                        self._generation = max(self._generation, version)
+                        continue
+                    self._versions[email] = version
+                    entry = self._entries.get(email)
+                    if entry is not None and entry.version < version:
+                        self._bytes -= len(self._entries.pop(email).feed.body)
+                    digest = self._token_of.pop(email, None)
+                    if digest is not None:
+                        self._tokens.pop(digest, None)
+                if self._generation < 0:
+                    self._generation = 0  # nothing ever bumped: read only changes from now
+                # Both read before the query: a change committed meanwhile is read next time.
+                self._local, self._checked = local, began

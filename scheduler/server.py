@@ -29,7 +29,11 @@ posted only to the page's own origin, no framing.
 
 I/O: reads the ledger and agenda files; network on the bound socket. Handlers run in worker
 threads (``asyncio.to_thread``) so a slow ledger never stalls the event loop; the ledger's
-engine is thread-safe and no handler opens a ledger transaction.
+engine is thread-safe and no handler opens a ledger transaction. One exception: a feed held
+current in memory (``feeds.FeedCache.cached``, no I/O) is answered on the event loop itself,
+with headers made once per feed: a ``200`` or a ``304`` without a ledger read or a worker
+thread (issue 17). uvicorn uses httptools and uvloop (dependencies of the package, picked by
+its ``auto`` settings) and writes no access log.
 
 Exports: App, ServerState, RunningServer, start_server, health.
 """
@@ -118,6 +122,10 @@ class _Response:
 
 
 _NOT_FOUND = _Response(404, (("cache-control", "no-store"),))
+
+_RawHeaders = list[tuple[bytes, bytes]]
+#: Feeds whose answer headers the fast path keeps ready (far more than any org's people).
+_MAX_PREPARED = 100_000
 
 
 # --------------------------------------------------------------------------- health
@@ -248,6 +256,8 @@ class App:
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self.feeds = feeds.FeedCache()
+        #: the raw headers of each held feed's 200 and 304, by e-mail (the fast path's)
+        self._prepared: dict[str, tuple[feeds.Feed, int, _RawHeaders, _RawHeaders]] = {}
         self.markdown = _markdown()
 
     async def __call__(
@@ -258,6 +268,8 @@ class App:
     ) -> None:
         if scope["type"] != "http":
             return  # no websockets; lifespan is off
+        if scope["method"] in ("GET", "HEAD") and await self._cached_feed(scope, send):
+            return
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", [])
@@ -287,12 +299,52 @@ class App:
             except Exception:  # one bad request never takes the server down
                 log.exception("request %s %s failed", method, scope["path"])
                 response = _Response(500, (("cache-control", "no-store"),))
-        raw_headers = [(b"content-length", str(len(response.body)).encode())]
-        raw_headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        start = {"type": "http.response.start", "status": response.status, "headers": raw_headers}
+        start = {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": _raw_headers(response),
+        }
         await send(start)
         body_out = b"" if method == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body_out})
+
+    async def _cached_feed(
+        self, scope: dict[str, Any], send: Callable[[dict[str, Any]], Any]
+    ) -> bool:
+        """Answer a feed request from memory when its feed is held and known current (no
+        ledger read, no worker thread); False when ``respond`` must."""
+        match = _FEED_PATH.match(scope["path"])
+        if match is None:
+            return False
+        org = self.state.org
+        feed = self.feeds.cached(org, match[1])
+        if feed is None:
+            return False
+        wanted = b""
+        for name, value in scope.get("headers", ()):
+            if name.lower() == b"if-none-match":
+                wanted = value
+                break
+        prepared = self._prepared.get(feed.email)
+        max_age = _max_age(org)
+        if prepared is None or prepared[0] is not feed or prepared[1] != max_age:
+            full = _feed_response(feed, org, "", record=False)
+            unchanged = _feed_response(feed, org, feed.etag, record=False)
+            prepared = (feed, max_age, _raw_headers(full), _raw_headers(unchanged))
+            if len(self._prepared) > _MAX_PREPARED:
+                self._prepared.clear()  # people who left the org file, feeds long replaced
+            self._prepared[feed.email] = prepared
+        etag = feed.etag
+        if wanted == etag.encode() or _etag_matches(wanted.decode("latin-1"), etag):
+            status, headers, body = 304, prepared[3], b""
+        else:
+            status, headers, body = 200, prepared[2], feed.body
+        metrics.record_feed_request(status)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if scope["method"] == "HEAD":
+            body = b""
+        await send({"type": "http.response.body", "body": body})
+        return True
 
     def handle(self, method: str, path: str, headers: dict[str, str]) -> _Response:
         """The response to a request without a body (runs in a worker thread)."""
@@ -368,34 +420,12 @@ class App:
         return _Response(200, (("content-type", content_type), ("cache-control", "no-store")), body)
 
     def _feed(self, token: str, headers: dict[str, str]) -> _Response:
-        email = feeds.find_feed(self.state.ledger, token)
-        if email is None:
+        org = self.state.org
+        feed = self.feeds.open(org, self.state.ledger, token)
+        if feed is None:
             metrics.record_feed_request(404)
             return _NOT_FOUND
-        org = self.state.org
-        feed = self.feeds.get(org, self.state.ledger, email)
-        max_age = max(60, org.schedule.poll_minutes * 60)
-        common = (
-            ("etag", feed.etag),
-            # private: the address is a secret, no shared cache may keep it. max-age of one
-            # poll interval: nothing changes between passes.
-            ("cache-control", f"private, max-age={max_age}"),
-            ("referrer-policy", "no-referrer"),
-            ("x-robots-tag", "noindex"),
-        )
-        if _etag_matches(headers.get("if-none-match", ""), feed.etag):
-            metrics.record_feed_request(304)
-            return _Response(304, common)
-        metrics.record_feed_request(200)
-        return _Response(
-            200,
-            (
-                ("content-type", "text/calendar; charset=utf-8"),
-                ("content-disposition", 'inline; filename="oneonone.ics"'),
-                *common,
-            ),
-            feed.body,
-        )
+        return _feed_response(feed, org, headers.get("if-none-match", ""))
 
     # ------------------------------------------------------------------ agendas
 
@@ -587,6 +617,47 @@ class App:
             base=f"/dashboards/{token}",
         )
         return _Response(200, _PAGE_HEADERS, body)
+
+
+def _max_age(org: Org) -> int:
+    return max(60, org.schedule.poll_minutes * 60)
+
+
+def _feed_response(
+    feed: feeds.Feed, org: Org, if_none_match: str, *, record: bool = True
+) -> _Response:
+    """A feed's ``200``, or ``304`` when ``if_none_match`` names its ETag (counted in the
+    metrics when ``record``)."""
+    max_age = _max_age(org)
+    common = (
+        ("etag", feed.etag),
+        # private: the address is a secret, no shared cache may keep it. max-age of one
+        # poll interval: nothing changes between passes.
+        ("cache-control", f"private, max-age={max_age}"),
+        ("referrer-policy", "no-referrer"),
+        ("x-robots-tag", "noindex"),
+    )
+    if _etag_matches(if_none_match, feed.etag):
+        if record:
+            metrics.record_feed_request(304)
+        return _Response(304, common)
+    if record:
+        metrics.record_feed_request(200)
+    return _Response(
+        200,
+        (
+            ("content-type", "text/calendar; charset=utf-8"),
+            ("content-disposition", 'inline; filename="oneonone.ics"'),
+            *common,
+        ),
+        feed.body,
+    )
+
+
+def _raw_headers(response: _Response) -> _RawHeaders:
+    raw = [(b"content-length", str(len(response.body)).encode())]
+    raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    return raw
 
 
 def _see_other(location: str) -> _Response:

@@ -20,8 +20,11 @@ Many replicas (Alembic revision 0002): ``pass_lease`` (``scheduler.store.lease``
 ``pass_runs`` (each pass begun, by whom, and how it ended: an unfinished one is finished by the
 next holder) and ``agenda_texts`` (agenda documents kept in the database, so every replica
 serves them). Revision 0004: ``agenda_versions`` (every version of an agenda saved in its
-web page) and ``dashboard_tokens``. The schema is created and upgraded by
-``scheduler.store.migrate``; the tables below must match its newest revision (a test compares them).
+web page) and ``dashboard_tokens``. Revision 0006: ``feed_versions`` and ``feed_cache``
+(``scheduler.store.feedcache``): every write of a series, an occurrence or a make-up bumps
+the feed version of both people of its pair when its transaction commits. The schema is
+created and upgraded by ``scheduler.store.migrate``; the tables below must match its newest
+revision (a test compares them).
 
 Exports: Ledger, PassRun, PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
 AgendaDocRecord, ActionItemRecord.
@@ -69,6 +72,7 @@ from scheduler.domain.records import (
     SeriesRecord,
 )
 from scheduler.errors import UserError
+from scheduler.store import feedcache
 from scheduler.store.database import engine_for, is_shared, safe_url
 from scheduler.store.files import private_file, private_folder
 from scheduler.store.migrate import upgrade
@@ -364,6 +368,9 @@ dashboard_tokens_table = Table(
     Column("rotated_at", String(40)),
 )
 
+# Revision 0006 (issue 17): whose feed changed when, and each feed as last built.
+feed_versions_table, feed_cache_table = feedcache.feed_tables(metadata)
+
 
 @dataclass(frozen=True, slots=True)
 class AgendaVersion:
@@ -453,8 +460,12 @@ class Ledger:
             self._conn = conn
             try:
                 yield
+                bumped = feedcache.flush_changes(conn, feed_versions_table)
             finally:
                 self._conn = None
+                feedcache.discard_changes(conn)
+        if bumped:
+            feedcache.announce()
 
     def check_fence(self) -> None:
         """Raise ``LeaseLost`` now if this ledger's pass lost its lease (see ``fence``):
@@ -467,11 +478,17 @@ class Ledger:
     def _connection(self) -> Iterator[Connection]:
         if self._conn is not None:
             yield self._conn
-        else:
-            with self.engine.begin() as conn:
-                if self.fence is not None:
-                    self.fence(conn)
+            return
+        with self.engine.begin() as conn:
+            if self.fence is not None:
+                self.fence(conn)
+            try:
                 yield conn
+                bumped = feedcache.flush_changes(conn, feed_versions_table)
+            finally:
+                feedcache.discard_changes(conn)
+        if bumped:
+            feedcache.announce()
 
     # ------------------------------------------------------------------ key/value state
 
@@ -587,6 +604,7 @@ class Ledger:
         }
         with self._connection() as conn:
             _upsert(conn, series_table, {"pair_key": record.pair_key}, values)
+            feedcache.note_changes(conn, [record.pair_key])
 
     # ------------------------------------------------------------------ copies
 
@@ -709,6 +727,7 @@ class Ledger:
                 )
             if logs:
                 conn.execute(insert(occurrence_log_table), logs)
+            feedcache.note_changes(conn, (values["pair_key"] for values in inserts + updates))
         return len(inserts) + len(updates)
 
     def history(self, pair_key: str, week: str) -> list[tuple[datetime, str, str, str]]:
@@ -752,6 +771,7 @@ class Ledger:
         }
         with self._connection() as conn:
             _upsert(conn, makeups_table, {"pair_key": record.pair_key, "week": record.week}, values)
+            feedcache.note_changes(conn, [record.pair_key])
 
     def clear_makeup_pending(self, keys: Iterable[tuple[str, str]]) -> None:
         """Mark make-ups (pair key, week) as written to every calendar."""
@@ -1002,6 +1022,30 @@ class Ledger:
                         email=key, token_hash=token_hash, created_at=now.isoformat()
                     )
                 )
+            # Servers forget the old token at once (this process) or within a second.
+            feedcache.note_changes(conn, [key])
+
+    # ------------------------------------------------------------------ the feed cache
+
+    def feeds_changed_since(self, generation: int) -> dict[str, int]:
+        """{email: feed version} of every feed changed after ``generation``, and the newest
+        generation under ``feedcache.GENERATION`` (``scheduler.store.feedcache``)."""
+        with self._connection() as conn:
+            return feedcache.changed_since(conn, feed_versions_table, generation)
+
+    def feed_version(self, email: str) -> int:
+        with self._connection() as conn:
+            return feedcache.version_of(conn, feed_versions_table, email)
+
+    def stored_feed(self, email: str) -> tuple[int, feedcache.StoredFeed | None]:
+        """(version of ``email``'s feed, the feed some process stored for it or ``None``)."""
+        with self._connection() as conn:
+            version = feedcache.version_of(conn, feed_versions_table, email)
+            return version, feedcache.stored_feed(conn, feed_cache_table, email)
+
+    def keep_feed(self, email: str, feed: feedcache.StoredFeed) -> None:
+        with self._connection() as conn:
+            feedcache.keep_feed(conn, feed_cache_table, email, feed)
 
     # ------------------------------------------------------------------ passes
 

@@ -21,6 +21,8 @@ ALEMBIC_TABLES = (
     "agenda_texts",
     "agenda_versions",
     "dashboard_tokens",
+    "feed_versions",
+    "feed_cache",
 )
 #: Columns Alembic revisions added to the tables schema 4 had.
 ALEMBIC_COLUMNS = {"occurrences": ["changed_by"], "series": ["week_shift"]}
