@@ -95,6 +95,13 @@ class PlannedOccurrence:
         return self.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF)
 
 
+class _MustMove:
+    """What ``_Planner._place`` gives in its first pass for a pair that has to move."""
+
+
+_MUST_MOVE = _MustMove()
+
+
 def weeks_from(now: datetime, zone: ZoneInfo, count: int) -> list[str]:
     """The ISO week containing ``now`` (in ``zone``) and the ``count - 1`` weeks after it."""
     monday = week_monday(iso_week(now.astimezone(zone).date()))
@@ -236,23 +243,24 @@ class _Planner:
             if pair.key not in fresh_keys:
                 continue
             decided = known.get(pair.key, {}).get(week)
-            planned = self._place(pair, week, blocked(pair), decided)
+            planned = self._place(pair, week, blocked(pair), decided, move=False)
             if planned is None:
                 continue
-            if not planned.skipped and (
-                planned.status is not PlanStatus.PLANNED or planned.start != planned.regular_start
-            ):
+            if planned is _MUST_MOVE:
                 waiting.append(pair)
                 continue
+            assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
             if not planned.skipped:
                 self._take(taken, pair, planned.start, planned.end)
-        # Second pass, in order: the pairs that must move, around every regular slot kept.
+        # Second pass, in order: the pairs that must move, around every regular slot kept (a
+        # pair that finds no slot here found none in the first pass either: fewer were taken).
         for pair in waiting:
             decided = known.get(pair.key, {}).get(week)
             planned = self._place(pair, week, blocked(pair), decided)
             if planned is None:
                 continue
+            assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
             if not planned.skipped:
                 self._take(taken, pair, planned.start, planned.end)
@@ -293,7 +301,12 @@ class _Planner:
         week: str,
         taken: Mapping[str, list[tuple[datetime, datetime]]],
         decided: Known | None,
-    ) -> PlannedOccurrence | None:
+        *,
+        move: bool = True,
+    ) -> PlannedOccurrence | _MustMove | None:
+        """The week's entry for ``pair``; ``None`` for a week with nothing to plan. With
+        ``move`` false, ``_MUST_MOVE`` instead of looking for another slot when the regular one
+        cannot hold the 1:1 (the first of ``plan_week``'s two passes)."""
         regular = _regular_start(
             pair.slot.weekday, pair.slot.at, pair.manager.timezone, week, pair.week_shift
         )
@@ -334,6 +347,8 @@ class _Planner:
         problem = self._problem_with(pair, regular, regular_end, taken, check_close=False)
         if close is None and problem is None:
             return result(PlanStatus.PLANNED, regular, "")
+        if not move:
+            return _MUST_MOVE
         why = close if close is not None else problem
         found = self._nearest_free(pair, week, regular, taken)
         if found is not None:
