@@ -132,12 +132,26 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         with engine.begin() as conn:
+            _transactional_ddl(conn)
             yield conn
         return
     fd = os.open(database, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         with engine.begin() as conn:
+            _transactional_ddl(conn)
             yield conn
     finally:
         os.close(fd)  # closing drops the flock
+
+
+def _transactional_ddl(conn: Connection) -> None:
+    """Open the SQLite transaction now, so the whole upgrade commits or none of it does.
+
+    Python's sqlite3 opens a transaction only before a data change: CREATE TABLE and ALTER
+    TABLE ran outside one and committed each on its own, so a process killed while creating a
+    new ledger left some tables and the next start failed ("table pass_lease already exists").
+    SQLite's DDL is transactional once inside an explicit BEGIN, which the commit at the end of
+    ``engine.begin()`` ends (or its rollback undoes)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

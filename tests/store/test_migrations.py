@@ -184,3 +184,30 @@ def test_a_postgresql_ledger_made_before_alembic_is_taken_over(postgres_url: str
         assert ledger.pass_runs() == [] and ledger.agenda_text("x") is None
     finally:
         ledger.close()
+
+
+def test_a_sqlite_ledger_whose_creation_dies_half_way_opens_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while creating a ledger left some tables behind (each CREATE TABLE
+    committed on its own) and every later start failed ("table pass_lease already exists").
+    The whole creation or upgrade is one transaction now: it happened, or nothing did."""
+    path = tmp_path / "state.db"
+    url = f"sqlite:///{path}"
+
+    def die(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("killed")
+
+    # The tables are made; the process dies before the ledger is stamped with its revision.
+    monkeypatch.setattr("scheduler.store.migrate.command.stamp", die)
+    with pytest.raises(RuntimeError, match="killed"):
+        upgrade(engine_for(url), metadata)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    monkeypatch.undo()
+    ledger = Ledger(url)
+    try:
+        with ledger.engine.connect() as conn:
+            assert current_revision(conn) == HEAD
+    finally:
+        ledger.close()
