@@ -56,10 +56,16 @@ from icalendar import Calendar, Component, vDuration, vUri
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import ical
-from scheduler.domain import Pair, Person, Slot, week_after, week_monday
+from scheduler.domain import Pair, week_after, week_monday
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from scheduler.orgfile import Org
-from scheduler.reconcile import close_weeks_ahead, instance_week, rule_instance, series_spec
+from scheduler.reconcile import (
+    anchor_pair,
+    close_weeks_ahead,
+    instance_week,
+    rule_instance,
+    series_spec,
+)
 from scheduler.store import feedcache
 from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.vtimezone import vtimezone_bytes
@@ -390,16 +396,9 @@ def _events(data: bytes) -> list[Component]:
 
 def _pair(org: Org, anchor: SeriesRecord) -> tuple[Pair, str, str]:
     """The pair of a series record, from the org file or (a pair that left it) the ledger."""
-    manager_email, rep_email = _pair_emails(anchor.pair_key)
-    manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
-    rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
-    pair = Pair(
-        manager,
-        rep,
-        Slot(anchor.weekday, anchor.at_time),
-        anchor.duration,
-        org_timezone=org.timezone,
-    )
+    pair = anchor_pair(org, anchor)
+    manager, rep = pair.manager, pair.rep
+    manager_email, rep_email = manager.email, rep.email
     if manager_email in org.people and rep_email in org.people:
         summary = org.title(pair)
     else:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from scheduler.domain import (
     LedgerStatus,
     Pair,
+    Person,
     PlanStatus,
     Slot,
     slot_day,
@@ -33,6 +34,7 @@ from scheduler.domain import (
 )
 from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import InstanceOverride, ObservedSeries, SeriesSpec, utc
+from scheduler.domain.settings import Org
 from scheduler.planner import Known, PlannedOccurrence, describe_slot
 from scheduler.rules import OrgCalendar
 
@@ -42,6 +44,7 @@ __all__ = [
     "WeekChange",
     "adoptable",
     "adopted_history",
+    "anchor_pair",
     "effective_pair",
     "expected_instance",
     "instance_week",
@@ -77,6 +80,21 @@ def rule_instance(anchor: SeriesRecord, week: str) -> datetime:
     """Where the series' rule puts the instance of org week ``week`` (its RECURRENCE-ID)."""
     day = slot_day(week, anchor.weekday, anchor.week_shift)
     return wall_clock(day, anchor.at_time, ZoneInfo(anchor.timezone))
+
+
+def anchor_pair(org: Org, anchor: SeriesRecord) -> Pair:
+    """The pair of a series record: its people from the org file, or (a pair that left it)
+    bare ones named by the ledger, on the series' slot, in the org's weeks."""
+    manager_email, _, rep_email = anchor.pair_key.partition("/")
+    manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
+    rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
+    return Pair(
+        manager,
+        rep,
+        Slot(anchor.weekday, anchor.at_time),
+        anchor.duration,
+        org_timezone=org.timezone,
+    )
 
 
 def instance_week(anchor: SeriesRecord, rid: datetime) -> str:

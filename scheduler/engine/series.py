@@ -16,14 +16,20 @@ from datetime import datetime
 
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
-from scheduler.domain import Pair, Person, PlanStatus, Slot
+from scheduler.domain import Pair, PlanStatus
 from scheduler.domain.records import OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
 from scheduler.planner import describe_slot
-from scheduler.reconcile import close_weeks_ahead, instance_week, rule_instance, series_spec
+from scheduler.reconcile import (
+    anchor_pair,
+    close_weeks_ahead,
+    instance_week,
+    rule_instance,
+    series_spec,
+)
 
 __all__ = [
     "adopt_reason",
@@ -260,16 +266,9 @@ def end_work(
 ) -> tuple[Pair, SeriesRecord, SeriesSpec, list[Target]]:
     """End a removed pair's series at ``now`` on whichever copies are still on their
     calendars (a copy people deleted stays deleted)."""
-    manager_email, _, rep_email = anchor.pair_key.partition("/")
-    manager = org.people.get(manager_email) or Person(manager_email, manager_email, anchor.timezone)
-    rep = org.people.get(rep_email) or Person(rep_email, rep_email, anchor.timezone)
-    pair = Pair(
-        manager,
-        rep,
-        Slot(anchor.weekday, anchor.at_time),
-        anchor.duration,
-        org_timezone=org.timezone,
-    )
+    pair = anchor_pair(org, anchor)
+    manager, rep = pair.manager, pair.rep
+    manager_email, rep_email = manager.email, rep.email
     copies = {
         email: reads[email].owned.get(anchor.uid) if email in reads else None
         for email in (manager_email, rep_email)
