@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
+
 from scheduler.dashboard import ALL, build_dashboard, csv_rows, in_scope, scope_json
 from scheduler.report import print_summary, summary_rows
 
@@ -168,3 +170,23 @@ def test_the_report_summary_is_coloured_on_a_terminal_only() -> None:
     piped = io.StringIO()
     print_summary(made, piped)
     assert "\x1b[" not in piped.getvalue()
+
+
+def test_the_report_summary_keeps_each_pair_on_one_line_of_an_80_column_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    # The example org's longest pair name: wrapped onto a second line at 80 columns, the
+    # table read as two pairs, one of them with no figures.
+    monkeypatch.setenv("COLUMNS", "80")
+    names = {M1: "Dana Brooks", "a@x.example": "Lucia Flores", "b@x.example": "Tom Becker"}
+    shown = Terminal()
+    print_summary(report(), shown, names=names, color=False)
+    lines = shown.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for pair_name in ("Dana Brooks / Lucia Flores", "Dana Brooks / Tom Becker"):
+        (line,) = [line for line in lines if pair_name in line]
+        assert "%" in line and "EST" in line  # figures and last held on the pair's own line
