@@ -11,9 +11,10 @@ pairs they manage and every pair below them (a skip-level sees their managers' p
 down the chain); ``ALL`` (``*``) shows the whole org. The chain is read from the report's pairs
 (each rep's manager), so a pair that left the org file still shows under its manager.
 
-Weeks: the last ``history`` ISO weeks up to the current one, then the horizon. A week the
-ledger holds nothing for is shown as ``none``. Close and time-off weeks are shown, and not
-counted: adherence is kept / (kept + missed) over settled weeks (``scheduler.adherence``).
+Weeks: the last ``history`` ISO weeks up to the current one, then ``ahead`` weeks after it
+(the horizon less the current week, which it counts too). A week the ledger holds nothing for
+is shown as ``none``. Close and time-off weeks are shown, and not counted: adherence is
+kept / (kept + missed) over settled weeks (``scheduler.adherence``).
 
 Exports: ALL, Cell, Row, Group, Dashboard, build_dashboard, in_scope, scope_json, csv_rows,
 trend_points, heatmap_svg, STATUS_ORDER, STATUS_LABELS, STATUS_MARKS, STATUS_COLOURS.
@@ -206,7 +207,7 @@ def build_dashboard(
     current_week: str,
     *,
     history: int = 12,
-    ahead: int = 6,
+    ahead: int = 5,
     names: Mapping[str, str] | None = None,
 ) -> Dashboard:
     """The dashboard of ``scope`` from a report (``build_report`` over at least ``history``
