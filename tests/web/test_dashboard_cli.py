@@ -102,6 +102,9 @@ def test_plan_names_the_pair_of_each_change(
     assert run(capsys, "init", "--config", config)[0] == 0
     code, out, _ = run(capsys, "plan", "--config", config, "--now", "2027-01-04T08:00")
     assert code == 0
+    # Each week's time in the organizer's zone, named (as report does); no trailing blanks.
+    assert "  2027-W01  Tue 05 Jan 10:00 EST  planned\n" in out
+    assert all(line == line.rstrip() for line in out.splitlines())
     changes = [line for line in out.splitlines() if line.startswith("  create_series")]
     assert changes and all(" / " in line for line in changes)
     assert any(
