@@ -389,7 +389,8 @@ def heatmap_svg(rows: Sequence[tuple[str, Sequence[str]]], weeks: Sequence[str])
     from html import escape
 
     cell, label_width, top = 22, 150, 40
-    width = label_width + cell * len(weeks) + 4
+    # Room on the right for the last week's label, which leans right.
+    width = label_width + cell * len(weeks) + 16
     height = top + cell * len(rows) + 4
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -397,10 +398,12 @@ def heatmap_svg(rows: Sequence[tuple[str, Sequence[str]]], weeks: Sequence[str])
         "<title>Your 1:1s week by week</title>",
     ]
     for column, week in enumerate(weeks):
-        x = label_width + column * cell + cell / 2
+        # Each label starts just above its column and leans up to the right: centred on its
+        # point, its first letter reached into the first row and was hidden by its cell.
+        x = label_width + column * cell + cell / 2 - 3
         parts.append(
-            f'<text x="{x}" y="{top - 6}" text-anchor="middle" '
-            f'transform="rotate(-60 {x} {top - 6})">{escape(week[5:])}</text>'
+            f'<text x="{x}" y="{top - 4}" text-anchor="start" '
+            f'transform="rotate(-60 {x} {top - 4})">{escape(week[5:])}</text>'
         )
     for index, (label, statuses) in enumerate(rows):
         y = top + index * cell

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.dashboard import ALL, build_dashboard, csv_rows, in_scope, scope_json
+from scheduler.dashboard import ALL, build_dashboard, csv_rows, heatmap_svg, in_scope, scope_json
 from scheduler.report import print_summary, summary_rows
 
 VP, M1, M2 = "vp@x.example", "m1@x.example", "m2@x.example"
@@ -190,3 +190,23 @@ def test_the_report_summary_keeps_each_pair_on_one_line_of_an_80_column_terminal
     for pair_name in ("Dana Brooks / Lucia Flores", "Dana Brooks / Tom Becker"):
         (line,) = [line for line in lines if pair_name in line]
         assert "%" in line and "EST" in line  # figures and last held on the pair's own line
+
+
+def test_the_digest_heatmaps_week_labels_stay_above_its_cells() -> None:
+    import math
+    import re
+
+    svg = heatmap_svg([("Ana Alvarez", ["held", "close_week"])], ["2027-W01", "2027-W02"])
+    first_row = min(float(y) for y in re.findall(r'<rect x="[^"]+" y="([^"]+)"', svg))
+    labels = re.findall(
+        r'<text x="([^"]+)" y="([^"]+)" text-anchor="(\w+)" '
+        r'transform="rotate\((-?\d+) [^)]*\)">(W\d\d)</text>',
+        svg,
+    )
+    assert len(labels) == 2
+    for _, y, anchor, angle, word in labels:
+        # The baseline's lowest point (11 px sans-serif: about 7 px a character): a label
+        # centred on its point reached into the first row, whose cells hid its "W".
+        length = 7 * len(word) * (0.5 if anchor == "middle" else 0.0 if anchor == "start" else 1)
+        lowest = float(y) + length * math.sin(math.radians(-int(angle)))
+        assert lowest < first_row, (word, lowest, first_row)
