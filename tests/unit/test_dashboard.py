@@ -210,3 +210,29 @@ def test_the_digest_heatmaps_week_labels_stay_above_its_cells() -> None:
         length = 7 * len(word) * (0.5 if anchor == "middle" else 0.0 if anchor == "start" else 1)
         lowest = float(y) + length * math.sin(math.radians(-int(angle)))
         assert lowest < first_row, (word, lowest, first_row)
+
+
+def test_the_page_and_the_mail_share_one_colour_blind_safe_palette_and_a_mark_per_status() -> None:
+    import re
+    from importlib import resources
+
+    from scheduler.dashboard import STATUS_COLOURS, STATUS_MARKS, STATUS_ORDER
+
+    css = resources.files("scheduler").joinpath("pages/static/oneonone.css").read_text("utf-8")
+    on_page = {
+        status: colour if len(colour) == 7 else "#" + "".join(2 * c for c in colour[1:])
+        for status, colour in re.findall(r"\.s-(\w+) \{ background: (#[0-9a-f]+);", css)
+    }
+    # Okabe & Ito's eight colours (told apart with every common colour-vision deficiency)
+    # and greys.
+    okabe_ito = {"#000000", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00"}
+    okabe_ito |= {"#cc79a7", "#ffffff", "#bdbdbd", "#f6f6f6"}
+    for status in STATUS_ORDER:
+        fill, _ = STATUS_COLOURS[status]
+        assert on_page[status] == fill, status
+        assert fill in okabe_ito, status
+    # Each status a colour of its own, and a mark of its own besides (read without colour,
+    # in print); only "none" (no record) is left blank.
+    assert len({STATUS_COLOURS[s][0] for s in STATUS_ORDER}) == len(STATUS_ORDER)
+    marks = [STATUS_MARKS[s] for s in STATUS_ORDER if s != "none"]
+    assert all(marks) and len(set(marks)) == len(marks)
