@@ -93,6 +93,12 @@ def test_demo_prints_each_week_aligned_under_its_header(
     for row in rows:
         for start in starts:  # every cell begins under its column's name
             assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
+    # Its closing lines say how to open the dashboard of the quarter, and that works.
+    (command,) = [line.split() for line in lines if "oneonone dashboard url" in line]
+    assert command[:4] == ["oneonone", "dashboard", "url", "--all"]
+    code, address, _ = run(capsys, *command[1:])
+    assert code == 0 and "/dashboards/" in address
+    assert any(line.split()[:2] == ["oneonone", "run"] for line in lines)
 
 
 def test_plan_names_the_pair_of_each_change(
