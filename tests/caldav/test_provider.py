@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import ssl
+import stat
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -130,6 +132,30 @@ def test_a_new_process_goes_on_from_the_mirror_the_last_one_kept(
     assert spec().uid in read.owned
     # a full read: the token, then every object
     assert requests_of(calendar) == {"OPTIONS": 1, "PROPFIND": 3, "REPORT": 1}
+
+
+def test_the_mirrors_folders_are_the_daemons_users_only_whatever_the_umask(
+    calendar: str, tmp_path: Path
+) -> None:
+    # As everything under the data folder: 0700 folders (they were made 0755 under the usual
+    # umask), a new one and one an earlier version left 0755 alike.
+    fresh = tmp_path / "new" / "cache" / "caldav"
+    left = tmp_path / "old" / "cache" / "caldav"
+    left.mkdir(parents=True, mode=0o755)
+    os.chmod(left.parent, 0o755)
+    os.chmod(left, 0o755)
+    old = os.umask(0o022)
+    try:
+        for n, cache in enumerate((fresh, left)):
+            cal = provider(calendar, cache_dir=cache)
+            write_one(cal, spec(n), MIA, dtstamp=STAMP, expect=None)
+            cal.read(MIA, *WINDOW)
+            forget_sessions()
+    finally:
+        os.umask(old)
+    for cache in (fresh, left):
+        assert [stat.S_IMODE(f.stat().st_mode) for f in (cache.parent, cache)] == [0o700] * 2
+        assert [stat.S_IMODE(f.stat().st_mode) for f in cache.glob("*.json")] == [0o600]
 
 
 def test_a_sync_token_the_server_rejects_means_a_full_read(calendar: str) -> None:
