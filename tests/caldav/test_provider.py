@@ -192,6 +192,35 @@ def test_without_sync_collection_the_ctag_then_the_etags_are_compared(
     assert requests_of(calendar) == {"PROPFIND": 2, "REPORT": 1}
 
 
+def test_a_server_without_etags_on_put_or_if_none_match_still_never_overwrites(
+    calendar: str, radicale: DavServer, tmp_path: Path
+) -> None:
+    # The quirks table's two write quirks, on Radicale: no ETag answering a PUT (Nextcloud,
+    # Baïkal, iCloud: the version is learnt on the next read) and If-None-Match: * not honoured
+    # (SOGo: the provider looks before it creates).
+    cal = provider(calendar)
+    cal.calendar.connect()
+    assert cal.calendar.quirks is not None
+    cal.calendar.quirks = replace(
+        cal.calendar.quirks, etag_on_put=False, honours_if_none_match=False
+    )
+    assert write_one(cal, spec(), MIA, dtstamp=STAMP, expect=None).version is None
+    version = cal.read(MIA, *WINDOW).owned[spec().uid].version
+    assert version
+    moved = spec(dtstart=spec().dtstart + timedelta(hours=1), sequence=1)
+    assert write_one(cal, moved, MIA, dtstamp=STAMP, expect=version).changed
+    # A person's object with the UID the product is about to create, after the pass read.
+    theirs = tmp_path / "theirs.ics"
+    theirs.write_bytes(ical.render(spec(1, summary="Mine"), STAMP))
+    people = DavPeople(radicale, "mia", calendar, tmp_path)
+    people.put_file(theirs, name=f"{spec(1).uid}.ics")
+    REQUESTS.clear()
+    with pytest.raises(ConflictError):
+        write_one(cal, spec(1), MIA, dtstamp=STAMP, expect=None)
+    assert "PUT" not in requests_of(calendar)
+    assert b"SUMMARY:Mine" in people.listing()[f"{spec(1).uid}.ics"]
+
+
 # --------------------------------------------------------------------------- scheduling servers
 
 
