@@ -153,6 +153,11 @@ def calendars(world: VdirWorld) -> dict[str, str]:
     }
 
 
+def sent_times(world: VdirWorld) -> dict[tuple[str, str, str, str], datetime | None]:
+    """When (by the pass's clock) each notice was sent: a notice sent a pass late shows."""
+    return {(n.kind, n.pair_key, n.week, n.recipient): n.sent_at for n in world.ledger.notices()}
+
+
 def ledger_facts(world: VdirWorld) -> dict[str, Any]:
     ledger = world.ledger
     return {
@@ -196,6 +201,7 @@ def test_two_replicas_syncing_concurrently_do_what_one_replica_does(
         assert ledger_facts(shared) == ledger_facts(alone)
         sent = [m["Message-ID"] for m in shared.outbox()]
         assert len(sent) == len(set(sent)) == len(alone.outbox()) > 0  # no double, none lost
+        assert sent_times(shared) == sent_times(alone)  # and none a pass late
         kinds = Counter(n.kind for n in shared.ledger.notices())
         assert kinds["series_recreated"] >= 1 and kinds["prep"] >= 1
         # The agendas live in the database: every replica serves every one of them.
