@@ -1011,17 +1011,7 @@ class Ledger:
         """Store ``email``'s feed token hash, replacing (rotating) any earlier one."""
         key = email.lower()
         with self._connection() as conn:
-            done = conn.execute(
-                update(feed_tokens_table)
-                .where(feed_tokens_table.c.email == key)
-                .values(token_hash=token_hash, rotated_at=now.isoformat())
-            ).rowcount
-            if not done:
-                conn.execute(
-                    insert(feed_tokens_table).values(
-                        email=key, token_hash=token_hash, created_at=now.isoformat()
-                    )
-                )
+            _set_token(conn, feed_tokens_table.c.email, key, token_hash, now)
             # Servers forget the old token at once (this process) or within a second.
             feedcache.note_changes(conn, [key])
 
@@ -1231,24 +1221,17 @@ class Ledger:
 
     def set_dashboard_token(self, scope: str, token_hash: str, now: datetime) -> None:
         """Store the dashboard token hash of ``scope``, replacing (rotating) an earlier one."""
-        key = scope.lower()
         with self._connection() as conn:
-            done = conn.execute(
-                update(dashboard_tokens_table)
-                .where(dashboard_tokens_table.c.scope == key)
-                .values(token_hash=token_hash, rotated_at=now.isoformat())
-            ).rowcount
-            if not done:
-                conn.execute(
-                    insert(dashboard_tokens_table).values(
-                        scope=key, token_hash=token_hash, created_at=now.isoformat()
-                    )
-                )
+            _set_token(conn, dashboard_tokens_table.c.scope, scope.lower(), token_hash, now)
 
     def delete_dashboard_token(self, scope: str) -> None:
+        # Scopes are kept in lower case (``set_dashboard_token``); a digest's ends in its
+        # week, "2027-W02", which matched nothing here and so was never revoked.
         with self._connection() as conn:
             conn.execute(
-                delete(dashboard_tokens_table).where(dashboard_tokens_table.c.scope == scope)
+                delete(dashboard_tokens_table).where(
+                    dashboard_tokens_table.c.scope == scope.lower()
+                )
             )
 
     def delete_dashboard_tokens_under(self, prefix: str) -> int:
@@ -1282,6 +1265,33 @@ def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[st
             conn.execute(insert(table).values(**key, **values))
     except IntegrityError:
         conn.execute(update(table).where(where).values(**values))
+
+
+def _set_token(
+    conn: Connection, key_column: Column[str], key: str, token_hash: str, now: datetime
+) -> None:
+    """Store the token hash of ``key`` (a feed's e-mail, a dashboard's scope) in the table of
+    ``key_column``, rotating an earlier one. Two processes issuing the first token of one key
+    at once (commands on two replicas) both succeed, the later one rotating: the insert that
+    loses the race on the primary key, inside a savepoint, becomes a rotation instead of an
+    ``IntegrityError`` that would also abort the caller's transaction."""
+    table = key_column.table
+    rotate = (
+        update(table)
+        .where(key_column == key)
+        .values(token_hash=token_hash, rotated_at=now.isoformat())
+    )
+    if conn.execute(rotate).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(table).values(
+                    {key_column.name: key, "token_hash": token_hash, "created_at": now.isoformat()}
+                )
+            )
+    except IntegrityError:
+        conn.execute(rotate)
 
 
 def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:

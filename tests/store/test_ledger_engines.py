@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from time import sleep
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from scheduler.store.ledger import (
     AgendaDocRecord,
+    CopyRecord,
     Ledger,
     MakeupRecord,
     OccurrenceRecord,
@@ -56,8 +60,8 @@ def test_times_come_back_with_their_zone_and_offset(ledger: Ledger) -> None:
     ]
 
 
-def test_series_and_makeups_round_trip_and_clear_pending(ledger: Ledger) -> None:
-    series = SeriesRecord(
+def series_record() -> SeriesRecord:
+    return SeriesRecord(
         pair_key=PAIR,
         uid="uid-1",
         organizer="marco@acme.example",
@@ -74,6 +78,10 @@ def test_series_and_makeups_round_trip_and_clear_pending(ledger: Ledger) -> None
         updated_at=T0,
         pending=True,
     )
+
+
+def test_series_and_makeups_round_trip_and_clear_pending(ledger: Ledger) -> None:
+    series = series_record()
     ledger.save_series(series)
     ledger.save_series(series)  # an upsert, never a duplicate key
     ledger.clear_pending([PAIR])
@@ -159,3 +167,104 @@ def test_passes_are_recorded_and_an_unfinished_one_is_named(ledger: Ledger) -> N
 
 def ledger_engine_is_shared(ledger: Ledger) -> bool:
     return ledger.engine.dialect.name == "postgresql"
+
+
+def test_dashboard_tokens_rotate_and_are_revoked_whatever_the_case_of_their_scope(
+    ledger: Ledger,
+) -> None:
+    # A digest's scope ends in its week ("2027-W02"); the ledger keeps scopes in lower case.
+    scope = "digest:marco@acme.example:2027-W02"
+    ledger.set_dashboard_token(scope, "a" * 64, T0)
+    ledger.set_dashboard_token(scope, "b" * 64, T0 + timedelta(days=1))  # rotated
+    found = ledger.dashboard_token(scope)
+    assert found is not None and found[0] == "b" * 64 and found[2] is not None
+    assert ledger.dashboard_token_scope("a" * 64) is None
+    assert ledger.dashboard_token_scope("b" * 64) == (scope.lower(), "b" * 64)
+    # A digest recorded before keeps its own address: the one just issued for it is revoked.
+    ledger.delete_dashboard_token(scope)
+    assert ledger.dashboard_token(scope) is None
+    assert ledger.dashboard_token_scope("b" * 64) is None
+
+
+def test_dashboard_tokens_under_a_prefix_are_revoked_and_no_other(ledger: Ledger) -> None:
+    for n, scope in enumerate(("digest:a_b@x:2027-w01", "digest:a_b@x:2027-w02", "digest:aXb@x:w")):
+        ledger.set_dashboard_token(scope, f"{n}" * 64, T0)
+    ledger.set_dashboard_token("*", "9" * 64, T0)
+    # "_" and "%" are letters here, not LIKE's wildcards.
+    assert ledger.delete_dashboard_tokens_under("digest:a_b@x:") == 2
+    assert ledger.delete_dashboard_tokens_under("digest:a%") == 0
+    assert ledger.dashboard_token("digest:aXb@x:w") is not None
+    assert ledger.dashboard_token("*") is not None
+
+
+def test_agenda_texts_are_replaced_only_on_the_text_read_and_versions_count_up(
+    ledger: Ledger,
+) -> None:
+    ref = "marco@acme.example/ana@acme.example/2027-01-12.md"
+    assert ledger.create_agenda_text(ref, PAIR, "- [ ] first", T0)
+    assert ledger.replace_agenda_text(ref, "- [ ] first", "- [x] first", T0)
+    # A second editor who read the first text saves nothing over the first editor's save.
+    assert not ledger.replace_agenda_text(ref, "- [ ] first", "- [ ] first\n- [ ] mine", T0)
+    assert ledger.agenda_text(ref) == "- [x] first"
+    assert ledger.add_agenda_version(ref, PAIR, "- [ ] first", "h1", "pass", T0) == 1
+    assert ledger.add_agenda_version(ref, PAIR, "- [x] first", "h2", "page", T0) == 2
+    assert [(v.version, v.text_hash, v.source) for v in ledger.agenda_versions(ref)] == [
+        (1, "h1", "pass"),
+        (2, "h2", "page"),
+    ]
+    assert ledger.agenda_version_text(ref, "h1") == "- [ ] first"
+    assert ledger.agenda_version_text(ref, "nope") is None
+    ledger.delete_agenda_text(ref)
+    assert ledger.agenda_text(ref) is None
+
+
+def test_copies_and_seen_series_and_decided_notices_round_trip(ledger: Ledger) -> None:
+    copy = CopyRecord("uid-1", "ana@acme.example", PAIR, "v1", "f1", "b1", T0)
+    ledger.save_copy(copy)
+    ledger.save_copy(replace(copy, version="v2"))  # an upsert, never a duplicate key
+    assert ledger.copies() == {("uid-1", "ana@acme.example"): replace(copy, version="v2")}
+    ledger.save_series(series_record())
+    ledger.mark_seen([PAIR], T0 + timedelta(hours=1))
+    assert ledger.all_series()[PAIR].seen_at == T0 + timedelta(hours=1)
+    ledger.claim_notice("nudge", PAIR, "2027-W02", ["ana@acme.example"], "<m2@x>", T0)
+    assert ledger.notice_keys() == {("nudge", PAIR, "2027-W02")}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", ["feed", "dashboard"])
+def test_two_replicas_issuing_the_first_token_of_one_key_at_once_both_succeed(
+    postgres_url: str, kind: str
+) -> None:
+    """``oneonone feeds url ana`` (or ``dashboard url``) on two replicas at once: the second
+    insert of the same key waits for the first to commit and then collides with it; it must
+    become a rotation, not an ``IntegrityError`` traceback."""
+    first, second = Ledger(postgres_url), Ledger(postgres_url)
+    key = "ana@acme.example"
+
+    def issue(ledger: Ledger, token_hash: str) -> None:
+        if kind == "feed":
+            ledger.set_feed_token(key, token_hash, T0)
+        else:
+            ledger.set_dashboard_token(key, token_hash, T0)
+
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            issue(second, "b" * 64)
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        racer = threading.Thread(target=other)
+        with first.transaction():
+            issue(first, "a" * 64)  # inserted, not yet committed
+            racer.start()
+            sleep(0.5)  # the other's insert now waits on this one's key
+        racer.join(30)
+        assert errors == []
+        found = first.feed_token(key) if kind == "feed" else first.dashboard_token(key)
+        assert found is not None and found[0] == "b" * 64 and found[2] is not None
+    finally:
+        first.close()
+        second.close()

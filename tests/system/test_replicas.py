@@ -2,7 +2,8 @@
 
 - Two replicas sync the same org at the same moments, concurrently, over several weeks with
   people's edits: no error, no duplicate event, each notice once, and the calendars, the
-  ledger, the agendas and the notices exactly what one replica alone makes.
+  ledger, the agendas and the notices exactly what one replica alone makes; then every feed
+  and every agenda page is served, the same, by two servers of their own.
 - A pass that dies between writing an agenda and recording its prep notice: the next pass,
   on the other replica, sends that notice, once.
 """
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 import scheduler.sync
 from scheduler.errors import OneononeError
-from scheduler.feeds import _AGENDA_SECRET_KEY
+from scheduler.feeds import _AGENDA_SECRET_KEY, issue_token
 from scheduler.replica import exclusive_pass
+from scheduler.server import App, ServerState, start_server
 from scheduler.store.ledger import Ledger
 from tests.system.world import VdirWorld
 
@@ -112,11 +115,47 @@ def simulate(root: Path, url: str | None, replicas: int, weeks: int) -> tuple[Vd
     return world, run
 
 
+def served_by_every_replica(world: VdirWorld, now: datetime, replicas: int = 2) -> tuple[int, int]:
+    """Fetch every person's feed and every agenda page from each of ``replicas`` servers, each
+    with a ledger connection of its own (as a load balancer may send any request to any
+    replica): all answer 200, and all the same. Returns (feeds, agenda pages) per replica."""
+    tokens = {email: issue_token(world.ledger, email, now) for email in world.org.people}
+    paths = [
+        "/" + d.url.split("/", 3)[3]
+        for docs in world.ledger.agenda_docs().values()
+        for d in docs.values()
+        if d.url is not None
+    ]
+    paths += [f"/feeds/{token}.ics" for token in tokens.values()]
+    answers: list[dict[str, str]] = []
+    for _ in range(replicas):
+        ledger = Ledger(world.org.database_url)
+        server = start_server(App(ServerState(world.org, ledger, lambda: now)), "127.0.0.1", 0)
+        try:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                got = {path: http.get(path) for path in paths}
+        finally:
+            server.stop()
+            ledger.close()
+        failed = {path: r.status_code for path, r in got.items() if r.status_code != 200}
+        assert failed == {}
+        answers.append({path: r.text for path, r in got.items()})
+    assert all(answer == answers[0] for answer in answers)
+    feeds = [text for path, text in answers[0].items() if path.startswith("/feeds/")]
+    assert all("BEGIN:VEVENT" in text for text in feeds)
+    return len(feeds), len(paths) - len(feeds)
+
+
 def calendars(world: VdirWorld) -> dict[str, str]:
     folder = world.org.data_dir / "calendars"
     return {
         str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*.ics"))
     }
+
+
+def sent_times(world: VdirWorld) -> dict[tuple[str, str, str, str], datetime | None]:
+    """When (by the pass's clock) each notice was sent: a notice sent a pass late shows."""
+    return {(n.kind, n.pair_key, n.week, n.recipient): n.sent_at for n in world.ledger.notices()}
 
 
 def ledger_facts(world: VdirWorld) -> dict[str, Any]:
@@ -162,6 +201,7 @@ def test_two_replicas_syncing_concurrently_do_what_one_replica_does(
         assert ledger_facts(shared) == ledger_facts(alone)
         sent = [m["Message-ID"] for m in shared.outbox()]
         assert len(sent) == len(set(sent)) == len(alone.outbox()) > 0  # no double, none lost
+        assert sent_times(shared) == sent_times(alone)  # and none a pass late
         kinds = Counter(n.kind for n in shared.ledger.notices())
         assert kinds["series_recreated"] >= 1 and kinds["prep"] >= 1
         # The agendas live in the database: every replica serves every one of them.
@@ -173,6 +213,8 @@ def test_two_replicas_syncing_concurrently_do_what_one_replica_does(
         ]
         assert texts and all(text for text in texts)
         assert not (shared.org.data_dir / "agendas").exists()
+        feeds, pages = served_by_every_replica(shared, mornings(weeks)[-1])
+        assert feeds == len(shared.org.people) and pages == len(texts)
     finally:
         alone.close()
         shared.close()
