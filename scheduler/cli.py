@@ -690,7 +690,9 @@ def _print_plan(org: Any, result: Any) -> None:
             print(f"\n{manager.name} / {rep.name}  ({manager.timezone})")
         local = item.start.astimezone(org.people[item.manager].zone)
         reason = f"  {item.reason}" if item.reason else ""
-        print(f"  {item.week}  {local:%a %d %b %H:%M}  {item.status.value:<14}{reason}")
+        # The zone's abbreviation on every time: a pair can cross a DST change in the plan.
+        line = f"  {item.week}  {local:%a %d %b %H:%M %Z}  {item.status.value:<14}{reason}"
+        print(line.rstrip())
     if result.safety:
         print("\nA pass would stop here and write nothing:")
         for reason in result.safety:

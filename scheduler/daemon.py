@@ -269,7 +269,11 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
             "stop with Ctrl-C or SIGTERM",
             flush=True,
         )
-    print(f"oneonone: serving feeds, /healthz and /metrics at {org.server.public_url}", flush=True)
+    print(
+        "oneonone: serving feeds, agenda pages, dashboards, /healthz and /metrics at "
+        f"{org.server.public_url}",
+        flush=True,
+    )
     try:
         scheduler.start()
     finally:

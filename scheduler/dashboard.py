@@ -11,9 +11,10 @@ pairs they manage and every pair below them (a skip-level sees their managers' p
 down the chain); ``ALL`` (``*``) shows the whole org. The chain is read from the report's pairs
 (each rep's manager), so a pair that left the org file still shows under its manager.
 
-Weeks: the last ``history`` ISO weeks up to the current one, then the horizon. A week the
-ledger holds nothing for is shown as ``none``. Close and time-off weeks are shown, and not
-counted: adherence is kept / (kept + missed) over settled weeks (``scheduler.adherence``).
+Weeks: the last ``history`` ISO weeks up to the current one, then ``ahead`` weeks after it
+(the horizon less the current week, which it counts too). A week the ledger holds nothing for
+is shown as ``none``. Close and time-off weeks are shown, and not counted: adherence is
+kept / (kept + missed) over settled weeks (``scheduler.adherence``).
 
 Exports: ALL, Cell, Row, Group, Dashboard, build_dashboard, in_scope, scope_json, csv_rows,
 trend_points, heatmap_svg, STATUS_ORDER, STATUS_LABELS, STATUS_MARKS, STATUS_COLOURS.
@@ -206,7 +207,7 @@ def build_dashboard(
     current_week: str,
     *,
     history: int = 12,
-    ahead: int = 6,
+    ahead: int = 5,
     names: Mapping[str, str] | None = None,
 ) -> Dashboard:
     """The dashboard of ``scope`` from a report (``build_report`` over at least ``history``
@@ -388,7 +389,8 @@ def heatmap_svg(rows: Sequence[tuple[str, Sequence[str]]], weeks: Sequence[str])
     from html import escape
 
     cell, label_width, top = 22, 150, 40
-    width = label_width + cell * len(weeks) + 4
+    # Room on the right for the last week's label, which leans right.
+    width = label_width + cell * len(weeks) + 16
     height = top + cell * len(rows) + 4
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -396,10 +398,12 @@ def heatmap_svg(rows: Sequence[tuple[str, Sequence[str]]], weeks: Sequence[str])
         "<title>Your 1:1s week by week</title>",
     ]
     for column, week in enumerate(weeks):
-        x = label_width + column * cell + cell / 2
+        # Each label starts just above its column and leans up to the right: centred on its
+        # point, its first letter reached into the first row and was hidden by its cell.
+        x = label_width + column * cell + cell / 2 - 3
         parts.append(
-            f'<text x="{x}" y="{top - 6}" text-anchor="middle" '
-            f'transform="rotate(-60 {x} {top - 6})">{escape(week[5:])}</text>'
+            f'<text x="{x}" y="{top - 4}" text-anchor="start" '
+            f'transform="rotate(-60 {x} {top - 4})">{escape(week[5:])}</text>'
         )
     for index, (label, statuses) in enumerate(rows):
         y = top + index * cell

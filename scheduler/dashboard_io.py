@@ -98,7 +98,9 @@ def load_dashboard(
         viewer_of(scope),
         current,
         history=HISTORY_WEEKS,
-        ahead=org.schedule.horizon_weeks,
+        # The horizon counts the current week (``planner.weeks_from``), as the history does:
+        # one more column would be past what any pass plans, "no record" for every pair.
+        ahead=org.schedule.horizon_weeks - 1,
         names=names,
     )
     return report, dashboard

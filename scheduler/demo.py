@@ -76,10 +76,15 @@ def run_demo(folder: Path, *, weeks: int = 13, start: datetime | None = None) ->
         print(_agendas(org, ledger, folder))
     finally:
         ledger.close()
+    options = f"--config {folder}/oneonone.toml --now {end.isoformat()}"
     print(
         f"\nThe quarter's calendars, ledger and org file are in {folder}/: look with\n"
-        f"  oneonone report --config {folder}/oneonone.toml --now {end.isoformat()}\n"
-        f"  khal (point a khal config at {folder}/data/calendars/*)"
+        f"  oneonone report {options}\n"
+        f"  khal (point a khal config at {folder}/data/calendars/*)\n"
+        "and at the leaders' dashboard and the agenda pages: the first prints the dashboard's\n"
+        "address, the second serves it (Ctrl-C stops it)\n"
+        f"  oneonone dashboard url --all {options}\n"
+        f"  oneonone run {options}"
     )
     return 0
 

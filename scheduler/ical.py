@@ -49,6 +49,7 @@ from scheduler.domain.series import (
 from scheduler.vtimezone import vtimezone
 
 __all__ = [
+    "AGENDA_LINKS_KEPT",
     "HASH_PROPERTY",
     "MAX_DATES",
     "MAX_INSTANCES",
@@ -64,6 +65,7 @@ __all__ = [
     "busy_from_object",
     "busy_from_parsed",
     "fingerprint",
+    "fold_line",
     "is_product_object",
     "observe",
     "observe_parsed",
@@ -73,6 +75,14 @@ __all__ = [
 ]
 
 PRODID = "-//oneonone//EN"
+
+#: Agenda links stay on the instances of the last four weeks (and every later one) of a
+#: calendar object: an instance overridden only to carry its link is left out of the object
+#: once it is older, so a series' file does not grow by one VEVENT a week for ever (its
+#: rendering, parsing and every client's sync with it). Older agendas are one "previous
+#: agenda" link away from a recent one, and in the ledger; moved, cancelled and answered
+#: instances are always kept.
+AGENDA_LINKS_KEPT = timedelta(weeks=4)
 PAIR_PROPERTY = "X-ONEONONE-PAIR"
 HASH_PROPERTY = "X-ONEONONE-HASH"
 WEEK_PROPERTY = "X-ONEONONE-WEEK"
@@ -255,7 +265,10 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
     calendar.add_component(master)
 
     if spec.makeup_week is None:
+        linked_since = stamp - AGENDA_LINKS_KEPT
         for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
+            if utc(override.recurrence_id) < linked_since and _only_links(spec, override):
+                continue
             calendar.add_component(_render_override(spec, override, stamp, local))
 
     if isinstance(zone, ZoneInfo):
@@ -263,7 +276,65 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
         # ``Timezone.from_tzinfo``, which writes every DAYLIGHT onset an hour late.
         first, last = _span_dates(spec)
         calendar.subcomponents.insert(0, vtimezone(zone.key, first, last))
-    return bytes(calendar.to_ical())
+    return _to_ical(calendar)
+
+
+def _only_links(spec: SeriesSpec, override: InstanceOverride) -> bool:
+    """Whether the override only carries an agenda link: the instance at the rule's time,
+    not cancelled, with the master's answers."""
+    return (
+        override.attachment is not None
+        and not override.cancelled
+        and utc(override.start) == utc(override.recurrence_id)
+        and utc(override.end) == utc(override.recurrence_id) + spec.duration
+        and _effective_partstats(spec, override) == _effective_partstats(spec)
+    )
+
+
+def _to_ical(component: Component) -> bytes:
+    """``component.to_ical()``, the same bytes, folded fast: icalendar folds each content line
+    a character at a time, which was half of rendering a series with a year of overrides."""
+    return b"".join(
+        fold_line(line).encode("utf-8") + b"\r\n" for line in component.content_lines() if line
+    )
+
+
+def fold_line(line: str, limit: int = 75) -> str:
+    """A content line folded as icalendar folds it (RFC 5545 3.1: parts of fewer than
+    ``limit`` octets joined by CRLF and a space; an escape's backslash or caret starts the next
+    part rather than ending one), sliced at once when the line is ASCII."""
+    if line.isascii():
+        width = limit - 1
+        if len(line) <= width:
+            return line
+        parts: list[str] = []
+        begin = 0
+        while len(line) - begin > width:
+            end = begin + width
+            if line[end - 1] in "\\^":
+                end -= 1
+            parts.append(line[begin:end])
+            begin = end
+        parts.append(line[begin:])
+        return "\r\n ".join(parts)
+    folded: list[str] = []
+    current: list[str] = []
+    count = 0
+    for char in line:
+        size = len(char.encode("utf-8"))
+        if current and count + size >= limit:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                folded.append("".join(current))
+                current, count = [carried], len(carried.encode("utf-8"))
+            else:
+                folded.append("".join(current))
+                current, count = [], 0
+        current.append(char)
+        count += size
+    if current:
+        folded.append("".join(current))
+    return "\r\n ".join(folded)
 
 
 def _render_override(

@@ -226,9 +226,25 @@ def _check_env_name(value: object) -> str:
     return value
 
 
-def _check_url(value: object) -> str:
-    if not isinstance(value, str) or not _URL_RE.match(value.strip()):
-        raise ValueError(f'{value!r} is not a web address; use e.g. "https://example.com/cal.ics"')
+def _check_caldav_url(value: object) -> str:
+    """A CalDAV calendar's address: http or https, and no password in it (the password is
+    read only from the variable ``password_env`` names; one in the address would show in
+    every message naming the address). The refusal never repeats such an address."""
+    if isinstance(value, str):
+        try:
+            password = urllib.parse.urlsplit(value.strip()).password
+        except ValueError:
+            password = None
+        if password is not None:
+            raise ValueError(
+                "the address holds a password (user:password@); take it out: the password "
+                "is read only from the environment variable password_env names"
+            )
+    if not isinstance(value, str) or not re.match(r"^https?://\S+$", value.strip(), re.I):
+        raise ValueError(
+            f"{value!r} is not an http or https address; use the calendar's address, e.g. "
+            '"https://cloud.example.com/remote.php/dav/calendars/ana/personal/"'
+        )
     return value.strip()
 
 
@@ -345,7 +361,7 @@ Workdays = Annotated[frozenset[int], BeforeValidator(_parse_workdays)]
 ZoneName = Annotated[str, BeforeValidator(_check_zone)]
 Email = Annotated[str, BeforeValidator(_check_email)]
 EnvName = Annotated[str, BeforeValidator(_check_env_name)]
-Url = Annotated[str, BeforeValidator(_check_url)]
+CaldavUrl = Annotated[str, BeforeValidator(_check_caldav_url)]
 Text = Annotated[str, BeforeValidator(_check_text)]
 Sender = Annotated[str, BeforeValidator(_check_sender)]
 Nonblank = Annotated[str, BeforeValidator(_check_nonblank)]
@@ -475,7 +491,7 @@ class Microsoft365Calendar(_Section):
 
 class CaldavCalendar(_Section):
     provider: Literal["caldav"]
-    url: Url
+    url: CaldavUrl
     username: Nonblank
     password_env: EnvName
     # A CA bundle (PEM) to trust for the server's certificate, relative to the org file.

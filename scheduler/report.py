@@ -232,11 +232,14 @@ def print_summary(
         caption=f"last held: in the organizer's zone ({', '.join(zones)})",
         caption_justify="left",
     )
-    table.add_column("pair")
-    table.add_column("4 w", justify="right")
-    table.add_column("12 w", justify="right")
-    table.add_column("missed streak", justify="right")
-    table.add_column("last held")
+    # One line per pair: wrapped, a pair's name read as two pairs on an 80-column terminal.
+    # The "missed streak" heading wraps instead; on a narrower one the name is cut with an
+    # ellipsis, never the figures or the time (their minimum widths).
+    table.add_column("pair", no_wrap=True, overflow="ellipsis")
+    table.add_column("4 w", justify="right", no_wrap=True, min_width=4)
+    table.add_column("12 w", justify="right", no_wrap=True, min_width=4)
+    table.add_column("missed streak", justify="right", min_width=6)
+    table.add_column("last held", no_wrap=True, min_width=len("Tue 23 Mar 13:00 CEST"))
     for row in rows:
         streak = row["missed_streak"]
         table.add_row(

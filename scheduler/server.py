@@ -438,7 +438,7 @@ class App:
             return _NOT_FOUND
         document = open_document(org, ledger, manager, rep, day)
         text = document.read()
-        title = f"1:1 agenda: {manager} / {rep}, {day}"
+        title = f"1:1 agenda: {self._name(manager)} / {self._name(rep)}, {day}"
         if text is None:
             found = self._elsewhere(manager, rep, day, title, path)
             if request.method == "POST" and found.status == 200:
@@ -489,6 +489,11 @@ class App:
             return person.zone if person is not None else self.state.org.zone
         except (ValueError, KeyError):
             return self.state.org.zone
+
+    def _name(self, email: str) -> str:
+        """A person's name from the org file, else their address (one who left it)."""
+        person = self.state.org.people.get(email)
+        return person.name if person is not None and person.name else email
 
     def _elsewhere(self, manager: str, rep: str, day: str, title: str, path: Any) -> _Response:
         """No document here: a Google Doc's page links to it; anything else is a 404 (a

@@ -55,7 +55,9 @@ def markdown() -> MarkdownIt:
     )
 
 
-_TASK = re.compile(r"^\[([ xX])\]\s")
+# "$" too: Markdown drops the trailing blank of the template's empty "- [ ] " line, which
+# then showed as a literal "[ ]".
+_TASK = re.compile(r"^\[([ xX])\](?:\s|$)")
 
 
 def _task_items(tokens: list[Token]) -> None:

@@ -6,6 +6,7 @@ which is how the README's picture is made); the console must show no errors."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -78,7 +79,8 @@ def test_every_dashboard_cell_is_the_reports_status(
     )
     report = report_json(quarter)
     weeks = sorted({week for _, week, _ in cells})
-    assert len(weeks) == 12 + quarter.org.schedule.horizon_weeks
+    # The last 12 weeks and the horizon, both counting the current week.
+    assert len(weeks) == 12 + quarter.org.schedule.horizon_weeks - 1
     assert len(cells) == len(report["pairs"]) * len(weeks)
     recorded = {
         (f"{p['manager']}/{p['rep']}", w["week"]): w["status"]
@@ -108,6 +110,21 @@ def test_every_dashboard_cell_is_the_reports_status(
     assert browser.save_screenshot(str(shot))
     if os.environ.get("ONEONONE_DOCS_SCREENSHOT"):
         shutil.copy(shot, os.environ["ONEONONE_DOCS_SCREENSHOT"])
+    assert console_errors(browser) == []
+
+    # Printable: in print, the links are left out and the cells keep their colours and
+    # marks; chromium prints it to a PDF.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert not browser.find_element(By.CSS_SELECTOR, "nav").is_displayed()
+    held = browser.find_element(By.CSS_SELECTOR, 'td[data-status="held"]')
+    assert held.value_of_css_property("background-color") == "rgba(0, 158, 115, 1)"
+    assert held.value_of_css_property("print-color-adjust") == "exact"
+    assert held.text == "✓"
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"landscape": True})
+    printed = base64.b64decode(pdf["data"])
+    assert printed.startswith(b"%PDF")
+    (tmp_path / "dashboard.pdf").write_bytes(printed)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert console_errors(browser) == []
 
     # The same data as JSON and CSV.

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import ssl
+import stat
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -132,6 +134,30 @@ def test_a_new_process_goes_on_from_the_mirror_the_last_one_kept(
     assert requests_of(calendar) == {"OPTIONS": 1, "PROPFIND": 3, "REPORT": 1}
 
 
+def test_the_mirrors_folders_are_the_daemons_users_only_whatever_the_umask(
+    calendar: str, tmp_path: Path
+) -> None:
+    # As everything under the data folder: 0700 folders (they were made 0755 under the usual
+    # umask), a new one and one an earlier version left 0755 alike.
+    fresh = tmp_path / "new" / "cache" / "caldav"
+    left = tmp_path / "old" / "cache" / "caldav"
+    left.mkdir(parents=True, mode=0o755)
+    os.chmod(left.parent, 0o755)
+    os.chmod(left, 0o755)
+    old = os.umask(0o022)
+    try:
+        for n, cache in enumerate((fresh, left)):
+            cal = provider(calendar, cache_dir=cache)
+            write_one(cal, spec(n), MIA, dtstamp=STAMP, expect=None)
+            cal.read(MIA, *WINDOW)
+            forget_sessions()
+    finally:
+        os.umask(old)
+    for cache in (fresh, left):
+        assert [stat.S_IMODE(f.stat().st_mode) for f in (cache.parent, cache)] == [0o700] * 2
+        assert [stat.S_IMODE(f.stat().st_mode) for f in cache.glob("*.json")] == [0o600]
+
+
 def test_a_sync_token_the_server_rejects_means_a_full_read(calendar: str) -> None:
     cal = provider(calendar)
     write_one(cal, spec(), MIA, dtstamp=STAMP, expect=None)
@@ -164,6 +190,35 @@ def test_without_sync_collection_the_ctag_then_the_etags_are_compared(
     read = cal.read(MIA, *WINDOW)
     assert rid.astimezone(UTC) in read.owned[spec().uid].overrides
     assert requests_of(calendar) == {"PROPFIND": 2, "REPORT": 1}
+
+
+def test_a_server_without_etags_on_put_or_if_none_match_still_never_overwrites(
+    calendar: str, radicale: DavServer, tmp_path: Path
+) -> None:
+    # The quirks table's two write quirks, on Radicale: no ETag answering a PUT (Nextcloud,
+    # Baïkal, iCloud: the version is learnt on the next read) and If-None-Match: * not honoured
+    # (SOGo: the provider looks before it creates).
+    cal = provider(calendar)
+    cal.calendar.connect()
+    assert cal.calendar.quirks is not None
+    cal.calendar.quirks = replace(
+        cal.calendar.quirks, etag_on_put=False, honours_if_none_match=False
+    )
+    assert write_one(cal, spec(), MIA, dtstamp=STAMP, expect=None).version is None
+    version = cal.read(MIA, *WINDOW).owned[spec().uid].version
+    assert version
+    moved = spec(dtstart=spec().dtstart + timedelta(hours=1), sequence=1)
+    assert write_one(cal, moved, MIA, dtstamp=STAMP, expect=version).changed
+    # A person's object with the UID the product is about to create, after the pass read.
+    theirs = tmp_path / "theirs.ics"
+    theirs.write_bytes(ical.render(spec(1, summary="Mine"), STAMP))
+    people = DavPeople(radicale, "mia", calendar, tmp_path)
+    people.put_file(theirs, name=f"{spec(1).uid}.ics")
+    REQUESTS.clear()
+    with pytest.raises(ConflictError):
+        write_one(cal, spec(1), MIA, dtstamp=STAMP, expect=None)
+    assert "PUT" not in requests_of(calendar)
+    assert b"SUMMARY:Mine" in people.listing()[f"{spec(1).uid}.ics"]
 
 
 # --------------------------------------------------------------------------- scheduling servers

@@ -364,6 +364,11 @@ def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) ->
         out, err = daemon.communicate(timeout=30)
         assert daemon.returncode == 0, err
         assert "stopped" in out
+        # The start-up line names everything a newcomer can open at that address.
+        assert (
+            f"serving feeds, agenda pages, dashboards, /healthz and /metrics at http://127.0.0.1:{port}"
+            in out
+        )
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
     finally:

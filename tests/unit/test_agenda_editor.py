@@ -92,3 +92,14 @@ def test_a_database_document_is_saved_only_on_the_version_read(
         assert not ledger.replace_agenda_text(ref, AGENDA, "lost", now)
     finally:
         ledger.close()
+
+
+def test_the_page_shows_every_item_as_a_box_the_templates_empty_one_too() -> None:
+    from scheduler.agenda.page import markdown, render_document
+
+    html = str(render_document(markdown(), AGENDA))
+    assert '<input type="checkbox" disabled> Send the Globex proposal' in html
+    assert '<input type="checkbox" disabled checked> Call Hooli' in html
+    # The empty line left for a new item showed as a literal "[ ]" bullet.
+    assert "[ ]" not in html
+    assert html.count('<li class="task">') == 3

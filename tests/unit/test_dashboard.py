@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from scheduler.dashboard import ALL, build_dashboard, csv_rows, in_scope, scope_json
+import pytest
+
+from scheduler.dashboard import ALL, build_dashboard, csv_rows, heatmap_svg, in_scope, scope_json
 from scheduler.report import print_summary, summary_rows
 
 VP, M1, M2 = "vp@x.example", "m1@x.example", "m2@x.example"
@@ -168,3 +170,69 @@ def test_the_report_summary_is_coloured_on_a_terminal_only() -> None:
     piped = io.StringIO()
     print_summary(made, piped)
     assert "\x1b[" not in piped.getvalue()
+
+
+def test_the_report_summary_keeps_each_pair_on_one_line_of_an_80_column_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    # The example org's longest pair name: wrapped onto a second line at 80 columns, the
+    # table read as two pairs, one of them with no figures.
+    monkeypatch.setenv("COLUMNS", "80")
+    names = {M1: "Dana Brooks", "a@x.example": "Lucia Flores", "b@x.example": "Tom Becker"}
+    shown = Terminal()
+    print_summary(report(), shown, names=names, color=False)
+    lines = shown.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for pair_name in ("Dana Brooks / Lucia Flores", "Dana Brooks / Tom Becker"):
+        (line,) = [line for line in lines if pair_name in line]
+        assert "%" in line and "EST" in line  # figures and last held on the pair's own line
+
+
+def test_the_digest_heatmaps_week_labels_stay_above_its_cells() -> None:
+    import math
+    import re
+
+    svg = heatmap_svg([("Ana Alvarez", ["held", "close_week"])], ["2027-W01", "2027-W02"])
+    first_row = min(float(y) for y in re.findall(r'<rect x="[^"]+" y="([^"]+)"', svg))
+    labels = re.findall(
+        r'<text x="([^"]+)" y="([^"]+)" text-anchor="(\w+)" '
+        r'transform="rotate\((-?\d+) [^)]*\)">(W\d\d)</text>',
+        svg,
+    )
+    assert len(labels) == 2
+    for _, y, anchor, angle, word in labels:
+        # The baseline's lowest point (11 px sans-serif: about 7 px a character): a label
+        # centred on its point reached into the first row, whose cells hid its "W".
+        length = 7 * len(word) * (0.5 if anchor == "middle" else 0.0 if anchor == "start" else 1)
+        lowest = float(y) + length * math.sin(math.radians(-int(angle)))
+        assert lowest < first_row, (word, lowest, first_row)
+
+
+def test_the_page_and_the_mail_share_one_colour_blind_safe_palette_and_a_mark_per_status() -> None:
+    import re
+    from importlib import resources
+
+    from scheduler.dashboard import STATUS_COLOURS, STATUS_MARKS, STATUS_ORDER
+
+    css = resources.files("scheduler").joinpath("pages/static/oneonone.css").read_text("utf-8")
+    on_page = {
+        status: colour if len(colour) == 7 else "#" + "".join(2 * c for c in colour[1:])
+        for status, colour in re.findall(r"\.s-(\w+) \{ background: (#[0-9a-f]+);", css)
+    }
+    # Okabe & Ito's eight colours (told apart with every common colour-vision deficiency)
+    # and greys.
+    okabe_ito = {"#000000", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00"}
+    okabe_ito |= {"#cc79a7", "#ffffff", "#bdbdbd", "#f6f6f6"}
+    for status in STATUS_ORDER:
+        fill, _ = STATUS_COLOURS[status]
+        assert on_page[status] == fill, status
+        assert fill in okabe_ito, status
+    # Each status a colour of its own, and a mark of its own besides (read without colour,
+    # in print); only "none" (no record) is left blank.
+    assert len({STATUS_COLOURS[s][0] for s in STATUS_ORDER}) == len(STATUS_ORDER)
+    marks = [STATUS_MARKS[s] for s in STATUS_ORDER if s != "none"]
+    assert all(marks) and len(set(marks)) == len(marks)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
 from scheduler import ical
-from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
+from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from tests.ics_text import calendar as wrap
 from tests.ics_text import vevent as event
 
@@ -315,6 +315,63 @@ def test_round_trip_holds_for_any_exdates_and_overrides(
         seen = observed.overrides[item.recurrence_id.astimezone(UTC)]
         assert (seen.start, seen.end, seen.cancelled) == (item.start, item.end, item.cancelled)
     assert observed.fingerprint == ical.fingerprint(spec)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    line=st.text(
+        alphabet=st.sampled_from(["a", "Z", "0", ":", ";", ",", "\\", "^", " ", "é", "€", "😀"]),
+        max_size=400,
+    ),
+)
+def test_lines_are_folded_exactly_as_icalendar_folds_them(line: str) -> None:
+    from icalendar.parser.string import _foldline
+
+    assert ical.fold_line(line) == _foldline(line)
+
+
+def test_render_gives_the_bytes_icalendar_serialises() -> None:
+    spec = full_spec()
+    data = ical.render(spec, STAMP)
+    assert data == Calendar.from_ical(data).to_ical()
+
+
+def _linked(week: datetime, **changes: object) -> InstanceOverride:
+    item = InstanceOverride(
+        recurrence_id=week,
+        start=week,
+        end=week + timedelta(minutes=30),
+        description="Agenda: https://example.com/agendas/x",
+        attachment=Attachment(f"https://example.com/agendas/{week:%m%d}", "Agenda"),
+    )
+    return replace(item, **changes)  # type: ignore[arg-type]
+
+
+def test_an_old_instance_that_only_carries_its_agenda_link_is_left_out_of_the_object() -> None:
+    # Written on 6 April: the links of the last four weeks (from 9 March) and later stay; an
+    # older one goes unless the instance is moved, cancelled or answered apart from the master.
+    spec = make_spec(
+        overrides=(
+            _linked(tue(2, 2)),
+            _linked(tue(2, 9), start=tue(2, 10), end=tue(2, 10, 10, 30)),
+            _linked(tue(2, 16), cancelled=True),
+            _linked(tue(2, 23), partstats=((REP, "DECLINED"),)),
+            _linked(tue(3, 2)),
+            _linked(tue(3, 9)),
+            _linked(tue(4, 6)),
+            _linked(tue(4, 13)),
+        )
+    )
+    written = datetime(2027, 4, 6, 12, 0, tzinfo=UTC)
+    observed = ical.observe(ical.render(spec, written), "p.ics")
+    assert observed is not None
+    assert sorted(observed.overrides) == sorted(
+        utc(week) for week in (tue(2, 9), tue(2, 16), tue(2, 23), tue(3, 9), tue(4, 6), tue(4, 13))
+    )
+    assert observed.fingerprint == ical.fingerprint(spec)
+    # Written earlier, the same spec keeps every link.
+    early = ical.observe(ical.render(spec, STAMP), "p.ics")
+    assert early is not None and len(early.overrides) == 8
 
 
 # --------------------------------------------------------------------------- DST

@@ -451,6 +451,35 @@ def test_all_four_providers_parse(tmp_path: Path) -> None:
     assert org.calendars["b@x.example"].url == "https://o.example/c.ics"
 
 
+def test_a_caldav_address_holding_a_password_is_refused_without_repeating_it(
+    tmp_path: Path,
+) -> None:
+    # The password comes only from password_env: one in the address would be in every
+    # message that names the calendar's address.
+    text = BASE + person(
+        "a@x.example",
+        calendar='{ provider = "caldav", url = "https://ana:hunter2-secret@dav.example/ana/", '
+        'username = "ana", password_env = "DAV_PASSWORD" }',
+    )
+    text += person(
+        "b@x.example",
+        calendar='{ provider = "caldav", url = "webcal://dav.example/b/", username = "b", '
+        'password_env = "DAV_PASSWORD" }',
+    )
+    found = problems(tmp_path, text)
+    joined = "\n".join(found)
+    assert "person[1] (a@x.example).calendar.url:" in joined and "password_env" in joined
+    assert "hunter2" not in joined
+    assert "person[2] (b@x.example).calendar.url:" in joined and "http or https" in joined
+    # A user name alone in the address is no secret.
+    alone = BASE + person(
+        "a@x.example",
+        calendar='{ provider = "caldav", url = "https://ana@dav.example/ana/", '
+        'username = "ana", password_env = "DAV_PASSWORD" }',
+    )
+    assert load_org(write(tmp_path, alone), env={}).calendars["a@x.example"].url
+
+
 def test_missing_calendar(tmp_path: Path) -> None:
     text = BASE + '[[person]]\nemail = "a@x.example"\n'
     sentence = one_problem(tmp_path, text)

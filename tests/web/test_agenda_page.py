@@ -52,6 +52,8 @@ def test_the_page_is_an_editor_with_the_version_it_shows(
     assert 'id="items-form" method="post"' in page.text
     assert f'name="version" value="{version_of(text)}"' in page.text
     assert "<script" not in page.text
+    # Named as people know each other (the dashboard does the same), not by address.
+    assert f"<h1>1:1 agenda: Marco Rossi / Ana Alvarez, {DAY}</h1>" in page.text
 
 
 def test_tick_add_and_note_are_saved_and_every_version_kept(

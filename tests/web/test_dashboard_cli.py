@@ -93,6 +93,12 @@ def test_demo_prints_each_week_aligned_under_its_header(
     for row in rows:
         for start in starts:  # every cell begins under its column's name
             assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
+    # Its closing lines say how to open the dashboard of the quarter, and that works.
+    (command,) = [line.split() for line in lines if "oneonone dashboard url" in line]
+    assert command[:4] == ["oneonone", "dashboard", "url", "--all"]
+    code, address, _ = run(capsys, *command[1:])
+    assert code == 0 and "/dashboards/" in address
+    assert any(line.split()[:2] == ["oneonone", "run"] for line in lines)
 
 
 def test_plan_names_the_pair_of_each_change(
@@ -102,6 +108,9 @@ def test_plan_names_the_pair_of_each_change(
     assert run(capsys, "init", "--config", config)[0] == 0
     code, out, _ = run(capsys, "plan", "--config", config, "--now", "2027-01-04T08:00")
     assert code == 0
+    # Each week's time in the organizer's zone, named (as report does); no trailing blanks.
+    assert "  2027-W01  Tue 05 Jan 10:00 EST  planned\n" in out
+    assert all(line == line.rstrip() for line in out.splitlines())
     changes = [line for line in out.splitlines() if line.startswith("  create_series")]
     assert changes and all(" / " in line for line in changes)
     assert any(

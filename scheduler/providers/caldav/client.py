@@ -337,7 +337,7 @@ class DavCalendar:
         process a full read."""
         if self.cache_file is None:
             return
-        from scheduler.store.files import write_atomically
+        from scheduler.store.files import private_folder, write_atomically
 
         mirror = self.mirror
         saved = {
@@ -351,7 +351,10 @@ class DavCalendar:
             },
         }
         try:
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            # People's calendars: the folders are the daemon's user's only, as everything
+            # under the data folder (0700 whatever the umask; also one an earlier version
+            # left 0755, up to the cache folder).
+            private_folder(self.cache_file.parent, up_to=self.cache_file.parent.parent)
             write_atomically(self.cache_file, json.dumps(saved).encode("utf-8"))
         except OSError:
             return
