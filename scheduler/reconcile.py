@@ -33,7 +33,14 @@ from scheduler.domain import (
     week_after,
 )
 from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
-from scheduler.domain.series import InstanceOverride, ObservedSeries, SeriesSpec, utc
+from scheduler.domain.series import (
+    Attachment,
+    InstanceOverride,
+    ObservedInstance,
+    ObservedSeries,
+    SeriesSpec,
+    utc,
+)
 from scheduler.domain.settings import Org
 from scheduler.planner import Known, PlannedOccurrence, describe_slot
 from scheduler.rules import OrgCalendar
@@ -112,8 +119,10 @@ class SlotChoice:
     Stored as JSON in the ledger (``SeriesRecord.person_slot``). ``org_slot`` is the org
     file's slot for the pair when people chose theirs: while the org file still says that, the
     people's slot wins; once an admin edits the pair's slot in the org file, the newer word
-    (the admin's) wins. ``prior_*`` are an adopted event's EXDATEs and overrides from before
-    the product managed it, kept so adopting loses no history on the calendar.
+    (the admin's) wins. ``prior_*`` are an adopted event's (or a lost ledger's series') EXDATEs
+    and overrides from before the product's first week, kept so adopting or rebuilding loses
+    no history on the calendar: each override as it was, people's answers, its description
+    and its agenda included.
     """
 
     weekday: int
@@ -123,7 +132,7 @@ class SlotChoice:
     org_slot: str
     note: str
     prior_exdates: tuple[datetime, ...] = ()
-    prior_overrides: tuple[tuple[datetime, datetime, datetime], ...] = ()
+    prior_overrides: tuple[InstanceOverride, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -135,7 +144,7 @@ class SlotChoice:
                 "org_slot": self.org_slot,
                 "note": self.note,
                 "prior_exdates": [utc(m).isoformat() for m in self.prior_exdates],
-                "prior_overrides": [[utc(m).isoformat() for m in o] for o in self.prior_overrides],
+                "prior_overrides": [_override_json(o) for o in self.prior_overrides],
             },
             sort_keys=True,
         )
@@ -153,15 +162,40 @@ class SlotChoice:
             org_slot=str(data["org_slot"]),
             note=str(data.get("note", "")),
             prior_exdates=tuple(datetime.fromisoformat(m) for m in data.get("prior_exdates", [])),
-            prior_overrides=tuple(
-                (
-                    datetime.fromisoformat(rid),
-                    datetime.fromisoformat(start),
-                    datetime.fromisoformat(end),
-                )
-                for rid, start, end in data.get("prior_overrides", [])
-            ),
+            prior_overrides=tuple(_override_of(o) for o in data.get("prior_overrides", [])),
         )
+
+
+def _override_json(override: InstanceOverride) -> list[object]:
+    """``[rid, start, end]`` (UTC), then what else the instance held, only when it held any
+    (so a ledger written before these were kept reads and writes the same JSON)."""
+    found: list[object] = [
+        utc(m).isoformat() for m in (override.recurrence_id, override.start, override.end)
+    ]
+    extra: dict[str, object] = {}
+    if override.description:
+        extra["description"] = override.description
+    if override.partstats:
+        extra["partstats"] = [list(answer) for answer in override.partstats]
+    if override.attachment is not None:
+        extra["attachment"] = [override.attachment.url, override.attachment.title]
+    if extra:
+        found.append(extra)
+    return found
+
+
+def _override_of(item: Sequence[object]) -> InstanceOverride:
+    rid, start, end = (datetime.fromisoformat(str(m)) for m in item[:3])
+    extra = item[3] if len(item) > 3 and isinstance(item[3], dict) else {}
+    attachment = extra.get("attachment")
+    return InstanceOverride(
+        recurrence_id=rid,
+        start=start,
+        end=end,
+        description=str(extra.get("description", "")),
+        partstats=tuple((str(who), str(answer)) for who, answer in extra.get("partstats", [])),
+        attachment=Attachment(str(attachment[0]), str(attachment[1])) if attachment else None,
+    )
 
 
 def org_slot_signature(pair: Pair) -> str:
@@ -215,20 +249,37 @@ def adoptable(
 
 def adopted_history(
     candidate: ObservedSeries, before: datetime
-) -> tuple[tuple[datetime, ...], tuple[tuple[datetime, datetime, datetime], ...]]:
-    """An adopted event's EXDATEs and moved instances from before ``before``."""
+) -> tuple[tuple[datetime, ...], tuple[InstanceOverride, ...]]:
+    """An adopted event's (or a lost ledger's series') EXDATEs and overrides from before
+    ``before``, each override as it was: a week a person declined stays declined, a week's
+    agenda stays linked."""
     exdates = tuple(sorted(m for m in candidate.exdates if m < utc(before)))
     overrides = tuple(
-        sorted(
-            (rid, utc(item.start), utc(item.end))
-            for rid, item in candidate.overrides.items()
-            if rid < utc(before) and not item.cancelled
-        )
+        _kept(rid, item)
+        for rid, item in sorted(candidate.overrides.items())
+        if rid < utc(before) and not item.cancelled
     )
     cancelled = tuple(
         rid for rid, item in candidate.overrides.items() if rid < utc(before) and item.cancelled
     )
     return tuple(sorted({*exdates, *cancelled})), overrides
+
+
+def _kept(rid: datetime, item: ObservedInstance) -> InstanceOverride:
+    attachment: Attachment | None = None
+    if item.attachments:
+        try:
+            attachment = Attachment(item.attachments[0])
+        except ValueError:
+            attachment = None  # not an address the product could write back: left out
+    return InstanceOverride(
+        recurrence_id=rid,
+        start=utc(item.start),
+        end=utc(item.end),
+        description=item.description,
+        partstats=tuple(sorted(item.partstats.items())),
+        attachment=attachment,
+    )
 
 
 # --------------------------------------------------------------------------- 1. observe
@@ -635,13 +686,14 @@ def series_spec(
         for moment in choice.prior_exdates:
             if first is None or utc(moment) < utc(first):
                 exdates.append(utc(moment).astimezone(zone))
-        for rid, start, end in choice.prior_overrides:
-            if first is None or utc(rid) < utc(first):
+        for kept in choice.prior_overrides:
+            if first is None or utc(kept.recurrence_id) < utc(first):
                 overrides.append(
-                    InstanceOverride(
-                        recurrence_id=utc(rid).astimezone(zone),
-                        start=start.astimezone(zone),
-                        end=end.astimezone(zone),
+                    replace(
+                        kept,
+                        recurrence_id=utc(kept.recurrence_id).astimezone(zone),
+                        start=kept.start.astimezone(zone),
+                        end=kept.end.astimezone(zone),
                     )
                 )
     for week, record in sorted(weeks.items()):

@@ -33,8 +33,9 @@ Running a new provider through the suite
                    server.stop()
 
 3. ``pytest -q -rs tests/contract/test_<name>.py``; ``-rs`` lists what was skipped and why.
-   The provider is done when the whole suite passes. A provider that cannot pass yet marks
-   its module ``xfail`` with the reason (``test_google.py``), never single tests.
+   The provider is done when the whole suite passes. A test a provider cannot pass, for a
+   reason in the calendar service itself, is overridden in its module with a strict ``xfail``
+   saying exactly why (``test_google.py``, ``test_microsoft365.py``), so a fix shows.
 
 A test that applies only to some providers says which declared capability it needs
 (``@requires(writable=True)``) and is skipped, with the reason from ``_WHY``, for a provider

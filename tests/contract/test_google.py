@@ -10,10 +10,9 @@ instance; deleting the series deletes the event.
 Each ``read`` is a new pass's (``GoogleSession.begin``), half an hour after the last, so the
 session's per-pass sync and its free/busy (refreshed every ``BUSY_REFRESH``) are fresh.
 
-Expected to fail on this branch: the provider here still has the API from before the
-contract (``write_many(specs)``, ``delete(uid, owner)`` with no version, no ``capabilities``,
-no ``ObservedSeries.version``); its port to the contract is under way on another branch, and
-this module passes unchanged once it lands (then remove the mark).
+The provider meets the contract but for four tests, each marked a strict ``xfail`` below with
+what Google cannot do (no etag for an instance nobody changed yet; no request for a write that
+would change nothing): a fix makes one pass and its mark must then go.
 """
 
 from __future__ import annotations

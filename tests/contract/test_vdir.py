@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from scheduler import clientedits
-from scheduler.metrics import instrumented
+from scheduler.errors import ConflictError
+from scheduler.metrics import REGISTRY, instrumented
+from scheduler.providers.base import WriteJob, Written
 from scheduler.providers.vdir import VdirProvider, uid_filename
 from tests.contract import files
-from tests.contract.suite import ContractCalendar, ProviderContract
+from tests.contract.suite import STAMP, ContractCalendar, ProviderContract, series
 
 pytestmark = pytest.mark.filterwarnings("ignore::icalendar.error.GloballyUniqueTZIDGuessed")
 
@@ -60,3 +62,30 @@ class TestVdirContract(ProviderContract):
         folder = tmp_path / "cal" / "mia"
         folder.mkdir(parents=True)
         return VdirCalendar(folder, wrapped=request.param == "instrumented")
+
+
+def _counted(name: str, labels: dict[str, str]) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_metrics_count_each_batched_write_and_each_one_that_failed(tmp_path: Path) -> None:
+    """The pass's writes all go through ``write_many``: each job is one ``write`` in
+    ``oneonone_provider_requests`` and each refused one an error (the wrapper once counted
+    none of them)."""
+    folder = tmp_path / "cal" / "mia"
+    folder.mkdir(parents=True)
+    cal = VdirCalendar(folder, wrapped=True)
+    writes = {"provider": "vdir", "operation": "write"}
+    errors = {"provider": "vdir"}
+    before = (
+        _counted("oneonone_provider_requests_total", writes),
+        _counted("oneonone_provider_errors_total", errors),
+    )
+    first = [WriteJob(series(cal, n), cal.person, STAMP, None) for n in range(2)]
+    assert all(isinstance(o, Written) for o in cal.provider.write_many(first))
+    # Three more: one new, two creates where an object now is (conflicts).
+    again = [WriteJob(series(cal, n), cal.person, STAMP, None) for n in range(3)]
+    outcomes = cal.provider.write_many(again)
+    assert sum(isinstance(o, ConflictError) for o in outcomes) == 2
+    assert _counted("oneonone_provider_requests_total", writes) == before[0] + 5
+    assert _counted("oneonone_provider_errors_total", errors) == before[1] + 2

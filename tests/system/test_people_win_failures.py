@@ -23,7 +23,7 @@ import pytest
 from icalendar import Calendar
 
 from scheduler import cli, clientedits, ical
-from scheduler.domain.series import SeriesSpec, utc
+from scheduler.domain.series import ObservedInstance, SeriesSpec, utc
 from scheduler.errors import ConflictError, UserError
 from scheduler.providers import vdir
 from scheduler.providers.base import WriteJob
@@ -49,6 +49,13 @@ def instance_starts(path: Path, week: int) -> list[datetime]:
         monday, monday + timedelta(days=7)
     )
     return [utc(event.decoded("dtstart")) for event in found]
+
+
+def observe_series(path: Path) -> dict[datetime, ObservedInstance]:
+    """The overrides of the series in ``path``, by original start (UTC)."""
+    observed = ical.observe(path.read_bytes(), str(path))
+    assert observed is not None
+    return dict(observed.overrides)
 
 
 def sequence_of(path: Path) -> int:
@@ -230,6 +237,46 @@ def test_an_emptied_ledger_is_rebuilt_from_the_calendars_keeping_history(
     plan = {o.week: o for o in world.plan(later + timedelta(minutes=5)).planned if o.rep == ANA}
     assert plan["2027-W03"].status.value == "people_changed"
     assert plan["2027-W05"].status.value == "people_changed"
+    again = world.sync(later + timedelta(minutes=10))
+    assert again.written == 0 and again.changes == []
+
+
+def test_an_emptied_ledger_keeps_past_weeks_as_people_left_them(world: VdirWorld) -> None:
+    """The weeks before the rebuilt ones are rewritten as they were on the calendar: a week a
+    person declined stays declined, and each week keeps its description and its agenda link
+    (the rewrite put back only their times, so Ana's decline of W02 was undone)."""
+    world.sync(NOW)  # W01's agenda is written and linked
+    world.decline_instance("ana", "marco", "ana", regular(2))
+    world.sync(NOW + timedelta(minutes=5))
+    later = NOW + timedelta(days=28)
+    world.sync(later)
+    past = utc(later - timedelta(days=7))  # the rebuilt weeks start last week
+    kept = {
+        owner: {
+            rid: (instance.start, instance.partstats, instance.description, instance.attachments)
+            for rid, instance in observe_series(world.series(owner, "marco", "ana")).items()
+            if rid < past
+        }
+        for owner in ("marco", "ana")
+    }
+    assert kept["ana"][utc(regular(2))][1][ANA] == "DECLINED"
+    assert kept["marco"][utc(regular(1))][3]  # W01's agenda link
+
+    database = world.org.data_dir / "state.db"
+    world.ledger.close()
+    for leftover in database.parent.glob("state.db-*"):
+        leftover.unlink()
+    database.write_bytes(b"")
+    world.restart()
+    assert world.sync(later + timedelta(minutes=5)).written  # rebuilt and rewritten
+
+    for owner in ("marco", "ana"):
+        now_shown = {
+            rid: (instance.start, instance.partstats, instance.description, instance.attachments)
+            for rid, instance in observe_series(world.series(owner, "marco", "ana")).items()
+            if rid < past
+        }
+        assert now_shown == kept[owner], owner
     again = world.sync(later + timedelta(minutes=10))
     assert again.written == 0 and again.changes == []
 

@@ -1,21 +1,26 @@
 """People win even when things fail, on Google (the emulator fails writes on demand).
 
-The same failures as ``test_people_win_failures`` (vdir): a failed write followed by a person's
-edit, an emptied ledger, a safety stop that ``plan`` shows and ``sync`` honours by writing
-nothing. Another org's ledger is refused before any provider writes, the same code on every
-provider (tested on vdir).
+The same four failures as ``test_people_win_failures`` (vdir): a failed write followed by a
+person's edit, an emptied ledger, another org's ledger (refused with exit 1 before Google is
+asked anything), a safety stop that ``plan`` shows and ``sync`` honours by writing nothing.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler import cli
 from scheduler.domain.series import utc
+from scheduler.errors import UserError
 from scheduler.sync import run_pass
 from tests.system.google_world import GoogleWorld
+from tests.system.helpers import REPO
+from tests.system.world import VdirWorld
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2027, 1, 5, 8, 0, tzinfo=NY)  # Tuesday of W01; W04 is January's close week
@@ -83,6 +88,39 @@ def test_an_emptied_ledger_is_rebuilt_from_google_keeping_history(world: GoogleW
     assert len([u for u in world.makeup_uids("marco")]) == 1
     again = world.sync(later + timedelta(minutes=10))
     assert again.written == 0 and again.changes == []
+
+
+def test_another_orgs_ledger_is_refused_on_google_and_nothing_is_written(
+    world: GoogleWorld, tmp_path: Path
+) -> None:
+    world.sync(NOW)  # this org's series are on Google
+    # Another org (no person in common, on vdir) ran on its own ledger ...
+    theirs_root = tmp_path / "theirs"
+    theirs_root.mkdir()
+    text = (REPO / "scheduler" / "examples" / "oneonone.toml").read_text()
+    (theirs_root / "oneonone.toml").write_text(text.replace("acme.example", "other.example"))
+    theirs = VdirWorld(theirs_root)
+    assert theirs.sync(NOW).written
+    theirs.close()
+    # ... and its state.db is copied over this org's.
+    database = world.org.data_dir / "state.db"
+    world.ledger.close()
+    for leftover in database.parent.glob("state.db-*"):
+        leftover.unlink()
+    shutil.copy(theirs.org.data_dir / "state.db", database)
+    world.restart()
+    before = world.snapshot()
+    world.emulator.reset_counts()
+    later = (NOW + timedelta(minutes=5)).isoformat()
+
+    for command in ("plan", "sync"):
+        assert cli.main([command, "--config", str(world.config), "--now", later]) == 1, command
+    with pytest.raises(UserError, match="belongs to another org"):
+        world.sync(NOW + timedelta(minutes=5))
+
+    assert world.snapshot() == before
+    # Refused before the pass read anything: not one request reached Google.
+    assert not +world.emulator.counts, world.emulator.counts
 
 
 def test_a_safety_stop_writes_nothing_on_google_and_plan_shows_it(world: GoogleWorld) -> None:
