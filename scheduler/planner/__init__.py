@@ -23,8 +23,8 @@ Exports: plan, PlannerSettings, Known, PlannedOccurrence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,8 @@ from scheduler.domain import (
     wall_clock,
     week_monday,
 )
+from scheduler.planner.fast import FastPlanner
+from scheduler.planner.values import Known, PlannedOccurrence, PlannerSettings
 from scheduler.rules import OrgCalendar
 
 __all__ = [
@@ -55,44 +57,6 @@ __all__ = [
 QUARTER_HOUR = timedelta(minutes=15)
 _EMPTY = BusyCalendar()
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class PlannerSettings:
-    horizon_weeks: int = 6
-    freeze: timedelta = timedelta(hours=48)
-    policy: str = "skip"  # close-window policy: "skip" or "shift"
-
-
-@dataclass(frozen=True, slots=True)
-class Known:
-    """What is already decided for one week of one pair (from the ledger and observation)."""
-
-    start: datetime
-    end: datetime
-    status: PlanStatus
-    reason: str
-    people_changed: bool = False
-    #: False when no meeting takes place (a person cancelled it): it blocks no one's time.
-    happens: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedOccurrence:
-    pair_key: str
-    manager: str
-    rep: str
-    week: str
-    start: datetime
-    end: datetime
-    regular_start: datetime
-    status: PlanStatus
-    reason: str
-
-    @property
-    def skipped(self) -> bool:
-        """No meeting takes place this week (the series gets an EXDATE)."""
-        return self.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF)
 
 
 class _MustMove:
@@ -128,14 +92,44 @@ def plan(
     # Weeks are the org's: a pair made without the org's zone counts in the one given here.
     pairs = [p if p.org_timezone else replace(p, org_timezone=org_zone.key) for p in pairs]
     planner = _Planner(rules, org_zone, busy, now, settings)
+    fast = FastPlanner(planner, _zones(pairs, org_zone, now, known))
+    infos = [fast.info(pair) for pair in pairs]
     weeks = list(weeks) if weeks is not None else weeks_from(now, org_zone, settings.horizon_weeks)
     by_week: dict[str, list[PlannedOccurrence]] = {}
     for week in weeks:
-        by_week[week] = planner.plan_week(week, pairs, known)
+        # The integer fast path gives the same plan as the datetime one, except near a change
+        # of a UTC offset (see scheduler.planner.fast), where the datetime one plans the week.
+        if fast.week_is_safe(week, infos):
+            by_week[week] = fast.plan_week(week, infos, known)
+        else:
+            by_week[week] = planner.plan_week(week, pairs, known)
     order = {pair.key: index for index, pair in enumerate(pairs)}
     result = [item for week in weeks for item in by_week[week]]
     result.sort(key=lambda item: (order[item.pair_key], item.week))
     return result
+
+
+def _zones(
+    pairs: Sequence[Pair],
+    org_zone: ZoneInfo,
+    now: datetime,
+    known: Mapping[str, Mapping[str, Known]],
+) -> set[tzinfo]:
+    """Every zone whose aware datetimes planning compares: the org's, now's, each person's
+    own and their working hours', and the ledger's."""
+    names = {org_zone.key}
+    for pair in pairs:
+        for person in (pair.manager, pair.rep):
+            names.add(person.timezone)
+            if person.working_hours.timezone:
+                names.add(person.working_hours.timezone)
+    zones: set[tzinfo] = {ZoneInfo(name) for name in names}
+    for moment in [now] + [
+        m for weeks in known.values() for k in weeks.values() for m in (k.start, k.end)
+    ]:
+        if moment.tzinfo is not None:
+            zones.add(moment.tzinfo)
+    return zones
 
 
 def find_makeup(

@@ -1,0 +1,620 @@
+"""The planner's fast path: one org week planned on integer microseconds since 1970 (UTC).
+
+Pure, no I/O. ``FastPlanner.plan_week`` gives exactly what the aware-datetime reference,
+``_Planner.plan_week`` in ``scheduler.planner``, gives (the same steps in the same order), but
+its hot loops (a pair's regular slot, the nearest free slot) compare and subtract integers: per
+week, each regular slot, each pair's allowed time per day and each target time are worked out
+once with datetimes, as the reference does, and cached; busy time is read as timestamps.
+
+Why a guard: two aware datetimes of one zone compare by wall clock, not by instant, and adding a
+timedelta is wall-clock arithmetic; both differ from integer instants only within a few hours of
+a change of that zone's UTC offset. A week is planned here only when no time its planning
+compares (regular slots, allowed spans and so what lies inside them) is that close to an offset
+change of any zone involved (``FastPlanner.week_is_safe``); any other week, like a 1:1 at 01:30
+on the night the clocks go back, is left to the reference, so every plan stays the same.
+
+Exports: FastPlanner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from scheduler.domain import BusyCalendar, Pair, PlanStatus, slot_day, wall_clock, week_monday
+from scheduler.planner.values import Known, PlannedOccurrence
+
+if TYPE_CHECKING:
+    from scheduler.planner import _Planner
+
+__all__ = ["FastPlanner"]
+
+_MICRO = timedelta(microseconds=1)
+_SECOND = 1_000_000
+_HOUR = 3600 * _SECOND
+_QUARTER_S = 900.0
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_EMPTY = BusyCalendar()
+#: How far from an offset change every compared time must be, besides the longest 1:1: more
+#: than any offset change there is (wall-clock and instant order differ only within it).
+_MARGIN = 6 * _HOUR
+#: Offsets are sampled hourly (a change and its undoing within one hour does not happen).
+_STEP = _HOUR
+
+Span = tuple[int, int]
+#: instants as POSIX timestamps, each ``to_us(moment) / _SECOND`` exactly, as ``BusyCalendar``
+#: keeps them (``datetime.timestamp()`` is that division too): distinct microseconds give
+#: distinct floats in the same order (until the year 2242), so they compare as the instants do
+Stamps = tuple[float, float]
+
+
+def to_us(moment: datetime) -> int:
+    """The instant as microseconds since 1970 (exact: timedelta arithmetic, no float)."""
+    return (moment - _UNIX) // _MICRO
+
+
+def from_us(instant: int) -> datetime:
+    """The UTC datetime of ``to_us``'s integer (the reference's moved starts are UTC too)."""
+    return _UNIX + timedelta(microseconds=instant)
+
+
+def _stamp(moment: datetime) -> float:
+    return to_us(moment) / _SECOND
+
+
+@dataclass(slots=True, eq=False)
+class _Regular:
+    """A regular slot in one week, worked out once with datetimes as the reference does."""
+
+    start: datetime
+    end: datetime
+    start_us: int
+    end_us: int
+    start_ts: float
+    end_ts: float
+    past: bool  # start <= now, compared as the reference compares it
+    close: str | None  # the close reason of an org day it touches
+    not_business: str | None  # why an org day it touches is not a business day
+    safe: bool  # far from every offset change
+
+
+@dataclass(slots=True, eq=False)
+class _Info:
+    """What the fast path needs of a pair, worked out once per ``plan``."""
+
+    pair: Pair
+    key: str
+    manager: str
+    rep: str
+    manager_first: str
+    rep_first: str
+    manager_zone: tzinfo
+    rep_zone: tzinfo
+    manager_busy: BusyCalendar
+    rep_busy: BusyCalendar
+    label: str
+    shift: int
+    duration: timedelta
+    duration_us: int
+    slot_id: int  # (weekday, at, organizer zone, shift, duration)
+    allowed_id: int  # (zones and working hours of both)
+    hours_id: int  # (slot_id, both people's zones and working hours)
+
+
+class _MustMove:
+    """``_place``'s answer in the first pass for a pair that has to move."""
+
+
+_MUST_MOVE = _MustMove()
+#: ``_static``'s codes for a slot outside the manager's or the rep's working hours
+_MANAGER_HOURS = 1
+_REP_HOURS = 2
+
+
+class FastPlanner:
+    def __init__(self, reference: _Planner, zones: set[tzinfo]) -> None:
+        self.ref = reference
+        self.now = reference.now
+        now_us = to_us(reference.now)
+        self.now_stamp = now_us / _SECOND
+        self.after_now = (now_us + 1) / _SECOND  # a 1:1 starts after now, not at it
+        self.skip_close = reference.settings.policy == "skip"
+        self.zones = zones
+        self._infos: dict[int, _Info] = {}
+        self._ids: dict[object, int] = {}
+        self._offsets: dict[tuple[tzinfo, int], timedelta | None] = {}
+        # target instants by (organizer-local day, time of day, zone), for every week
+        self._targets: dict[tuple[date, time, str], float] = {}
+        # per week (cleared when the week changes)
+        self._week = ""
+        self._danger: list[Span] = []
+        self._bounds: Span = (0, 0)
+        self._regulars: dict[int, _Regular] = {}
+        self._statics: dict[int, str | int | None] = {}
+        self._allowed: dict[int, tuple[tuple[date, list[Stamps]], ...]] = {}
+        self._allowed_safe: dict[int, bool] = {}
+        self._ordered: dict[tuple[int, date], list[tuple[date, list[Stamps]]]] = {}
+        self._days: dict[tuple[int, int], list[tuple[list[Stamps], float]]] = {}
+        # the regular slot and the static problem of each pair given to ``week_is_safe``
+        self._week_regulars: list[_Regular] = []
+        self._week_statics: list[str | int | None] = []
+
+    # ----------------------------------------------------------------- caches
+
+    def _id(self, value: object) -> int:
+        found = self._ids.get(value)
+        if found is None:
+            found = self._ids[value] = len(self._ids)
+        return found
+
+    def info(self, pair: Pair) -> _Info:
+        # Keyed by identity: ``plan`` hands the same pair objects for every week.
+        found = self._infos.get(id(pair))
+        if found is None or found.pair is not pair:
+            manager, rep = pair.manager, pair.rep
+            shift = pair.week_shift
+            slot_id = self._id(
+                ("slot", pair.slot.weekday, pair.slot.at, manager.timezone, shift, pair.duration)
+            )
+            people = (manager.timezone, manager.working_hours, rep.timezone, rep.working_hours)
+            found = _Info(
+                pair,
+                pair.key,
+                manager.email,
+                rep.email,
+                manager.first_name,
+                rep.first_name,
+                manager.zone,
+                rep.zone,
+                self.ref.busy.get(manager.email, _EMPTY),
+                self.ref.busy.get(rep.email, _EMPTY),
+                pair.slot.label(),
+                shift,
+                pair.duration,
+                pair.duration // _MICRO,
+                slot_id,
+                self._id(("allowed", *people)),
+                self._id(("hours", slot_id, *people)),
+            )
+            self._infos[id(pair)] = found
+        return found
+
+    def _start_week(self, week: str, margin: int) -> None:
+        if week == self._week:
+            return
+        self._week = week
+        for cache in (
+            self._regulars,
+            self._statics,
+            self._allowed,
+            self._allowed_safe,
+            self._ordered,
+            self._days,
+        ):
+            cache.clear()
+        monday = datetime.combine(week_monday(week), time(0), UTC)
+        begin = to_us(monday - timedelta(days=3))
+        end = to_us(monday + timedelta(days=10))
+        self._bounds = (begin + margin, end - margin)
+        self._danger = self._offset_changes(begin, end, margin)
+
+    def _offset_changes(self, begin: int, end: int, margin: int) -> list[Span]:
+        """Around each UTC-offset change of the zones in [begin, end]: the span, widened by
+        ``margin``, in which it happens (offsets sampled hourly, and remembered)."""
+        found: list[Span] = []
+        first, last = begin // _STEP, end // _STEP + 1
+        for zone in self.zones:
+            previous = None
+            for hour in range(first, last + 1):
+                key = (zone, hour)
+                if key in self._offsets:
+                    offset = self._offsets[key]
+                else:
+                    offset = datetime.fromtimestamp(hour * _STEP // _SECOND, zone).utcoffset()
+                    self._offsets[key] = offset
+                if hour > first and offset != previous:
+                    found.append(((hour - 1) * _STEP - margin, hour * _STEP + margin))
+                previous = offset
+        return found
+
+    def _near_change(self, start: int, end: int) -> bool:
+        """Whether [start, end] comes near an offset change, or leaves the sampled range."""
+        if start < self._bounds[0] or end > self._bounds[1]:
+            return True
+        return any(start <= high and low <= end for low, high in self._danger)
+
+    def _regular(self, info: _Info, week: str) -> _Regular:
+        found = self._regulars.get(info.slot_id)
+        if found is None:
+            ref = self.ref
+            pair = info.pair
+            start = _regular_start(pair, week, info.shift)
+            end = start + info.duration
+            days = ref._org_days(start, end)
+            close = next((r for d in days if (r := ref.rules.close_reason(d))), None)
+            not_business = None
+            for day in days:
+                if not ref.rules.is_business_day(day):
+                    holiday = ref.rules.holiday_name(day)
+                    not_business = holiday if holiday else "not a business day"
+                    break
+            start_us, end_us = to_us(start), to_us(end)
+            found = _Regular(
+                start,
+                end,
+                start_us,
+                end_us,
+                start_us / _SECOND,  # == datetime.timestamp(): both divide exact integers
+                end_us / _SECOND,
+                start <= self.now,
+                close,
+                not_business,
+                not self._near_change(min(start_us, end_us), max(start_us, end_us)),
+            )
+            self._regulars[info.slot_id] = found
+        return found
+
+    def _static(self, info: _Info, regular: _Regular) -> str | int | None:
+        """The reference's ``_problem_with`` up to busy time: it is the same for every pair
+        with the same slot, zones and working hours."""
+        if info.hours_id in self._statics:
+            return self._statics[info.hours_id]
+        found: str | int | None = None
+        pair = info.pair
+        if regular.past:
+            found = "already past"
+        elif regular.not_business is not None:
+            found = regular.not_business
+        elif not pair.manager.working_hours.contains(regular.start, regular.end, pair.manager.zone):
+            found = _MANAGER_HOURS
+        elif not pair.rep.working_hours.contains(regular.start, regular.end, pair.rep.zone):
+            found = _REP_HOURS
+        self._statics[info.hours_id] = found
+        return found
+
+    def _pair_allowed(self, info: _Info, week: str) -> tuple[tuple[date, list[Stamps]], ...]:
+        found = self._allowed.get(info.allowed_id)
+        if found is None:
+            exact = [
+                (day, [(to_us(s), to_us(e)) for s, e in spans])
+                for day, spans in self.ref._pair_allowed(info.pair, week)
+            ]
+            found = tuple(
+                (day, [(s / _SECOND, e / _SECOND) for s, e in spans]) for day, spans in exact
+            )
+            self._allowed[info.allowed_id] = found
+            self._allowed_safe[info.allowed_id] = not any(
+                self._near_change(s, e) for _, spans in exact for s, e in spans
+            )
+        return found
+
+    def _by_day(self, info: _Info, week: str) -> list[tuple[list[Stamps], float]]:
+        """The pair's allowed spans per organizer-local day, nearest day to the slot's first
+        (the earlier on a tie), each with the day's target instant."""
+        key = (info.allowed_id, info.slot_id)
+        found = self._days.get(key)
+        if found is None:
+            pair = info.pair
+            slot_date = slot_day(week, pair.slot.weekday, info.shift)
+            order_key = (info.allowed_id, slot_date)
+            ordered = self._ordered.get(order_key)
+            if ordered is None:
+                ordered = sorted(
+                    self._pair_allowed(info, week),
+                    key=lambda item: (abs(item[0] - slot_date), item[0]),
+                )
+                self._ordered[order_key] = ordered
+            at, timezone = pair.slot.at, pair.manager.timezone
+            found = []
+            for day, spans in ordered:
+                target_key = (day, at, timezone)
+                target = self._targets.get(target_key)
+                if target is None:
+                    target = to_us(wall_clock(day, at, pair.manager.zone)) / _SECOND
+                    self._targets[target_key] = target
+                found.append((spans, target))
+            self._days[key] = found
+        return found
+
+    # ----------------------------------------------------------------- the guard
+
+    def week_is_safe(self, week: str, infos: Sequence[_Info]) -> bool:
+        """Whether every regular slot and allowed span of the week is far from an offset
+        change (see the module's docstring); the week's caches are filled on the way."""
+        if not infos:
+            return True
+        # (whole seconds: the float arithmetic below is exact for those, see ``_nearest_start``)
+        if any(info.duration_us <= 0 or info.duration_us % _SECOND for info in infos):
+            return False
+        self._start_week(week, _MARGIN + max(info.duration_us for info in infos))
+        regulars: list[_Regular] = []
+        statics: list[str | int | None] = []
+        for info in infos:
+            regular = self._regular(info, week)
+            if not regular.safe:
+                return False
+            self._pair_allowed(info, week)
+            if not self._allowed_safe[info.allowed_id]:
+                return False
+            regulars.append(regular)
+            statics.append(self._static(info, regular))
+        self._week_regulars = regulars
+        self._week_statics = statics
+        return True
+
+    # ----------------------------------------------------------------- one week
+
+    def plan_week(
+        self, week: str, infos: Sequence[_Info], known: Mapping[str, Mapping[str, Known]]
+    ) -> list[PlannedOccurrence]:
+        """``_Planner.plan_week`` (see there for the why of each step), on integers; only
+        right after ``week_is_safe`` said yes for the same week and pairs."""
+        ref = self.ref
+        freeze_until = ref.freeze_until
+        regulars = self._week_regulars
+        taken: dict[str, list[Stamps]] = {}
+        result: list[PlannedOccurrence] = []
+        fresh: list[tuple[int, Known | None]] = []
+        conflicts: dict[str, list[tuple[int, float, float]]] = {}
+        for index, info in enumerate(infos):
+            decided = known.get(info.key, {}).get(week) if known else None
+            if decided is not None and (decided.people_changed or decided.start < freeze_until):
+                result.append(ref._keep(info.pair, week, decided))
+                if decided.status is PlanStatus.CONFLICT and not decided.people_changed:
+                    span = (index, _stamp(decided.start), _stamp(decided.end))
+                    for email in (info.manager, info.rep):
+                        conflicts.setdefault(email, []).append(span)
+                elif decided.happens and decided.status not in (
+                    PlanStatus.CLOSE_WEEK,
+                    PlanStatus.TIME_OFF,
+                ):
+                    _take(taken, info, _stamp(decided.start), _stamp(decided.end))
+            elif decided is not None or not regulars[index].past:
+                fresh.append((index, decided))  # (a past week with nothing decided: no entry)
+        order = {info.key: index for index, info in enumerate(infos)}
+        empty: list[Stamps] = []
+
+        def blocked(info: _Info, email: str) -> list[Stamps]:
+            """The 1:1s placed so far, and the kept conflicts of the pairs before it."""
+            spans = taken.get(email, empty)
+            kept = conflicts.get(email)
+            if kept:
+                at_most = order[info.key]
+                spans = spans + [(start, end) for at, start, end in kept if at < at_most]
+            return spans
+
+        statics = self._week_statics
+        waiting: list[tuple[int, Known | None]] = []
+        for move in (False, True):
+            for index, decided in waiting if move else fresh:
+                info = infos[index]
+                regular = regulars[index]
+                planned = self._place(
+                    info,
+                    week,
+                    regular,
+                    statics[index],
+                    blocked(info, info.manager),
+                    blocked(info, info.rep),
+                    decided,
+                    move,
+                )
+                if planned is _MUST_MOVE:
+                    waiting.append((index, decided))
+                    continue
+                assert isinstance(planned, PlannedOccurrence)
+                result.append(planned)
+                if not planned.skipped:
+                    if planned.start is regular.start:
+                        _take(taken, info, regular.start_ts, regular.end_ts)
+                    else:
+                        _take(taken, info, _stamp(planned.start), _stamp(planned.end))
+        return result
+
+    def _place(
+        self,
+        info: _Info,
+        week: str,
+        regular: _Regular,
+        static: str | int | None,
+        manager_taken: list[Stamps],
+        rep_taken: list[Stamps],
+        decided: Known | None,
+        move: bool,
+    ) -> PlannedOccurrence | _MustMove:
+        """``_Planner._place`` for a week it does not skip as past."""
+        if info.manager_busy.out_days or info.rep_busy.out_days:
+            away = self.ref._away_all_week(info.pair, week)
+            if away is not None:
+                reason = f"no 1:1 this week: {away} is out"
+                return _occurrence(info, week, regular, decided, PlanStatus.TIME_OFF, None, reason)
+        close = regular.close
+        if close is not None and self.skip_close:
+            reason = f"no 1:1 this week: {close}"
+            return _occurrence(info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason)
+        problem = _problem(info, regular, static, manager_taken, rep_taken)
+        if close is None and problem is None:
+            return _occurrence(info, week, regular, decided, PlanStatus.PLANNED, None, "")
+        if not move:
+            return _MUST_MOVE
+        why = close if close is not None else problem
+        found = self._nearest_free(info, week, manager_taken, rep_taken)
+        if found is not None:
+            reason = f"moved from {info.label}: {why}"
+            return _occurrence(info, week, regular, decided, PlanStatus.PLANNED, found, reason)
+        if close is not None:
+            reason = f"no 1:1 this week: {close}, and no free slot outside it"
+            return _occurrence(info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason)
+        reason = (
+            f"kept {info.label}: {why}, and no free slot for "
+            f"{info.manager_first} and {info.rep_first} this week"
+        )
+        return _occurrence(info, week, regular, decided, PlanStatus.CONFLICT, None, reason)
+
+    def _nearest_free(
+        self, info: _Info, week: str, manager_taken: list[Stamps], rep_taken: list[Stamps]
+    ) -> float | None:
+        """``_Planner._nearest_free`` on timestamps."""
+        now = self.now_stamp
+        people = (
+            (info.manager_busy, info.pair.manager.timezone, manager_taken),
+            (info.rep_busy, info.pair.rep.timezone, rep_taken),
+        )
+        for allowed, target in self._by_day(info, week):
+            free = [span for span in allowed if span[1] > now]
+            if not free:
+                continue
+            if free[0][0] <= now:  # a 1:1 must start after now, not at it
+                free[0] = (self.after_now, free[0][1])
+            for calendar, timezone, taken in people:
+                blocked = calendar.timestamps_between(free[0][0], free[-1][1])
+                blocked.extend(taken)
+                if calendar.out_days:
+                    blocked.extend(_out_windows(calendar.out_days, timezone, free))
+                if blocked:
+                    free = _subtract(free, blocked)
+                if not free:
+                    break
+            if free:
+                best = _nearest_start(free, target, info.duration_us // _SECOND)
+                if best is not None:
+                    return best
+        return None
+
+
+def _problem(
+    info: _Info,
+    regular: _Regular,
+    static: str | int | None,
+    manager_taken: list[Stamps],
+    rep_taken: list[Stamps],
+) -> str | None:
+    """The reference's ``_problem_with`` for the regular slot (``static``: see ``_static``)."""
+    if static is not None:
+        if static == _MANAGER_HOURS:
+            return f"outside {info.manager_first}'s working hours"
+        if static == _REP_HOURS:
+            return f"outside {info.rep_first}'s working hours"
+        assert isinstance(static, str)
+        return static
+    manager_free = _is_free(info.manager_busy, info.manager_zone, manager_taken, regular)
+    rep_free = _is_free(info.rep_busy, info.rep_zone, rep_taken, regular)
+    if manager_free and rep_free:
+        return None
+    if manager_free:
+        return f"{info.rep_first} busy"
+    if rep_free:
+        return f"{info.manager_first} busy"
+    return f"{info.manager_first} and {info.rep_first} busy"
+
+
+def _occurrence(
+    info: _Info,
+    week: str,
+    regular: _Regular,
+    decided: Known | None,
+    status: PlanStatus,
+    moved: float | None,
+    reason: str,
+) -> PlannedOccurrence:
+    """The reference's ``result``: at the regular slot, or at ``moved``."""
+    if moved is None:
+        start, end = regular.start, regular.end
+    else:
+        start = _UNIX + timedelta(seconds=int(moved))  # a quarter hour: whole seconds
+        end = start + info.duration
+    if decided is not None and (decided.status, decided.start, decided.end) == (
+        status,
+        start,
+        start + info.duration,
+    ):
+        reason = decided.reason  # unchanged: keep its explanation, change nothing
+    return PlannedOccurrence(
+        info.key, info.manager, info.rep, week, start, end, regular.start, status, reason
+    )
+
+
+def _is_free(busy: BusyCalendar, zone: tzinfo, taken: list[Stamps], regular: _Regular) -> bool:
+    if not busy.is_free_at(regular.start_ts, regular.end_ts):
+        return False
+    if busy.out_days and regular.start.astimezone(zone).date() in busy.out_days:
+        return False
+    start, end = regular.start_ts, regular.end_ts
+    for s, e in taken:  # noqa: SIM110 - a loop: no generator in the hot path
+        if s < end and start < e:
+            return False
+    return True
+
+
+def _take(taken: dict[str, list[Stamps]], info: _Info, start: float, end: float) -> None:
+    taken.setdefault(info.manager, []).append((start, end))
+    taken.setdefault(info.rep, []).append((start, end))
+
+
+def _regular_start(pair: Pair, week: str, shift: int) -> datetime:
+    from scheduler.planner import _regular_start as reference
+
+    return reference(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week, shift)
+
+
+def _subtract(spans: Sequence[Stamps], blocked: list[Stamps]) -> list[Stamps]:
+    """Sorted disjoint ``spans`` minus every blocked span (the reference's sweep)."""
+    cuts = sorted(blocked)
+    result: list[Stamps] = []
+    j = 0
+    count = len(cuts)
+    for start, end in spans:
+        while j < count and cuts[j][1] <= start:
+            j += 1
+        k = j
+        cursor = start
+        while k < count and cuts[k][0] < end:
+            cut_start, cut_end = cuts[k]
+            if cut_start > cursor:
+                result.append((cursor, cut_start))
+            if cut_end > cursor:
+                cursor = cut_end
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _nearest_start(spans: Sequence[Stamps], target: float, duration: int) -> float | None:
+    """The quarter-hour start nearest ``target`` (the earlier on a tie) whose meeting fits in
+    one span; quarter hours of 1970 UTC are quarter hours of every zone.
+
+    Exact on floats: quarter hours are whole seconds, so exact floats; a span end is a whole
+    second or at least a microsecond off one, and so is ``end - duration`` (a duration is whole
+    seconds), far more than float rounding, so floors and ceilings land where the reference's
+    do; a tie between two quarter hours needs ``target`` on the half quarter, a whole second."""
+    best: float | None = None
+    best_key: tuple[float, float] | None = None
+    for start, end in spans:
+        first = -(-start // _QUARTER_S) * _QUARTER_S
+        last = (end - duration) // _QUARTER_S * _QUARTER_S
+        if last < first:
+            continue
+        pick = min(max(target, first), last)
+        lower = pick // _QUARTER_S * _QUARTER_S
+        upper = -(-pick // _QUARTER_S) * _QUARTER_S
+        for candidate in (lower, upper):
+            if first <= candidate <= last:
+                key = (abs(candidate - target), candidate)
+                if best_key is None or key < best_key:
+                    best, best_key = candidate, key
+    return best
+
+
+def _out_windows(
+    out_days: frozenset[date], timezone: str, window: Sequence[Stamps]
+) -> list[Stamps]:
+    from scheduler.planner import _out_windows as reference
+
+    spans = [
+        (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+        for start, end in (window[0], window[-1])
+    ]
+    return [(_stamp(s), _stamp(e)) for s, e in reference(out_days, timezone, spans)]
