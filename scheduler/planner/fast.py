@@ -22,8 +22,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from scheduler.domain import BusyCalendar, Pair, PlanStatus, slot_day, wall_clock, week_monday
+from scheduler.domain import (
+    BusyCalendar,
+    Pair,
+    Person,
+    PlanStatus,
+    slot_day,
+    wall_clock,
+    week_monday,
+)
 from scheduler.planner.values import Known, PlannedOccurrence
 
 if TYPE_CHECKING:
@@ -90,17 +99,21 @@ class _Info:
     rep: str
     manager_first: str
     rep_first: str
-    manager_zone: tzinfo
-    rep_zone: tzinfo
+    manager_zone: ZoneInfo
+    rep_zone: ZoneInfo
     manager_busy: BusyCalendar
     rep_busy: BusyCalendar
+    away_days: bool  # whether either has days out
     label: str
     shift: int
+    slot_offset: int  # days from the org week's Monday to the slot's (organizer-local) date
     duration: timedelta
     duration_us: int
     slot_id: int  # (weekday, at, organizer zone, shift, duration)
     allowed_id: int  # (zones and working hours of both)
     hours_id: int  # (slot_id, both people's zones and working hours)
+    manager_hours_id: int  # (zone, working hours)
+    rep_hours_id: int
 
 
 class _MustMove:
@@ -133,13 +146,15 @@ class FastPlanner:
         self._bounds: Span = (0, 0)
         self._regulars: dict[int, _Regular] = {}
         self._statics: dict[int, str | int | None] = {}
+        self._hours: dict[tuple[int, int], bool] = {}
         self._allowed: dict[int, tuple[tuple[date, list[Stamps]], ...]] = {}
         self._allowed_safe: dict[int, bool] = {}
-        self._ordered: dict[tuple[int, date], list[tuple[date, list[Stamps]]]] = {}
-        self._days: dict[tuple[int, int], list[tuple[list[Stamps], float]]] = {}
+        self._ordered: dict[tuple[int, int], list[tuple[date, list[Stamps]]]] = {}
         # the regular slot and the static problem of each pair given to ``week_is_safe``
         self._week_regulars: list[_Regular] = []
         self._week_statics: list[str | int | None] = []
+        # whether every 1:1 kept this week lasts a while (see ``_nearest_free``)
+        self._positive_cuts = True
 
     # ----------------------------------------------------------------- caches
 
@@ -159,6 +174,8 @@ class FastPlanner:
                 ("slot", pair.slot.weekday, pair.slot.at, manager.timezone, shift, pair.duration)
             )
             people = (manager.timezone, manager.working_hours, rep.timezone, rep.working_hours)
+            manager_busy = self.ref.busy.get(manager.email, _EMPTY)
+            rep_busy = self.ref.busy.get(rep.email, _EMPTY)
             found = _Info(
                 pair,
                 pair.key,
@@ -168,15 +185,19 @@ class FastPlanner:
                 rep.first_name,
                 manager.zone,
                 rep.zone,
-                self.ref.busy.get(manager.email, _EMPTY),
-                self.ref.busy.get(rep.email, _EMPTY),
+                manager_busy,
+                rep_busy,
+                bool(manager_busy.out_days or rep_busy.out_days),
                 pair.slot.label(),
                 shift,
+                pair.slot.weekday + 7 * shift,
                 pair.duration,
                 pair.duration // _MICRO,
                 slot_id,
                 self._id(("allowed", *people)),
                 self._id(("hours", slot_id, *people)),
+                self._id(("person", manager.timezone, manager.working_hours)),
+                self._id(("person", rep.timezone, rep.working_hours)),
             )
             self._infos[id(pair)] = found
         return found
@@ -188,10 +209,10 @@ class FastPlanner:
         for cache in (
             self._regulars,
             self._statics,
+            self._hours,
             self._allowed,
             self._allowed_safe,
             self._ordered,
-            self._days,
         ):
             cache.clear()
         monday = datetime.combine(week_monday(week), time(0), UTC)
@@ -267,11 +288,19 @@ class FastPlanner:
             found = "already past"
         elif regular.not_business is not None:
             found = regular.not_business
-        elif not pair.manager.working_hours.contains(regular.start, regular.end, pair.manager.zone):
+        elif not self._in_hours(info.slot_id, info.manager_hours_id, pair.manager, regular):
             found = _MANAGER_HOURS
-        elif not pair.rep.working_hours.contains(regular.start, regular.end, pair.rep.zone):
+        elif not self._in_hours(info.slot_id, info.rep_hours_id, pair.rep, regular):
             found = _REP_HOURS
         self._statics[info.hours_id] = found
+        return found
+
+    def _in_hours(self, slot_id: int, hours_id: int, person: Person, regular: _Regular) -> bool:
+        key = (slot_id, hours_id)
+        found = self._hours.get(key)
+        if found is None:
+            found = person.working_hours.contains(regular.start, regular.end, person.zone)
+            self._hours[key] = found
         return found
 
     def _pair_allowed(self, info: _Info, week: str) -> tuple[tuple[date, list[Stamps]], ...]:
@@ -290,32 +319,28 @@ class FastPlanner:
             )
         return found
 
-    def _by_day(self, info: _Info, week: str) -> list[tuple[list[Stamps], float]]:
+    def _by_day(self, info: _Info, week: str) -> list[tuple[date, list[Stamps]]]:
         """The pair's allowed spans per organizer-local day, nearest day to the slot's first
-        (the earlier on a tie), each with the day's target instant."""
-        key = (info.allowed_id, info.slot_id)
-        found = self._days.get(key)
+        (the earlier on a tie)."""
+        key = (info.allowed_id, info.slot_offset)
+        found = self._ordered.get(key)
         if found is None:
-            pair = info.pair
-            slot_date = slot_day(week, pair.slot.weekday, info.shift)
-            order_key = (info.allowed_id, slot_date)
-            ordered = self._ordered.get(order_key)
-            if ordered is None:
-                ordered = sorted(
-                    self._pair_allowed(info, week),
-                    key=lambda item: (abs(item[0] - slot_date), item[0]),
-                )
-                self._ordered[order_key] = ordered
-            at, timezone = pair.slot.at, pair.manager.timezone
-            found = []
-            for day, spans in ordered:
-                target_key = (day, at, timezone)
-                target = self._targets.get(target_key)
-                if target is None:
-                    target = to_us(wall_clock(day, at, pair.manager.zone)) / _SECOND
-                    self._targets[target_key] = target
-                found.append((spans, target))
-            self._days[key] = found
+            slot_date = slot_day(week, info.pair.slot.weekday, info.shift)
+            found = sorted(
+                self._pair_allowed(info, week),
+                key=lambda item: (abs(item[0] - slot_date), item[0]),
+            )
+            self._ordered[key] = found
+        return found
+
+    def _target(self, info: _Info, day: date) -> float:
+        """The regular time of day on ``day``, in the organizer's zone."""
+        at, timezone = info.pair.slot.at, info.pair.manager.timezone
+        key = (day, at, timezone)
+        found = self._targets.get(key)
+        if found is None:
+            found = _stamp(wall_clock(day, at, info.manager_zone))
+            self._targets[key] = found
         return found
 
     # ----------------------------------------------------------------- the guard
@@ -331,15 +356,23 @@ class FastPlanner:
         self._start_week(week, _MARGIN + max(info.duration_us for info in infos))
         regulars: list[_Regular] = []
         statics: list[str | int | None] = []
+        known_regulars, known_statics = self._regulars, self._statics
+        allowed_safe = self._allowed_safe
         for info in infos:
-            regular = self._regular(info, week)
+            regular = known_regulars.get(info.slot_id) or self._regular(info, week)
             if not regular.safe:
                 return False
-            self._pair_allowed(info, week)
-            if not self._allowed_safe[info.allowed_id]:
+            safe = allowed_safe.get(info.allowed_id)
+            if safe is None:
+                self._pair_allowed(info, week)
+                safe = allowed_safe[info.allowed_id]
+            if not safe:
                 return False
             regulars.append(regular)
-            statics.append(self._static(info, regular))
+            if info.hours_id in known_statics:
+                statics.append(known_statics[info.hours_id])
+            else:
+                statics.append(self._static(info, regular))
         self._week_regulars = regulars
         self._week_statics = statics
         return True
@@ -358,10 +391,13 @@ class FastPlanner:
         result: list[PlannedOccurrence] = []
         fresh: list[tuple[int, Known | None]] = []
         conflicts: dict[str, list[tuple[int, float, float]]] = {}
+        self._positive_cuts = True
         for index, info in enumerate(infos):
             decided = known.get(info.key, {}).get(week) if known else None
             if decided is not None and (decided.people_changed or decided.start < freeze_until):
                 result.append(ref._keep(info.pair, week, decided))
+                if not decided.end > decided.start:
+                    self._positive_cuts = False
                 if decided.status is PlanStatus.CONFLICT and not decided.people_changed:
                     span = (index, _stamp(decided.start), _stamp(decided.end))
                     for email in (info.manager, info.rep):
@@ -386,31 +422,67 @@ class FastPlanner:
             return spans
 
         statics = self._week_statics
+        skip_close = self.skip_close
+        planned: PlannedOccurrence | _MustMove
         waiting: list[tuple[int, Known | None]] = []
-        for move in (False, True):
-            for index, decided in waiting if move else fresh:
-                info = infos[index]
-                regular = regulars[index]
+        # First pass: ``_place`` with ``move`` false, whose reasons for moving are not needed.
+        for index, decided in fresh:
+            info = infos[index]
+            regular = regulars[index]
+            if conflicts:
+                manager_taken = blocked(info, info.manager)
+                rep_taken = blocked(info, info.rep)
+            else:
+                manager_taken = taken.get(info.manager, empty)
+                rep_taken = taken.get(info.rep, empty)
+            if info.away_days:  # someone is out some day: maybe all week, ``_place`` says
                 planned = self._place(
-                    info,
-                    week,
-                    regular,
-                    statics[index],
-                    blocked(info, info.manager),
-                    blocked(info, info.rep),
-                    decided,
-                    move,
+                    info, week, regular, statics[index], manager_taken, rep_taken, decided, False
                 )
-                if planned is _MUST_MOVE:
-                    waiting.append((index, decided))
-                    continue
-                assert isinstance(planned, PlannedOccurrence)
-                result.append(planned)
-                if not planned.skipped:
-                    if planned.start is regular.start:
-                        _take(taken, info, regular.start_ts, regular.end_ts)
-                    else:
-                        _take(taken, info, _stamp(planned.start), _stamp(planned.end))
+            elif regular.close is not None:
+                if skip_close:
+                    reason = f"no 1:1 this week: {regular.close}"
+                    planned = _occurrence(
+                        info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason
+                    )
+                else:
+                    planned = _MUST_MOVE
+            elif (
+                statics[index] is None
+                and _is_free(info.manager_busy, info.manager_zone, manager_taken, regular)
+                and _is_free(info.rep_busy, info.rep_zone, rep_taken, regular)
+            ):
+                planned = _occurrence(info, week, regular, decided, PlanStatus.PLANNED, None, "")
+            else:
+                planned = _MUST_MOVE
+            if planned is _MUST_MOVE:
+                waiting.append((index, decided))
+                continue
+            assert isinstance(planned, PlannedOccurrence)
+            result.append(planned)
+            if planned.status is PlanStatus.PLANNED:  # (not ``skipped``: the others here)
+                _take(taken, info, regular.start_ts, regular.end_ts)
+        # Second pass: the pairs that must move.
+        for index, decided in waiting:
+            info = infos[index]
+            regular = regulars[index]
+            planned = self._place(
+                info,
+                week,
+                regular,
+                statics[index],
+                blocked(info, info.manager),
+                blocked(info, info.rep),
+                decided,
+                True,
+            )
+            assert isinstance(planned, PlannedOccurrence)
+            result.append(planned)
+            if not planned.skipped:
+                if planned.start is regular.start:
+                    _take(taken, info, regular.start_ts, regular.end_ts)
+                else:
+                    _take(taken, info, _stamp(planned.start), _stamp(planned.end))
         return result
 
     def _place(
@@ -425,7 +497,7 @@ class FastPlanner:
         move: bool,
     ) -> PlannedOccurrence | _MustMove:
         """``_Planner._place`` for a week it does not skip as past."""
-        if info.manager_busy.out_days or info.rep_busy.out_days:
+        if info.away_days:
             away = self.ref._away_all_week(info.pair, week)
             if away is not None:
                 reason = f"no 1:1 this week: {away} is out"
@@ -462,22 +534,37 @@ class FastPlanner:
             (info.manager_busy, info.pair.manager.timezone, manager_taken),
             (info.rep_busy, info.pair.rep.timezone, rep_taken),
         )
-        for allowed, target in self._by_day(info, week):
-            free = [span for span in allowed if span[1] > now]
-            if not free:
+        manager_busy, rep_busy = info.manager_busy, info.rep_busy
+        for day, allowed in self._by_day(info, week):
+            if not allowed or allowed[-1][1] <= now:
                 continue
+            # (spans are sorted: those that end after now are the last ones)
+            free = allowed if allowed[0][1] > now else [s for s in allowed if s[1] > now]
             if free[0][0] <= now:  # a 1:1 must start after now, not at it
-                free[0] = (self.after_now, free[0][1])
-            for calendar, timezone, taken in people:
-                blocked = calendar.timestamps_between(free[0][0], free[-1][1])
-                blocked.extend(taken)
-                if calendar.out_days:
-                    blocked.extend(_out_windows(calendar.out_days, timezone, free))
+                free = [(self.after_now, free[0][1]), *free[1:]]
+            if self._positive_cuts and not info.away_days:
+                # Both people's busy time and 1:1s at once: every cut is a span of positive
+                # length, so cutting all at once leaves what cutting one person's, then the
+                # other's leaves.
+                low, high = free[0][0], free[-1][1]
+                blocked = manager_busy.timestamps_between(low, high)
+                blocked += rep_busy.timestamps_between(low, high)
+                blocked += manager_taken
+                blocked += rep_taken
                 if blocked:
                     free = _subtract(free, blocked)
-                if not free:
-                    break
+            else:
+                for calendar, timezone, taken in people:
+                    blocked = calendar.timestamps_between(free[0][0], free[-1][1])
+                    blocked.extend(taken)
+                    if calendar.out_days:
+                        blocked.extend(_out_windows(calendar.out_days, timezone, free))
+                    if blocked:
+                        free = _subtract(free, blocked)
+                    if not free:
+                        break
             if free:
+                target = self._target(info, day)
                 best = _nearest_start(free, target, info.duration_us // _SECOND)
                 if best is not None:
                     return best
