@@ -99,10 +99,8 @@ def plan(
     for week in weeks:
         # The integer fast path gives the same plan as the datetime one, except near a change
         # of a UTC offset (see scheduler.planner.fast), where the datetime one plans the week.
-        if fast.week_is_safe(week, infos):
-            by_week[week] = fast.plan_week(week, infos, known)
-        else:
-            by_week[week] = planner.plan_week(week, pairs, known)
+        planned = fast.plan_week(week, infos, known)
+        by_week[week] = planned if planned is not None else planner.plan_week(week, pairs, known)
     order = {pair.key: index for index, pair in enumerate(pairs)}
     result = [item for week in weeks for item in by_week[week]]
     result.sort(key=lambda item: (order[item.pair_key], item.week))

@@ -1,17 +1,20 @@
-"""The planner's fast path: one org week planned on integer microseconds since 1970 (UTC).
+"""The planner's fast path: one org week planned on POSIX timestamps instead of datetimes.
 
 Pure, no I/O. ``FastPlanner.plan_week`` gives exactly what the aware-datetime reference,
-``_Planner.plan_week`` in ``scheduler.planner``, gives (the same steps in the same order), but
-its hot loops (a pair's regular slot, the nearest free slot) compare and subtract integers: per
-week, each regular slot, each pair's allowed time per day and each target time are worked out
-once with datetimes, as the reference does, and cached; busy time is read as timestamps.
+``_Planner.plan_week`` in ``scheduler.planner``, gives: the same steps in the same order, but
+each regular slot, each pair's allowed time per day and each target time are worked out once
+per week with datetimes, as the reference does, and cached, and the hot loops (a pair's regular
+slot, the nearest free slot) compare and subtract floats. Each float is an exact count of
+microseconds divided by 10**6, as ``datetime.timestamp()`` and ``BusyCalendar`` give them, so
+they compare as the instants do (see ``Stamps``) and busy time needs no conversion.
 
-Why a guard: two aware datetimes of one zone compare by wall clock, not by instant, and adding a
-timedelta is wall-clock arithmetic; both differ from integer instants only within a few hours of
-a change of that zone's UTC offset. A week is planned here only when no time its planning
-compares (regular slots, allowed spans and so what lies inside them) is that close to an offset
-change of any zone involved (``FastPlanner.week_is_safe``); any other week, like a 1:1 at 01:30
-on the night the clocks go back, is left to the reference, so every plan stays the same.
+Why a guard: two aware datetimes of one zone compare by wall clock, not by instant, and adding
+a timedelta is wall-clock arithmetic; both differ from instants only within a few hours of a
+change of that zone's UTC offset. A week is planned here only when no time its planning
+compares (regular slots, allowed spans and so all that lies inside them) is that close to an
+offset change of any zone involved; for any other week, such as one with a 1:1 at 01:30 on the
+night the clocks go back, ``plan_week`` gives None and the reference plans it, so every plan
+stays the same.
 
 Exports: FastPlanner.
 """
@@ -87,6 +90,7 @@ class _Regular:
     close: str | None  # the close reason of an org day it touches
     not_business: str | None  # why an org day it touches is not a business day
     safe: bool  # far from every offset change
+    span: Stamps  # (start_ts, end_ts)
 
 
 @dataclass(slots=True, eq=False)
@@ -150,9 +154,6 @@ class FastPlanner:
         self._allowed: dict[int, tuple[tuple[date, list[Stamps]], ...]] = {}
         self._allowed_safe: dict[int, bool] = {}
         self._ordered: dict[tuple[int, int], list[tuple[date, list[Stamps]]]] = {}
-        # the regular slot and the static problem of each pair given to ``week_is_safe``
-        self._week_regulars: list[_Regular] = []
-        self._week_statics: list[str | int | None] = []
         # whether every 1:1 kept this week lasts a while (see ``_nearest_free``)
         self._positive_cuts = True
 
@@ -273,6 +274,7 @@ class FastPlanner:
                 close,
                 not_business,
                 not self._near_change(min(start_us, end_us), max(start_us, end_us)),
+                (start_us / _SECOND, end_us / _SECOND),
             )
             self._regulars[info.slot_id] = found
         return found
@@ -343,56 +345,39 @@ class FastPlanner:
             self._targets[key] = found
         return found
 
-    # ----------------------------------------------------------------- the guard
+    # ----------------------------------------------------------------- one week
 
-    def week_is_safe(self, week: str, infos: Sequence[_Info]) -> bool:
-        """Whether every regular slot and allowed span of the week is far from an offset
-        change (see the module's docstring); the week's caches are filled on the way."""
+    def plan_week(
+        self, week: str, infos: Sequence[_Info], known: Mapping[str, Mapping[str, Known]]
+    ) -> list[PlannedOccurrence] | None:
+        """``_Planner.plan_week`` (see there for the why of each step), on timestamps; None,
+        before planning anything, when a regular slot or allowed span of the week is near an
+        offset change (see the module's docstring): then the reference must plan it."""
         if not infos:
-            return True
+            return []
         # (whole seconds: the float arithmetic below is exact for those, see ``_nearest_start``)
         if any(info.duration_us <= 0 or info.duration_us % _SECOND for info in infos):
-            return False
+            return None
         self._start_week(week, _MARGIN + max(info.duration_us for info in infos))
-        regulars: list[_Regular] = []
-        statics: list[str | int | None] = []
+        ref = self.ref
+        freeze_until = ref.freeze_until
         known_regulars, known_statics = self._regulars, self._statics
         allowed_safe = self._allowed_safe
-        for info in infos:
+        taken: dict[str, list[Stamps]] = {}
+        result: list[PlannedOccurrence] = []
+        fresh: list[tuple[_Info, _Regular, str | int | None, Known | None]] = []
+        conflicts: dict[str, list[tuple[int, float, float]]] = {}
+        self._positive_cuts = True
+        for index, info in enumerate(infos):
             regular = known_regulars.get(info.slot_id) or self._regular(info, week)
             if not regular.safe:
-                return False
+                return None
             safe = allowed_safe.get(info.allowed_id)
             if safe is None:
                 self._pair_allowed(info, week)
                 safe = allowed_safe[info.allowed_id]
             if not safe:
-                return False
-            regulars.append(regular)
-            if info.hours_id in known_statics:
-                statics.append(known_statics[info.hours_id])
-            else:
-                statics.append(self._static(info, regular))
-        self._week_regulars = regulars
-        self._week_statics = statics
-        return True
-
-    # ----------------------------------------------------------------- one week
-
-    def plan_week(
-        self, week: str, infos: Sequence[_Info], known: Mapping[str, Mapping[str, Known]]
-    ) -> list[PlannedOccurrence]:
-        """``_Planner.plan_week`` (see there for the why of each step), on integers; only
-        right after ``week_is_safe`` said yes for the same week and pairs."""
-        ref = self.ref
-        freeze_until = ref.freeze_until
-        regulars = self._week_regulars
-        taken: dict[str, list[Stamps]] = {}
-        result: list[PlannedOccurrence] = []
-        fresh: list[tuple[int, Known | None]] = []
-        conflicts: dict[str, list[tuple[int, float, float]]] = {}
-        self._positive_cuts = True
-        for index, info in enumerate(infos):
+                return None
             decided = known.get(info.key, {}).get(week) if known else None
             if decided is not None and (decided.people_changed or decided.start < freeze_until):
                 result.append(ref._keep(info.pair, week, decided))
@@ -406,9 +391,13 @@ class FastPlanner:
                     PlanStatus.CLOSE_WEEK,
                     PlanStatus.TIME_OFF,
                 ):
-                    _take(taken, info, _stamp(decided.start), _stamp(decided.end))
-            elif decided is not None or not regulars[index].past:
-                fresh.append((index, decided))  # (a past week with nothing decided: no entry)
+                    _take(taken, info, (_stamp(decided.start), _stamp(decided.end)))
+            elif decided is not None or not regular.past:  # (past, nothing decided: no entry)
+                if info.hours_id in known_statics:
+                    static = known_statics[info.hours_id]
+                else:
+                    static = self._static(info, regular)
+                fresh.append((info, regular, static, decided))
         order = {info.key: index for index, info in enumerate(infos)}
         empty: list[Stamps] = []
 
@@ -421,14 +410,12 @@ class FastPlanner:
                 spans = spans + [(start, end) for at, start, end in kept if at < at_most]
             return spans
 
-        statics = self._week_statics
         skip_close = self.skip_close
         planned: PlannedOccurrence | _MustMove
-        waiting: list[tuple[int, Known | None]] = []
+        waiting: list[tuple[_Info, _Regular, str | int | None, Known | None]] = []
         # First pass: ``_place`` with ``move`` false, whose reasons for moving are not needed.
-        for index, decided in fresh:
-            info = infos[index]
-            regular = regulars[index]
+        for entry in fresh:
+            info, regular, static, decided = entry
             if conflicts:
                 manager_taken = blocked(info, info.manager)
                 rep_taken = blocked(info, info.rep)
@@ -437,7 +424,7 @@ class FastPlanner:
                 rep_taken = taken.get(info.rep, empty)
             if info.away_days:  # someone is out some day: maybe all week, ``_place`` says
                 planned = self._place(
-                    info, week, regular, statics[index], manager_taken, rep_taken, decided, False
+                    info, week, regular, static, manager_taken, rep_taken, decided, False
                 )
             elif regular.close is not None:
                 if skip_close:
@@ -448,7 +435,7 @@ class FastPlanner:
                 else:
                     planned = _MUST_MOVE
             elif (
-                statics[index] is None
+                static is None
                 and _is_free(info.manager_busy, info.manager_zone, manager_taken, regular)
                 and _is_free(info.rep_busy, info.rep_zone, rep_taken, regular)
             ):
@@ -456,33 +443,30 @@ class FastPlanner:
             else:
                 planned = _MUST_MOVE
             if planned is _MUST_MOVE:
-                waiting.append((index, decided))
+                waiting.append(entry)
                 continue
             assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
             if planned.status is PlanStatus.PLANNED:  # (not ``skipped``: the others here)
-                _take(taken, info, regular.start_ts, regular.end_ts)
+                _take(taken, info, regular.span)
         # Second pass: the pairs that must move.
-        for index, decided in waiting:
-            info = infos[index]
-            regular = regulars[index]
+        for info, regular, static, decided in waiting:
+            if conflicts:
+                manager_taken = blocked(info, info.manager)
+                rep_taken = blocked(info, info.rep)
+            else:
+                manager_taken = taken.get(info.manager, empty)
+                rep_taken = taken.get(info.rep, empty)
             planned = self._place(
-                info,
-                week,
-                regular,
-                statics[index],
-                blocked(info, info.manager),
-                blocked(info, info.rep),
-                decided,
-                True,
+                info, week, regular, static, manager_taken, rep_taken, decided, True
             )
             assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
             if not planned.skipped:
                 if planned.start is regular.start:
-                    _take(taken, info, regular.start_ts, regular.end_ts)
+                    _take(taken, info, regular.span)
                 else:
-                    _take(taken, info, _stamp(planned.start), _stamp(planned.end))
+                    _take(taken, info, (_stamp(planned.start), _stamp(planned.end)))
         return result
 
     def _place(
@@ -635,9 +619,9 @@ def _is_free(busy: BusyCalendar, zone: tzinfo, taken: list[Stamps], regular: _Re
     return True
 
 
-def _take(taken: dict[str, list[Stamps]], info: _Info, start: float, end: float) -> None:
-    taken.setdefault(info.manager, []).append((start, end))
-    taken.setdefault(info.rep, []).append((start, end))
+def _take(taken: dict[str, list[Stamps]], info: _Info, span: Stamps) -> None:
+    taken.setdefault(info.manager, []).append(span)
+    taken.setdefault(info.rep, []).append(span)
 
 
 def _regular_start(pair: Pair, week: str, shift: int) -> datetime:
