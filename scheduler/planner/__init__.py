@@ -89,18 +89,24 @@ def plan(
     per week, except weeks whose regular slot is already past and hold nothing yet (a new
     pair starts with the first week still ahead). Sorted by pair (input order), then week.
     """
-    # Weeks are the org's: a pair made without the org's zone counts in the one given here.
-    pairs = [p if p.org_timezone else replace(p, org_timezone=org_zone.key) for p in pairs]
     planner = _Planner(rules, org_zone, busy, now, settings)
     fast = FastPlanner(planner, _zones(pairs, org_zone, now, known))
     infos = [fast.info(pair) for pair in pairs]
+    with_org: list[Pair] | None = None
     weeks = list(weeks) if weeks is not None else weeks_from(now, org_zone, settings.horizon_weeks)
     by_week: dict[str, list[PlannedOccurrence]] = {}
     for week in weeks:
-        # The integer fast path gives the same plan as the datetime one, except near a change
-        # of a UTC offset (see scheduler.planner.fast), where the datetime one plans the week.
+        # The fast path gives the same plan as the datetime one, except near a change of a
+        # UTC offset (see scheduler.planner.fast), where it leaves the week to the other.
         planned = fast.plan_week(week, infos, known)
-        by_week[week] = planned if planned is not None else planner.plan_week(week, pairs, known)
+        if planned is None:
+            if with_org is None:
+                # Weeks are the org's: a pair made without the org's zone counts in this one.
+                with_org = [
+                    p if p.org_timezone else replace(p, org_timezone=org_zone.key) for p in pairs
+                ]
+            planned = planner.plan_week(week, with_org, known)
+        by_week[week] = planned
     order = {pair.key: index for index, pair in enumerate(pairs)}
     result = [item for week in weeks for item in by_week[week]]
     result.sort(key=lambda item: (order[item.pair_key], item.week))

@@ -35,6 +35,7 @@ from scheduler.domain import (
     slot_day,
     wall_clock,
     week_monday,
+    week_shift,
 )
 from scheduler.planner.values import Known, PlannedOccurrence
 
@@ -133,6 +134,7 @@ _REP_HOURS = 2
 class FastPlanner:
     def __init__(self, reference: _Planner, zones: set[tzinfo]) -> None:
         self.ref = reference
+        self.org_timezone = reference.org_zone.key
         self.now = reference.now
         now_us = to_us(reference.now)
         self.now_stamp = now_us / _SECOND
@@ -140,10 +142,12 @@ class FastPlanner:
         self.skip_close = reference.settings.policy == "skip"
         self.zones = zones
         self._infos: dict[int, _Info] = {}
+        self._people: dict[int, tuple[Person, tuple[int, str, ZoneInfo, BusyCalendar]]] = {}
         self._ids: dict[object, int] = {}
         self._offsets: dict[tuple[tzinfo, int], timedelta | None] = {}
         # target instants by (organizer-local day, time of day, zone), for every week
         self._targets: dict[tuple[date, time, str], float] = {}
+        self._moved_cache: dict[tuple[float, timedelta], tuple[datetime, datetime]] = {}
         # per week (cleared when the week changes)
         self._week = ""
         self._danger: list[Span] = []
@@ -166,42 +170,54 @@ class FastPlanner:
         return found
 
     def info(self, pair: Pair) -> _Info:
+        """What the fast path needs of ``pair`` (whose weeks are the org's when it has no
+        ``org_timezone`` of its own, as in ``plan``)."""
         # Keyed by identity: ``plan`` hands the same pair objects for every week.
         found = self._infos.get(id(pair))
         if found is None or found.pair is not pair:
             manager, rep = pair.manager, pair.rep
-            shift = pair.week_shift
-            slot_id = self._id(
-                ("slot", pair.slot.weekday, pair.slot.at, manager.timezone, shift, pair.duration)
+            manager_id, manager_first, manager_zone, manager_busy = self._person(manager)
+            rep_id, rep_first, rep_zone, rep_busy = self._person(rep)
+            slot = pair.slot
+            shift = week_shift(
+                slot.weekday, slot.at, manager.timezone, pair.org_timezone or self.org_timezone
             )
-            people = (manager.timezone, manager.working_hours, rep.timezone, rep.working_hours)
-            manager_busy = self.ref.busy.get(manager.email, _EMPTY)
-            rep_busy = self.ref.busy.get(rep.email, _EMPTY)
+            slot_id = self._id((slot.weekday, slot.at, manager.timezone, shift, pair.duration))
             found = _Info(
                 pair,
                 pair.key,
                 manager.email,
                 rep.email,
-                manager.first_name,
-                rep.first_name,
-                manager.zone,
-                rep.zone,
+                manager_first,
+                rep_first,
+                manager_zone,
+                rep_zone,
                 manager_busy,
                 rep_busy,
                 bool(manager_busy.out_days or rep_busy.out_days),
-                pair.slot.label(),
+                slot.label(),
                 shift,
-                pair.slot.weekday + 7 * shift,
+                slot.weekday + 7 * shift,
                 pair.duration,
                 pair.duration // _MICRO,
                 slot_id,
-                self._id(("allowed", *people)),
-                self._id(("hours", slot_id, *people)),
-                self._id(("person", manager.timezone, manager.working_hours)),
-                self._id(("person", rep.timezone, rep.working_hours)),
+                self._id((-1, manager_id, rep_id)),
+                self._id((-2, slot_id, manager_id, rep_id)),
+                manager_id,
+                rep_id,
             )
             self._infos[id(pair)] = found
         return found
+
+    def _person(self, person: Person) -> tuple[int, str, ZoneInfo, BusyCalendar]:
+        """(id of the zone and working hours, first name, zone, busy time) of a person."""
+        found = self._people.get(id(person))
+        if found is None or found[0] is not person:
+            hours_id = self._id(("person", person.timezone, person.working_hours))
+            busy = self.ref.busy.get(person.email, _EMPTY)
+            found = (person, (hours_id, person.first_name, person.zone, busy))
+            self._people[id(person)] = found
+        return found[1]
 
     def _start_week(self, week: str, margin: int) -> None:
         if week == self._week:
@@ -380,7 +396,7 @@ class FastPlanner:
                 return None
             decided = known.get(info.key, {}).get(week) if known else None
             if decided is not None and (decided.people_changed or decided.start < freeze_until):
-                result.append(ref._keep(info.pair, week, decided))
+                result.append(_keep(info, week, decided))
                 if not decided.end > decided.start:
                     self._positive_cuts = False
                 if decided.status is PlanStatus.CONFLICT and not decided.people_changed:
@@ -466,7 +482,8 @@ class FastPlanner:
                 if planned.start is regular.start:
                     _take(taken, info, regular.span)
                 else:
-                    _take(taken, info, (_stamp(planned.start), _stamp(planned.end)))
+                    # (``timestamp()`` of a UTC datetime is ``_stamp``: the same division)
+                    _take(taken, info, (planned.start.timestamp(), planned.end.timestamp()))
         return result
 
     def _place(
@@ -499,7 +516,8 @@ class FastPlanner:
         found = self._nearest_free(info, week, manager_taken, rep_taken)
         if found is not None:
             reason = f"moved from {info.label}: {why}"
-            return _occurrence(info, week, regular, decided, PlanStatus.PLANNED, found, reason)
+            moved = self._moved(found, info.duration)
+            return _occurrence(info, week, regular, decided, PlanStatus.PLANNED, moved, reason)
         if close is not None:
             reason = f"no 1:1 this week: {close}, and no free slot outside it"
             return _occurrence(info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason)
@@ -509,24 +527,32 @@ class FastPlanner:
         )
         return _occurrence(info, week, regular, decided, PlanStatus.CONFLICT, None, reason)
 
+    def _moved(self, start: float, duration: timedelta) -> tuple[datetime, datetime]:
+        """A moved 1:1's start and end, in UTC as the reference gives them; shared, as pairs
+        move to the same quarter hours (datetimes are immutable)."""
+        key = (start, duration)
+        found = self._moved_cache.get(key)
+        if found is None:
+            moment = _UNIX + timedelta(seconds=int(start))  # a quarter hour: whole seconds
+            found = self._moved_cache[key] = (moment, moment + duration)
+        return found
+
     def _nearest_free(
         self, info: _Info, week: str, manager_taken: list[Stamps], rep_taken: list[Stamps]
     ) -> float | None:
         """``_Planner._nearest_free`` on timestamps."""
         now = self.now_stamp
-        people = (
-            (info.manager_busy, info.pair.manager.timezone, manager_taken),
-            (info.rep_busy, info.pair.rep.timezone, rep_taken),
-        )
         manager_busy, rep_busy = info.manager_busy, info.rep_busy
-        for day, allowed in self._by_day(info, week):
+        at_once = self._positive_cuts and not info.away_days
+        days = self._ordered.get((info.allowed_id, info.slot_offset)) or self._by_day(info, week)
+        for day, allowed in days:
             if not allowed or allowed[-1][1] <= now:
                 continue
             # (spans are sorted: those that end after now are the last ones)
             free = allowed if allowed[0][1] > now else [s for s in allowed if s[1] > now]
             if free[0][0] <= now:  # a 1:1 must start after now, not at it
                 free = [(self.after_now, free[0][1]), *free[1:]]
-            if self._positive_cuts and not info.away_days:
+            if at_once:
                 # Both people's busy time and 1:1s at once: every cut is a span of positive
                 # length, so cutting all at once leaves what cutting one person's, then the
                 # other's leaves.
@@ -538,6 +564,10 @@ class FastPlanner:
                 if blocked:
                     free = _subtract(free, blocked)
             else:
+                people = (
+                    (manager_busy, info.pair.manager.timezone, manager_taken),
+                    (rep_busy, info.pair.rep.timezone, rep_taken),
+                )
                 for calendar, timezone, taken in people:
                     blocked = calendar.timestamps_between(free[0][0], free[-1][1])
                     blocked.extend(taken)
@@ -581,25 +611,43 @@ def _problem(
     return f"{info.manager_first} and {info.rep_first} busy"
 
 
+def _keep(info: _Info, week: str, decided: Known) -> PlannedOccurrence:
+    """The reference's ``_keep``."""
+    if decided.people_changed:
+        status = PlanStatus.PEOPLE_CHANGED
+    elif decided.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF):
+        status = decided.status
+    else:
+        status = PlanStatus.FROZEN
+    regular = _regular_start(info.pair, week, info.shift)
+    return PlannedOccurrence(
+        info.key,
+        info.manager,
+        info.rep,
+        week,
+        decided.start,
+        decided.end,
+        regular,
+        status,
+        decided.reason,
+    )
+
+
 def _occurrence(
     info: _Info,
     week: str,
     regular: _Regular,
     decided: Known | None,
     status: PlanStatus,
-    moved: float | None,
+    moved: tuple[datetime, datetime] | None,
     reason: str,
 ) -> PlannedOccurrence:
-    """The reference's ``result``: at the regular slot, or at ``moved``."""
-    if moved is None:
-        start, end = regular.start, regular.end
-    else:
-        start = _UNIX + timedelta(seconds=int(moved))  # a quarter hour: whole seconds
-        end = start + info.duration
+    """The reference's ``result``: at the regular slot, or at ``moved`` (start, end)."""
+    start, end = (regular.start, regular.end) if moved is None else moved
     if decided is not None and (decided.status, decided.start, decided.end) == (
         status,
         start,
-        start + info.duration,
+        end,
     ):
         reason = decided.reason  # unchanged: keep its explanation, change nothing
     return PlannedOccurrence(
