@@ -710,20 +710,31 @@ def _nearest_start(spans: Sequence[Stamps], target: float, duration: int) -> flo
     seconds), far more than float rounding, so floors and ceilings land where the reference's
     do; a tie between two quarter hours needs ``target`` on the half quarter, a whole second."""
     best: float | None = None
-    best_key: tuple[float, float] | None = None
+    best_distance = 0.0
     for start, end in spans:
         first = -(-start // _QUARTER_S) * _QUARTER_S
         last = (end - duration) // _QUARTER_S * _QUARTER_S
         if last < first:
             continue
-        pick = min(max(target, first), last)
-        lower = pick // _QUARTER_S * _QUARTER_S
-        upper = -(-pick // _QUARTER_S) * _QUARTER_S
-        for candidate in (lower, upper):
-            if first <= candidate <= last:
-                key = (abs(candidate - target), candidate)
-                if best_key is None or key < best_key:
-                    best, best_key = candidate, key
+        # the reference's candidates: the quarter hours on either side of ``target`` clipped
+        # to [first, last], the nearer (the earlier on a tie)
+        if target <= first:
+            candidate, distance = first, first - target
+        elif target >= last:
+            candidate, distance = last, target - last
+        else:
+            lower = target // _QUARTER_S * _QUARTER_S
+            upper = lower if lower == target else lower + _QUARTER_S
+            if target - lower <= upper - target:
+                candidate, distance = lower, target - lower
+            else:
+                candidate, distance = upper, upper - target
+        if (
+            best is None
+            or distance < best_distance
+            or (distance == best_distance and candidate < best)
+        ):
+            best, best_distance = candidate, distance
     return best
 
 
