@@ -41,6 +41,9 @@ from scheduler.domain import (
     week_monday,
 )
 from scheduler.planner.fast import FastPlanner
+from scheduler.planner.times import Span
+from scheduler.planner.times import out_windows as _out_windows
+from scheduler.planner.times import regular_start as _regular_start
 from scheduler.planner.values import Known, PlannedOccurrence, PlannerSettings
 from scheduler.rules import OrgCalendar
 
@@ -516,7 +519,6 @@ class _Planner:
 
 
 _FAR = datetime.max.replace(tzinfo=UTC)
-Span = tuple[datetime, datetime]
 
 
 def _intersect(left: Sequence[Span], right: Sequence[Span]) -> list[Span]:
@@ -623,20 +625,6 @@ def _working_windows(hours: WorkingHours, timezone: str, week: str) -> tuple[Spa
     return tuple(spans)
 
 
-def _out_windows(out_days: frozenset[date], timezone: str, window: Sequence[Span]) -> list[Span]:
-    zone = ZoneInfo(timezone)
-    first = window[0][0].astimezone(zone).date()
-    last = window[-1][1].astimezone(zone).date()
-    spans = []
-    day = first
-    while day <= last:
-        if day in out_days:
-            midnight = wall_clock(day, time(0), zone)
-            spans.append((midnight, wall_clock(day + timedelta(days=1), time(0), zone)))
-        day += timedelta(days=1)
-    return spans
-
-
 def _is_free(
     person: Person,
     busy: BusyCalendar,
@@ -650,11 +638,6 @@ def _is_free(
     if busy.out_days and start.astimezone(person.zone).date() in busy.out_days:
         return False
     return all(not (s < end and start < e) for s, e in taken)
-
-
-@lru_cache(maxsize=65536)
-def _regular_start(weekday: int, at: time, timezone: str, week: str, shift: int) -> datetime:
-    return wall_clock(slot_day(week, weekday, shift), at, ZoneInfo(timezone))
 
 
 def describe_slot(start: datetime, zone: ZoneInfo) -> str:

@@ -37,6 +37,7 @@ from scheduler.domain import (
     week_monday,
     week_shift,
 )
+from scheduler.planner.times import out_windows, regular_start
 from scheduler.planner.values import Known, PlannedOccurrence
 
 if TYPE_CHECKING:
@@ -673,9 +674,7 @@ def _take(taken: dict[str, list[Stamps]], info: _Info, span: Stamps) -> None:
 
 
 def _regular_start(pair: Pair, week: str, shift: int) -> datetime:
-    from scheduler.planner import _regular_start as reference
-
-    return reference(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week, shift)
+    return regular_start(pair.slot.weekday, pair.slot.at, pair.manager.timezone, week, shift)
 
 
 def _subtract(spans: Sequence[Stamps], blocked: list[Stamps]) -> list[Stamps]:
@@ -741,10 +740,8 @@ def _nearest_start(spans: Sequence[Stamps], target: float, duration: int) -> flo
 def _out_windows(
     out_days: frozenset[date], timezone: str, window: Sequence[Stamps]
 ) -> list[Stamps]:
-    from scheduler.planner import _out_windows as reference
-
     spans = [
         (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
         for start, end in (window[0], window[-1])
     ]
-    return [(_stamp(s), _stamp(e)) for s, e in reference(out_days, timezone, spans)]
+    return [(_stamp(s), _stamp(e)) for s, e in out_windows(out_days, timezone, spans)]
