@@ -122,6 +122,15 @@ class _Info:
     rep_hours_id: int
 
 
+#: Enum members as module constants: ``PlanStatus.PLANNED`` is a slow lookup in the hot loops
+_PLANNED = PlanStatus.PLANNED
+_CLOSE_WEEK = PlanStatus.CLOSE_WEEK
+_TIME_OFF = PlanStatus.TIME_OFF
+_CONFLICT = PlanStatus.CONFLICT
+_PEOPLE_CHANGED = PlanStatus.PEOPLE_CHANGED
+_FROZEN = PlanStatus.FROZEN
+
+
 class _MustMove:
     """``_place``'s answer in the first pass for a pair that has to move."""
 
@@ -400,13 +409,13 @@ class FastPlanner:
                 result.append(_keep(info, week, decided))
                 if not decided.end > decided.start:
                     self._positive_cuts = False
-                if decided.status is PlanStatus.CONFLICT and not decided.people_changed:
+                if decided.status is _CONFLICT and not decided.people_changed:
                     span = (index, _stamp(decided.start), _stamp(decided.end))
                     for email in (info.manager, info.rep):
                         conflicts.setdefault(email, []).append(span)
                 elif decided.happens and decided.status not in (
-                    PlanStatus.CLOSE_WEEK,
-                    PlanStatus.TIME_OFF,
+                    _CLOSE_WEEK,
+                    _TIME_OFF,
                 ):
                     _take(taken, info, (_stamp(decided.start), _stamp(decided.end)))
             elif decided is not None or not regular.past:  # (past, nothing decided: no entry)
@@ -446,9 +455,7 @@ class FastPlanner:
             elif regular.close is not None:
                 if skip_close:
                     reason = f"no 1:1 this week: {regular.close}"
-                    planned = _occurrence(
-                        info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason
-                    )
+                    planned = _occurrence(info, week, regular, decided, _CLOSE_WEEK, None, reason)
                 else:
                     planned = _MUST_MOVE
             elif (
@@ -456,7 +463,7 @@ class FastPlanner:
                 and _is_free(info.manager_busy, info.manager_zone, manager_taken, regular)
                 and _is_free(info.rep_busy, info.rep_zone, rep_taken, regular)
             ):
-                planned = _occurrence(info, week, regular, decided, PlanStatus.PLANNED, None, "")
+                planned = _occurrence(info, week, regular, decided, _PLANNED, None, "")
             else:
                 planned = _MUST_MOVE
             if planned is _MUST_MOVE:
@@ -464,7 +471,7 @@ class FastPlanner:
                 continue
             assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
-            if planned.status is PlanStatus.PLANNED:  # (not ``skipped``: the others here)
+            if planned.status is _PLANNED:  # (not ``skipped``: the others here)
                 _take(taken, info, regular.span)
         # Second pass: the pairs that must move.
         for info, regular, static, decided in waiting:
@@ -479,7 +486,7 @@ class FastPlanner:
             )
             assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
-            if not planned.skipped:
+            if planned.status is not _CLOSE_WEEK and planned.status is not _TIME_OFF:
                 if planned.start is regular.start:
                     _take(taken, info, regular.span)
                 else:
@@ -503,14 +510,14 @@ class FastPlanner:
             away = self.ref._away_all_week(info.pair, week)
             if away is not None:
                 reason = f"no 1:1 this week: {away} is out"
-                return _occurrence(info, week, regular, decided, PlanStatus.TIME_OFF, None, reason)
+                return _occurrence(info, week, regular, decided, _TIME_OFF, None, reason)
         close = regular.close
         if close is not None and self.skip_close:
             reason = f"no 1:1 this week: {close}"
-            return _occurrence(info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason)
+            return _occurrence(info, week, regular, decided, _CLOSE_WEEK, None, reason)
         problem = _problem(info, regular, static, manager_taken, rep_taken)
         if close is None and problem is None:
-            return _occurrence(info, week, regular, decided, PlanStatus.PLANNED, None, "")
+            return _occurrence(info, week, regular, decided, _PLANNED, None, "")
         if not move:
             return _MUST_MOVE
         why = close if close is not None else problem
@@ -518,15 +525,15 @@ class FastPlanner:
         if found is not None:
             reason = f"moved from {info.label}: {why}"
             moved = self._moved(found, info.duration)
-            return _occurrence(info, week, regular, decided, PlanStatus.PLANNED, moved, reason)
+            return _occurrence(info, week, regular, decided, _PLANNED, moved, reason)
         if close is not None:
             reason = f"no 1:1 this week: {close}, and no free slot outside it"
-            return _occurrence(info, week, regular, decided, PlanStatus.CLOSE_WEEK, None, reason)
+            return _occurrence(info, week, regular, decided, _CLOSE_WEEK, None, reason)
         reason = (
             f"kept {info.label}: {why}, and no free slot for "
             f"{info.manager_first} and {info.rep_first} this week"
         )
-        return _occurrence(info, week, regular, decided, PlanStatus.CONFLICT, None, reason)
+        return _occurrence(info, week, regular, decided, _CONFLICT, None, reason)
 
     def _moved(self, start: float, duration: timedelta) -> tuple[datetime, datetime]:
         """A moved 1:1's start and end, in UTC as the reference gives them; shared, as pairs
@@ -615,11 +622,11 @@ def _problem(
 def _keep(info: _Info, week: str, decided: Known) -> PlannedOccurrence:
     """The reference's ``_keep``."""
     if decided.people_changed:
-        status = PlanStatus.PEOPLE_CHANGED
-    elif decided.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF):
+        status = _PEOPLE_CHANGED
+    elif decided.status in (_CLOSE_WEEK, _TIME_OFF):
         status = decided.status
     else:
-        status = PlanStatus.FROZEN
+        status = _FROZEN
     regular = _regular_start(info.pair, week, info.shift)
     return PlannedOccurrence(
         info.key,

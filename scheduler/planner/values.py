@@ -12,6 +12,9 @@ from scheduler.domain import PlanStatus
 
 __all__ = ["Known", "PlannedOccurrence", "PlannerSettings"]
 
+#: (a tuple, as it was: ``in`` compares with ``==``; enum members are slow to look up)
+_SKIPPED = (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF)
+
 
 @dataclass(frozen=True, slots=True)
 class PlannerSettings:
@@ -48,4 +51,4 @@ class PlannedOccurrence:
     @property
     def skipped(self) -> bool:
         """No meeting takes place this week (the series gets an EXDATE)."""
-        return self.status in (PlanStatus.CLOSE_WEEK, PlanStatus.TIME_OFF)
+        return self.status in _SKIPPED
