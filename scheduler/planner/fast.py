@@ -155,8 +155,8 @@ class FastPlanner:
         self._people: dict[int, tuple[Person, tuple[int, str, ZoneInfo, BusyCalendar]]] = {}
         self._ids: dict[object, int] = {}
         self._offsets: dict[tuple[tzinfo, int], timedelta | None] = {}
-        # target instants by (organizer-local day, time of day, zone), for every week
-        self._targets: dict[tuple[date, time, str], float] = {}
+        # target instants by (organizer-local day, slot id), for every week
+        self._targets: dict[tuple[date, int], float] = {}
         self._moved_cache: dict[tuple[float, timedelta], tuple[datetime, datetime]] = {}
         # per week (cleared when the week changes)
         self._week = ""
@@ -363,11 +363,10 @@ class FastPlanner:
 
     def _target(self, info: _Info, day: date) -> float:
         """The regular time of day on ``day``, in the organizer's zone."""
-        at, timezone = info.pair.slot.at, info.pair.manager.timezone
-        key = (day, at, timezone)
+        key = (day, info.slot_id)
         found = self._targets.get(key)
         if found is None:
-            found = _stamp(wall_clock(day, at, info.manager_zone))
+            found = _stamp(wall_clock(day, info.pair.slot.at, info.manager_zone))
             self._targets[key] = found
         return found
 
@@ -472,7 +471,18 @@ class FastPlanner:
             assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
             if planned.status is _PLANNED:  # (not ``skipped``: the others here)
-                _take(taken, info, regular.span)
+                # ``_take``, inline: this runs for most pairs of most weeks
+                kept = regular.span
+                spans = taken.get(info.manager)
+                if spans is None:
+                    taken[info.manager] = [kept]
+                else:
+                    spans.append(kept)
+                spans = taken.get(info.rep)
+                if spans is None:
+                    taken[info.rep] = [kept]
+                else:
+                    spans.append(kept)
         # Second pass: the pairs that must move.
         for info, regular, static, decided in waiting:
             if conflicts:
@@ -586,7 +596,7 @@ class FastPlanner:
                     if not free:
                         break
             if free:
-                target = self._target(info, day)
+                target = self._targets.get((day, info.slot_id)) or self._target(info, day)
                 best = _nearest_start(free, target, info.duration_us // _SECOND)
                 if best is not None:
                     return best
