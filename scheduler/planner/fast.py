@@ -131,6 +131,9 @@ _PEOPLE_CHANGED = PlanStatus.PEOPLE_CHANGED
 _FROZEN = PlanStatus.FROZEN
 
 
+_NOTHING: Mapping[str, Known] = {}
+
+
 class _MustMove:
     """``_place``'s answer in the first pass for a pair that has to move."""
 
@@ -390,21 +393,22 @@ class FastPlanner:
         allowed_safe = self._allowed_safe
         taken: dict[str, list[Stamps]] = {}
         result: list[PlannedOccurrence] = []
-        fresh: list[tuple[_Info, _Regular, str | int | None, Known | None]] = []
         conflicts: dict[str, list[tuple[int, float, float]]] = {}
         self._positive_cuts = True
-        for index, info in enumerate(infos):
-            regular = known_regulars.get(info.slot_id) or self._regular(info, week)
-            if not regular.safe:
-                return None
-            safe = allowed_safe.get(info.allowed_id)
-            if safe is None:
-                self._pair_allowed(info, week)
-                safe = allowed_safe[info.allowed_id]
-            if not safe:
-                return None
-            decided = known.get(info.key, {}).get(week) if known else None
-            if decided is not None and (decided.people_changed or decided.start < freeze_until):
+        # What the ledger holds for the week, and the 1:1s kept as they are, placed first.
+        decideds: list[Known | None] = []
+        is_kept: list[bool] = []
+        if known:
+            for index, info in enumerate(infos):
+                decided = known.get(info.key, _NOTHING).get(week)
+                decideds.append(decided)
+                keep = decided is not None and (
+                    decided.people_changed or decided.start < freeze_until
+                )
+                is_kept.append(keep)
+                if not keep:
+                    continue
+                assert decided is not None
                 result.append(_keep(info, week, decided))
                 if not decided.end > decided.start:
                     self._positive_cuts = False
@@ -412,17 +416,8 @@ class FastPlanner:
                     span = (index, _stamp(decided.start), _stamp(decided.end))
                     for email in (info.manager, info.rep):
                         conflicts.setdefault(email, []).append(span)
-                elif decided.happens and decided.status not in (
-                    _CLOSE_WEEK,
-                    _TIME_OFF,
-                ):
+                elif decided.happens and decided.status not in (_CLOSE_WEEK, _TIME_OFF):
                     _take(taken, info, (_stamp(decided.start), _stamp(decided.end)))
-            elif decided is not None or not regular.past:  # (past, nothing decided: no entry)
-                if info.hours_id in known_statics:
-                    static = known_statics[info.hours_id]
-                else:
-                    static = self._static(info, regular)
-                fresh.append((info, regular, static, decided))
         order = {info.key: index for index, info in enumerate(infos)}
         empty: list[Stamps] = []
 
@@ -438,9 +433,30 @@ class FastPlanner:
         skip_close = self.skip_close
         planned: PlannedOccurrence | _MustMove
         waiting: list[tuple[_Info, _Regular, str | int | None, Known | None]] = []
-        # First pass: ``_place`` with ``move`` false, whose reasons for moving are not needed.
-        for entry in fresh:
-            info, regular, static, decided = entry
+        # First pass: ``_place`` with ``move`` false, whose reasons for moving are not needed;
+        # on the way, the guard (nothing is kept of a week it refuses).
+        for index, info in enumerate(infos):
+            regular = known_regulars.get(info.slot_id) or self._regular(info, week)
+            if not regular.safe:
+                return None
+            safe = allowed_safe.get(info.allowed_id)
+            if safe is None:
+                self._pair_allowed(info, week)
+                safe = allowed_safe[info.allowed_id]
+            if not safe:
+                return None
+            if known:
+                if is_kept[index]:
+                    continue
+                decided = decideds[index]
+            else:
+                decided = None
+            if decided is None and regular.past:
+                continue  # nothing to plan in the past; a new series starts next week
+            if info.hours_id in known_statics:
+                static = known_statics[info.hours_id]
+            else:
+                static = self._static(info, regular)
             if conflicts:
                 manager_taken = blocked(info, info.manager)
                 rep_taken = blocked(info, info.rep)
@@ -466,7 +482,7 @@ class FastPlanner:
             else:
                 planned = _MUST_MOVE
             if planned is _MUST_MOVE:
-                waiting.append(entry)
+                waiting.append((info, regular, static, decided))
                 continue
             assert isinstance(planned, PlannedOccurrence)
             result.append(planned)
