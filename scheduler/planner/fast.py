@@ -473,11 +473,7 @@ class FastPlanner:
                     planned = _occurrence(info, week, regular, decided, _CLOSE_WEEK, None, reason)
                 else:
                     planned = _MUST_MOVE
-            elif (
-                static is None
-                and _is_free(info.manager_busy, info.manager_zone, manager_taken, regular)
-                and _is_free(info.rep_busy, info.rep_zone, rep_taken, regular)
-            ):
+            elif static is None and _free_of_busy(info, regular, manager_taken, rep_taken):
                 planned = _occurrence(info, week, regular, decided, _PLANNED, None, "")
             else:
                 planned = _MUST_MOVE
@@ -696,6 +692,22 @@ def _is_free(busy: BusyCalendar, zone: tzinfo, taken: list[Stamps], regular: _Re
         return False
     start, end = regular.start_ts, regular.end_ts
     for s, e in taken:  # noqa: SIM110 - a loop: no generator in the hot path
+        if s < end and start < e:
+            return False
+    return True
+
+
+def _free_of_busy(
+    info: _Info, regular: _Regular, manager_taken: list[Stamps], rep_taken: list[Stamps]
+) -> bool:
+    """``_is_free`` for both people of a pair with no days out (none to check)."""
+    start, end = regular.start_ts, regular.end_ts
+    if not (info.manager_busy.is_free_at(start, end) and info.rep_busy.is_free_at(start, end)):
+        return False
+    for s, e in manager_taken:
+        if s < end and start < e:
+            return False
+    for s, e in rep_taken:  # noqa: SIM110 - a loop: no generator in the hot path
         if s < end and start < e:
             return False
     return True
