@@ -17,6 +17,11 @@ from the same inputs in the same order, so an unchanged world gives an unchanged
 Each planned 1:1 is busy time for the other pairs of the same people (a manager's reps never
 land on top of each other) — the product's own series are never read as busy time.
 
+Speed: ``plan`` plans each week with the fast path of ``scheduler.planner.fast`` (the same
+steps on timestamps, the same plan, several times faster) and leaves to ``_Planner`` here, which
+works on aware datetimes, only a week with a slot or allowed span near a change of a UTC
+offset. ``find_makeup`` and ``away_all_week`` use ``_Planner``.
+
 Exports: plan, PlannerSettings, Known, PlannedOccurrence.
 """
 
