@@ -69,12 +69,8 @@ def to_us(moment: datetime) -> int:
     return (moment - _UNIX) // _MICRO
 
 
-def from_us(instant: int) -> datetime:
-    """The UTC datetime of ``to_us``'s integer (the reference's moved starts are UTC too)."""
-    return _UNIX + timedelta(microseconds=instant)
-
-
 def _stamp(moment: datetime) -> float:
+    """The instant as a ``Stamps`` float."""
     return to_us(moment) / _SECOND
 
 
@@ -84,8 +80,6 @@ class _Regular:
 
     start: datetime
     end: datetime
-    start_us: int
-    end_us: int
     start_ts: float
     end_ts: float
     past: bool  # start <= now, compared as the reference compares it
@@ -295,8 +289,6 @@ class FastPlanner:
             found = _Regular(
                 start,
                 end,
-                start_us,
-                end_us,
                 start_us / _SECOND,  # == datetime.timestamp(): both divide exact integers
                 end_us / _SECOND,
                 start <= self.now,
