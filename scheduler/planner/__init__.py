@@ -147,10 +147,14 @@ def _plan(
                 ]
             planned = planner.plan_week(week, with_org, known)
         by_week[week] = planned
+    # Sorted by pair, then week: each pair's entries collected week by week, in week order
+    # (what a stable sort by (pair index, week) of the weeks' lists, joined in order, gives).
     order = {pair.key: index for index, pair in enumerate(pairs)}
-    result = [item for week in weeks for item in by_week[week]]
-    result.sort(key=lambda item: (order[item.pair_key], item.week))
-    return result
+    by_pair: list[list[PlannedOccurrence]] = [[] for _ in pairs]
+    for week in sorted(weeks):
+        for item in by_week[week]:
+            by_pair[order[item.pair_key]].append(item)
+    return [item for items in by_pair for item in items]
 
 
 def _zones(
