@@ -390,6 +390,17 @@ class BusyCalendar:
         index = bisect.bisect_right(self._ends, start.timestamp())
         return index >= len(self._starts) or self._starts[index] >= end.timestamp()
 
+    def is_free_at(self, start: float, end: float) -> bool:
+        """``is_free`` for POSIX timestamps (the planner's hot loop has them already)."""
+        index = bisect.bisect_right(self._ends, start)
+        return index >= len(self._starts) or self._starts[index] >= end
+
+    def timestamps_between(self, start: float, end: float) -> list[tuple[float, float]]:
+        """``between`` for POSIX timestamps, giving the spans' own timestamps."""
+        first = bisect.bisect_right(self._ends, start)
+        last = bisect.bisect_left(self._starts, end)
+        return list(zip(self._starts[first:last], self._ends[first:last], strict=True))
+
     def between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The busy spans overlapping [start, end), as (start, end) pairs in UTC."""
         first = bisect.bisect_right(self._ends, start.timestamp())

@@ -18,11 +18,13 @@ The worked examples use the real ``OrgCalendar`` and were checked by hand on a w
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +33,7 @@ from hypothesis import strategies as st
 
 from scheduler.domain import BusyCalendar, Interval, Pair, Person, PlanStatus, Slot, WorkingHours
 from scheduler.planner import Known, PlannedOccurrence, PlannerSettings, plan
+from scheduler.planner.fast import FastPlanner
 from scheduler.rules import CloseWindowConfig, OrgCalendar
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -1210,3 +1213,55 @@ def test_a_move_stays_in_its_org_week_even_where_the_organizers_week_goes_on() -
     )[("Yui", "2026-W25")]
     assert local(got.start, tokyo) == "2026-06-19 Fri 10:00"
     assert _iso(got.start.astimezone(NY).date()) == "2026-W25"
+
+
+# =========================================================================== the fast path
+
+
+def _exactly(result: Sequence[PlannedOccurrence]) -> list[tuple[object, ...]]:
+    """Every field, and each instant's zone and fold (equal datetimes may differ in those)."""
+    return [
+        (
+            item.pair_key,
+            item.week,
+            item.status,
+            item.reason,
+            *(
+                (moment, repr(moment.tzinfo), moment.fold)
+                for moment in (item.start, item.end, item.regular_start)
+            ),
+        )
+        for item in result
+    ]
+
+
+@given(worlds())
+def test_the_fast_path_plans_exactly_what_the_datetime_path_plans(world: World) -> None:
+    # plan() plans each week on timestamps unless an offset change is near; with the fast path
+    # refusing every week, the aware-datetime path plans them all, and nothing may differ.
+    fast = world.run()
+    with patch.object(FastPlanner, "plan_week", return_value=None):
+        reference = world.run()
+    assert _exactly(fast) == _exactly(reference)
+
+
+def test_plan_leaves_the_cycle_collector_as_it_found_it() -> None:
+    class Failing(dict[str, BusyCalendar]):
+        def get(self, key: str, default: object = None) -> BusyCalendar:  # type: ignore[override]
+            raise RuntimeError("calendar read failed")
+
+    ana, ben = person("Ana Manager"), person("Ben Rep")
+    rules = org_calendar()
+    now = at("2026-06-01", "08:00")
+    weeks = ["2026-W24"]
+    enabled = gc.isenabled()
+    try:
+        for state in (True, False):
+            gc.enable() if state else gc.disable()
+            run([pair(ana, ben)], rules, now, weeks)
+            assert gc.isenabled() is state
+            with pytest.raises(RuntimeError):
+                plan([pair(ana, ben)], rules, NY, Failing(), {}, now, PlannerSettings(), weeks)
+            assert gc.isenabled() is state
+    finally:
+        gc.enable() if enabled else gc.disable()
