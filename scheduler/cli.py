@@ -676,8 +676,27 @@ def _plan_json(result: Any) -> dict[str, Any]:
             for item in result.planned
         ],
         "changes": [change.as_json() for change in result.changes],
+        "agendas": [
+            {"manager": key.split("/")[0], "rep": key.split("/")[1], "week": week, "date": day}
+            for key, week, day in result.agendas_planned
+        ],
+        "notices": [
+            {
+                "kind": decision.kind,
+                "manager": decision.pair_key.split("/")[0],
+                "rep": decision.pair_key.split("/")[1] or None,
+                "week": decision.week,
+                "to": list(decision.to),
+            }
+            for decision in _new_notices(result)
+        ],
         "safety_stop": "; ".join(result.safety) if result.safety else None,
     }
+
+
+def _new_notices(result: Any) -> list[Any]:
+    """The notices a pass would record (and send) that no pass recorded before."""
+    return [notice.decision for notice in result.plan.notices] if result.plan else []
 
 
 def _print_plan(org: Any, result: Any) -> None:
@@ -707,15 +726,30 @@ def _print_plan(org: Any, result: Any) -> None:
             )
     else:
         print("\nNo calendar changes needed.")
+    if result.safety:
+        return
+    if result.agendas_planned:
+        print(f"\n{len(result.agendas_planned)} agenda documents a pass would write:")
+        for key, week, day in result.agendas_planned:
+            print(f"  {_pair_name(org, *key.split('/'))}, {week} ({day})")
+    notices = _new_notices(result)
+    if notices:
+        print(f"\n{len(notices)} notices a pass would send:")
+        for decision in notices:
+            manager, rep = decision.pair_key.split("/")
+            # A digest is about all of a manager's pairs (its key names no rep).
+            about = _pair_name(org, manager, rep) if rep else _person_name(org, manager)
+            print(f"  {decision.kind:<17} {about}, {decision.week}, to {', '.join(decision.to)}")
 
 
 def _pair_name(org: Any, manager: str, rep: str) -> str:
     """``Marco Rossi / Ana Alvarez`` (the e-mail of anyone the org file does not name)."""
-    names = [
-        org.people[email].name if email in org.people and org.people[email].name else email
-        for email in (manager, rep)
-    ]
-    return " / ".join(names)
+    return f"{_person_name(org, manager)} / {_person_name(org, rep)}"
+
+
+def _person_name(org: Any, email: str) -> str:
+    person = org.people.get(email)
+    return person.name if person is not None and person.name else email
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -681,21 +681,42 @@ def series_spec(
     exdates: list[datetime] = [utc(moment).astimezone(zone) for moment in ahead]
     overrides: list[InstanceOverride] = []
     if choice is not None:
-        # An adopted event's own history before the product's first week, as it was.
+        # An adopted event's own history before the product's first week, as it was, with
+        # each person's answer as their own copy gives it (a rebuilt ledger's history: a rep's
+        # decline lives in the rep's copy only).
         first = min((rule_instance(anchor, week) for week in weeks), default=None)
-        for moment in choice.prior_exdates:
-            if first is None or utc(moment) < utc(first):
-                exdates.append(utc(moment).astimezone(zone))
+
+        def earlier(moment: datetime) -> bool:
+            return first is None or utc(moment) < utc(first)
+
+        skipped = {utc(moment) for moment in choice.prior_exdates if earlier(moment)}
+        exdates.extend(moment.astimezone(zone) for moment in sorted(skipped))
+        kept_at: set[datetime] = set()
         for kept in choice.prior_overrides:
-            if first is None or utc(kept.recurrence_id) < utc(first):
+            if earlier(kept.recurrence_id):
+                key = utc(kept.recurrence_id)
+                kept_at.add(key)
+                merged = {**dict(kept.partstats), **override_partstats.get(key, {})}
                 overrides.append(
                     replace(
                         kept,
-                        recurrence_id=utc(kept.recurrence_id).astimezone(zone),
+                        recurrence_id=key.astimezone(zone),
                         start=kept.start.astimezone(zone),
                         end=kept.end.astimezone(zone),
+                        partstats=tuple(sorted(merged.items())),
                     )
                 )
+        for key, given in sorted(override_partstats.items()):
+            if key in kept_at or key in skipped or not earlier(key) or key < utc(anchor.dtstart):
+                continue
+            overrides.append(
+                InstanceOverride(
+                    recurrence_id=key.astimezone(zone),
+                    start=key.astimezone(zone),
+                    end=(key + anchor.duration).astimezone(zone),
+                    partstats=tuple(sorted(given.items())),
+                )
+            )
     for week, record in sorted(weeks.items()):
         rid = rule_instance(anchor, week)
         if rid < anchor.dtstart or (anchor.until is not None and rid > anchor.until):

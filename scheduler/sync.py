@@ -57,6 +57,8 @@ class PassResult:
     notices_sent: int = 0
     #: agenda documents due this pass, written (new or recovered) and read back
     agendas_due: int = 0
+    #: a dry run's documents due, as (pair key, week, day): what a pass would write
+    agendas_planned: list[tuple[str, str, str]] = field(default_factory=list)
     agendas_written: int = 0
     agendas_read: int = 0
     #: the plan the pass decided (``None`` only for a pass refused before deciding)
@@ -150,5 +152,6 @@ def _agendas(
     for warning in outcome.warnings:
         log.warning("%s", warning)
     result.agendas_due += outcome.due
+    result.agendas_planned.extend((s.pair_key, s.week, s.day) for s in outcome.planned)
     result.agendas_written += outcome.written
     result.agendas_read += outcome.read

@@ -135,6 +135,9 @@ class AgendaOutcome:
     due: int = 0
     written: int = 0
     read: int = 0
+    #: a dry run's documents due (``oneonone plan``): what a pass would write, and ask the rep
+    #: to prepare (its prep notice is in ``decisions``, with no address yet)
+    planned: list[Session] = field(default_factory=list)
 
 
 class _Inputs:
@@ -211,6 +214,12 @@ def publish_agendas(
             # Nothing can be written: read back as usual, but close no document for it.
             plan = plan_agendas(found, docs, now, timedelta(0))
         outcome.due += len(plan.due)
+        if not apply:
+            for session in plan.due:
+                outcome.planned.append(session)
+                outcome.decisions.append(
+                    decide_prep(pair.key, pair.rep.email, session.week, "", session.start, [])
+                )
         if apply:
             store = store_for(org, ledger, pair)
             _recover(store, pair, plan, docs, creations)

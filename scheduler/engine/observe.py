@@ -315,6 +315,14 @@ def written_alternatives(
         if written is not None and written.version is not None and written.version == copy.version:
             continue  # the product's own write, untouched since: nothing of people's in it
         earlier = Baseline.from_json(written.baseline) if written is not None else None
+        if state.rebuilt and written is None:
+            # A lost ledger kept no record of what was written to this copy: it holds either
+            # what the rebuilt weeks say (people's edits copied there) or the plain rule; a
+            # week is people's only when it differs from both. Compared with the rebuilt
+            # weeks alone, a rep's untouched copy of a week the organizer moved read as the
+            # rep moving it back.
+            found[owner] = (None, Baseline.of(anchor, {}))
+            continue
         if unfinished(copy.fingerprint):
             # A write that stopped halfway (a Google master whose instances did not all go):
             # each week holds either write's version, or people's.

@@ -1,12 +1,9 @@
 """Sequences the state machine of ``test_passes`` found failing, replayed step by step.
 
-Each is a strict ``xfail`` naming the product's fault until it is fixed (then the mark goes and
-the replay stays as a regression test). They live here, not in ``test_passes``: CI runs the
-machine derandomized, and editing that module changes which sequences CI draws.
-
-An emptied ledger (``: > data/state.db``) is not one of the machine's rules yet: as one it
-found people's edits undone around a rebuild (the first two replays); make it a rule once they
-pass.
+A new find is added as a strict ``xfail`` naming the product's fault until it is fixed; then the
+mark goes and the replay stays as a regression test (all three below are fixed). They live
+here, not in ``test_passes``: CI runs the machine derandomized, and editing that module changes
+which sequences CI draws.
 """
 
 from __future__ import annotations
@@ -30,14 +27,11 @@ def ledger_is_emptied(machine: PassesMachine) -> None:
     machine.world.restart()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rebuilt ledger has no record of the rep's copy, so the rebuild's rewrite of it "
-    "replaces a decline no pass had read yet",
-)
 def test_a_decline_no_pass_read_outlives_an_emptied_ledger() -> None:
     """Ana declines W02 of marco/ana in her copy, the ledger is emptied before a pass reads
-    it, and the pass that rebuilds the ledger rewrites her copy without her answer."""
+    it, and the pass that rebuilds the ledger a week later keeps her answer. It rewrote her
+    copy without it: a week before the rebuilt ledger's first kept only the organizer's copy's
+    answers."""
     machine = PassesMachine()
     try:
         machine.first_pass()
@@ -50,15 +44,11 @@ def test_a_decline_no_pass_read_outlives_an_emptied_ledger() -> None:
         machine.teardown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rebuilt ledger has no record of what the product last wrote to each copy, so "
-    "the rep's copy, still at the old time, reads as the rep moving the week back",
-)
 def test_a_move_no_pass_read_outlives_an_emptied_ledger() -> None:
     """Marco moves W05 of marco/ana an hour earlier, the ledger is emptied before a pass
-    reads it; the rebuild takes the move from his copy, then reads Ana's untouched copy as
-    her moving it back ("Ana moved it to Tue 15:00") and the week goes back."""
+    reads it; the rebuild takes the move from his copy and keeps it. It read Ana's untouched
+    copy as her moving it back ("Ana moved it to Tue 15:00"): with no record of what was
+    written there, her copy was compared with the rebuilt weeks alone, not with the rule."""
     machine = PassesMachine()
     try:
         machine.first_pass()
@@ -71,14 +61,12 @@ def test_a_move_no_pass_read_outlives_an_emptied_ledger() -> None:
         machine.teardown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a week with both a live series instance and a live make-up (vera/dana W05) after "
-    "series moves, a cancel then a move of the same week, and a raced pass",
-)
 def test_no_week_gets_a_make_up_beside_its_live_instance() -> None:
-    """Found by the machine under a seed CI does not draw: vera/dana's W05 shows the series
-    instance (Fri 19:45) and a make-up (Fri 15:45) as two live sessions."""
+    """Found by the machine under a seed CI does not draw: Dana cancels W05 of vera/dana, and
+    Vera's edit of another week races the pass's write of her copy, which is refused; the
+    make-up was written all the same, so her calendar showed the W05 instance (Fri 19:45 UTC)
+    and the make-up (Fri 15:45) as two live sessions. A make-up now waits for its series on
+    the same calendar."""
     machine = PassesMachine()
     try:
         machine.first_pass()

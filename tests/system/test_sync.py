@@ -154,7 +154,7 @@ def test_sync_writes_each_series_and_its_attendee_copy_and_a_second_sync_changes
 def test_plan_json_has_the_spec_shape_and_changes_nothing(tmp_path: Path) -> None:
     config = _org(tmp_path)
     plan = oneonone_json(config, "plan", now=NOW)
-    assert set(plan) == {"occurrences", "changes", "safety_stop"}
+    assert set(plan) == {"occurrences", "changes", "agendas", "notices", "safety_stop"}
     assert plan["safety_stop"] is None
     assert not (config.parent / "data" / "calendars" / "marco").exists() or not any(
         (config.parent / "data" / "calendars" / "marco").iterdir()
@@ -165,6 +165,25 @@ def test_plan_json_has_the_spec_shape_and_changes_nothing(tmp_path: Path) -> Non
         assert datetime.fromisoformat(item["start"]).utcoffset() is not None
     assert len(plan["changes"]) == 16
     assert {c["action"] for c in plan["changes"]} == {"create_series"}
+
+
+def test_plan_shows_the_agendas_and_notices_the_next_sync_writes_and_sends(
+    tmp_path: Path,
+) -> None:
+    """``plan`` is the pass without applying it: the agenda documents due and the notices
+    (prep notices, digests) it lists are the ones the sync that follows writes and sends."""
+    config = _org(tmp_path)
+    for now in (NOW, "2027-01-11T08:00:00-05:00"):
+        plan = oneonone_json(config, "plan", now=now)
+        done = oneonone_json(config, "sync", now=now)
+        assert len(plan["agendas"]) == done["agendas_written"] > 0
+        assert len(plan["notices"]) == done["notices_sent"] > 0
+        for agenda in plan["agendas"]:
+            assert set(agenda) == {"manager", "rep", "week", "date"}
+        kinds = {notice["kind"] for notice in plan["notices"]}
+        assert "prep" in kinds
+    assert "digest" in kinds  # the second Monday's digests of the week before
+    assert oneonone_json(config, "plan", now="2027-01-11T08:05:00-05:00")["notices"] == []
 
 
 def test_report_json_has_the_spec_shape(tmp_path: Path) -> None:
