@@ -350,22 +350,29 @@ def test_two_writers_never_run_at_once_and_the_daemon_stops_cleanly_on_sigterm(
     text = config.read_text()
     assert 'bind = "127.0.0.1:8321"' in text
     config.write_text(text.replace("127.0.0.1:8321", f"127.0.0.1:{free_port()}"))
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "run", "--config", str(config), "--now", NOW],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # The daemon's output goes to a file: a pipe nobody reads while the test waits would stall
+    # the daemon once its buffer fills (and the file says what it did when the test fails).
+    output = tmp_path / "daemon.log"
+    with output.open("w") as sink:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "run", "--config", str(config), "--now", NOW],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         state = config.parent / "data" / "state.db"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             report = oneonone(config, "report", "--json", now=NOW)
             if report.returncode == 0 and json.loads(report.stdout)["pairs"]:
                 break
+            if daemon.poll() is not None:
+                break
             time.sleep(0.3)
         else:
-            pytest.fail("the daemon's first pass did not happen")
+            pytest.fail(f"the daemon's first pass did not happen:\n{output.read_text()}")
+        assert daemon.poll() is None, f"the daemon stopped:\n{output.read_text()}"
         assert state.exists()
         second = oneonone(config, "run", now=NOW)
         assert second.returncode == 1
