@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scheduler.domain import pair_emails
 from scheduler.errors import OneononeError, SafetyStop, UserError
 from scheduler.settings import Settings, load_settings, resolve_now
 
@@ -677,18 +678,20 @@ def _plan_json(result: Any) -> dict[str, Any]:
         ],
         "changes": [change.as_json() for change in result.changes],
         "agendas": [
-            {"manager": key.split("/")[0], "rep": key.split("/")[1], "week": week, "date": day}
+            {"manager": manager, "rep": rep, "week": week, "date": day}
             for key, week, day in result.agendas_planned
+            for manager, rep in [pair_emails(key)]
         ],
         "notices": [
             {
                 "kind": decision.kind,
-                "manager": decision.pair_key.split("/")[0],
-                "rep": decision.pair_key.split("/")[1] or None,
+                "manager": manager,
+                "rep": rep or None,
                 "week": decision.week,
                 "to": list(decision.to),
             }
             for decision in _new_notices(result)
+            for manager, rep in [pair_emails(decision.pair_key)]
         ],
         "safety_stop": "; ".join(result.safety) if result.safety else None,
     }
@@ -731,12 +734,12 @@ def _print_plan(org: Any, result: Any) -> None:
     if result.agendas_planned:
         print(f"\n{len(result.agendas_planned)} agenda documents a pass would write:")
         for key, week, day in result.agendas_planned:
-            print(f"  {_pair_name(org, *key.split('/'))}, {week} ({day})")
+            print(f"  {_pair_name(org, *pair_emails(key))}, {week} ({day})")
     notices = _new_notices(result)
     if notices:
         print(f"\n{len(notices)} notices a pass would send:")
         for decision in notices:
-            manager, rep = decision.pair_key.split("/")
+            manager, rep = pair_emails(decision.pair_key)
             # A digest is about all of a manager's pairs (its key names no rep).
             about = _pair_name(org, manager, rep) if rep else _person_name(org, manager)
             print(f"  {decision.kind:<17} {about}, {decision.week}, to {', '.join(decision.to)}")

@@ -287,11 +287,6 @@ def _read_inputs(ledger: Ledger, email: str) -> _Inputs:
     )
 
 
-def _pair_emails(pair_key: str) -> tuple[str, str]:
-    manager, _, rep = pair_key.partition("/")
-    return manager, rep
-
-
 def build_feed(org: Org, ledger: Ledger, email: str) -> Feed:
     """``email``'s feed (an empty calendar when they are in no pair)."""
     email = email.lower()

@@ -214,17 +214,17 @@ def publish_agendas(
             # Nothing can be written: read back as usual, but close no document for it.
             plan = plan_agendas(found, docs, now, timedelta(0))
         outcome.due += len(plan.due)
-        if not apply:
-            for session in plan.due:
-                outcome.planned.append(session)
-                outcome.decisions.append(
-                    decide_prep(pair.key, pair.rep.email, session.week, "", session.start, [])
-                )
         if apply:
             store = store_for(org, ledger, pair)
             _recover(store, pair, plan, docs, creations)
             _read_back(store, ledger, plan, docs, items, now, outcome)
             _write_due(org, store, ledger, pair, plan, docs, items, inputs, now, creations, outcome)
+        else:
+            for session in plan.due:
+                outcome.planned.append(session)
+                outcome.decisions.append(
+                    decide_prep(pair.key, pair.rep.email, session.week, "", session.start, [])
+                )
         linking.append((pair, found, docs, items))
     creations.flush()
     for pair, found, docs, items in linking:

@@ -274,6 +274,12 @@ def pair_key(manager: str, rep: str) -> str:
     return f"{manager.lower()}/{rep.lower()}"
 
 
+def pair_emails(key: str) -> tuple[str, str]:
+    """The (manager, rep) of a ``pair_key``; a digest's key (``<manager>/``) has no rep: ""."""
+    manager, _, rep = key.partition("/")
+    return manager, rep
+
+
 _UID_NAMESPACE = uuid.UUID("6f1c7a52-4c1e-4b7e-9d0a-0e5f1b2c3d4e")
 
 
