@@ -91,12 +91,20 @@ def apply_plan(
     if plan.writes:
         ledger.check_fence()
     outcomes = _write(snapshot, plan.writes)
+    mirrors = _mirrors(snapshot, plan.writes)
 
     # 3. what reached the calendars.
     failed: set[tuple[str, str, str | None]] = set()
     seen: list[str] = []
     copies: list[CopyRecord] = []
-    for item, outcome in zip(plan.writes, outcomes, strict=True):
+    for index, (item, outcome) in enumerate(zip(plan.writes, outcomes, strict=True)):
+        organizer = mirrors.get(index)
+        if organizer is not None and isinstance(outcomes[organizer], CalendarError):
+            # The server keeps this copy in step with the organizer's, whose write failed (its
+            # problem is told once, there): the copy holds what the organizer's does, not
+            # this write, so no record says it does.
+            failed.add((item.pair_key, item.kind, item.week))
+            continue
         what = "the make-up's " if item.kind == "makeup" else "the "
         if isinstance(outcome, ConflictError):
             failed.add((item.pair_key, item.kind, item.week))
@@ -159,6 +167,27 @@ def _write(snapshot: Snapshot, writes: tuple[CopyWrite, ...]) -> list[Written | 
         for index, answer in zip(indexes, answers, strict=True):
             outcomes[index] = answer
     return outcomes
+
+
+def _mirrors(snapshot: Snapshot, writes: tuple[CopyWrite, ...]) -> dict[int, int]:
+    """Each attendee copy's write that the server makes by itself from the organizer's
+    (``Capabilities.keeps_attendee_copies``: Google, Microsoft 365), by index, with the index
+    of the organizer's write of the same object."""
+    organizers = {
+        (item.job.spec.uid, item.job.owner.email.lower()): index
+        for index, item in enumerate(writes)
+    }
+    found: dict[int, int] = {}
+    for index, item in enumerate(writes):
+        organizer = item.job.spec.organizer_email.lower()
+        if organizer == item.job.owner.email.lower():
+            continue
+        if not snapshot.providers[item.job.owner.email].capabilities.keeps_attendee_copies:
+            continue
+        match = organizers.get((item.job.spec.uid, organizer))
+        if match is not None:
+            found[index] = match
+    return found
 
 
 def _copy_record(item: CopyWrite, outcome: Written, now: datetime) -> CopyRecord:
