@@ -31,7 +31,7 @@ from scheduler.errors import CalendarError, ConflictError, UserError
 from scheduler.notices import claim, deliver
 from scheduler.notify import mailer_for, slack_for
 from scheduler.orgfile import Org
-from scheduler.providers.base import Written
+from scheduler.providers.base import CalendarProvider, Written
 from scheduler.store.ledger import CopyRecord, Ledger
 
 __all__ = ["Applied", "apply_plan"]
@@ -153,19 +153,33 @@ def apply_plan(
 
 
 def _write(snapshot: Snapshot, writes: tuple[CopyWrite, ...]) -> list[Written | CalendarError]:
-    """Each write's outcome, in order; each calendar's writes in one ``write_many``."""
+    """Each write's outcome, in order; each calendar's series in one ``write_many``, then its
+    make-ups in another.
+
+    A make-up waits while its pair's series on the same calendar could not be written (a
+    person's edit raced the write, or it failed): the series there still shows the week the
+    make-up replaces, and the two would read as two 1:1s in one week. It is written by the
+    next pass, after the series."""
     outcomes: list[Written | CalendarError] = [Written(False, None)] * len(writes)
     grouped: dict[str, list[int]] = {}
     for index, item in enumerate(writes):
         grouped.setdefault(item.job.owner.email, []).append(index)
     for email, indexes in grouped.items():
         provider = snapshot.providers[email]
-        try:
-            answers = provider.write_many([writes[i].job for i in indexes])
-        except CalendarError as error:
-            answers = [error] * len(indexes)
-        for index, answer in zip(indexes, answers, strict=True):
-            outcomes[index] = answer
+        series = [i for i in indexes if writes[i].kind != "makeup"]
+        _write_many(provider, writes, series, outcomes)
+        unwritten = {writes[i].pair_key for i in series if isinstance(outcomes[i], CalendarError)}
+        makeups: list[int] = []
+        for i in indexes:
+            if writes[i].kind != "makeup":
+                continue
+            if writes[i].pair_key in unwritten:
+                outcomes[i] = ConflictError(
+                    "held back until the series on this calendar is written (next pass)"
+                )
+            else:
+                makeups.append(i)
+        _write_many(provider, writes, makeups, outcomes)
     return outcomes
 
 
@@ -188,6 +202,22 @@ def _mirrors(snapshot: Snapshot, writes: tuple[CopyWrite, ...]) -> dict[int, int
         if match is not None:
             found[index] = match
     return found
+
+
+def _write_many(
+    provider: CalendarProvider,
+    writes: tuple[CopyWrite, ...],
+    indexes: list[int],
+    outcomes: list[Written | CalendarError],
+) -> None:
+    if not indexes:
+        return
+    try:
+        answers = provider.write_many([writes[i].job for i in indexes])
+    except CalendarError as error:
+        answers = [error] * len(indexes)
+    for index, answer in zip(indexes, answers, strict=True):
+        outcomes[index] = answer
 
 
 def _copy_record(item: CopyWrite, outcome: Written, now: datetime) -> CopyRecord:

@@ -1,7 +1,7 @@
 """Sequences the state machine of ``test_passes`` found failing, replayed step by step.
 
 A new find is added as a strict ``xfail`` naming the product's fault until it is fixed; then the
-mark goes and the replay stays as a regression test (the two emptied-ledger ones are fixed).
+mark goes and the replay stays as a regression test (all three here are fixed).
 They live here, not in ``test_passes``: CI runs the machine derandomized, and editing that
 module changes which sequences CI draws.
 """
@@ -61,18 +61,12 @@ def test_a_move_no_pass_read_outlives_an_emptied_ledger() -> None:
         machine.teardown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a make-up is written while its series' write to the same calendar was refused "
-    "(a raced edit): until the next pass that calendar shows the week and its make-up",
-)
 def test_no_week_gets_a_make_up_beside_its_live_instance() -> None:
     """Found by the machine under a seed CI does not draw: Dana cancels W05 of vera/dana, and
     Vera's edit of another week races the pass's write of her copy, which is refused; the
-    make-up is written all the same, so her calendar shows the W05 instance (Fri 19:45 UTC)
-    and the make-up (Fri 15:45) as two live sessions until the next pass. Holding the make-up
-    back (series first, then make-ups, per calendar) fixed this replay but changed the Google
-    and Microsoft 365 fault tests' outcomes (a week planned a day apart), so it was not kept."""
+    make-up was written all the same, so her calendar showed the W05 instance (Fri 19:45 UTC)
+    and the make-up (Fri 15:45) as two live sessions until the next pass. Now each calendar's
+    series go first and a make-up waits for its series there."""
     machine = PassesMachine()
     try:
         machine.first_pass()
