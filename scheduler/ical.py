@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 import x_wr_timezone
-from icalendar import Calendar, Component, Event, vCalAddress
+from icalendar import Calendar, Component, Event, vCalAddress, vText
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.timezone import tzp
 
@@ -264,19 +264,26 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
     master.add(HASH_PROPERTY, digest)
     calendar.add_component(master)
 
+    overrides: list[InstanceOverride] = []
     if spec.makeup_week is None:
         linked_since = stamp - AGENDA_LINKS_KEPT
         for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
             if utc(override.recurrence_id) < linked_since and _only_links(spec, override):
                 continue
-            calendar.add_component(_render_override(spec, override, stamp, local))
+            overrides.append(override)
 
     if isinstance(zone, ZoneInfo):
         # Built from the zone's real transitions (``scheduler.vtimezone``), not icalendar's
         # ``Timezone.from_tzinfo``, which writes every DAYLIGHT onset an hour late.
         first, last = _span_dates(spec)
         calendar.subcomponents.insert(0, vtimezone(zone.key, first, last))
-    return _to_ical(calendar)
+    head = _to_ical(calendar)
+    if not overrides:
+        return head
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    lines = _OverrideLines(spec, master, stamp, local)
+    return b"".join([head[: -len(end)], *(lines.render(override) for override in overrides), end])
 
 
 def _only_links(spec: SeriesSpec, override: InstanceOverride) -> bool:
@@ -335,6 +342,102 @@ def fold_line(line: str, limit: int = 75) -> str:
     if current:
         folded.append("".join(current))
     return "\r\n ".join(folded)
+
+
+class _OverrideLines:
+    """A series' overrides as bytes, each the same as ``_to_ical(_render_override(...))``
+    (``tests/unit/test_ical_render.py`` holds the two side by side), without icalendar.
+
+    Written by hand because icalendar builds and sorts a component and a parameter map for
+    every property of every override: a series with a year of moved weeks spent most of its
+    rendering there, and every weekly pass rewrites every series. What varies between a
+    series' overrides (times, description, link, status) is formatted here; the lines whose
+    escaping and quoting icalendar decides (SUMMARY, UID, the people, the time parameters)
+    are icalendar's own, made once per series (and once per set of answers)."""
+
+    def __init__(self, spec: SeriesSpec, master: Event, stamp: datetime, local: Any) -> None:
+        self.spec, self.stamp, self.local = spec, stamp, local
+        found: dict[str, str] = {}
+        for line in master.content_lines():
+            name = _line_name(line)
+            if name in ("SUMMARY", "DTSTAMP", "UID", "SEQUENCE", "DTSTART"):
+                found.setdefault(name, line)
+        self.summary = _folded(found["SUMMARY"])
+        self.dtstamp = _folded(found["DTSTAMP"])
+        self.uid = _folded(found["UID"])
+        self.sequence = _folded(found["SEQUENCE"])
+        # ";TZID=Zone/Name" (or nothing, for UTC) and the value's "Z", as icalendar wrote
+        # the master's start.
+        start = found["DTSTART"]
+        colon = start.rindex(":")
+        self.time_params = start[len("DTSTART") : colon]
+        self.time_suffix = "Z" if start.endswith("Z") else ""
+        self._people: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+    def render(self, override: InstanceOverride) -> bytes:
+        spec, local = self.spec, self.local
+        moments = (local(override.start), local(override.end), local(override.recurrence_id))
+        if any(moment.microsecond for moment in moments):
+            return _to_ical(_render_override(spec, override, self.stamp, local))
+        start, end, original = moments
+        attendees, organizer = self._people_lines(_effective_partstats(spec, override))
+        parts = [
+            b"BEGIN:VEVENT\r\n",
+            self.summary,
+            self._time("DTSTART", start),
+            self._time("DTEND", end),
+            self.dtstamp,
+            self.uid,
+            self._time("RECURRENCE-ID", original),
+            self.sequence,
+        ]
+        if override.attachment is not None:
+            parts.append(_folded(f"ATTACH;FMTTYPE=text/html:{override.attachment.url}"))
+        parts.append(attendees)
+        description = override.description or spec.description
+        parts.append(_folded("DESCRIPTION:" + vText(description).to_ical().decode("utf-8")))
+        parts.append(organizer)
+        if override.cancelled:
+            parts.append(b"STATUS:CANCELLED\r\n")
+        parts.append(b"END:VEVENT\r\n")
+        return b"".join(parts)
+
+    def _time(self, name: str, moment: datetime) -> bytes:
+        value = (
+            f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T"
+            f"{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
+        )
+        return _folded(f"{name}{self.time_params}:{value}{self.time_suffix}")
+
+    def _people_lines(self, partstats: tuple[str, str]) -> tuple[bytes, bytes]:
+        """(the ATTENDEE lines, the ORGANIZER line) for these answers, as icalendar writes
+        them."""
+        found = self._people.get(partstats)
+        if found is None:
+            event = Event()
+            _add_people(event, self.spec, partstats)
+            attendees: list[bytes] = []
+            organizer = b""
+            for line in event.content_lines():
+                name = _line_name(line)
+                if name == "ATTENDEE":
+                    attendees.append(_folded(line))
+                elif name == "ORGANIZER":
+                    organizer = _folded(line)
+            found = self._people[partstats] = (b"".join(attendees), organizer)
+        return found
+
+
+def _line_name(line: str) -> str:
+    """A content line's property name (before its first ``;`` or ``:``)."""
+    for index, char in enumerate(line):
+        if char in ";:":
+            return line[:index].upper()
+    return line.upper()
+
+
+def _folded(line: str) -> bytes:
+    return fold_line(line).encode("utf-8") + b"\r\n"
 
 
 def _render_override(

@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -334,6 +335,78 @@ def test_render_gives_the_bytes_icalendar_serialises() -> None:
     spec = full_spec()
     data = ical.render(spec, STAMP)
     assert data == Calendar.from_ical(data).to_ical()
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(
+        ["a", "Z", " ", ":", ";", ",", "\\", "^", '"', "'", "\n", "\r", "é", "€", "😀", "’"]
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    summary=_TEXT,
+    description=_TEXT,
+    names=st.tuples(_TEXT, _TEXT),
+    zone=st.sampled_from(["America/New_York", "Asia/Kolkata", "UTC", "fixed"]),
+    weeks=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=60),  # week
+            st.integers(min_value=-3000, max_value=3000),  # minutes moved
+            st.booleans(),  # cancelled
+            st.sampled_from(["", "DECLINED", "TENTATIVE"]),  # the rep's answer
+            st.one_of(st.none(), st.text(alphabet="abc/:?&=%;,-_", max_size=90)),  # link
+            _TEXT,  # the week's description
+        ),
+        max_size=8,
+        unique_by=lambda week: week[0],
+    ),
+)
+def test_overrides_are_the_bytes_icalendar_writes(
+    summary: str,
+    description: str,
+    names: tuple[str, str],
+    zone: str,
+    weeks: list[tuple[int, int, bool, str, str | None, str]],
+) -> None:
+    """The overrides ``render`` formats itself are, byte for byte, what icalendar makes of the
+    same instances (``_render_override``), for any text, answers, links and zone."""
+    tz = timezone(timedelta(hours=5, minutes=30)) if zone == "fixed" else ZoneInfo(zone)
+    first = datetime(2027, 1, 5, 10, 0, tzinfo=tz)
+    overrides = tuple(
+        InstanceOverride(
+            recurrence_id=first + timedelta(weeks=week),
+            start=first + timedelta(weeks=week, minutes=moved),
+            end=first + timedelta(weeks=week, minutes=moved + 45),
+            description=text,
+            cancelled=cancelled,
+            partstats=((REP, answer),) if answer else (),
+            attachment=Attachment(f"https://example.com/{link}", "Agenda") if link else None,
+        )
+        for week, moved, cancelled, answer, link, text in weeks
+    )
+    spec = make_spec(
+        summary=summary,
+        description=description,
+        organizer_name=names[0],
+        attendee_name=names[1],
+        dtstart=first,
+        duration=timedelta(minutes=45),
+        overrides=overrides,
+        sequence=7,
+    )
+    fast = ical.render(spec, STAMP)
+    with patch.object(
+        ical._OverrideLines,
+        "render",
+        lambda self, override: ical._to_ical(
+            ical._render_override(self.spec, override, self.stamp, self.local)
+        ),
+    ):
+        slow = ical.render(spec, STAMP)
+    assert fast == slow
 
 
 def _linked(week: datetime, **changes: object) -> InstanceOverride:
