@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time as _time
 import warnings
@@ -69,6 +70,7 @@ __all__ = [
     "is_product_object",
     "observe",
     "observe_parsed",
+    "observed_written",
     "parse_object",
     "render",
     "screen",
@@ -797,6 +799,96 @@ class _Normaliser:
         if isinstance(value, datetime):
             return utc(_aware(value, self.zone))
         return utc(_aware(value, self.zone, self.at))
+
+
+#: Text ``observed_written`` takes as it is: what escaping and reading back give unchanged
+#: (no backslash, carriage return or other control character than a line feed).
+_PLAIN_TEXT = re.compile(r"[^\\\x00-\x09\x0b-\x1f\x7f]*")
+
+
+def observed_written(
+    spec: SeriesSpec, dtstamp: datetime, href: str, digest: str | None = None
+) -> ObservedSeries | None:
+    """What ``observe(render(spec, dtstamp), href)`` gives, without rendering or reading the
+    bytes back (``tests/unit/test_ical.py`` holds the two side by side); ``None`` for a
+    ``spec`` whose reading back it does not know exactly (a zone written as UTC, fractions of
+    a second, text with escapes), which must then be read. ``digest``: ``fingerprint(spec)``
+    when the caller has it.
+
+    A provider that has just written an object keeps this as what the object holds: the next
+    pass finds the object at the version written and need not parse it (every weekly pass
+    rewrites every series, and parsing a year of overrides was most of the next pass)."""
+    zone = _zone_of(spec)
+    if not isinstance(zone, ZoneInfo) or zone.key.upper() == "UTC":
+        return None
+    stamp = utc(dtstamp)
+    texts = [spec.uid, spec.pair_key, spec.description, spec.organizer_email]
+    texts += [spec.attendee_email, spec.makeup_week or ""]
+    moments = [spec.dtstart, *spec.exdates, *([spec.until] if spec.until else [])]
+    overrides: list[InstanceOverride] = []
+    if spec.makeup_week is None:
+        linked_since = stamp - AGENDA_LINKS_KEPT
+        for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
+            if utc(override.recurrence_id) < linked_since and _only_links(spec, override):
+                continue
+            overrides.append(override)
+            texts.append(override.description or spec.description)
+            moments += [override.recurrence_id, override.start, override.end]
+    if any(moment.microsecond for moment in moments) or spec.duration.microseconds:
+        return None
+    if not all(_PLAIN_TEXT.fullmatch(text) for text in texts):
+        return None
+    links = [spec.attachment] + [override.attachment for override in overrides]
+    if any(link is not None and link.url != link.url.strip() for link in links):
+        return None
+
+    def local(moment: datetime) -> datetime:
+        return utc(moment).astimezone(zone)
+
+    def answers(partstats: tuple[str, str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for email, answer in zip(
+            (spec.organizer_email, spec.attendee_email), partstats, strict=True
+        ):
+            if email.strip():
+                found[email.strip().lower()] = answer
+        return found
+
+    start = local(spec.dtstart)
+    instances: dict[datetime, ObservedInstance] = {}
+    for override in overrides:
+        begins = local(override.start)
+        instances[utc(override.recurrence_id)] = ObservedInstance(
+            recurrence_id=utc(override.recurrence_id),
+            start=begins,
+            end=_after(begins, utc(local(override.end)) - utc(begins)),
+            cancelled=override.cancelled,
+            partstats=answers(_effective_partstats(spec, override)),
+            description=(override.description or spec.description).strip(),
+            attachments=(override.attachment.url,) if override.attachment is not None else (),
+        )
+    master = answers(_effective_partstats(spec))
+    weekly = spec.makeup_week is None
+    return ObservedSeries(
+        uid=spec.uid.strip(),
+        pair_key=spec.pair_key.strip().lower() or None,
+        dtstart=start,
+        duration=utc(local(utc(start) + spec.duration)) - utc(start),
+        weekly=weekly,
+        until=utc(spec.until) if weekly and spec.until is not None else None,
+        exdates=frozenset(utc(moment) for moment in spec.exdates) if weekly else frozenset(),
+        overrides=instances,
+        partstats=master,
+        cancelled=False,
+        attendees=frozenset(master),
+        organizer=spec.organizer_email.strip().lower(),
+        fingerprint=digest or fingerprint(spec),
+        sequence=spec.sequence,
+        makeup_week=spec.makeup_week.strip() if spec.makeup_week else None,
+        href=href,
+        recurring=weekly,
+        attachments=(spec.attachment.url,) if spec.attachment is not None else (),
+    )
 
 
 def observe(data: bytes, href: str, default_zone: tzinfo = UTC) -> ObservedSeries | None:

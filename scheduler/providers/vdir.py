@@ -268,6 +268,16 @@ class VdirProvider:
                 f"Cannot write {spec.uid} to the {self.where}: {_sentence(str(exc))}"
             ) from exc
         self._atomic_write(target, data)
+        written = ical.observed_written(spec, job.dtstamp, str(target), digest)
+        if written is not None:
+            # What the file now holds is known: the next pass's read finds these bytes in the
+            # memo instead of parsing them (a weekly pass rewrites every series).
+            _MEMO.get(
+                ("observe", str(target), self.default_zone.key),
+                hashlib.sha256(data).digest(),
+                len(data),
+                lambda: written,
+            )
         return Written(changed=True, version=content_version(data))
 
     def _atomic_write(self, target: Path, data: bytes) -> None:

@@ -409,6 +409,100 @@ def test_overrides_are_the_bytes_icalendar_writes(
     assert fast == slow
 
 
+_PLAIN = st.text(alphabet=st.sampled_from(["a", "Z", " ", ":", ";", ",", "\n", "é", "😀", "’"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.tuples(_PLAIN, _PLAIN, _PLAIN),
+    zone=st.sampled_from(["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"]),
+    written=st.integers(min_value=0, max_value=70),  # the week it is written
+    makeup=st.booleans(),
+    answer=st.sampled_from(["", "DECLINED", "TENTATIVE"]),
+    until=st.one_of(st.none(), st.integers(min_value=1, max_value=80)),
+    exdates=st.sets(st.integers(min_value=0, max_value=60), max_size=4),
+    weeks=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=60),  # week
+            st.integers(min_value=-3000, max_value=3000),  # minutes moved
+            st.booleans(),  # cancelled
+            st.sampled_from(["", "DECLINED", "ACCEPTED"]),  # the rep's answer
+            st.booleans(),  # with a link
+            _PLAIN,  # the week's description
+        ),
+        max_size=8,
+        unique_by=lambda week: week[0],
+    ),
+)
+def test_what_a_write_leaves_is_what_reading_it_back_gives(
+    texts: tuple[str, str, str],
+    zone: str,
+    written: int,
+    makeup: bool,
+    answer: str,
+    until: int | None,
+    exdates: set[int],
+    weeks: list[tuple[int, int, bool, str, bool, str]],
+) -> None:
+    """``observed_written`` (kept by a provider for the object it just wrote) is, to the last
+    time zone, what parsing the written bytes gives; or ``None`` where it cannot know."""
+    tz = ZoneInfo(zone)
+    first = datetime(2027, 1, 5, 10, 0, tzinfo=tz)
+    spec = make_spec(
+        description=texts[0],
+        organizer_name=texts[1],
+        attendee_name=texts[2],
+        dtstart=first,
+        duration=timedelta(minutes=45),
+        partstats=((REP, answer),) if answer else (),
+        until=first + timedelta(weeks=until) if until is not None else None,
+        exdates=tuple(first + timedelta(weeks=week) for week in exdates),
+        overrides=tuple(
+            InstanceOverride(
+                recurrence_id=first + timedelta(weeks=week),
+                start=first + timedelta(weeks=week, minutes=moved),
+                end=first + timedelta(weeks=week, minutes=moved + 45),
+                description=text,
+                cancelled=cancelled,
+                partstats=((REP, reply),) if reply else (),
+                attachment=Attachment(f"https://example.com/{week}", "Agenda") if link else None,
+            )
+            for week, moved, cancelled, reply, link, text in weeks
+        ),
+        makeup_week="2027-W09" if makeup else None,
+        attachment=Attachment("https://example.com/m", "Agenda") if makeup else None,
+        sequence=3,
+    )
+    stamp = first + timedelta(weeks=written)
+    kept = ical.observed_written(spec, stamp, "p.ics")
+    read = ical.observe(ical.render(spec, stamp), "p.ics")
+    if zone == "UTC":
+        assert kept is None
+        return
+    assert kept is not None
+    assert _exactly(kept) == _exactly(read)
+
+
+def _exactly(value: object) -> object:
+    """``value`` to compare to the last detail: each time with its zone, dicts in order."""
+    if isinstance(value, datetime):
+        return (value.isoformat(), repr(value.tzinfo))
+    if isinstance(value, (set, frozenset)):
+        return sorted((_exactly(item) for item in value), key=repr)
+    if isinstance(value, dict):
+        return [(_exactly(key), _exactly(item)) for key, item in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [_exactly(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _exactly(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+def test_what_a_write_leaves_is_read_back_where_text_has_escapes() -> None:
+    assert ical.observed_written(make_spec(description="a\\b"), STAMP, "p.ics") is None
+    assert ical.observed_written(make_spec(), STAMP, "p.ics") is not None
+
+
 def _linked(week: datetime, **changes: object) -> InstanceOverride:
     item = InstanceOverride(
         recurrence_id=week,
