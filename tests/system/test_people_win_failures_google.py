@@ -61,6 +61,34 @@ def test_an_edit_after_a_failed_write_is_kept_and_recorded(world: GoogleWorld) -
     assert again.written == 0 and again.changes == []
 
 
+def test_a_write_google_made_but_answered_as_failed_is_not_read_as_a_reps_move(
+    world: GoogleWorld,
+) -> None:
+    """Google carries out each master update of a pass but answers 500 (the retry meets the
+    product's own new etag: 412); the write stops before the instances are patched. Liam's
+    copy, which Google makes from Marco's, was recorded as written all the same, and the
+    next pass read his W07 (Presidents' Day, moved by the product to Tuesday, a move his copy
+    never got) as Liam moving it back onto the holiday. Found by the fault test at fault seed
+    base 4."""
+    world.sync(NOW)
+    # Monday 11 January: W07 enters the horizon; its Monday is a holiday, so Marco and Liam's
+    # Monday 1:1 goes to Tuesday 16 February.
+    entering = datetime(2027, 1, 11, 8, 0, tzinfo=NY)
+    world.emulator.faults.fail_method("calendar.events.update", 1000, "500", applied=True)
+    failed = world.sync(entering)
+    assert any("marco@acme.example/liam@acme.example" in c for c in failed.conflicts), failed
+
+    world.emulator.faults.clear()
+
+    world.sync(entering + timedelta(minutes=5))
+
+    liam = world.pair(entering + timedelta(minutes=10), "marco", "liam")
+    [w07] = [week for week in liam["weeks"] if week["week"] == "2027-W07"]
+    assert w07["status"] == "upcoming", w07
+    assert datetime.fromisoformat(w07["start"]) == datetime(2027, 2, 16, 9, 0, tzinfo=NY), w07
+    assert not world.sync(entering + timedelta(minutes=15)).written
+
+
 def test_an_emptied_ledger_is_rebuilt_from_google_keeping_history(world: GoogleWorld) -> None:
     world.sync(NOW)
     world.move_instance("marco", "marco", "ana", regular(1), regular(1) + timedelta(hours=1))
