@@ -643,19 +643,37 @@ def close_weeks_ahead(
     ``shift`` a close week's 1:1 moves within its week once it is in the horizon: nothing is
     written ahead.
     """
-    known = sorted(weeks)
-    if policy != "skip" or not known:
+    last_known = max(weeks, default=None)
+    if policy != "skip" or last_known is None:
         return ()
+    # The same for every series on one slot after the same week: worked out once per org
+    # calendar (a pass asked for it again for each pair).
+    slot = (anchor.weekday, anchor.at_time, anchor.timezone, anchor.duration, anchor.week_shift)
+    closed = calendar.derived(
+        ("close_weeks_ahead", last_known, slot, org_zone.key),
+        lambda: _close_rule_instances(anchor, last_known, calendar, org_zone),
+    )
+    return tuple(
+        rid
+        for rid in closed
+        if rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until)
+    )
+
+
+def _close_rule_instances(
+    anchor: SeriesRecord, last_known: str, calendar: OrgCalendar, org_zone: ZoneInfo
+) -> tuple[datetime, ...]:
+    """The rule instances of the ``CLOSE_WEEKS_AHEAD`` weeks after ``last_known`` that touch
+    a close or blackout day (whatever the series' start and end)."""
     found: list[datetime] = []
-    week = week_after(known[-1])
+    week = week_after(last_known)
     for _ in range(CLOSE_WEEKS_AHEAD):
         rid = rule_instance(anchor, week)
-        if rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until):
-            first = utc(rid).astimezone(org_zone).date()
-            last = (utc(rid) + anchor.duration - timedelta(microseconds=1)).astimezone(org_zone)
-            days = [first + timedelta(days=n) for n in range((last.date() - first).days + 1)]
-            if any(calendar.close_reason(day) is not None for day in days):
-                found.append(rid)
+        first = utc(rid).astimezone(org_zone).date()
+        last = (utc(rid) + anchor.duration - timedelta(microseconds=1)).astimezone(org_zone)
+        days = [first + timedelta(days=n) for n in range((last.date() - first).days + 1)]
+        if any(calendar.close_reason(day) is not None for day in days):
+            found.append(rid)
         week = week_after(week)
     return tuple(found)
 

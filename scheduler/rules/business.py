@@ -10,8 +10,9 @@ Exports: WEEKDAY_NAMES, OrgCalendar.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast
 
 import holidays
 
@@ -25,6 +26,11 @@ WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ONE_DAY = timedelta(days=1)
 # The most subdivision codes an error message lists before it stops: the US alone has 57.
 _MAX_LISTED = 12
+
+#: Results ``OrgCalendar.derived`` keeps (a few per distinct slot of the org's pairs)
+DERIVED_KEPT = 4096
+
+T = TypeVar("T")
 
 
 def _days(start: date, end: date) -> Iterable[date]:
@@ -54,6 +60,7 @@ class OrgCalendar:
 
     __slots__ = (
         "_close_by_month",
+        "_derived",
         "_holidays_by_year",
         "_last_business_day",
         "_month_window",
@@ -91,11 +98,26 @@ class OrgCalendar:
         self._last_business_day: dict[tuple[int, int], date] = {}
         self._month_window: dict[tuple[int, int], tuple[date, ...]] = {}
         self._close_by_month: dict[tuple[int, int], dict[date, str]] = {}
+        self._derived: dict[Hashable, Any] = {}
 
     def __repr__(self) -> str:
         days = ",".join(WEEKDAY_NAMES[day] for day in sorted(self.workdays))
         region = "-".join(part for part in (self.country, self.subdivision) if part) or "none"
         return f"OrgCalendar(workdays={days}, holidays={region}, rule={self.close_window.rule})"
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, made once per ``key`` for this calendar: what another module works out
+        from these rules alone (``reconcile.close_weeks_ahead``: a year of close weeks for
+        each slot, which every pair of a pass asked for again). At most ``DERIVED_KEPT``
+        results are kept; past that the oldest half goes."""
+        if key in self._derived:
+            return cast(T, self._derived[key])
+        value = make()
+        if len(self._derived) >= DERIVED_KEPT:
+            for old in list(self._derived)[: DERIVED_KEPT // 2]:
+                self._derived.pop(old, None)  # another thread (the feed server) may be here
+        self._derived[key] = value
+        return value
 
     # ----------------------------------------------------------------------- business days
 
