@@ -266,13 +266,7 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
     master.add(HASH_PROPERTY, digest)
     calendar.add_component(master)
 
-    overrides: list[InstanceOverride] = []
-    if spec.makeup_week is None:
-        linked_since = stamp - AGENDA_LINKS_KEPT
-        for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
-            if utc(override.recurrence_id) < linked_since and _only_links(spec, override):
-                continue
-            overrides.append(override)
+    overrides = _kept_overrides(spec, stamp)
 
     if isinstance(zone, ZoneInfo):
         # Built from the zone's real transitions (``scheduler.vtimezone``), not icalendar's
@@ -286,6 +280,19 @@ def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
     assert head.endswith(end)
     lines = _OverrideLines(spec, master, stamp, local)
     return b"".join([head[: -len(end)], *(lines.render(override) for override in overrides), end])
+
+
+def _kept_overrides(spec: SeriesSpec, stamp: datetime) -> list[InstanceOverride]:
+    """The overrides an object written at ``stamp`` holds, in order: all but those older than
+    ``AGENDA_LINKS_KEPT`` that only carry an agenda link; none for a make-up."""
+    if spec.makeup_week is not None:
+        return []
+    linked_since = stamp - AGENDA_LINKS_KEPT
+    return [
+        override
+        for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
+        if not (utc(override.recurrence_id) < linked_since and _only_links(spec, override))
+    ]
 
 
 def _only_links(spec: SeriesSpec, override: InstanceOverride) -> bool:
@@ -825,15 +832,10 @@ def observed_written(
     texts = [spec.uid, spec.pair_key, spec.description, spec.organizer_email]
     texts += [spec.attendee_email, spec.makeup_week or ""]
     moments = [spec.dtstart, *spec.exdates, *([spec.until] if spec.until else [])]
-    overrides: list[InstanceOverride] = []
-    if spec.makeup_week is None:
-        linked_since = stamp - AGENDA_LINKS_KEPT
-        for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id)):
-            if utc(override.recurrence_id) < linked_since and _only_links(spec, override):
-                continue
-            overrides.append(override)
-            texts.append(override.description or spec.description)
-            moments += [override.recurrence_id, override.start, override.end]
+    overrides = _kept_overrides(spec, stamp)
+    for override in overrides:
+        texts.append(override.description or spec.description)
+        moments += [override.recurrence_id, override.start, override.end]
     if any(moment.microsecond for moment in moments) or spec.duration.microseconds:
         return None
     if not all(_PLAIN_TEXT.fullmatch(text) for text in texts):
