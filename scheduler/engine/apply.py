@@ -5,11 +5,13 @@ order makes a pass killed anywhere harmless, and the next pass finishes the job:
 
 1. the ledger's records and the notices they call for are committed in one transaction, each
    changed series and make-up marked ``pending`` (what may still need writing);
-2. each calendar's writes go in one ``write_many``, each conditional on the version the pass
-   read: a person's edit that landed since the read wins (``ConflictError``; it is read next
-   pass), a failed write leaves the copy as it was;
-3. for every write that succeeded, the copy's new version and what it holds are recorded, and
-   ``pending`` cleared where every copy was written;
+2. each calendar's series go in one ``write_many``, then its make-ups in another, each write
+   conditional on the version the pass read: a person's edit that landed since the read wins
+   (``ConflictError``; it is read next pass), a failed write leaves the copy as it was, and a
+   make-up waits while its series there could not be written;
+3. for every write that succeeded, the copy's new version and what it holds are recorded (an
+   attendee copy the server keeps follows its organizer's write), and ``pending`` cleared
+   where every copy was written;
 4. the notices recorded (by this pass or by one that did not finish) are sent.
 
 A stopped plan (a safety stop) is never given here.
@@ -86,7 +88,7 @@ def apply_plan(
                 applied.notices_decided += 1
         ledger.set_state("last_pass", now.isoformat())
 
-    # 2. the calendars, each calendar's writes at once; a replica that lost the pass lease
+    # 2. the calendars, series then make-ups; a replica that lost the pass lease
     # since the ledger commit writes none (``scheduler.store.lease``).
     if plan.writes:
         ledger.check_fence()
