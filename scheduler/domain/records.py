@@ -13,8 +13,9 @@ AgendaDocRecord, ActionItemRecord.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
+from operator import attrgetter
 
 __all__ = [
     "ActionItemRecord",
@@ -122,11 +123,15 @@ class OccurrenceRecord:
 
     def same_facts(self, other: OccurrenceRecord) -> bool:
         """Equal but for ``updated_at``: whether saving ``other`` would change anything."""
-        # Most of a pass's records are the ledger's own, unchanged: equal outright, without
-        # the two copies (a pass compares every week of every pair's history).
-        if self is other or self == other:
-            return True
-        return replace(self, updated_at=None) == replace(other, updated_at=None)
+        # Compared field by field in C (a pass compares every week of every pair's history;
+        # two copies with ``updated_at`` cleared were most of that).
+        return self is other or _occurrence_facts(self) == _occurrence_facts(other)
+
+
+#: An occurrence's fields but ``updated_at``, as one tuple (``OccurrenceRecord.same_facts``)
+_occurrence_facts = attrgetter(
+    *(f.name for f in fields(OccurrenceRecord) if f.name != "updated_at")
+)
 
 
 @dataclass(frozen=True, slots=True)
