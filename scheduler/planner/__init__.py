@@ -227,7 +227,6 @@ class _Planner:
         self.settings = settings
         self.freeze_until = now + settings.freeze
         self._allowed_cache: dict[str, list[tuple[datetime, datetime]]] = {}
-        self._business_cache: dict[str, list[date]] = {}
         self._pair_cache: dict[tuple[object, ...], tuple[tuple[date, list[Span]], ...]] = {}
 
     # ----------------------------------------------------------------- one week
@@ -421,17 +420,17 @@ class _Planner:
                 return person.first_name
         return None
 
-    def _business_days(self, week: str) -> list[date]:
-        cached = self._business_cache.get(week)
-        if cached is None:
+    def _business_days(self, week: str) -> tuple[date, ...]:
+        # Kept by the org calendar, not this planner: ``away_all_week`` makes a planner for
+        # every pair and week a pass checks.
+        rules = self.rules
+
+        def business() -> tuple[date, ...]:
             monday = week_monday(week)
-            cached = [
-                day
-                for day in (monday + timedelta(days=i) for i in range(7))
-                if self.rules.is_business_day(day)
-            ]
-            self._business_cache[week] = cached
-        return cached
+            days = (monday + timedelta(days=i) for i in range(7))
+            return tuple(day for day in days if rules.is_business_day(day))
+
+        return rules.derived(("business_days", week), business)
 
     def _org_days(self, start: datetime, end: datetime) -> list[date]:
         """The org-zone dates [start, end) touches: a 1:1 can cross midnight in the org zone."""
