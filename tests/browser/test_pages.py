@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from scheduler.agenda.editor import version_of
@@ -139,10 +139,26 @@ def submit(browser: Any, button: str) -> None:
     """Click a form's button and wait for the page it leads to (a click does not wait)."""
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, button).click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 30).until(lambda _driver: _replaced(old))
     WebDriverWait(browser, 30).until(
         lambda driver: driver.execute_script("return document.readyState") == "complete"
     )
+
+
+def _replaced(element: Any) -> bool:
+    """Whether ``element``'s page is gone (``expected_conditions.staleness_of``, and more)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        # While the old page is being replaced, chromium may answer with an inspector error
+        # ("Node with given id does not belong to the document") instead of a stale reference
+        # (CI met it once): the page is going, which is what is waited for.
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
 
 
 def items_on_page(browser: Any) -> list[tuple[str, bool]]:
