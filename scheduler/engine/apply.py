@@ -114,7 +114,9 @@ def apply_plan(
             continue
         if isinstance(outcome, CalendarError):
             failed.add((item.pair_key, item.kind, item.week))
-            applied.problems.append(f"could not write {what}{item.copy} copy: {outcome}")
+            applied.problems.append(
+                f"could not write {what}{item.copy} copy of {item.pair_key}: {outcome}"
+            )
             continue
         applied.written += outcome.changed
         if item.kind != "makeup" and item.copy == "organizer":
