@@ -19,6 +19,7 @@ I/O: the lock file, the ledger, calendars (through ``run_pass``), the server's s
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import signal
@@ -255,6 +256,9 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # ``kill -USR1 <pid>`` prints every thread's stack to stderr and the daemon goes on: what a
+    # pass that seems stuck is doing (no pass should take minutes).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if lease is None:
         assert lock is not None
         print(
