@@ -224,13 +224,14 @@ def _span_dates(spec: SeriesSpec) -> tuple[date, date]:
     return date(first.year - 1, 1, 1), date(max(last.year, first.year + 10) + 1, 1, 1)
 
 
-def render(spec: SeriesSpec, dtstamp: datetime) -> bytes:
-    """``spec`` as one VCALENDAR, byte-identical for the same ``spec`` and ``dtstamp``."""
+def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) -> bytes:
+    """``spec`` as one VCALENDAR, byte-identical for the same ``spec`` and ``dtstamp``;
+    ``digest``: ``fingerprint(spec)`` when the caller has it (it serialises every override)."""
     if spec.duration <= timedelta(0):
         raise ValueError(f"series {spec.uid}: duration {spec.duration} is not positive")
     zone = _zone_of(spec)
     stamp = utc(dtstamp)
-    digest = fingerprint(spec)
+    digest = digest or fingerprint(spec)
 
     def local(moment: datetime) -> datetime:
         return utc(moment).astimezone(zone)

@@ -265,23 +265,19 @@ class VdirProvider:
         else:
             target = self.path / uid_filename(spec.uid)
         try:
-            data = ical.render(spec, job.dtstamp)
+            data = ical.render(spec, job.dtstamp, digest=digest)
         except ValueError as exc:
             raise CalendarError(
                 f"Cannot write {spec.uid} to the {self.where}: {_sentence(str(exc))}"
             ) from exc
         self._atomic_write(target, data)
+        content = hashlib.sha256(data).digest()
         written = ical.observed_written(spec, job.dtstamp, str(target), digest)
         if written is not None:
             # What the file now holds is known: the next pass's read finds these bytes in the
             # memo instead of parsing them (a weekly pass rewrites every series).
-            _MEMO.get(
-                ("observe", str(target), self.default_zone.key),
-                hashlib.sha256(data).digest(),
-                len(data),
-                lambda: written,
-            )
-        return Written(changed=True, version=content_version(data))
+            remember_observed(_MEMO, data, str(target), self.default_zone, content, written)
+        return Written(changed=True, version=content.hex())
 
     def _atomic_write(self, target: Path, data: bytes) -> None:
         try:
@@ -512,6 +508,20 @@ def observe_memoised(
         href,
         default_zone,
     )
+
+
+def remember_observed(
+    memo: Memo,
+    data: bytes,
+    href: str,
+    default_zone: ZoneInfo,
+    digest: bytes,
+    observed: ObservedSeries,
+) -> None:
+    """Keep ``observed`` in ``memo`` as what ``observe_memoised`` gives for ``data`` (whose
+    SHA-256 is ``digest``) at ``href``: an object the product has just written, known without
+    parsing it (``ical.observed_written``)."""
+    memo.get(("observe", href, default_zone.key), digest, len(data), lambda: observed)
 
 
 def _observed(
