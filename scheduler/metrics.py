@@ -31,7 +31,6 @@ record_occurrences, record_feed_request, exposition, set_replica, set_lease_hold
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -147,9 +146,7 @@ def record_feed_request(status: int) -> None:
 def record_occurrences(ledger: Ledger) -> None:
     """Set ``oneonone_occurrences`` from the ledger (once per pass, not per scrape: the
     ledger grows every week and a scrape should cost nothing)."""
-    counts = Tally(
-        record.status for weeks in ledger.occurrences().values() for record in weeks.values()
-    )
+    counts = ledger.status_counts()
     for status in {*(s.value for s in LedgerStatus), *counts}:
         OCCURRENCES.labels(status).set(counts.get(status, 0))
 

@@ -22,10 +22,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from scheduler.agenda.publish import PairAgendas, publish_agendas
+from scheduler.agenda.publish import PairAgendas, publish_agendas, settled_links
 from scheduler.engine.apply import apply_plan
-from scheduler.engine.decide import Change, PassPlan, PlannedWeeks, decide_weeks, decide_writes
-from scheduler.engine.snapshot import foreign_ledger, google_session, make_provider, read_snapshot
+from scheduler.engine.decide import (
+    Change,
+    PassPlan,
+    PlannedWeeks,
+    decide_weeks,
+    decide_writes,
+    settled_needed,
+    with_history,
+)
+from scheduler.engine.snapshot import (
+    FULL_DAY,
+    Snapshot,
+    foreign_ledger,
+    google_session,
+    make_provider,
+    read_snapshot,
+)
 from scheduler.errors import UserError
 from scheduler.escalation import Decision
 from scheduler.orgfile import Org
@@ -101,6 +116,7 @@ def run_pass(
     result = PassResult(now=now, problems=[*snapshot.problems, *weeks.problems])
     writing = apply and not weeks.safety
     _agendas(org, ledger, weeks, now, apply=writing, result=result)
+    _settled_history(org, ledger, snapshot, weeks)
     plan = decide_writes(org, snapshot, weeks)
     result.plan = plan
     result.planned = list(plan.planned)
@@ -116,7 +132,34 @@ def run_pass(
     result.notices_sent = applied.notices_sent
     result.problems.extend(applied.problems)
     result.conflicts = applied.conflicts
+    if snapshot.full_day is not None:
+        ledger.set_state(FULL_DAY, snapshot.full_day)
     return result
+
+
+def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: PlannedWeeks) -> None:
+    """The settled weeks (and their agenda links) of the windowed pairs that need them after
+    all (``settled_needed``: the pass writes their series, or their notices reach back),
+    read in one go for all of them."""
+    keys = settled_needed(org, snapshot, weeks)
+    if not keys:
+        return
+    history = ledger.occurrences(keys)
+    states = [weeks.states[key] for key in keys]
+    links = settled_links(
+        org,
+        ledger,
+        [
+            PairAgendas(
+                s.pair,
+                {w: r for w, r in history.get(s.pair.key, {}).items() if w < (s.history_from or w)},
+                {w: m for w, m in s.makeups.items() if w < (s.history_from or w)},
+            )
+            for s in states
+        ],
+        snapshot.now,
+    )
+    with_history(weeks, {key: history.get(key, {}) for key in keys}, links)
 
 
 def _agendas(
@@ -137,7 +180,7 @@ def _agendas(
     outcome = publish_agendas(
         org,
         ledger,
-        [PairAgendas(s.pair, s.records, s.makeups) for s in states.values()],
+        [PairAgendas(s.pair, s.records, s.makeups, s.history_from) for s in states.values()],
         now,
         apply=apply,
     )

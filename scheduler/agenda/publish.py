@@ -78,7 +78,7 @@ from scheduler.store.ledger import (
     OccurrenceRecord,
 )
 
-__all__ = ["AgendaOutcome", "PairAgendas", "agenda_store", "publish_agendas"]
+__all__ = ["AgendaOutcome", "PairAgendas", "agenda_store", "publish_agendas", "settled_links"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,9 @@ class PairAgendas:
     pair: Pair
     records: Mapping[str, OccurrenceRecord]
     makeups: Mapping[str, MakeupRecord]
+    #: the first week of ``records`` when the pass read the pair over a window (its
+    #: documents are read from there on too); ``None``: the pair's whole history
+    since: str | None = None
 
 
 @dataclass
@@ -195,7 +198,7 @@ def publish_agendas(
 ) -> AgendaOutcome:
     """Read back, write and link the agendas of ``pairs`` (see the module docstring)."""
     keys = [p.pair.key for p in pairs]
-    all_docs = ledger.agenda_docs(keys)
+    all_docs = _documents(ledger, pairs)
     all_items = ledger.action_items(keys)
     lead = timedelta(hours=org.schedule.agenda_lead_hours)
     inputs = _Inputs(org)
@@ -238,6 +241,38 @@ def publish_agendas(
     if inputs.template_problem is not None:
         outcome.problems.append(inputs.template_problem)
     return outcome
+
+
+def _documents(
+    ledger: Ledger, pairs: Sequence[PairAgendas]
+) -> dict[str, dict[str, AgendaDocRecord]]:
+    """The pairs' documents: of the weeks read, for pairs read over a window (issue 17)."""
+    found: dict[str, dict[str, AgendaDocRecord]] = {}
+    by_line: dict[str | None, list[str]] = {}
+    for entry in pairs:
+        by_line.setdefault(entry.since, []).append(entry.pair.key)
+    for line, keys in by_line.items():
+        found.update(ledger.agenda_docs(keys, since=line))
+    return found
+
+
+def settled_links(
+    org: Org, ledger: Ledger, pairs: Sequence[PairAgendas], now: datetime
+) -> dict[str, dict[tuple[str, str], AgendaLink]]:
+    """The agenda links of settled weeks that a pass read late (a pair read over a window
+    that it writes whole): what ``publish_agendas`` links them to, from the documents on
+    record; nothing is read back or written (their sessions are long over)."""
+    all_docs = ledger.agenda_docs([entry.pair.key for entry in pairs])
+    outcome = AgendaOutcome()
+    for entry in pairs:
+        pair = entry.pair
+        docs = {
+            day: replace(doc, url=current_link(org, doc.url)) if doc.url else doc
+            for day, doc in all_docs.get(pair.key, {}).items()
+        }
+        found = sessions(pair.key, entry.records, entry.makeups, pair.manager.zone)
+        _link(pair, found, docs, {}, now, outcome)
+    return outcome.links
 
 
 @dataclass

@@ -71,6 +71,11 @@ class SeriesRecord:
     #: weeks from the ISO week of the rule's weekday to the org week it counts in
     #: (``scheduler.domain.week_shift``)
     week_shift: int = 0
+    #: "<ISO week> <digest>": the digest of the series' weeks from that week on, as last
+    #: written or checked in full (``scheduler.engine.series.window_holds``); a pass that gets
+    #: the same digest from those weeks knows the series is unchanged without its settled
+    #: weeks (issue 17). ``None``: the next pass reads the pair's whole history.
+    window: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

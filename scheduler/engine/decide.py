@@ -19,7 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from scheduler.agenda.plan import AgendaLink
 from scheduler.domain import (
+    ABSENT_STATUSES,
+    MISSED_STATUSES,
     BusyCalendar,
     Interval,
     Pair,
@@ -41,9 +44,10 @@ from scheduler.engine.series import (
     series_anchor,
     series_changed,
     series_work,
+    window_holds,
 )
 from scheduler.engine.snapshot import Snapshot
-from scheduler.escalation import Decision, decide_digest, decide_pair
+from scheduler.escalation import Decision, decide_digest, decide_pair, settled_weeks
 from scheduler.notices import Draft, draft
 from scheduler.planner import (
     Known,
@@ -53,7 +57,7 @@ from scheduler.planner import (
     plan,
 )
 from scheduler.providers.base import WriteJob
-from scheduler.reconcile import Baseline, known_weeks, merge_plan, settle
+from scheduler.reconcile import Baseline, instance_week, known_weeks, merge_plan, settle
 
 __all__ = [
     "MASS_END_SHARE",
@@ -63,6 +67,8 @@ __all__ = [
     "PlannedWeeks",
     "decide_weeks",
     "decide_writes",
+    "settled_needed",
+    "with_history",
 ]
 
 #: A pass that would end more than this share of the product's series stops (spec).
@@ -303,6 +309,70 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
     )
 
 
+# --------------------------------------------------------------------------- step 1b
+
+
+def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> list[str]:
+    """The pairs read over a window whose settled weeks the pass needs after all (issue 17):
+
+    - their series changed (the digest of their weeks since ``SeriesRecord.window``'s line
+      did not hold, see ``window_holds``): the pass writes it, and a series is written whole;
+    - their escalation could reach back past the window: fewer settled weeks that count in it
+      than the escalation window, or a missed streak that runs through all of them.
+
+    ``scheduler.sync`` reads those weeks and hands them to ``with_history``. Every other
+    windowed pair gets its new ``window`` and is decided on its window alone."""
+    weeks = list(snapshot.weeks)
+    current = weeks[0]
+    needed: list[str] = []
+    for key, state in decided.states.items():
+        line = state.history_from
+        if line is None:
+            continue
+        anchor = series_anchor(state, snapshot.now)
+        if not window_holds(org, state, anchor, weeks) or _reaches_back(
+            org, state, anchor, line, current
+        ):
+            needed.append(key)
+    return needed
+
+
+def _reaches_back(
+    org: Org, state: PairState, anchor: SeriesRecord, line: str, current: str
+) -> bool:
+    """Whether the pair's escalation may depend on weeks before ``line`` (not read)."""
+    if state.pair.skip_level is None or instance_week(anchor, anchor.dtstart) >= line:
+        return False  # nudges are about recent weeks only; or there is nothing before
+    counted = [
+        status
+        for _, status in settled_weeks(state.records, current)
+        if status not in ABSENT_STATUSES
+    ]
+    return len(counted) < org.escalation.window_weeks or all(
+        status in MISSED_STATUSES for status in counted
+    )
+
+
+def with_history(
+    decided: PlannedWeeks,
+    history: Mapping[str, Mapping[str, OccurrenceRecord]],
+    links: Mapping[str, Mapping[tuple[str, str], AgendaLink]],
+) -> None:
+    """Give the pairs of ``settled_needed`` their settled weeks (as the ledger has them) and
+    those weeks' agenda links; they are then decided whole, like any pair read whole."""
+    for key, weeks in history.items():
+        state = decided.states[key]
+        line = state.history_from
+        if line is None:
+            continue
+        state.settled = {week: record for week, record in weeks.items() if week < line}
+        for (week, kind), link in links.get(key, {}).items():
+            if week < line:
+                state.agendas.setdefault((week, kind), link)
+        state.history_from = None
+        state.window = None
+
+
 # --------------------------------------------------------------------------- step 2
 
 
@@ -324,22 +394,25 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
             org, state, series_anchor(state, now), now, weeks, writable
         )
         anchors[pair.key] = anchor
-        baseline = Baseline.of(anchor, state.records).to_json()
-        for owner, copy, expect in targets:
-            action, reason = _series_change(state, owner.email, names)
-            changes.append(
-                Change(action, pair.manager.email, pair.rep.email, owner.email, copy, reason)
-            )
-            writes.append(
-                CopyWrite(
-                    pair.key,
-                    "series",
-                    copy,
-                    WriteJob(spec, owner, anchor.dtstamp, expect),
-                    anchor.fingerprint,
-                    baseline=baseline,
+        if targets:
+            # Only a pair read whole is written (series_work gives its spec then).
+            assert spec is not None
+            baseline = Baseline.of(anchor, state.history()).to_json()
+            for owner, copy, expect in targets:
+                action, reason = _series_change(state, owner.email, names)
+                changes.append(
+                    Change(action, pair.manager.email, pair.rep.email, owner.email, copy, reason)
                 )
-            )
+                writes.append(
+                    CopyWrite(
+                        pair.key,
+                        "series",
+                        copy,
+                        WriteJob(spec, owner, anchor.dtstamp, expect),
+                        anchor.fingerprint,
+                        baseline=baseline,
+                    )
+                )
         for week, makeup in list(state.makeups.items()):
             job = makeup_work(org, state, makeup, reads, writable)
             if job is None:
@@ -430,7 +503,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
     all_weeks: dict[str, Mapping[str, OccurrenceRecord]] = dict(snapshot.ledger_weeks)
     all_makeups: dict[str, Mapping[str, MakeupRecord]] = dict(snapshot.ledger_makeups)
     for key, state in states.items():
-        all_weeks[key] = state.records
+        all_weeks[key] = state.history()
         all_makeups[key] = state.makeups
     decisions = list(decided.decisions)
     for pair in decided.pairs:

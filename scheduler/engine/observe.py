@@ -89,6 +89,19 @@ class PairState:
     adopted_versions: dict[str, str | None] = field(default_factory=dict)
     #: (week, "series" | "makeup") -> the agenda to attach (set by the agenda step)
     agendas: dict[tuple[str, str], AgendaLink] = field(default_factory=dict)
+    #: the first week of ``records`` when the pass read the pair over a window (its settled
+    #: weeks before it were not read); ``None`` when ``records`` is the pair's whole history
+    history_from: str | None = None
+    #: a windowed pair's ``SeriesRecord.window`` after this pass (``window_holds``)
+    window: str | None = None
+    #: the weeks before ``history_from`` when the pass needs them after all (it writes the
+    #: series whole, or its notices reach back): read late, as the ledger has them, and never
+    #: changed by the pass (``with_history``)
+    settled: dict[str, OccurrenceRecord] = field(default_factory=dict)
+
+    def history(self) -> dict[str, OccurrenceRecord]:
+        """Every week the pass knows of the pair: ``records`` and the ``settled`` before."""
+        return {**self.settled, **self.records} if self.settled else self.records
 
 
 def observe_state(
@@ -160,6 +173,7 @@ def observe_state(
         rebuilt=rebuilt,
         damaged=damaged,
         adopted_versions=adopted_versions,
+        history_from=snapshot.history_from.get(pair.key),
     )
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
-from scheduler.domain import Pair, PlanStatus
+from scheduler.domain import Pair, PlanStatus, week_after
 from scheduler.domain.records import OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
@@ -38,12 +38,14 @@ __all__ = [
     "series_changed",
     "series_work",
     "superseded",
+    "window_holds",
+    "window_line",
 ]
 
 
 def series_anchor(state: PairState, now: datetime) -> SeriesRecord:
     """The series' rule: kept, or moved to the pair's (possibly edited) slot and duration."""
-    pair, existing, records = state.effective, state.anchor, state.records
+    pair, existing, records = state.effective, state.anchor, state.history()
     first_week = min(records)
     person_slot = state.choice.to_json() if state.choice is not None else None
     seen_at = now if state.organizer_seen else (existing.seen_at if existing else None)
@@ -179,7 +181,7 @@ def _ledger_declines(
     instance says they declined, as the ledger (and the make-up booked for it) does. A copy
     still on the calendar keeps ruling its owner's answer, a changed mind included."""
     found = {rid: dict(who) for rid, who in answers.items()}
-    for week, record in state.records.items():
+    for week, record in state.history().items():
         person = record.changed_by
         if (
             record.change != "declined"
@@ -192,17 +194,19 @@ def _ledger_declines(
     return found
 
 
-def series_work(
+def _series_spec(
     org: Org,
     state: PairState,
     anchor: SeriesRecord,
-    now: datetime,
     weeks: list[str],
-    writable: Mapping[str, bool],
-) -> tuple[SeriesRecord, SeriesSpec, list[Target]]:
-    """The pair's series as its ledger describes it (its version moved on when it changed)
-    and the copies that need writing, each with the version it must replace."""
+    since: str | None = None,
+) -> SeriesSpec:
+    """The pair's series as its ledger describes it (answers and agenda links included);
+    with ``since``, built from the weeks from ``since`` on only (``window_holds``)."""
     pair, copies = state.effective, state.copies
+    records = state.history()
+    if since is not None:
+        records = {week: record for week, record in records.items() if week >= since}
     # An adopted event keeps the answers people gave it.
     answers = copies if state.adopting is None else {pair.manager.email: state.adopting}
     master, per_instance = _partstats(pair, answers)
@@ -212,7 +216,7 @@ def series_work(
     spec = series_spec(
         pair,
         anchor,
-        state.records,
+        records,
         summary=org.title(pair),
         description=_description(state, weeks),
         partstats=master,
@@ -222,14 +226,68 @@ def series_work(
             anchor, state.records, org.calendar, org.zone, org.calendar.close_window.policy
         ),
     )
-    spec = attach_series(
+    return attach_series(
         spec,
         {
             rule_instance(anchor, week): link
             for (week, kind), link in state.agendas.items()
-            if kind == SERIES
+            if kind == SERIES and (since is None or week >= since)
         },
     )
+
+
+def _window(spec: SeriesSpec, anchor: SeriesRecord, since: str) -> str:
+    """``SeriesRecord.window`` for ``spec``: its weeks from ``since`` on, digested."""
+    line = utc(rule_instance(anchor, since))
+    part = replace(
+        spec,
+        exdates=tuple(moment for moment in spec.exdates if utc(moment) >= line),
+        overrides=tuple(item for item in spec.overrides if utc(item.recurrence_id) >= line),
+    )
+    return f"{since} {ical.fingerprint(part)}"
+
+
+def window_line(weeks: list[str]) -> str:
+    """The first week whose instance a pass may still change (last week: time off entered
+    after the fact settles it); the weeks before it are settled (issue 17)."""
+    return week_after(weeks[0], -1)
+
+
+def window_holds(org: Org, state: PairState, anchor: SeriesRecord, weeks: list[str]) -> bool:
+    """Whether the series of a pair read over a window (``state.history_from``) is the one
+    last written, judged from its weeks since ``anchor.window``'s line alone; when it is,
+    ``state.window`` is set to the window from this pass's line on (what the ledger keeps).
+
+    Sound because a windowed pair's copies are both exactly as the product wrote them (see
+    ``scheduler.engine.snapshot``), so nothing of its settled weeks can have changed: their
+    records, answers and links are the ones the last write (or full check) digested.
+    """
+    assert anchor.window is not None
+    since = anchor.window.partition(" ")[0]
+    spec = _series_spec(org, state, anchor, weeks, since)
+    if _window(spec, anchor, since) != anchor.window:
+        return False
+    line = window_line(weeks)
+    state.window = anchor.window if line == since else _window(spec, anchor, line)
+    return True
+
+
+def series_work(
+    org: Org,
+    state: PairState,
+    anchor: SeriesRecord,
+    now: datetime,
+    weeks: list[str],
+    writable: Mapping[str, bool],
+) -> tuple[SeriesRecord, SeriesSpec | None, list[Target]]:
+    """The pair's series as its ledger describes it (its version moved on when it changed)
+    and the copies that need writing, each with the version it must replace. A pair read
+    over a window whose digest held (``window_holds``) is unchanged: no spec, no writes."""
+    pair, copies = state.effective, state.copies
+    if state.history_from is not None:
+        assert state.window is not None, "a windowed pair's digest is checked first"
+        return replace(anchor, window=state.window), None, []
+    spec = _series_spec(org, state, anchor, weeks)
     fingerprint = ical.fingerprint(spec)
     if fingerprint != anchor.fingerprint:
         anchor = replace(
@@ -241,6 +299,7 @@ def series_work(
             dtstamp=now,
             updated_at=now,
         )
+    anchor = replace(anchor, window=_window(spec, anchor, window_line(weeks)))
     targets: list[Target] = []
     for owner, copy_name in ((pair.manager, "organizer"), (pair.rep, "attendee")):
         if not writable.get(owner.email, False):

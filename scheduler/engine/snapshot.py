@@ -8,8 +8,8 @@ Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -33,12 +33,15 @@ if TYPE_CHECKING:
     from scheduler.providers.google.provider import GoogleSession
 
 __all__ = [
+    "FULL_DAY",
     "Snapshot",
     "foreign_ledger",
     "google_session",
+    "history_line",
     "make_provider",
     "pass_weeks",
     "read_snapshot",
+    "windowed_pairs",
 ]
 
 
@@ -63,6 +66,12 @@ class Snapshot:
     last_pass: datetime | None
     #: (kind, pair, week) of every notice already recorded
     notices_recorded: frozenset[tuple[str, str, str]]
+    #: pair key -> the first week read of a pair read over a window (``ledger_weeks`` holds
+    #: its weeks from there on); a pair not here was read whole
+    history_from: Mapping[str, str] = field(default_factory=dict)
+    #: the day this pass reads every pair whole (the daily full reconciliation), recorded
+    #: once it applies; ``None`` when that day's was done
+    full_day: str | None = None
 
 
 def pass_weeks(org: Org, now: datetime, horizon_weeks: int | None) -> list[str]:
@@ -100,21 +109,107 @@ def read_snapshot(
             problems.append(str(error))
             continue
         problems.extend(reads[email].problems)
+    in_org = {pair.key for pair in org.pairs}
     previous = ledger.get_state("last_pass")
+    series = ledger.all_series()
+    copies = ledger.copies()
+    day = now.astimezone(org.zone).date().isoformat()
+    full_day = day if ledger.get_state(FULL_DAY) != day else None
+    line = history_line(org, weeks)
+    windowed = (
+        {}
+        if full_day is not None
+        else {key: line for key in windowed_pairs(org, series, copies, reads, providers, line)}
+    )
+    if windowed:
+        # The window of every pair, then the whole history of those that need it: pairs
+        # that people or a failed write touched, new ones, and series being ended.
+        whole = [pair.key for pair in org.pairs if pair.key not in windowed]
+        whole += [key for key, one in series.items() if one.until is None and key not in in_org]
+        ledger_weeks = ledger.occurrences(since=line)
+        if whole:
+            ledger_weeks.update(ledger.occurrences(whole))
+    else:
+        ledger_weeks = ledger.occurrences()
     return Snapshot(
         now=now,
         weeks=tuple(weeks),
         providers=providers,
         reads=reads,
         problems=tuple(problems),
-        series=ledger.all_series(),
-        ledger_weeks=ledger.occurrences(),
+        series=series,
+        ledger_weeks=ledger_weeks,
         ledger_makeups=ledger.makeups(),
-        copies=ledger.copies(),
+        copies=copies,
         ledger_pairs={record.key: record for record in ledger.pairs()},
         last_pass=datetime.fromisoformat(previous) if previous else None,
         notices_recorded=frozenset(ledger.notice_keys()),
+        history_from=windowed,
+        full_day=full_day,
     )
+
+
+#: The ledger state key of the last day a pass read every pair whole.
+FULL_DAY = "full_pass_day"
+
+#: How many weeks back a windowed pair's records are read: the digest's 12 weeks and the
+#: week before (``scheduler.escalation.decide_digest``), at least.
+HISTORY_WEEKS = 14
+
+
+def history_line(org: Org, weeks: Sequence[str]) -> str:
+    """The first week read of a pair read over a window: enough settled weeks for the
+    notices (digest, nudges, the escalation window) to be decided as on the whole history."""
+    return week_after(weeks[0], -max(HISTORY_WEEKS, org.escalation.window_weeks + 2))
+
+
+def windowed_pairs(
+    org: Org,
+    series: Mapping[str, SeriesRecord],
+    copies: Mapping[tuple[str, str], CopyRecord],
+    reads: Mapping[str, CalendarRead],
+    providers: Mapping[str, CalendarProvider],
+    line: str,
+) -> list[str]:
+    """The pairs a pass may read over a window (issue 17: a pass's cost must not grow with
+    history): those whose series is on every writable calendar exactly as the product last
+    wrote it there (same version, fingerprint and sequence), fully written (not pending),
+    and digested from a week the window reaches (``SeriesRecord.window``). Nothing of people's
+    can hide in their settled weeks: people's edits change a copy's version, and any pair
+    whose copy changed is read whole. A read-only calendar (a feed) holds no copy of ours
+    to compare and is left out of the test."""
+    found: list[str] = []
+    for pair in org.pairs:
+        anchor = series.get(pair.key)
+        if (
+            anchor is None
+            or anchor.pending
+            or anchor.until is not None
+            or anchor.window is None
+            or anchor.window.partition(" ")[0] < line
+        ):
+            continue
+        for owner in (pair.manager.email, pair.rep.email):
+            read, provider = reads.get(owner), providers.get(owner)
+            if read is None or provider is None:
+                break
+            if not provider.capabilities.writable:
+                continue
+            copy = read.owned.get(anchor.uid)
+            written = copies.get((anchor.uid, owner))
+            if (
+                copy is None
+                or written is None
+                or written.version is None
+                or copy.version != written.version
+                or copy.fingerprint != anchor.fingerprint
+                or copy.sequence != anchor.sequence
+                or copy.pair_key not in (None, pair.key)
+            ):
+                break
+        else:
+            found.append(pair.key)
+    return found
 
 
 def foreign_ledger(org: Org, pairs: Mapping[str, PairRecord], where: str) -> str | None:

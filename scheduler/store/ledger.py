@@ -45,6 +45,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -54,6 +55,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -148,6 +150,9 @@ series_table = Table(
     Column("person_slot", Text),
     # Revision 0005: the org week the rule's instances count in (``week_shift``).
     Column("week_shift", Integer, nullable=False, server_default="0"),
+    # Revision 0007: "<week> <digest>", the series' weeks from that week on as last written or
+    # checked (``SeriesRecord.window``).
+    Column("window", Text),
 )
 
 #: Schema 4: the copies the product wrote, one row per (object, calendar): the version the
@@ -187,6 +192,8 @@ occurrences_table = Table(
     Column("away", Boolean),
     # Added in Alembic revision 0003: whose edit ``change`` is.
     Column("changed_by", String(200)),
+    # Revision 0007: a pass reads the weeks since a line, not all history (issue 17).
+    Index("ix_occurrences_week", "week"),
 )
 
 occurrence_log_table = Table(
@@ -278,6 +285,8 @@ agenda_docs_table = Table(
     Column("written_at", String(40)),
     Column("read_at", String(40)),
     UniqueConstraint("pair_key", "week", "kind", name="one_agenda_per_session"),
+    # Revision 0007: a pass reads the documents since a line, not all history (issue 17).
+    Index("ix_agenda_docs_week", "week"),
 )
 
 # Added in schema 3: every action item of every pair. ``id`` is "<session date>#<nn>", the
@@ -601,6 +610,7 @@ class Ledger:
             "seen_at": _iso(record.seen_at),
             "person_slot": record.person_slot,
             "week_shift": record.week_shift,
+            "window": record.window,
         }
         with self._connection() as conn:
             _upsert(conn, series_table, {"pair_key": record.pair_key}, values)
@@ -642,15 +652,17 @@ class Ledger:
     # ------------------------------------------------------------------ occurrences
 
     def occurrences(
-        self, pair_keys: Sequence[str] | None = None
+        self, pair_keys: Sequence[str] | None = None, *, since: str | None = None
     ) -> dict[str, dict[str, OccurrenceRecord]]:
-        """Every occurrence (of ``pair_keys`` only, when given), as {pair key: {week: record}},
-        weeks in order."""
+        """Every occurrence (of ``pair_keys`` only, when given; of weeks from ``since`` on,
+        when given), as {pair key: {week: record}}, weeks in order."""
         query = select(occurrences_table).order_by(
             occurrences_table.c.pair_key, occurrences_table.c.week
         )
         if pair_keys is not None:
             query = query.where(occurrences_table.c.pair_key.in_(list(pair_keys)))
+        if since is not None:
+            query = query.where(occurrences_table.c.week >= since)
         result: dict[str, dict[str, OccurrenceRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
@@ -729,6 +741,15 @@ class Ledger:
                 conn.execute(insert(occurrence_log_table), logs)
             feedcache.note_changes(conn, (values["pair_key"] for values in inserts + updates))
         return len(inserts) + len(updates)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many occurrences have each status (counted by the database: a pass's metrics
+        must not read every week of history)."""
+        query = select(occurrences_table.c.status, func.count()).group_by(
+            occurrences_table.c.status
+        )
+        with self._connection() as conn:
+            return {status: count for status, count in conn.execute(query)}
 
     def history(self, pair_key: str, week: str) -> list[tuple[datetime, str, str, str]]:
         """(at, status, start, reason) of every recorded change of one occurrence, oldest first."""
@@ -893,15 +914,17 @@ class Ledger:
     # ------------------------------------------------------------------ agendas
 
     def agenda_docs(
-        self, pair_keys: Sequence[str] | None = None
+        self, pair_keys: Sequence[str] | None = None, *, since: str | None = None
     ) -> dict[str, dict[str, AgendaDocRecord]]:
-        """Every agenda document (of ``pair_keys`` only, when given), as
-        {pair key: {session date: record}}, dates in order."""
+        """Every agenda document (of ``pair_keys`` only, when given; of weeks from ``since``
+        on, when given), as {pair key: {session date: record}}, dates in order."""
         query = select(agenda_docs_table).order_by(
             agenda_docs_table.c.pair_key, agenda_docs_table.c.session_date
         )
         if pair_keys is not None:
             query = query.where(agenda_docs_table.c.pair_key.in_(list(pair_keys)))
+        if since is not None:
+            query = query.where(agenda_docs_table.c.week >= since)
         result: dict[str, dict[str, AgendaDocRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
@@ -1422,6 +1445,7 @@ def _series(row: Any) -> SeriesRecord:
         seen_at=_dt(row.seen_at),
         person_slot=row.person_slot,
         week_shift=row.week_shift or 0,
+        window=row.window,
     )
 
 

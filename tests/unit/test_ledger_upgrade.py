@@ -25,7 +25,9 @@ ALEMBIC_TABLES = (
     "feed_cache",
 )
 #: Columns Alembic revisions added to the tables schema 4 had.
-ALEMBIC_COLUMNS = {"occurrences": ["changed_by"], "series": ["week_shift"]}
+ALEMBIC_COLUMNS = {"occurrences": ["changed_by"], "series": ["week_shift", "window"]}
+#: Indexes Alembic revisions added to the tables schema 4 had.
+ALEMBIC_INDEXES = ("ix_occurrences_week", "ix_agenda_docs_week")
 ADDED = {
     "series": ["seen_at", "person_slot"],
     "notices": ["channel", "raw", "lease_until"],
@@ -60,6 +62,8 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_loses_nothing(tmp_path: Path
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         for table in ALEMBIC_TABLES:
             db.execute(f"DROP TABLE {table}")
+        for index in ALEMBIC_INDEXES:
+            db.execute(f"DROP INDEX IF EXISTS {index}")
         for table, columns in ALEMBIC_COLUMNS.items():
             for column in columns:
                 db.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
@@ -102,6 +106,8 @@ def test_a_schema_2_ledger_gains_the_agenda_tables_and_keeps_its_rows(tmp_path: 
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         for table in ALEMBIC_TABLES:
             db.execute(f"DROP TABLE {table}")
+        for index in ALEMBIC_INDEXES:
+            db.execute(f"DROP INDEX IF EXISTS {index}")
         for table, columns in ALEMBIC_COLUMNS.items():
             for column in columns:
                 db.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
