@@ -9,10 +9,10 @@ few minutes, all week: nothing new to read), and then the day's full reconciliat
 first pass of each day reads every pair's whole history, so edits to long-settled weeks are
 still seen; the weekly pass, the first of its simulated day, is one too). Prints, for every
 week, the CPU time of the four passes, the objects the weekly pass wrote and the peak memory;
-then the ratio of the last week to week 4 (the goal of "cost that grows with neither history nor time": at most
-1.2). From 4 January 2027, weeks 4 and 52 are both month-end close weeks (no agendas are due,
-few objects are written), so the two are alike; a "close" mark shows every such week, whose
-passes are cheaper than the others.
+then the ratio of the last week to week 4 (the goal of "cost that grows with neither history
+nor time": at most 1.2). From 4 January 2027, weeks 4 and 52 are both month-end close weeks
+(no agendas are due, few objects are written), so the two are alike; a "close" mark shows
+every such week, whose passes are cheaper than the others.
 Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W]``.
 """
 
@@ -95,8 +95,7 @@ def main() -> None:
         ledger.close()
     print(f"org: {len(org.pairs)} pairs, vdir + SQLite, {args.weeks} weekly passes")
     print(
-        "week  weekly pass CPU  quiet pass CPU  steady pass CPU  full check CPU  written  "
-        "peak RSS"
+        "week  weekly pass CPU  quiet pass CPU  steady pass CPU  full check CPU  written  peak RSS"
     )
     for week in sorted(weekly):
         print(

@@ -47,7 +47,7 @@ from scheduler.orgfile import Org
 from scheduler.planner import PlannedOccurrence
 from scheduler.providers import microsoft365
 from scheduler.store.files import remove_stale_temp_files
-from scheduler.store.ledger import Ledger, _safe_url
+from scheduler.store.ledger import Ledger, OccurrenceRecord, _safe_url
 
 __all__ = ["Change", "PassResult", "google_session", "make_provider", "run_pass"]
 
@@ -150,16 +150,19 @@ def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: Planne
         org,
         ledger,
         [
-            PairAgendas(
-                s.pair,
-                {w: r for w, r in history.get(s.pair.key, {}).items() if w < (s.history_from or w)},
-                {w: m for w, m in s.makeups.items() if w < (s.history_from or w)},
-            )
+            # Only the series' links: the make-ups before the window are not the pass's.
+            PairAgendas(s.pair, _before(history.get(s.pair.key, {}), s.history_from), {})
             for s in states
         ],
         snapshot.now,
     )
     with_history(weeks, {key: history.get(key, {}) for key in keys}, links)
+
+
+def _before(
+    records: Mapping[str, OccurrenceRecord], line: str | None
+) -> dict[str, OccurrenceRecord]:
+    return {week: record for week, record in records.items() if line is None or week < line}
 
 
 def _agendas(

@@ -64,7 +64,7 @@ class Snapshot:
     copies: Mapping[tuple[str, str], CopyRecord]
     ledger_pairs: Mapping[str, PairRecord]
     last_pass: datetime | None
-    #: (kind, pair, week) of every notice already recorded
+    #: (kind, pair, week) of every notice already recorded about a week from the history line on
     notices_recorded: frozenset[tuple[str, str, str]]
     #: pair key -> the first week read of a pair read over a window (``ledger_weeks`` holds
     #: its weeks from there on); a pair not here was read whole
@@ -127,10 +127,13 @@ def read_snapshot(
         whole = [pair.key for pair in org.pairs if pair.key not in windowed]
         whole += [key for key, one in series.items() if one.until is None and key not in in_org]
         ledger_weeks = ledger.occurrences(since=line)
+        ledger_makeups = ledger.makeups(since=line)
         if whole:
             ledger_weeks.update(ledger.occurrences(whole))
+            ledger_makeups.update(ledger.makeups(whole))
     else:
         ledger_weeks = ledger.occurrences()
+        ledger_makeups = ledger.makeups()
     return Snapshot(
         now=now,
         weeks=tuple(weeks),
@@ -139,11 +142,13 @@ def read_snapshot(
         problems=tuple(problems),
         series=series,
         ledger_weeks=ledger_weeks,
-        ledger_makeups=ledger.makeups(),
+        ledger_makeups=ledger_makeups,
         copies=copies,
         ledger_pairs={record.key: record for record in ledger.pairs()},
         last_pass=datetime.fromisoformat(previous) if previous else None,
-        notices_recorded=frozenset(ledger.notice_keys()),
+        # Every notice a pass decides is about a week from the line on (nudges and escalations
+        # within the escalation window, the digest of last week, preps of sessions ahead).
+        notices_recorded=frozenset(ledger.notice_keys(since=line)),
         history_from=windowed,
         full_day=full_day,
     )

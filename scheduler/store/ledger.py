@@ -244,6 +244,8 @@ makeups_table = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # Revision 0007: a pass reads the make-ups since a line, not all history (issue 17).
+    Index("ix_makeups_week", "week"),
 )
 
 # One ICS feed address per person. Only a hash of the token is kept, so a copy of the ledger
@@ -766,12 +768,16 @@ class Ledger:
 
     # ------------------------------------------------------------------ make-ups
 
-    def makeups(self, pair_keys: Sequence[str] | None = None) -> dict[str, dict[str, MakeupRecord]]:
-        """Every make-up ever booked (for ``pair_keys`` only, when given), as
-        {pair key: {week: record}}."""
+    def makeups(
+        self, pair_keys: Sequence[str] | None = None, *, since: str | None = None
+    ) -> dict[str, dict[str, MakeupRecord]]:
+        """Every make-up ever booked (for ``pair_keys`` only, when given; for weeks from
+        ``since`` on, when given), as {pair key: {week: record}}."""
         query = select(makeups_table).order_by(makeups_table.c.pair_key, makeups_table.c.week)
         if pair_keys is not None:
             query = query.where(makeups_table.c.pair_key.in_(list(pair_keys)))
+        if since is not None:
+            query = query.where(makeups_table.c.week >= since)
         result: dict[str, dict[str, MakeupRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
@@ -844,15 +850,14 @@ class Ledger:
             return False
         return True
 
-    def notice_keys(self) -> set[tuple[str, str, str]]:
-        """(kind, pair key, week) of every notice decided so far."""
+    def notice_keys(self, *, since: str | None = None) -> set[tuple[str, str, str]]:
+        """(kind, pair key, week) of every notice decided so far (about weeks from ``since``
+        on, when given)."""
+        query = select(notices_table.c.kind, notices_table.c.pair_key, notices_table.c.week)
+        if since is not None:
+            query = query.where(notices_table.c.week >= since)
         with self._connection() as conn:
-            return {
-                (row.kind, row.pair_key, row.week)
-                for row in conn.execute(
-                    select(notices_table.c.kind, notices_table.c.pair_key, notices_table.c.week)
-                )
-            }
+            return {(row.kind, row.pair_key, row.week) for row in conn.execute(query)}
 
     def unsent_notices(self) -> list[NoticeRecord]:
         """Messages decided but not yet sent (one record per message), oldest first."""

@@ -1,0 +1,121 @@
+"""Bounded passes (issue 17): a pass that reads pairs over a window decides exactly what the
+same pass reading every pair's whole history decides; a pair whose copy people touched, even
+in a week settled long ago, is read whole; the first pass of a day reads everything.
+
+In-process, on the example org's vdir folders, over half a year of weekly passes with
+people's edits drawn from a seeded random source.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import fields
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler import clientedits
+from scheduler.domain import iso_week
+from scheduler.engine.snapshot import FULL_DAY, history_line, pass_weeks, read_snapshot
+from scheduler.sync import PassResult
+from tests.system.world import VdirWorld
+
+NY = ZoneInfo("America/New_York")
+START = datetime(2027, 1, 4, 8, tzinfo=NY)  # a Monday
+PAIRS = [("vera", "marco"), ("vera", "dana"), ("marco", "ana"), ("marco", "liam")]
+
+
+def _plan_both_ways(world: VdirWorld, now: datetime) -> tuple[PassResult, PassResult]:
+    """The dry run at ``now`` as the daemon makes it (pairs over windows), and the same dry
+    run made as the day's full reconciliation (every pair whole)."""
+    day = world.ledger.get_state(FULL_DAY)
+    windowed = world.plan(now)
+    world.ledger.set_state(FULL_DAY, "")
+    try:
+        whole = world.plan(now)
+    finally:
+        world.ledger.set_state(FULL_DAY, day or "")
+    return windowed, whole
+
+
+def _same_decisions(windowed: PassResult, whole: PassResult) -> None:
+    assert windowed.plan is not None and whole.plan is not None
+    for item in fields(whole.plan):
+        assert getattr(windowed.plan, item.name) == getattr(whole.plan, item.name), item.name
+    assert windowed.problems == whole.problems
+
+
+def _edit(world: VdirWorld, rng: random.Random, now: datetime, week_number: int) -> None:
+    """One person's edit of a pair's series: of next week's 1:1 mostly, sometimes of a week
+    settled months ago (a late decline or move)."""
+    manager, rep = rng.choice(PAIRS)
+    owner = rng.choice([manager, rep])
+    path = world.series(owner, manager, rep)
+    back = rng.random() < 0.3 and week_number > 8
+    day = (now - timedelta(weeks=rng.randint(6, week_number - 1))) if back else now
+    rid = clientedits.week_instance(path, (day + timedelta(days=7)).date())
+    action = rng.choice(["decline", "move", "cancel"] if owner == manager else ["decline"])
+    if action == "decline":
+        clientedits.decline_instance(path, rid, world.email(owner))
+    elif action == "move":
+        clientedits.move_instance(path, rid, rid + timedelta(days=1, hours=1))
+    else:
+        clientedits.exdate_instance(path, rid)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_windowed_pass_decides_what_a_whole_pass_decides(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    world = VdirWorld(tmp_path / "org")
+    try:
+        windowed_pairs = 0
+        for week_number in range(26):
+            monday = START + timedelta(weeks=week_number)
+            world.sync(monday)  # the day's first pass: every pair read whole
+            for _ in range(rng.randint(0, 2)):
+                _edit(world, rng, monday, week_number)
+            later = monday + timedelta(hours=2)
+            windowed, whole = _plan_both_ways(world, later)
+            _same_decisions(windowed, whole)
+            snapshot = read_snapshot(world.org, world.ledger, later)
+            windowed_pairs += len(snapshot.history_from)
+            line = history_line(world.org, pass_weeks(world.org, later, None))
+            for key in snapshot.history_from:
+                assert min(snapshot.ledger_weeks[key]) >= line
+            world.sync(later)
+            # Nothing left to do: the next pass over windows writes and observes nothing.
+            quiet = world.sync(later + timedelta(minutes=5))
+            assert quiet.written == 0 and quiet.observed_changes == 0, quiet.changes
+        # Most pairs, most of the time, are read over a window (untouched since written).
+        assert windowed_pairs > 26 * len(world.org.pairs) // 2
+    finally:
+        world.close()
+
+
+def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path: Path) -> None:
+    world = VdirWorld(tmp_path / "org")
+    try:
+        for week_number in range(20):
+            world.sync(START + timedelta(weeks=week_number))
+        now = START + timedelta(weeks=19, hours=2)
+        assert world.sync(now).written == 0
+        snapshot = read_snapshot(world.org, world.ledger, now)
+        key = f"{world.email('marco')}/{world.email('ana')}"
+        assert key in snapshot.history_from  # untouched: read over a window
+        # Ana's manager moves a 1:1 of 15 weeks ago, after the fact (the day it really was).
+        path = world.series("marco", "marco", "ana")
+        long_ago = START + timedelta(weeks=4)
+        rid = clientedits.week_instance(path, long_ago.date())
+        clientedits.move_instance(path, rid, rid + timedelta(days=1))
+        snapshot = read_snapshot(world.org, world.ledger, now + timedelta(minutes=5))
+        assert key not in snapshot.history_from  # touched: read whole
+        result = world.sync(now + timedelta(minutes=5))
+        assert result.observed_changes == 1
+        week = iso_week(rid.astimezone(world.org.zone).date())
+        record = world.ledger.occurrences([key])[key][week]
+        assert record.change == "moved" and record.actual_start == rid + timedelta(days=1)
+    finally:
+        world.close()
