@@ -7,7 +7,7 @@ make-ups, as a real org's does), a quiet pass an hour after each weekly one (it 
 the files the weekly pass wrote) and a steady pass an hour later (what the daemon runs every
 few minutes, all week: nothing new to read), and then the day's full reconciliation (the
 first pass of each day reads every pair's whole history, so edits to long-settled weeks are
-still seen; the weekly pass, the first of its simulated day, is one too). Prints, for every
+still seen; it is measured on its own, the weekly pass being an ordinary one). Prints, for every
 week, the CPU time of the four passes, the objects the weekly pass wrote and the peak memory;
 then the ratio of the last week to week 4 (the goal of "cost that grows with neither history
 nor time": at most 1.2). From 4 January 2027, weeks 4 and 52 are both month-end close weeks
@@ -70,6 +70,9 @@ def main() -> None:
                         if path.exists():
                             rid = week_instance(path, now.date() + timedelta(days=7))
                             decline_instance(path, rid, pair.rep.email)
+            # The day's full check ran at midnight on last week's world (as the daemon's first
+            # pass of the day does): the weekly pass is an ordinary one, as in the daemon.
+            ledger.set_state(FULL_DAY, now.astimezone(org.zone).date().isoformat())
             began = clock.process_time()
             result = run_pass(org, ledger, now, apply=True, env={})
             weekly[week] = clock.process_time() - began
