@@ -318,7 +318,8 @@ def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> list[
     - their series changed (the digest of their weeks since ``SeriesRecord.window``'s line
       did not hold, see ``window_holds``): the pass writes it, and a series is written whole;
     - their escalation could reach back past the window: fewer settled weeks that count in it
-      than the escalation window, or a missed streak that runs through all of them.
+      than the escalation window, or a missed streak that runs through all of them (the one
+      count of a digest that can reach back further than its 12 weeks, too).
 
     ``scheduler.sync`` reads those weeks and hands them to ``with_history``. Every other
     windowed pair gets its new ``window`` and is decided on its window alone."""

@@ -9,6 +9,7 @@ people's edits drawn from a seeded random source.
 from __future__ import annotations
 
 import random
+import sqlite3
 from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -74,6 +75,12 @@ def test_a_windowed_pass_decides_what_a_whole_pass_decides(tmp_path: Path, seed:
         windowed_pairs = 0
         for week_number in range(26):
             monday = START + timedelta(weeks=week_number)
+            if week_number:
+                # The week's first pass as the daemon makes it after the day's full check:
+                # agendas due, last week's digest to write, all on pairs read over windows.
+                world.ledger.set_state(FULL_DAY, monday.date().isoformat())
+                _same_decisions(*_plan_both_ways(world, monday))
+                world.ledger.set_state(FULL_DAY, "")
             world.sync(monday)  # the day's first pass: every pair read whole
             for _ in range(rng.randint(0, 2)):
                 _edit(world, rng, monday, week_number)
@@ -117,5 +124,40 @@ def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path:
         week = iso_week(rid.astimezone(world.org.zone).date())
         record = world.ledger.occurrences([key])[key][week]
         assert record.change == "moved" and record.actual_start == rid + timedelta(days=1)
+    finally:
+        world.close()
+
+
+def test_a_weekly_digest_written_by_a_windowed_pass_shows_whole_histories(
+    tmp_path: Path,
+) -> None:
+    """The digest shows every week of each pair (marks, the streak): the pass that writes it
+    reads the manager's pairs whole, even when nothing else needs their history."""
+    # No make-ups: a week Marco cancels stays missed, so the weeks differ in the digest.
+    world = VdirWorld(tmp_path / "org", edit={"makeup = true": "makeup = false"})
+    try:
+        for week_number in range(18):
+            monday = START + timedelta(weeks=week_number)
+            world.sync(monday)
+            if week_number % 3 == 1:
+                path = world.series("marco", "marco", "ana")
+                rid = clientedits.week_instance(path, (monday + timedelta(days=7)).date())
+                clientedits.exdate_instance(path, rid)
+        monday = START + timedelta(weeks=18)
+        world.sync(monday)  # the day's full check: writes the week's changes and the digest
+        # ... which a pass that stopped before its notices (a killed one) would not have.
+        database = world.org.database_url.removeprefix("sqlite:///")
+        with sqlite3.connect(database) as db:
+            assert db.execute("DELETE FROM notices WHERE kind = 'digest'").rowcount
+        later = monday + timedelta(minutes=30)
+        snapshot = read_snapshot(world.org, world.ledger, later)
+        marcos = {key for key in snapshot.history_from if key.startswith("marco@")}
+        assert len(marcos) == 3  # Marco's pairs, untouched, read over windows
+        # The digests (Marco's and Dana's, to Vera) are written from whole histories.
+        windowed, whole = _plan_both_ways(world, later)
+        _same_decisions(windowed, whole)
+        assert windowed.plan is not None
+        digests = [n for n in windowed.plan.notices if n.decision.kind == "digest"]
+        assert digests and all(n.decision.week == "2027-W18" for n in digests)
     finally:
         world.close()
