@@ -8,7 +8,10 @@ Prints, for an org of M managers with R reps each (default 125 x 8 = 1,000 pairs
   with 2% of the next weeks' occurrences edited by people (reps declining single weeks),
   spread over the day: requests per pass and per day, by method;
 - the day scaled to 10,000 reps, against Google's default of 1,000,000 requests a day per
-  project.
+  project;
+- the pass that attaches the next week's agendas (a poll once every 1:1 of that week is
+  within the 72 hours; a pass earlier that morning has read back last week's documents and
+  taken in everything else that changed), and the pass after it: requests per pair, by method.
 
 Two measures, both counted by the emulator: **API calls** (a batch counts each of its parts, as
 Google's quotas do: "A set of n requests batched together counts toward your usage limit as n
@@ -213,6 +216,43 @@ def main() -> None:
             print(
                 f"10,000 reps: about {big:,.0f} requests a day, "
                 f"{big / GOOGLE_DAILY_QUOTA:.0%} of Google's default 1,000,000"
+            )
+
+            # The pass that attaches the next week's agendas alone: a pass on Saturday morning,
+            # before any is due, takes in the days in between (the last documents read back,
+            # busy time, the weeks that moved on); the next one comes once every 1:1 of the
+            # next week is within the 72 hours (each manager's reps fill Tuesday's morning).
+            saturday = datetime(2027, 1, 9, 8, 0, tzinfo=NY)
+            settle = run_pass(org, ledger, saturday, apply=True, env={})
+            starts = [o.start for o in settle.planned if o.week == "2027-W02"]
+            due = max(starts) - timedelta(hours=org.schedule.agenda_lead_hours) + POLL
+            emulator.reset_counts()
+            result = run_pass(org, ledger, due, apply=True, env={})
+            assert not result.problems, result.problems[:3]
+            attaching = counted(emulator)
+            show(
+                f"the pass that attaches a week's agendas ({result.agendas_written} agendas "
+                f"written, {result.written} objects written)",
+                attaching,
+            )
+            writes = sum(
+                v
+                for k, v in attaching.items()
+                if k.startswith("calendar.events.")
+                and k.rsplit(".", 1)[1] in ("insert", "update", "patch", "delete")
+            )
+            print(
+                "the pass that attaches a week's agendas, per pair: "
+                f"{calls(attaching) / pairs:.2f} API calls ({writes / pairs:.2f} calendar "
+                f"writes), {http_requests(attaching) / pairs:.2f} HTTP requests"
+            )
+            emulator.reset_counts()
+            after = run_pass(org, ledger, due + POLL, apply=True, env={})
+            following = counted(emulator)
+            show(
+                f"the pass after it ({after.written} objects written, "
+                f"{after.observed_changes} changes observed)",
+                following,
             )
             ledger.close()
     finally:

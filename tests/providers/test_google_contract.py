@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler import ical
 from scheduler.domain import Person, makeup_uid, pair_key, series_uid
-from scheduler.domain.series import CalendarRead, InstanceOverride, SeriesSpec, utc
+from scheduler.domain.series import Attachment, CalendarRead, InstanceOverride, SeriesSpec, utc
 from scheduler.errors import CalendarError, ConflictError, TransientError
 from scheduler.providers.base import Capabilities, WriteJob, Written, write_one
 from scheduler.providers.google import session_for
@@ -173,6 +174,126 @@ def test_versions_round_trip_through_writes_and_reads(google: Google) -> None:
     assert not [log for log in google.emulator.requests_log if log[2] == 412]
     google.next_pass()
     assert google.version(MARCO, UID) == third.version
+
+
+def _with_agenda(spec: SeriesSpec, week: datetime = WEEK2) -> SeriesSpec:
+    """``spec`` with an agenda on ``week``, which keeps its time (a new sequence, as a pass
+    gives every new fingerprint)."""
+    link = Attachment("https://docs.google.com/document/d/agenda2/edit", "Agenda")
+    end = week + timedelta(minutes=30)
+    item = InstanceOverride(week, week, end, description="Agenda: pricing", attachment=link)
+    return replace(spec, overrides=(*spec.overrides, item), sequence=spec.sequence + 1)
+
+
+def _written(google: Google) -> dict[str, int]:
+    return {method: count for method, count in google.emulator.counts.items() if method in WRITES}
+
+
+def test_a_weeks_agenda_is_one_instance_patch_and_its_stamp_holds_as_the_masters_would(
+    google: Google,
+) -> None:
+    made = google.write(_spec(), None)
+    google.next_pass()
+    agenda = _with_agenda(_spec())
+    google.emulator.reset_counts()
+    written = google.write(agenda, made.version)
+    assert written.changed and written.version is not None
+    assert _written(google) == {"calendar.events.patch": 1}
+    # The master keeps its stamp; the copy reads as the agenda's write, organizer's and rep's,
+    # in this pass and the next.
+    private = google.event(SERIES)["extendedProperties"]["private"]
+    assert private["oneonone_hash"] == ical.fingerprint(_spec())
+    for _ in range(2):
+        copy = google.read(MARCO).owned[UID]
+        assert (copy.version, copy.fingerprint, copy.sequence) == (
+            written.version,
+            ical.fingerprint(agenda),
+            1,
+        )
+        assert google.read(ANA).owned[UID].fingerprint == ical.fingerprint(agenda)
+        google.next_pass()
+    google.emulator.reset_counts()
+    assert google.write(agenda, written.version) == Written(False, written.version)
+    assert google.writes() == 0
+    # Marco's notes on that week and his move of another: the stamp holds as the master's
+    # would (a pass compares his edits with that write's weeks, and writes nothing for them).
+    google.edit(instance_id(SERIES, WEEK2), {"description": "Marco's notes"})
+    mine = WEEK3 + timedelta(hours=2)
+    google.edit(
+        instance_id(SERIES, WEEK3),
+        {
+            "start": {"dateTime": mine.isoformat()},
+            "end": {"dateTime": (mine + timedelta(minutes=30)).isoformat()},
+        },
+    )
+    google.next_pass()
+    copy = google.read(MARCO).owned[UID]
+    assert copy.version != written.version
+    assert (copy.fingerprint, copy.sequence) == (ical.fingerprint(agenda), 1)
+    # A write of the master puts a stamp of its own there, which ends the cache's, even in a
+    # process that still holds it.
+    held = google.session.calendar(MARCO).stamps[SERIES]
+    worded = replace(agenda, description="Weekly 1:1, new words", sequence=2)
+    assert google.write(worded, copy.version).changed
+    google.next_pass()
+    google.session.calendar(MARCO).stamps[SERIES] = held
+    copy = google.read(MARCO).owned[UID]
+    assert (copy.fingerprint, copy.sequence) == (ical.fingerprint(worded), 2)
+
+
+def test_a_persons_move_of_a_week_while_its_agenda_is_attached_stays_theirs(
+    google: Google,
+) -> None:
+    made = google.write(_spec(), None)
+    google.next_pass()
+    google.read(MARCO)
+    # After the read, Marco moves that week (which had no exception: no etag to guard it).
+    mine = WEEK2 + timedelta(hours=3)
+    google.edit(
+        instance_id(SERIES, WEEK2),
+        {
+            "start": {"dateTime": mine.isoformat()},
+            "end": {"dateTime": (mine + timedelta(minutes=30)).isoformat()},
+        },
+    )
+    google.emulator.reset_counts()
+    assert google.write(_with_agenda(_spec()), made.version).changed
+    assert _written(google) == {"calendar.events.patch": 1}
+    # The agenda's patch carries the week's words and agenda, not its time: his move stays,
+    # and the next pass reads it as his against the agenda's write.
+    week = google.event(instance_id(SERIES, WEEK2))
+    assert utc(datetime.fromisoformat(week["start"]["dateTime"])) == utc(mine)
+    assert [a["fileUrl"] for a in week["attachments"]] == [
+        "https://docs.google.com/document/d/agenda2/edit"
+    ]
+    google.next_pass()
+    copy = google.read(MARCO).owned[UID]
+    assert copy.fingerprint == ical.fingerprint(_with_agenda(_spec()))
+    assert utc(copy.overrides[utc(WEEK2)].start) == utc(mine)
+
+
+def test_an_agenda_on_a_series_whose_master_would_change_is_written_in_three_rounds(
+    google: Google,
+) -> None:
+    made = google.write(_spec(), None)
+    google.next_pass()
+    # Marco put his own words on the series: the product's write puts its own back (the
+    # master update), then the week, then the stamp.
+    google.edit(SERIES, {"description": "Marco's own words"})
+    google.next_pass()
+    version = google.version(MARCO, UID)
+    assert version != made.version
+    google.emulator.reset_counts()
+    written = google.write(_with_agenda(_spec()), version)
+    assert written.changed
+    assert _written(google) == {"calendar.events.update": 1, "calendar.events.patch": 2}
+    assert google.event(SERIES)["description"] == "Weekly 1:1"
+    # So is a week the product moves (a change of time), whatever the master holds.
+    google.next_pass()
+    moved = replace(_with_agenda(_spec(overrides=(_moved(WEEK3),))), sequence=2)
+    google.emulator.reset_counts()
+    assert google.write(moved, google.version(MARCO, UID)).changed
+    assert _written(google) == {"calendar.events.update": 1, "calendar.events.patch": 2}
 
 
 def test_moving_a_series_with_a_moved_week_needs_no_etag_google_changed(google: Google) -> None:

@@ -6,13 +6,18 @@ Against the emulator of Calendar v3 on 127.0.0.1 through the real client librari
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler.domain.series import utc
+from scheduler.providers.google.client import GoogleCall
+from scheduler.providers.google.provider import GoogleProvider
 from scheduler.store.ledger import Ledger
 from tests.google_emulator import GoogleEmulator
 from tests.system.google_world import GoogleWorld, start_emulator
@@ -21,6 +26,12 @@ from tests.system.helpers import oneonone
 NY = ZoneInfo("America/New_York")
 TUE_W01 = datetime(2027, 1, 5, 8, 0, tzinfo=NY)
 ORGANIZERS = 3  # Vera, Marco and Dana hold series
+SAT_W01 = datetime(2027, 1, 9, 9, 0, tzinfo=NY)
+# Every Tuesday 1:1 of W02 (Marco's with Ana and Sam, Dana's with Raj, Tom and Lucia, from
+# 10:00 to 14:00) is within the 72 hours: their agendas are due at once.
+TUESDAYS_DUE = datetime(2027, 1, 9, 14, 5, tzinfo=NY)
+TUESDAY_AGENDAS = 5
+MARCO = "marco@acme.example"
 
 
 @pytest.fixture
@@ -114,14 +125,14 @@ def test_attendees_are_told_of_new_series_and_moves_but_not_of_bookkeeping(
     inserts = [u for u in world.emulator.sent_updates if u.get("method", "").endswith("insert")]
     assert inserts and all(u.get("sendUpdates") == "all" for u in inserts)
     assert any(u["recipients"] == ["ana@acme.example"] for u in inserts)
-    # Ana declines a week: the product records it on the series (its answers and stamp),
-    # which is nobody's news; the make-up it books is.
+    # Ana declines a week: the product records it on the series (the week's words, which
+    # change only that instance), which is nobody's news; the make-up it books is.
     world.decline_instance("ana", "marco", "ana", datetime(2027, 1, 12, 10, 0, tzinfo=NY))
     count = len(world.emulator.sent_updates)
     world.sync(TUE_W01 + timedelta(hours=1))
     ours = [u for u in world.emulator.sent_updates[count:] if u["actor"] == "marco@acme.example"]
-    updates = [u for u in ours if u["method"].endswith("update")]
-    assert updates and all(u["sendUpdates"] == "none" for u in updates)
+    bookkeeping = [u for u in ours if not u["method"].endswith("insert")]
+    assert bookkeeping and all(u["sendUpdates"] == "none" for u in bookkeeping)
     makeups = [u for u in ours if u["method"].endswith("insert")]
     assert len(makeups) == 1 and makeups[0]["recipients"] == ["ana@acme.example"]
 
@@ -199,3 +210,136 @@ def test_a_document_made_by_a_create_that_then_failed_is_found_not_made_twice(
     ]
     assert [f["id"] for f in same] == [made.ref]
     assert world.agenda_sharing("marco", "ana", "2027-03-02")["ana@acme.example"] == "writer"
+
+
+def _calendar_writes(world: GoogleWorld) -> dict[str, int]:
+    return {
+        method: count
+        for method, count in world.emulator.counts.items()
+        if method.startswith("calendar.events.")
+        and method.rsplit(".", 1)[1] in ("insert", "update", "patch", "delete")
+    }
+
+
+def test_a_weeks_agenda_costs_one_instance_request_per_pair_and_the_next_pass_none(
+    world: GoogleWorld,
+) -> None:
+    world.sync(datetime(2027, 1, 4, 8, 0, tzinfo=NY))
+    world.sync(SAT_W01)  # the days in between: last week's documents read, busy time, ...
+    world.emulator.reset_counts()
+    sent = len(world.emulator.sent_updates)
+
+    attaching = world.sync(TUESDAYS_DUE)
+
+    assert attaching.problems == [] and attaching.agendas_written == TUESDAY_AGENDAS
+    # One patch of the week's instance per pair: no master update, no stamp after it.
+    assert _calendar_writes(world) == {"calendar.events.patch": TUESDAY_AGENDAS}
+    patched = [u["eventId"] for u in world.emulator.sent_updates[sent:]]
+    assert len(patched) == TUESDAY_AGENDAS and all("_" in event_id for event_id in patched)
+    # Google keeps the rep's copy: the agenda shows there too.
+    week2 = utc(datetime(2027, 1, 12, 10, 0, tzinfo=NY))
+    assert week2 in world.series_attachments("ana", "marco", "ana")
+    # The next pass reads each copy as the product's last write: nothing to write, nobody's
+    # edit; nor after a restart (the stamps are kept in the ledger).
+    for restart in (False, True):
+        if restart:
+            world.restart()
+        world.emulator.reset_counts()
+        after = world.sync(TUESDAYS_DUE + timedelta(minutes=5 if not restart else 10))
+        assert after.written == 0 and after.observed_changes == 0 and after.changes == []
+        assert _calendar_writes(world) == {}
+    # Marco adds notes to that week in Google Calendar: his words, which no pass takes back
+    # (as when the series' master carried the stamp).
+    events = world.calendar("marco").events()
+    week_id = next(e for e in patched if e.endswith("_20270112T150000Z"))
+    events.patch(calendarId=MARCO, eventId=week_id, body={"description": "Marco's notes"}).execute()
+    world.emulator.reset_counts()
+    after = world.sync(TUESDAYS_DUE + timedelta(minutes=15))
+    assert after.written == 0 and _calendar_writes(world) == {}
+    found = events.get(calendarId=MARCO, eventId=week_id).execute()
+    assert found["description"] == "Marco's notes"
+
+
+class Killed(BaseException):
+    """The process is killed: nothing after this point runs."""
+
+
+def _killed_after_instance_requests(monkeypatch: pytest.MonkeyPatch, instance: str = "_") -> None:
+    """The pass is killed as soon as a round of requests that wrote an instance (one whose id
+    holds ``instance``) answered: no request after it is sent, and nothing of what the write
+    did is kept (the pass's plan was committed to the ledger before it wrote)."""
+    real = GoogleProvider._batch
+
+    def batch(self: GoogleProvider, calls: Mapping[str, GoogleCall]) -> dict[str, Any]:
+        answers = real(self, calls)
+        if any(
+            instance in unquote(urlsplit(call.request.uri).path).rsplit("/", 1)[-1]
+            for call in calls.values()
+        ):
+            raise Killed
+        return answers
+
+    monkeypatch.setattr(GoogleProvider, "_batch", batch)
+
+
+def test_a_pass_killed_after_attaching_agendas_is_finished_and_people_still_win(
+    world: GoogleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.sync(datetime(2027, 1, 4, 8, 0, tzinfo=NY))
+    world.sync(SAT_W01)
+    _killed_after_instance_requests(monkeypatch)
+    with pytest.raises(Killed):
+        world.sync(TUESDAYS_DUE)
+    monkeypatch.undo()
+    world.restart()
+    # While the product was down, Marco moves Ana's W03 an hour later.
+    week3 = datetime(2027, 1, 19, 10, 0, tzinfo=NY)
+    world.move_instance("marco", "marco", "ana", week3, week3 + timedelta(hours=1))
+
+    later = TUESDAYS_DUE + timedelta(minutes=5)
+    world.sync(later)
+
+    plan = {
+        (o.rep, o.week): o.status.value for o in world.plan(later + timedelta(minutes=1)).planned
+    }
+    assert plan["ana@acme.example", "2027-W03"] == "people_changed"
+    # The agendas the killed pass attached are the product's, not anyone's edit.
+    for rep in ("ana", "sam", "raj", "tom", "lucia"):
+        assert plan[f"{rep}@acme.example", "2027-W02"] == "planned", rep
+    assert utc(datetime(2027, 1, 12, 10, 0, tzinfo=NY)) in world.series_attachments(
+        "marco", "marco", "ana"
+    )
+    # Every agenda attached once, and then nothing more to do.
+    recorded = sum(len(days) for days in world.ledger.agenda_docs().values())
+    assert len([f for f in world.emulator.drive_files() if f.get("appProperties")]) == recorded
+    again = world.sync(later + timedelta(minutes=5))
+    assert again.written == 0 and again.observed_changes == 0
+
+
+def test_a_pass_killed_after_moving_a_week_does_not_read_the_move_as_a_persons(
+    world: GoogleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A week the product moves is a change of time, which a pass compares with what it
+    wrote: it goes with the master's stamp, so a pass killed after the move is not read as
+    Marco moving Liam's W07 (Presidents' Day, moved by the product to Tuesday) himself (the
+    same pass attaches the week's agendas too)."""
+    world.sync(TUE_W01)
+    # Monday 11 January: W07 enters the horizon; its Monday is a holiday.
+    entering = datetime(2027, 1, 11, 8, 0, tzinfo=NY)
+    _killed_after_instance_requests(monkeypatch, "_20270215T140000Z")
+    with pytest.raises(Killed):
+        world.sync(entering)
+    monkeypatch.undo()
+    world.restart()
+
+    world.sync(entering + timedelta(minutes=5))
+
+    [w07] = [
+        o
+        for o in world.plan(entering + timedelta(minutes=6)).planned
+        if o.rep == "liam@acme.example" and o.week == "2027-W07"
+    ]
+    assert w07.status.value != "people_changed", w07
+    assert w07.start == datetime(2027, 2, 16, 9, 0, tzinfo=NY), w07
+    again = world.sync(entering + timedelta(minutes=10))
+    assert again.written == 0 and again.observed_changes == 0

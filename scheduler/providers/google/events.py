@@ -20,7 +20,7 @@ product's UID (base32hex of a hash), so a retried insert after a crash finds the
 (409) instead of making a second series.
 
 Exports: ``event_id_for``, ``instance_id``, ``to_ical``, ``master_body``, ``instance_body``,
-``is_owned``, ``PRIVATE_*`` keys.
+``is_owned``, ``stamp_of``, ``PRIVATE_*`` keys.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ __all__ = [
     "instance_id",
     "is_owned",
     "master_body",
+    "stamp_of",
     "to_ical",
 ]
 
@@ -87,6 +88,13 @@ def instance_id(event_id: str, original_start: datetime) -> str:
 
 def is_owned(resource: Mapping[str, Any]) -> bool:
     return PRIVATE_PAIR in _private(resource)
+
+
+def stamp_of(resource: Mapping[str, Any]) -> tuple[str | None, int]:
+    """The product's fingerprint and sequence on an event, as ``to_ical`` reads them."""
+    private = _private(resource)
+    sequence = private.get(PRIVATE_SEQUENCE)
+    return private.get(PRIVATE_HASH), int(sequence) if sequence and sequence.isdigit() else 0
 
 
 def _private(resource: Mapping[str, Any]) -> dict[str, str]:

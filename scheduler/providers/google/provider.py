@@ -28,6 +28,12 @@ How a pass talks to Google, and why it costs about one request per organizer per
   carries it, a write or delete conditional on another version is refused before any request,
   and the requests carry ``If-Match`` so Google refuses (412) what changed since the read
   (``GoogleProvider.write_many`` says which requests, and when ``Written.version`` is known).
+- **One request for a week's agenda.** When a write changes only what instances say (an
+  agenda's link and words on a week that keeps its time) and the master would be written as
+  it is, only those instances are patched: no master update, no stamp after it. The master
+  keeps its stamp, and the calendar's cache remembers the new one in its place
+  (``CalendarCache.stamps``, kept in the ledger's state) for as long as the master carries
+  the stamp it had (``GoogleProvider.write_many`` says why that is safe).
 
 Exports: ``GoogleSession``, ``GoogleProvider``, ``StateStore`` (``session_for`` is in the
 package).
@@ -53,6 +59,7 @@ from scheduler.providers.base import (
     Written,
     is_candidate,
     is_single_meeting,
+    unfinished,
 )
 from scheduler.providers.freebusy import days_out, subtract_spans
 from scheduler.providers.google import events as gev
@@ -67,7 +74,7 @@ from scheduler.providers.google.client import (
 )
 from scheduler.providers.vdir import MEMO_BYTES, Lazy, Memo, event_weight
 
-__all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "StateStore"]
+__all__ = ["BUSY_REFRESH", "GoogleProvider", "GoogleSession", "Stamp", "StateStore"]
 
 BUSY_REFRESH = timedelta(minutes=30)
 #: freebusy.query answers for at most 50 calendars (``calendarExpansionMax``).
@@ -79,14 +86,30 @@ PAGE_SIZE = 2500  # events.list maxResults: the documented maximum
 _MEMO = Memo(MEMO_BYTES)
 
 
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The fingerprint and sequence a series' last write, which patched only instances, would
+    have put on its master: they stand in for the master's own stamp while the master still
+    carries ``over`` (the fingerprint and sequence it had then), which every other write of
+    the product replaces."""
+
+    over: tuple[str, int]
+    fingerprint: str
+    sequence: int
+
+
 @dataclass
 class CalendarCache:
-    """One organizer calendar as the last sync left it: the token and the events that matter."""
+    """One organizer calendar as the last sync left it: the token and the events that matter
+    (kept together under ``google.sync:<email>``), and the stamps of its series whose last
+    write patched only instances (under ``google.stamps:<email>``, kept when a write ends)."""
 
     token: str | None = None
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # by Google id
     synced: bool = False  # this pass
     _grouped: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None
+    #: master id -> the stamp its last write, which patched only instances, stands for
+    stamps: dict[str, Stamp] = field(default_factory=dict)
 
     def grouped(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Each master with its exceptions, in id order; worked out once per sync (the
@@ -116,6 +139,28 @@ class CalendarCache:
             return cls(token=data.get("token"), events=dict(data.get("events") or {}))
         except (ValueError, TypeError, AttributeError):
             return cls()  # unreadable: a full sync rebuilds it
+
+    def stamps_json(self) -> str:
+        return json.dumps(
+            {
+                event_id: [*stamp.over, stamp.fingerprint, stamp.sequence]
+                for event_id, stamp in sorted(self.stamps.items())
+            },
+            separators=(",", ":"),
+        )
+
+    @staticmethod
+    def stamps_from_json(text: str | None) -> dict[str, Stamp]:
+        if not text:
+            return {}
+        try:
+            return {
+                str(event_id): Stamp((str(over), int(over_sequence)), str(found), int(sequence))
+                for event_id, (over, over_sequence, found, sequence) in json.loads(text).items()
+            }
+        except (ValueError, TypeError, AttributeError):
+            # Unreadable: each such series reads its master's stamp, and is rewritten once.
+            return {}
 
 
 class StateStore:
@@ -178,8 +223,22 @@ class GoogleSession:
         if cache is None:
             stored = self.store.get(f"google.sync:{email}") if self.store else None
             cache = CalendarCache.from_json(stored)
+            if self.store is not None:
+                stamps = self.store.get(f"google.stamps:{email}")
+                cache.stamps = CalendarCache.stamps_from_json(stamps)
             self._caches[email] = cache
         return cache
+
+    def save_stamps(self, email: str) -> None:
+        """Keep ``email``'s stamps in the ledger's state (a pass that writes), without those
+        whose master is gone or was written since (they never hold again)."""
+        cache = self._cache(email)
+        for event_id, stamp in list(cache.stamps.items()):
+            master = cache.events.get(event_id)
+            if master is None or gev.stamp_of(master) != stamp.over:
+                del cache.stamps[event_id]
+        if self.persist and self.store is not None:
+            self.store.put(f"google.stamps:{email}", cache.stamps_json())
 
     def calendar(self, email: str) -> CalendarCache:
         """``email``'s calendar, synced once per pass. The first calendar a pass asks for
@@ -451,6 +510,8 @@ class _WriteJob:
     changed: bool = False
     #: the fingerprint goes on in a last request, once the instances are written
     stamp_later: bool = False
+    #: only instances are written; the fingerprint goes in the cache's stamps, not on Google
+    instances_only: bool = False
     #: the master as the last request that touched it answered
     master_answer: dict[str, Any] | None = None
     #: the master was made (or taken back) by this write: the exceptions read are not its own
@@ -491,6 +552,9 @@ class _InstanceCall:
     instance: str
     original: datetime
     call: GoogleCall
+    #: a patch that leaves the instance where it is, not cancelled: only its words and agenda
+    #: change (what no pass compares when it looks for people's edits)
+    keeps_time: bool = False
 
 
 class GoogleProvider:
@@ -509,16 +573,23 @@ class GoogleProvider:
 
     # ----------------------------------------------------------------------- reading
 
-    def _observe(self, master: dict[str, Any], exceptions: list[dict[str, Any]]) -> Any:
+    def _observe(
+        self, master: dict[str, Any], exceptions: list[dict[str, Any]], cache: CalendarCache
+    ) -> Any:
         """(parsed calendars, ObservedSeries with its version, memo key) of a master and its
-        exceptions; ``ValueError`` when they cannot be read."""
+        exceptions on the calendar ``cache`` holds; ``ValueError`` when they cannot be read.
+        The fingerprint and sequence are the cache's ``Stamp`` for the event while its master
+        still carries the stamp that one stands in for, else the master's."""
         key = _key(master, exceptions)
         href = f"{self.where}: event {master.get('id')}"
+        stamp = cache.stamps.get(str(master.get("id")))
+        if stamp is not None and stamp.over != gev.stamp_of(master):
+            stamp = None  # the master was written since: its own stamp says what it holds
         # Converted only on a miss: a quiet pass reads the same events again and again.
         calendars = Lazy(lambda: _parse(master, exceptions, href))
         weight = event_weight(master, exceptions)
         observed = _MEMO.get(
-            ("observe", href), key, weight, _observe_versioned, calendars, href, key
+            ("observe", href), (key, stamp), weight, _observe_versioned, calendars, href, key, stamp
         )
         return calendars, observed, key
 
@@ -567,7 +638,7 @@ class GoogleProvider:
                 if self._copy_of_ours(master):
                     continue  # read from its organizer's calendar below, as its attendee
                 try:
-                    calendars, observed, key = self._observe(master, exceptions)
+                    calendars, observed, key = self._observe(master, exceptions, cache)
                     if observed is None:
                         continue
                     spans, out_days = self._spans(calendars, observed, key, start, end, zone)
@@ -600,7 +671,7 @@ class GoogleProvider:
                 if not ours and (gev.is_owned(master) or not master.get("recurrence")):
                     continue
                 try:
-                    calendars, observed, key = self._observe(master, exceptions)
+                    calendars, observed, key = self._observe(master, exceptions, cache)
                     if observed is None:
                         continue
                     if not ours and not (
@@ -652,6 +723,22 @@ class GoogleProvider:
         back after a 409 (the old event's exceptions are unknown), or the master's update
         changed shared data and some exception was not rewritten after it. A job that
         changes nothing gives the version read.
+
+        **Instance-only writes.** When every instance request patches only a week's words
+        and agenda (its time as it is, not cancelled) and the master would be updated with
+        what it holds but for its stamp, the job sends those patches alone (round 2); its
+        fingerprint and sequence go in the calendar's ``Stamp`` in place of the master's,
+        kept in the ledger's state before ``write_many`` returns. A read takes the stamp
+        while the master carries the one it stood in for; every other write of the product
+        puts a new stamp on the master, which ends it. It is as safe as a stamp on the master:
+        it says the same of the same copy, and survives people's edits as a master's stamp
+        does. When it is not there (a pass killed before it was kept, a patch that failed
+        after another went, another process's cache), the master's older stamp is read:
+        the copy then holds some of the new write that no pass compares (words and agendas;
+        a time or a cancellation always goes through the master), so nothing of it is read
+        as people's doing, and the next pass writes the series again. With no master request
+        there is no ``If-Match`` on the master: a person's edit of it since the read is kept
+        and read next pass like any other, against the stamp.
 
         **Attendee copies.** Google keeps an attendee's copy of a series whose organizer is
         on Google itself: such a job sends nothing and gives ``Written(False, None)``.
@@ -747,11 +834,32 @@ class GoogleProvider:
             work[key].master_answer = answer
         if work:
             cache = self.session.calendar(self.email)
+            restamped = False
             for key, job in work.items():
                 self._remember(cache, job)
-                if not isinstance(outcomes[int(key)], CalendarError):
+                failed = isinstance(outcomes[int(key)], CalendarError)
+                if not failed:
                     outcomes[int(key)] = Written(job.changed, job.version_after())
+                restamped |= self._restamp(cache, job, failed)
+            if restamped:
+                self.session.save_stamps(self.email)
         return outcomes
+
+    @staticmethod
+    def _restamp(cache: CalendarCache, job: _WriteJob, failed: bool) -> bool:
+        """Record the stamp of an instance-only write that went in full (one that did not
+        keeps the stamp before it: see ``write_many``); forget the stamp of a master written
+        since. Whether the stamps changed."""
+        if job.instances_only and not failed and job.current is not None:
+            over, sequence = gev.stamp_of(job.current)
+            if over is not None:
+                cache.stamps[job.event_id] = Stamp(
+                    (over, sequence), job.fingerprint, job.spec.sequence
+                )
+                return True
+        if job.master_answer is not None:
+            return cache.stamps.pop(job.event_id, None) is not None
+        return False
 
     def _batch(self, calls: Mapping[str, GoogleCall]) -> dict[str, Any]:
         if not calls:
@@ -786,7 +894,9 @@ class GoogleProvider:
         observed: ObservedSeries | None = None
         if current is not None:
             try:
-                _, observed, _ = self._observe(current, list(exceptions.values()))
+                _, observed, _ = self._observe(
+                    current, list(exceptions.values()), self.session.calendar(self.email)
+                )
             except ValueError:
                 observed = None  # unreadable (the read named it): written whole again
         fingerprint = ical.fingerprint(spec)
@@ -799,12 +909,28 @@ class GoogleProvider:
         )
         if inserting:
             job.observed = None
+        instance_calls = self._instance_calls(job) if rewriting else []
+        if (
+            not inserting
+            and current is not None
+            and observed is not None
+            and observed.fingerprint is not None
+            and not unfinished(observed.fingerprint)
+            and instance_calls
+            and all(item.keeps_time for item in instance_calls)
+            and _same_master(current, gev.master_body(spec, fingerprint, current))
+        ):
+            # Only weeks' words and agendas change: they alone are patched, and the new stamp
+            # goes in the cache in place of the master's (see write_many). Two requests fewer,
+            # every week, for every pair whose agenda is attached.
+            job.instances_only = True
+            return job
         # The master and its instances are separate requests, so a pass may die between them.
         # The fingerprint says "the product's last write reached this copy" (what is not as
         # written is people's doing), so when instances follow it is stamped last (round 3):
         # until then the master carries a stamp no pass wrote in full, and the next pass
         # rewrites rather than reads a half-written series as people's edits.
-        job.stamp_later = rewriting and bool(self._instance_calls(job))
+        job.stamp_later = bool(instance_calls)
         stamp = job.stamp
         if inserting:
             job.master = GoogleCall(
@@ -892,16 +1018,29 @@ class GoogleProvider:
             if same:
                 continue
             moved = found is None or utc(found.start) != utc(item.start)
+            if found is not None and not found.cancelled:
+                kept = utc(found.start) == utc(item.start) and utc(found.end) == utc(item.end)
+            else:
+                kept = found is None and (
+                    utc(item.start) == original and utc(item.end) == original + spec.duration
+                )
+            body = gev.instance_body(spec, item)
+            if job.instances_only:
+                # Words and agenda alone: a person's move of the week since the read (no
+                # If-Match guards an instance nobody changed before) stays theirs.
+                del body["start"], body["end"]
             request = self._events().patch(
                 calendarId=self.email,
                 eventId=instance,
-                body=gev.instance_body(spec, item),
+                body=body,
                 sendUpdates="all" if moved else "none",
                 supportsAttachments=True,
             )
             self._if_match(job, instance, request)
             calls.append(
-                _InstanceCall(instance, original, GoogleCall("calendar.events.patch", request))
+                _InstanceCall(
+                    instance, original, GoogleCall("calendar.events.patch", request), kept
+                )
             )
         # Exceptions the product made earlier that the spec no longer has: back to the rule.
         for original, found in sorted(have.items()):
@@ -991,6 +1130,7 @@ class GoogleProvider:
         cache = self.session.calendar(self.email)
         for key in [event_id, *exceptions]:
             cache.events.pop(key, None)
+        cache.stamps.pop(event_id, None)
         cache._grouped = None
         return True
 
@@ -1057,10 +1197,16 @@ def _version(key: tuple[Any, ...]) -> str:
 
 
 def _observe_versioned(
-    calendars: Callable[[], Any], href: str, key: tuple[Any, ...]
+    calendars: Callable[[], Any], href: str, key: tuple[Any, ...], stamp: Stamp | None
 ) -> ObservedSeries | None:
     observed = ical.observe_parsed(calendars(), href, UTC)
-    return None if observed is None else replace(observed, version=_version(key))
+    if observed is None:
+        return None
+    if stamp is not None:
+        return replace(
+            observed, version=_version(key), fingerprint=stamp.fingerprint, sequence=stamp.sequence
+        )
+    return replace(observed, version=_version(key))
 
 
 def _parse(master: dict[str, Any], exceptions: list[dict[str, Any]], href: str) -> Any:
@@ -1107,6 +1253,104 @@ def _shared(event: Mapping[str, Any]) -> dict[str, Any]:
     found = {key: value for key, value in event.items() if key not in _NOT_SHARED}
     found["sharedProperties"] = (event.get("extendedProperties") or {}).get("shared")
     return found
+
+
+#: What Google sets on an event itself: never a difference between a master and a body.
+_GOOGLE_OWN = frozenset(
+    {
+        "kind",
+        "etag",
+        "id",
+        "htmlLink",
+        "created",
+        "updated",
+        "creator",
+        "organizer",
+        "iCalUID",
+        "sequence",
+    }
+)
+#: The documented defaults of the fields a master may leave out (Event resource).
+_DEFAULTS: dict[str, Any] = {
+    "status": "confirmed",
+    "summary": "",
+    "description": "",
+    "eventType": "default",
+    "visibility": "default",
+    "transparency": "opaque",
+    "reminders": {"useDefault": True},
+    "guestsCanModify": False,
+    "guestsCanInviteOthers": True,
+    "guestsCanSeeOtherGuests": True,
+    "anyoneCanAddSelf": False,
+    "attendeesOmitted": False,
+    "endTimeUnspecified": False,
+    "privateCopy": False,
+    "locked": False,
+}
+
+
+def _same_master(current: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """Whether updating ``current`` with ``body`` would leave it as it is but for the stamp
+    (fingerprint and sequence). Any field this cannot tell equal counts as a difference: the
+    update is then sent, as always (a person's location or colour is taken off, as before)."""
+    for name in set(current) | set(body):
+        if name in _GOOGLE_OWN:
+            continue
+        have, want = current.get(name, _DEFAULTS.get(name)), body.get(name, _DEFAULTS.get(name))
+        if name in ("start", "end"):
+            same = _same_time(have, want)
+        elif name == "attendees":
+            same = _attendee_keys(have) == _attendee_keys(want)
+        elif name == "extendedProperties":
+            same = _unstamped(have) == _unstamped(want)
+        elif name == "attachments":
+            same = _attachment_keys(have) == _attachment_keys(want)
+        else:
+            same = have == want
+        if not same:
+            return False
+    return True
+
+
+def _same_time(have: Any, want: Any) -> bool:
+    """The same instant in the same zone (Google may write the offset another way)."""
+    if not isinstance(have, Mapping) or not isinstance(want, Mapping):
+        return False
+    if "dateTime" not in have or "dateTime" not in want:
+        return dict(have) == dict(want)
+    try:
+        instants = _instant(have["dateTime"]), _instant(want["dateTime"])
+    except (TypeError, ValueError):
+        return False
+    return instants[0] == instants[1] and have.get("timeZone") == want.get("timeZone")
+
+
+def _attendee_keys(entries: Any) -> list[str]:
+    """Attendees without Google's ``self`` mark and with its defaults, in e-mail order."""
+    found = []
+    for entry in entries or []:
+        item = {key: value for key, value in dict(entry).items() if key != "self"}
+        item["email"] = str(item.get("email", "")).lower()
+        item.setdefault("responseStatus", "needsAction")
+        if not item.get("organizer"):
+            item.pop("organizer", None)
+        found.append(json.dumps(item, sort_keys=True, default=str))
+    return sorted(found)
+
+
+def _unstamped(properties: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(private, shared) extended properties, without the product's stamp."""
+    properties = properties or {}
+    private = dict(properties.get("private") or {})
+    private.pop(gev.PRIVATE_HASH, None)
+    private.pop(gev.PRIVATE_SEQUENCE, None)
+    return private, dict(properties.get("shared") or {})
+
+
+def _attachment_keys(entries: Any) -> list[tuple[Any, Any]]:
+    # Google adds its own fields (iconLink, fileId) to what was written.
+    return [(entry.get("fileUrl"), entry.get("title")) for entry in entries or []]
 
 
 def _conflict(uid: str, where: str, held: Mapping[str, Any] | None, expected: str | None) -> str:
