@@ -236,6 +236,8 @@ def test_a_weeks_agenda_costs_one_instance_request_per_pair_and_the_next_pass_no
     assert _calendar_writes(world) == {"calendar.events.patch": TUESDAY_AGENDAS}
     patched = [u["eventId"] for u in world.emulator.sent_updates[sent:]]
     assert len(patched) == TUESDAY_AGENDAS and all("_" in event_id for event_id in patched)
+    # Nobody gets Google's mail for an agenda (the rep gets the product's prep notice).
+    assert {u["sendUpdates"] for u in world.emulator.sent_updates[sent:]} == {"none"}
     # Google keeps the rep's copy: the agenda shows there too.
     week2 = utc(datetime(2027, 1, 12, 10, 0, tzinfo=NY))
     assert week2 in world.series_attachments("ana", "marco", "ana")

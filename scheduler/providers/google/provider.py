@@ -1017,7 +1017,6 @@ class GoogleProvider:
                 )
             if same:
                 continue
-            moved = found is None or utc(found.start) != utc(item.start)
             if found is not None and not found.cancelled:
                 kept = utc(found.start) == utc(item.start) and utc(found.end) == utc(item.end)
             else:
@@ -1033,7 +1032,9 @@ class GoogleProvider:
                 calendarId=self.email,
                 eventId=instance,
                 body=body,
-                sendUpdates="all" if moved else "none",
+                # Attendees hear of a week that moves or comes back, not of its words or
+                # agenda (the rep is asked to prepare the agenda by the product's own notice).
+                sendUpdates="none" if kept else "all",
                 supportsAttachments=True,
             )
             self._if_match(job, instance, request)
