@@ -453,8 +453,9 @@ def take_object(
     digest = hashlib.sha256(data).digest()
     calendars = Lazy(lambda: ical.parse_object(data, href))
     observed = observe_memoised(memo, data, href, default_zone, digest, calendars)
-    if observed is not None:
-        observed = replace(observed, version=version or digest.hex())
+    wanted = version or digest.hex()
+    if observed is not None and observed.version != wanted:
+        observed = replace(observed, version=wanted)  # a CalDAV etag
     if observed is not None and _is_owned(observed):
         held = result.owned.get(observed.uid)
         if held is None:
@@ -498,15 +499,19 @@ def observe_memoised(
 ) -> ObservedSeries | None:
     """The series the object ``data`` at ``href`` holds (see ``_observed``), from ``memo``
     when these very bytes were observed before: a write checks the file a read of the same
-    pass has just observed, and parses it again only if it changed since."""
+    pass has just observed, and parses it again only if it changed since. Its ``version``
+    is the bytes' SHA-256 (a vdir object's version), kept with it: copying the series to set
+    it was a twentieth of a steady pass."""
+    digest = digest if digest is not None else hashlib.sha256(data).digest()
     return memo.get(
         ("observe", href, default_zone.key),
-        digest if digest is not None else hashlib.sha256(data).digest(),
+        digest,
         len(data),
         _observed,
         calendars or Lazy(lambda: ical.parse_object(data, href)),
         href,
         default_zone,
+        digest.hex(),
     )
 
 
@@ -521,22 +526,24 @@ def remember_observed(
     """Keep ``observed`` in ``memo`` as what ``observe_memoised`` gives for ``data`` (whose
     SHA-256 is ``digest``) at ``href``: an object the product has just written, known without
     parsing it (``ical.observed_written``)."""
-    memo.get(("observe", href, default_zone.key), digest, len(data), lambda: observed)
+    versioned = replace(observed, version=digest.hex())
+    memo.get(("observe", href, default_zone.key), digest, len(data), lambda: versioned)
 
 
 def _observed(
-    calendars: Callable[[], list[Calendar]], href: str, default_zone: ZoneInfo
+    calendars: Callable[[], list[Calendar]], href: str, default_zone: ZoneInfo, version: str
 ) -> ObservedSeries | None:
-    """The series an object holds, if any. Unreadable: a ``ValueError`` when the object is
-    the product's own (a problem); someone else's may still hold readable busy time, even
-    when it is no series that could be adopted."""
+    """The series an object holds, if any, with ``version``. Unreadable: a ``ValueError``
+    when the object is the product's own (a problem); someone else's may still hold readable
+    busy time, even when it is no series that could be adopted."""
     parsed = calendars()
     try:
-        return ical.observe_parsed(parsed, href, default_zone)
+        found = ical.observe_parsed(parsed, href, default_zone)
     except ValueError:
         if ical.is_product_object(parsed):
             raise
         return None
+    return None if found is None else replace(found, version=version)
 
 
 def _is_owned(observed: ObservedSeries) -> bool:
