@@ -231,13 +231,7 @@ def publish_agendas(
         linking.append((pair, found, docs, items))
     creations.flush()
     for pair, found, docs, items in linking:
-        # Links on the public_url in force now (calendars and prep notices), whatever was
-        # stored when the document was written.
-        current = {
-            day: replace(doc, url=current_link(org, doc.url)) if doc.url else doc
-            for day, doc in docs.items()
-        }
-        _link(pair, found, current, items, now, outcome)
+        _link(pair, found, _current_links(org, docs), items, now, outcome)
     if inputs.template_problem is not None:
         outcome.problems.append(inputs.template_problem)
     return outcome
@@ -266,13 +260,20 @@ def settled_links(
     outcome = AgendaOutcome()
     for entry in pairs:
         pair = entry.pair
-        docs = {
-            day: replace(doc, url=current_link(org, doc.url)) if doc.url else doc
-            for day, doc in all_docs.get(pair.key, {}).items()
-        }
+        docs = _current_links(org, all_docs.get(pair.key, {}))
         found = sessions(pair.key, entry.records, entry.makeups, pair.manager.zone)
         _link(pair, found, docs, {}, now, outcome)
     return outcome.links
+
+
+def _current_links(org: Org, docs: Mapping[str, AgendaDocRecord]) -> Mapping[str, AgendaDocRecord]:
+    """``docs`` with their links on the ``public_url`` in force now (calendars and prep
+    notices), whatever was stored when each was written; a copy only of those that differ."""
+    current = dict(docs)
+    for day, doc in docs.items():
+        if doc.url and (url := current_link(org, doc.url)) != doc.url:
+            current[day] = replace(doc, url=url)
+    return current
 
 
 @dataclass

@@ -11,8 +11,9 @@ Exports: series_anchor, series_changed, series_work, end_work, adopt_reason, sup
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
+from operator import attrgetter
 
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
@@ -73,28 +74,38 @@ def series_anchor(state: PairState, now: datetime) -> SeriesRecord:
         if state.adopting is not None:
             since = min(since, instance_week(template, state.adopting.dtstart))
         return replace(template, dtstart=rule_instance(template, since))
-    reshaped = replace(
-        existing,
-        weekday=pair.slot.weekday,
-        at_time=pair.slot.at,
-        timezone=pair.manager.timezone,
+    rule = (pair.slot.weekday, pair.slot.at, pair.manager.timezone, pair.week_shift)
+    ruled = (
+        existing
+        if (existing.weekday, existing.at_time, existing.timezone, existing.week_shift) == rule
+        else replace(
+            existing,
+            weekday=pair.slot.weekday,
+            at_time=pair.slot.at,
+            timezone=pair.manager.timezone,
+            week_shift=pair.week_shift,
+        )
+    )
+    since = min(first_week, instance_week(existing, existing.dtstart))
+    return replace(
+        ruled,
+        dtstart=rule_instance(ruled, since),
         duration=pair.duration,
         until=None,
         seen_at=seen_at,
         person_slot=person_slot,
-        week_shift=pair.week_shift,
     )
-    since = min(first_week, instance_week(existing, existing.dtstart))
-    return replace(reshaped, dtstart=rule_instance(reshaped, since))
+
+
+#: What ``series_changed`` compares: all but ``seen_at`` (saved on its own) and ``updated_at``.
+_SERIES_FACTS = attrgetter(
+    *(item.name for item in fields(SeriesRecord) if item.name not in ("seen_at", "updated_at"))
+)
 
 
 def series_changed(before: SeriesRecord | None, after: SeriesRecord) -> bool:
     """Whether saving ``after`` changes the ledger (``seen_at`` is saved on its own)."""
-    if before is None:
-        return True
-    return replace(before, seen_at=None, updated_at=after.updated_at) != replace(
-        after, seen_at=None
-    )
+    return before is None or _SERIES_FACTS(before) != _SERIES_FACTS(after)
 
 
 def adopt_reason(state: PairState, names: Mapping[str, str]) -> str:
