@@ -55,6 +55,9 @@ __all__ = ["Change", "PassResult", "google_session", "make_provider", "run_pass"
 
 log = logging.getLogger(__name__)
 
+#: data folder -> the day this process last swept its temp files (``_run_pass``)
+_SWEPT: dict[str, str] = {}
+
 
 @dataclass
 class PassResult:
@@ -132,12 +135,15 @@ def _run_pass(
     )
     if refused is not None:
         raise UserError(refused)
-    if apply:
-        # Temp files of writes a killed pass left behind (see scheduler.store.files).
+    if apply and _SWEPT.get(str(org.data_dir)) != now.date().isoformat():
+        # Temp files of writes a killed pass left behind (see scheduler.store.files): by the
+        # first pass of a process and of each day (a write sweeps its own folder too); every
+        # pass walking every calendar's folder was a thirtieth of a steady pass.
         remove_stale_temp_files(
             org.data_dir,
             *(c.path for c in org.calendars.values() if c.provider == "vdir" and c.path),
         )
+        _SWEPT[str(org.data_dir)] = now.date().isoformat()
     # People on Microsoft 365 whose entry sets no zone or hours: their mailbox settings.
     org = microsoft365.with_mailbox_settings(org, ledger, now, persist=apply)
     snapshot = read_snapshot(org, ledger, now, horizon_weeks=horizon_weeks, persist=apply)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler import sync as sync_module
 from scheduler.cli import main
 from scheduler.orgfile import EXAMPLE_PATH
 from scheduler.store.files import (
@@ -139,6 +140,7 @@ def test_a_pass_removes_the_temp_files_a_killed_pass_left(example: Path) -> None
     others = not_ours(calendar)
     fresh = left_behind(data / "calendars" / "tom", age=time.time())
 
+    sync_module._SWEPT.clear()  # a new process: the killed one's is gone
     sync(example)  # at the same time: nothing else to write
 
     assert not any(path.exists() for path in stale)
