@@ -76,8 +76,7 @@ def apply_plan(
         for pair in plan.pairs:
             ledger.upsert_pair(pair.manager.email, pair.rep.email, pair.skip_level, now)
         ledger.save_occurrences(plan.occurrences, now)
-        for anchor in plan.series:
-            ledger.save_series(anchor)
+        ledger.save_series_many(plan.series)
         ledger.mark_seen(plan.seen, now)
         for makeup in plan.makeups:
             ledger.save_makeup(makeup)
@@ -139,8 +138,7 @@ def apply_plan(
             ledger.clear_pending(dict.fromkeys(done))
             ledger.mark_seen(seen, now)
             ledger.clear_makeup_pending(makeups_done)
-            for record in copies:
-                ledger.save_copy(record)
+            ledger.save_copies(copies)
     for conflict in applied.conflicts:
         log.info("%s", conflict)
 

@@ -572,11 +572,12 @@ class Ledger:
 
     def clear_pending(self, pair_keys: Iterable[str]) -> None:
         """Mark the series' files as written (see ``SeriesRecord.pending``)."""
+        keys = list(pair_keys)
         with self._connection() as conn:
-            for key in pair_keys:
+            for offset in range(0, len(keys), _IN_CHUNK):
                 conn.execute(
                     update(series_table)
-                    .where(series_table.c.pair_key == key)
+                    .where(series_table.c.pair_key.in_(keys[offset : offset + _IN_CHUNK]))
                     .values(pending=False, previous_fingerprint=None)
                 )
 
@@ -593,30 +594,16 @@ class Ledger:
             )
 
     def save_series(self, record: SeriesRecord) -> None:
-        values: dict[str, Any] = {
-            "uid": record.uid,
-            "organizer": record.organizer,
-            "dtstart": record.dtstart.isoformat(),
-            "weekday": record.weekday,
-            "at_time": record.at_time.strftime("%H:%M"),
-            "timezone": record.timezone,
-            "duration_minutes": int(record.duration.total_seconds() // 60),
-            "until": _iso(record.until),
-            "sequence": record.sequence,
-            "fingerprint": record.fingerprint,
-            "previous_fingerprint": record.previous_fingerprint,
-            "pending": record.pending,
-            "dtstamp": record.dtstamp.isoformat(),
-            "created_at": record.created_at.isoformat(),
-            "updated_at": record.updated_at.isoformat(),
-            "seen_at": _iso(record.seen_at),
-            "person_slot": record.person_slot,
-            "week_shift": record.week_shift,
-            "window": record.window,
-        }
+        self.save_series_many([record])
+
+    def save_series_many(self, records: Sequence[SeriesRecord]) -> None:
+        """Insert or update each series record, in bulk."""
+        rows = [_series_values(record) for record in records]
+        if not rows:
+            return
         with self._connection() as conn:
-            _upsert(conn, series_table, {"pair_key": record.pair_key}, values)
-            feedcache.note_changes(conn, [record.pair_key])
+            _upsert_many(conn, series_table, ("pair_key",), rows)
+            feedcache.note_changes(conn, (record.pair_key for record in records))
 
     # ------------------------------------------------------------------ copies
 
@@ -637,19 +624,25 @@ class Ledger:
             }
 
     def save_copy(self, record: CopyRecord) -> None:
-        with self._connection() as conn:
-            _upsert(
-                conn,
-                copies_table,
-                {"uid": record.uid, "owner": record.owner},
-                {
-                    "pair_key": record.pair_key,
-                    "version": record.version,
-                    "fingerprint": record.fingerprint,
-                    "baseline": record.baseline,
-                    "written_at": record.written_at.isoformat(),
-                },
-            )
+        self.save_copies([record])
+
+    def save_copies(self, records: Sequence[CopyRecord]) -> None:
+        """Insert or update each copy record, in bulk."""
+        rows = [
+            {
+                "uid": record.uid,
+                "owner": record.owner,
+                "pair_key": record.pair_key,
+                "version": record.version,
+                "fingerprint": record.fingerprint,
+                "baseline": record.baseline,
+                "written_at": record.written_at.isoformat(),
+            }
+            for record in records
+        ]
+        if rows:
+            with self._connection() as conn:
+                _upsert_many(conn, copies_table, ("uid", "owner"), rows)
 
     # ------------------------------------------------------------------ occurrences
 
@@ -1280,6 +1273,51 @@ class Ledger:
             conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
 
 
+def _upsert_many(
+    conn: Connection, table: Table, key_names: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """``_upsert`` of many rows (each holding its key and values) in a few statements: one
+    read of the keys already there per chunk, one bulk update and one bulk insert (a pass
+    saves a series and two copies for every pair it writes, each once a statement). A row
+    another process inserted meanwhile makes the insert fail inside its savepoint; those
+    rows then go one by one, as ``_upsert`` does."""
+    if not rows:
+        return
+    keyed = {tuple(row[name] for name in key_names): row for row in rows}
+    present: set[tuple[Any, ...]] = set()
+    first = key_names[0]
+    firsts = sorted({key[0] for key in keyed})
+    for offset in range(0, len(firsts), _IN_CHUNK):
+        chunk = firsts[offset : offset + _IN_CHUNK]
+        columns = [table.c[name] for name in key_names]
+        for found in conn.execute(select(*columns).where(table.c[first].in_(chunk))):
+            present.add(tuple(found))
+    updates = [row for key, row in keyed.items() if key in present]
+    inserts = [row for key, row in keyed.items() if key not in present]
+    if updates:
+        names = [name for name in updates[0] if name not in key_names]
+        conn.execute(
+            update(table)
+            .where(and_(*(table.c[name] == bindparam(f"key_{name}") for name in key_names)))
+            .values({name: bindparam(f"new_{name}") for name in names}),
+            [
+                {
+                    **{f"key_{name}": row[name] for name in key_names},
+                    **{f"new_{name}": row[name] for name in names},
+                }
+                for row in updates
+            ],
+        )
+    if inserts:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table), inserts)
+        except IntegrityError:
+            for row in inserts:
+                key = {name: row[name] for name in key_names}
+                _upsert(conn, table, key, {k: v for k, v in row.items() if k not in key})
+
+
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with primary ``key`` to ``values``, or insert it (portable: no dialect's
     ON CONFLICT). When another process inserts the same key between the two (two replicas,
@@ -1426,6 +1464,31 @@ def _notice(row: Any) -> NoticeRecord:
         channel=row.channel or "email",
         raw=row.raw or "",
     )
+
+
+def _series_values(record: SeriesRecord) -> dict[str, Any]:
+    return {
+        "pair_key": record.pair_key,
+        "uid": record.uid,
+        "organizer": record.organizer,
+        "dtstart": record.dtstart.isoformat(),
+        "weekday": record.weekday,
+        "at_time": record.at_time.strftime("%H:%M"),
+        "timezone": record.timezone,
+        "duration_minutes": int(record.duration.total_seconds() // 60),
+        "until": _iso(record.until),
+        "sequence": record.sequence,
+        "fingerprint": record.fingerprint,
+        "previous_fingerprint": record.previous_fingerprint,
+        "pending": record.pending,
+        "dtstamp": record.dtstamp.isoformat(),
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        "seen_at": _iso(record.seen_at),
+        "person_slot": record.person_slot,
+        "week_shift": record.week_shift,
+        "window": record.window,
+    }
 
 
 def _series(row: Any) -> SeriesRecord:

@@ -230,6 +230,27 @@ def test_copies_and_seen_series_and_decided_notices_round_trip(ledger: Ledger) -
     assert ledger.notice_keys() == {("nudge", PAIR, "2027-W02")}
 
 
+def test_series_and_copies_are_saved_in_bulk_new_and_known_alike(ledger: Ledger) -> None:
+    """A pass saves every series and copy it wrote at once: rows already there are updated,
+    new ones inserted, a key given twice keeps its last record."""
+    known = series_record()
+    ledger.save_series(known)
+    other = replace(known, pair_key="marco@acme.example/liam@acme.example", uid="u-liam")
+    ledger.save_series_many([replace(known, sequence=5, window="2027-W02 abc"), other])
+    assert {key: (s.sequence, s.window) for key, s in ledger.all_series().items()} == {
+        PAIR: (5, "2027-W02 abc"),
+        other.pair_key: (known.sequence, None),
+    }
+    copy = CopyRecord("uid-1", "ana@acme.example", PAIR, "v1", "f1", "b1", T0)
+    ledger.save_copy(copy)
+    marco = replace(copy, owner="marco@acme.example")
+    ledger.save_copies([replace(copy, version="v2"), marco, replace(marco, version="v3")])
+    assert ledger.copies() == {
+        ("uid-1", "ana@acme.example"): replace(copy, version="v2"),
+        ("uid-1", "marco@acme.example"): replace(marco, version="v3"),
+    }
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("kind", ["feed", "dashboard"])
 def test_two_replicas_issuing_the_first_token_of_one_key_at_once_both_succeed(
