@@ -49,7 +49,7 @@ from scheduler.orgfile import Org
 from scheduler.planner import PlannedOccurrence
 from scheduler.providers import microsoft365
 from scheduler.store.files import remove_stale_temp_files
-from scheduler.store.ledger import Ledger, OccurrenceRecord, _safe_url
+from scheduler.store.ledger import Ledger, _safe_url
 
 __all__ = ["Change", "PassResult", "google_session", "make_provider", "run_pass"]
 
@@ -173,31 +173,21 @@ def _run_pass(
 
 
 def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: PlannedWeeks) -> None:
-    """The settled weeks (and their agenda links) of the windowed pairs that need them after
-    all (``settled_needed``: the pass writes their series, or their notices reach back),
-    read in one go for all of them."""
+    """The settled weeks (those before the history line) and their agenda links, of the
+    windowed pairs that need them after all (``settled_needed``: the pass writes their
+    series, or their notices reach back), read in one go for all of them."""
     keys = settled_needed(org, snapshot, weeks)
     if not keys:
         return
-    history = ledger.occurrences(keys)
-    states = [weeks.states[key] for key in keys]
+    settled = ledger.occurrences(keys, before=snapshot.history_line)
     links = settled_links(
         org,
         ledger,
-        [
-            # Only the series' links: the make-ups before the window are not the pass's.
-            PairAgendas(s.pair, _before(history.get(s.pair.key, {}), s.history_from), {})
-            for s in states
-        ],
+        # Only the series' links: the make-ups before the window are not the pass's.
+        [PairAgendas(weeks.states[key].pair, settled.get(key, {}), {}) for key in keys],
         snapshot.now,
     )
-    with_history(weeks, {key: history.get(key, {}) for key in keys}, links)
-
-
-def _before(
-    records: Mapping[str, OccurrenceRecord], line: str | None
-) -> dict[str, OccurrenceRecord]:
-    return {week: record for week, record in records.items() if line is None or week < line}
+    with_history(weeks, {key: settled.get(key, {}) for key in keys}, links)
 
 
 def _agendas(

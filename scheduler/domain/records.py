@@ -13,6 +13,7 @@ AgendaDocRecord, ActionItemRecord.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from operator import attrgetter
@@ -38,6 +39,10 @@ class PairRecord:
     active: bool
     created_at: datetime
     ended_at: datetime | None
+
+
+#: ``SeriesRecord.window``: "<ISO week> <hex digest>".
+_WINDOW = re.compile(r"(\d{4}-W\d{2}) [0-9a-f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,12 @@ class SeriesRecord:
     #: the same digest from those weeks knows the series is unchanged without its settled
     #: weeks (issue 17). ``None``: the next pass reads the pair's whole history.
     window: str | None = None
+
+    def window_week(self) -> str | None:
+        """The line of ``window``: ``None`` when there is none, or none a pass wrote (the
+        pair is then read whole, which writes it afresh)."""
+        found = _WINDOW.fullmatch(self.window or "")
+        return found.group(1) if found else None
 
 
 @dataclass(frozen=True, slots=True)

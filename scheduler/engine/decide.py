@@ -356,22 +356,19 @@ def _reaches_back(
 
 def with_history(
     decided: PlannedWeeks,
-    history: Mapping[str, Mapping[str, OccurrenceRecord]],
+    settled: Mapping[str, Mapping[str, OccurrenceRecord]],
     links: Mapping[str, Mapping[tuple[str, str], AgendaLink]],
 ) -> None:
-    """Give the pairs of ``settled_needed`` their settled weeks (as the ledger has them) and
-    those weeks' agenda links; they are then decided whole, like any pair read whole."""
-    for key, weeks in history.items():
+    """Give the pairs of ``settled_needed`` their settled weeks (those before the history
+    line, as the ledger has them) and those weeks' agenda links; they are then decided
+    whole, like any pair read whole."""
+    for key, weeks in settled.items():
         state = decided.states[key]
-        line = state.history_from
-        if line is None:
-            continue
-        state.settled = {week: record for week, record in weeks.items() if week < line}
-        for (week, kind), link in links.get(key, {}).items():
-            if week < line:
-                state.agendas.setdefault((week, kind), link)
+        state.settled = dict(weeks)
+        for session, link in links.get(key, {}).items():
+            state.agendas.setdefault(session, link)
         state.history_from = None
-        state.window = None
+        state.unchanged = None
 
 
 # --------------------------------------------------------------------------- step 2
@@ -391,14 +388,14 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
         state = states[pair.key]
         if not state.records:
             continue
-        anchor, spec, targets = series_work(
-            org, state, series_anchor(state, now), now, weeks, writable
-        )
-        anchors[pair.key] = anchor
-        if targets:
-            # Only a pair read whole is written (series_work gives its spec then).
-            assert spec is not None
-            baseline = Baseline.of(anchor, state.history()).to_json()
+        if state.unchanged is not None:
+            anchors[pair.key] = state.unchanged  # read over a window, its digest held
+        else:
+            anchor, spec, targets = series_work(
+                org, state, series_anchor(state, now), now, weeks, writable
+            )
+            anchors[pair.key] = anchor
+            baseline = Baseline.of(anchor, state.history()).to_json() if targets else ""
             for owner, copy, expect in targets:
                 action, reason = _series_change(state, owner.email, names)
                 changes.append(

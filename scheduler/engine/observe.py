@@ -34,7 +34,7 @@ from scheduler.domain import (
     week_monday,
     week_shift,
 )
-from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
+from scheduler.domain.records import CopyRecord, MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import ObservedSeries, utc
 from scheduler.domain.settings import Org
 from scheduler.escalation import Decision
@@ -92,8 +92,9 @@ class PairState:
     #: the first week of ``records`` when the pass read the pair over a window (its settled
     #: weeks before it were not read); ``None`` when ``records`` is the pair's whole history
     history_from: str | None = None
-    #: a windowed pair's ``SeriesRecord.window`` after this pass (``window_holds``)
-    window: str | None = None
+    #: a windowed pair's series record after this pass when its digest held (``window_holds``):
+    #: unchanged but for its ``window``, nothing to write
+    unchanged: SeriesRecord | None = None
     #: the weeks before ``history_from`` when the pass needs them after all (it writes the
     #: series whole, or its notices reach back): read late, as the ledger has them, and never
     #: changed by the pass (``with_history``)
@@ -173,7 +174,7 @@ def observe_state(
         rebuilt=rebuilt,
         damaged=damaged,
         adopted_versions=adopted_versions,
-        history_from=snapshot.history_from.get(pair.key),
+        history_from=snapshot.history_line if pair.key in snapshot.windowed else None,
     )
 
 
@@ -314,6 +315,12 @@ def lagging(anchor: SeriesRecord) -> set[str]:
     return set((anchor.previous_fingerprint or "").split())
 
 
+def untouched(copy: ObservedSeries, written: CopyRecord | None) -> bool:
+    """Whether ``copy`` is exactly the product's last confirmed write to its calendar (same
+    version): then it holds nothing of people's."""
+    return written is not None and written.version is not None and written.version == copy.version
+
+
 def written_alternatives(
     state: PairState, snapshot: Snapshot
 ) -> dict[str, Sequence[Baseline | None]]:
@@ -326,7 +333,7 @@ def written_alternatives(
         if copy is None:
             continue
         written = snapshot.copies.get((state.uid, owner))
-        if written is not None and written.version is not None and written.version == copy.version:
+        if untouched(copy, written):
             continue  # the product's own write, untouched since: nothing of people's in it
         earlier = Baseline.from_json(written.baseline) if written is not None else None
         if state.rebuilt and written is None:

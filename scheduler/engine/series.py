@@ -267,19 +267,21 @@ def window_line(weeks: list[str]) -> str:
 def window_holds(org: Org, state: PairState, anchor: SeriesRecord, weeks: list[str]) -> bool:
     """Whether the series of a pair read over a window (``state.history_from``) is the one
     last written, judged from its weeks since ``anchor.window``'s line alone; when it is,
-    ``state.window`` is set to the window from this pass's line on (what the ledger keeps).
+    ``state.unchanged`` is ``anchor`` with the window from this pass's line on (what the
+    ledger keeps).
 
     Sound because a windowed pair's copies are both exactly as the product wrote them (see
     ``scheduler.engine.snapshot``), so nothing of its settled weeks can have changed: their
     records, answers and links are the ones the last write (or full check) digested.
     """
-    assert anchor.window is not None
-    since = anchor.window.partition(" ")[0]
+    since = anchor.window_week()
+    assert since is not None, "only a pair with a window is read over one"
     spec = _series_spec(org, state, anchor, weeks, since)
     if _window(spec, anchor, since) != anchor.window:
         return False
     line = window_line(weeks)
-    state.window = anchor.window if line == since else _window(spec, anchor, line)
+    window = anchor.window if line == since else _window(spec, anchor, line)
+    state.unchanged = replace(anchor, window=window)
     return True
 
 
@@ -290,14 +292,10 @@ def series_work(
     now: datetime,
     weeks: list[str],
     writable: Mapping[str, bool],
-) -> tuple[SeriesRecord, SeriesSpec | None, list[Target]]:
-    """The pair's series as its ledger describes it (its version moved on when it changed)
-    and the copies that need writing, each with the version it must replace. A pair read
-    over a window whose digest held (``window_holds``) is unchanged: no spec, no writes."""
+) -> tuple[SeriesRecord, SeriesSpec, list[Target]]:
+    """The pair's series as its ledger describes it, read whole (its version moved on when it
+    changed), and the copies that need writing, each with the version it must replace."""
     pair, copies = state.effective, state.copies
-    if state.history_from is not None:
-        assert state.window is not None, "a windowed pair's digest is checked first"
-        return replace(anchor, window=state.window), None, []
     spec = _series_spec(org, state, anchor, weeks)
     fingerprint = ical.fingerprint(spec)
     if fingerprint != anchor.fingerprint:

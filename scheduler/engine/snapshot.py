@@ -9,12 +9,13 @@ Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from scheduler.domain import Person, week_after, week_monday
 from scheduler.domain.series import CalendarRead
+from scheduler.engine.observe import untouched
 from scheduler.errors import CalendarError
 from scheduler.orgfile import CalendarConfig, Org
 from scheduler.planner import weeks_from
@@ -66,9 +67,11 @@ class Snapshot:
     last_pass: datetime | None
     #: (kind, pair, week) of every notice already recorded about a week from the history line on
     notices_recorded: frozenset[tuple[str, str, str]]
-    #: pair key -> the first week read of a pair read over a window (``ledger_weeks`` holds
-    #: its weeks from there on); a pair not here was read whole
-    history_from: Mapping[str, str] = field(default_factory=dict)
+    #: the pairs read over a window: ``ledger_weeks`` (make-ups, notices) holds their weeks
+    #: from ``history_line`` on; every other pair was read whole
+    windowed: frozenset[str] = frozenset()
+    #: the first week read of a windowed pair (``history_line``)
+    history_line: str = ""
     #: the day this pass reads every pair whole (the daily full reconciliation), recorded
     #: once it applies; ``None`` when that day's was done
     full_day: str | None = None
@@ -117,9 +120,9 @@ def read_snapshot(
     full_day = day if ledger.get_state(FULL_DAY) != day else None
     line = history_line(org, weeks)
     windowed = (
-        {}
+        frozenset()
         if full_day is not None
-        else {key: line for key in windowed_pairs(org, series, copies, reads, providers, line)}
+        else frozenset(windowed_pairs(org, series, copies, reads, providers, line))
     )
     if windowed:
         # The window of every pair, then the whole history of those that need it: pairs
@@ -149,7 +152,8 @@ def read_snapshot(
         # Every notice a pass decides is about a week from the line on (nudges and escalations
         # within the escalation window, the digest of last week, preps of sessions ahead).
         notices_recorded=frozenset(ledger.notice_keys(since=line)),
-        history_from=windowed,
+        windowed=windowed,
+        history_line=line,
         full_day=full_day,
     )
 
@@ -190,8 +194,8 @@ def windowed_pairs(
             anchor is None
             or anchor.pending
             or anchor.until is not None
-            or anchor.window is None
-            or anchor.window.partition(" ")[0] < line
+            or (since := anchor.window_week()) is None
+            or since < line
         ):
             continue
         for owner in (pair.manager.email, pair.rep.email):
@@ -204,9 +208,7 @@ def windowed_pairs(
             written = copies.get((anchor.uid, owner))
             if (
                 copy is None
-                or written is None
-                or written.version is None
-                or copy.version != written.version
+                or not untouched(copy, written)
                 or copy.fingerprint != anchor.fingerprint
                 or copy.sequence != anchor.sequence
                 or copy.pair_key not in (None, pair.key)

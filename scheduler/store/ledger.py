@@ -647,10 +647,14 @@ class Ledger:
     # ------------------------------------------------------------------ occurrences
 
     def occurrences(
-        self, pair_keys: Sequence[str] | None = None, *, since: str | None = None
+        self,
+        pair_keys: Sequence[str] | None = None,
+        *,
+        since: str | None = None,
+        before: str | None = None,
     ) -> dict[str, dict[str, OccurrenceRecord]]:
-        """Every occurrence (of ``pair_keys`` only, when given; of weeks from ``since`` on,
-        when given), as {pair key: {week: record}}, weeks in order."""
+        """Every occurrence (of ``pair_keys`` only, when given; of weeks from ``since`` on and
+        before ``before``, when given), as {pair key: {week: record}}, weeks in order."""
         query = select(occurrences_table).order_by(
             occurrences_table.c.pair_key, occurrences_table.c.week
         )
@@ -658,6 +662,8 @@ class Ledger:
             query = query.where(occurrences_table.c.pair_key.in_(list(pair_keys)))
         if since is not None:
             query = query.where(occurrences_table.c.week >= since)
+        if before is not None:
+            query = query.where(occurrences_table.c.week < before)
         result: dict[str, dict[str, OccurrenceRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
@@ -710,28 +716,7 @@ class Ledger:
                     )
             if inserts:
                 conn.execute(insert(occurrences_table), inserts)
-            if updates:
-                columns: dict[str, Any] = {
-                    name: bindparam(f"new_{name}")
-                    for name in updates[0]
-                    if name not in ("pair_key", "week")
-                }
-                conn.execute(
-                    update(occurrences_table)
-                    .where(
-                        occurrences_table.c.pair_key == bindparam("key_pair"),
-                        occurrences_table.c.week == bindparam("key_week"),
-                    )
-                    .values(columns),
-                    [
-                        {
-                            "key_pair": values["pair_key"],
-                            "key_week": values["week"],
-                            **{f"new_{name}": values[name] for name in columns},
-                        }
-                        for values in updates
-                    ],
-                )
+            _update_many(conn, occurrences_table, ("pair_key", "week"), updates)
             if logs:
                 conn.execute(insert(occurrence_log_table), logs)
             feedcache.note_changes(conn, (values["pair_key"] for values in inserts + updates))
@@ -1273,6 +1258,27 @@ class Ledger:
             conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
 
 
+def _update_many(
+    conn: Connection, table: Table, key_names: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Set each row (its key and values, all with the same columns) in one bulk statement."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name not in key_names]
+    conn.execute(
+        update(table)
+        .where(and_(*(table.c[name] == bindparam(f"key_{name}") for name in key_names)))
+        .values({name: bindparam(f"new_{name}") for name in names}),
+        [
+            {
+                **{f"key_{name}": row[name] for name in key_names},
+                **{f"new_{name}": row[name] for name in names},
+            }
+            for row in rows
+        ],
+    )
+
+
 def _upsert_many(
     conn: Connection, table: Table, key_names: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> None:
@@ -1292,22 +1298,8 @@ def _upsert_many(
         columns = [table.c[name] for name in key_names]
         for found in conn.execute(select(*columns).where(table.c[first].in_(chunk))):
             present.add(tuple(found))
-    updates = [row for key, row in keyed.items() if key in present]
+    _update_many(conn, table, key_names, [row for key, row in keyed.items() if key in present])
     inserts = [row for key, row in keyed.items() if key not in present]
-    if updates:
-        names = [name for name in updates[0] if name not in key_names]
-        conn.execute(
-            update(table)
-            .where(and_(*(table.c[name] == bindparam(f"key_{name}") for name in key_names)))
-            .values({name: bindparam(f"new_{name}") for name in names}),
-            [
-                {
-                    **{f"key_{name}": row[name] for name in key_names},
-                    **{f"new_{name}": row[name] for name in names},
-                }
-                for row in updates
-            ],
-        )
     if inserts:
         try:
             with conn.begin_nested():

@@ -88,9 +88,9 @@ def test_a_windowed_pass_decides_what_a_whole_pass_decides(tmp_path: Path, seed:
             windowed, whole = _plan_both_ways(world, later)
             _same_decisions(windowed, whole)
             snapshot = read_snapshot(world.org, world.ledger, later)
-            windowed_pairs += len(snapshot.history_from)
+            windowed_pairs += len(snapshot.windowed)
             line = history_line(world.org, pass_weeks(world.org, later, None))
-            for key in snapshot.history_from:
+            for key in snapshot.windowed:
                 assert min(snapshot.ledger_weeks[key]) >= line
             world.sync(later)
             # Nothing left to do: the next pass over windows writes and observes nothing.
@@ -111,14 +111,14 @@ def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path:
         assert world.sync(now).written == 0
         snapshot = read_snapshot(world.org, world.ledger, now)
         key = f"{world.email('marco')}/{world.email('ana')}"
-        assert key in snapshot.history_from  # untouched: read over a window
+        assert key in snapshot.windowed  # untouched: read over a window
         # Ana's manager moves a 1:1 of 15 weeks ago, after the fact (the day it really was).
         path = world.series("marco", "marco", "ana")
         long_ago = START + timedelta(weeks=4)
         rid = clientedits.week_instance(path, long_ago.date())
         clientedits.move_instance(path, rid, rid + timedelta(days=1))
         snapshot = read_snapshot(world.org, world.ledger, now + timedelta(minutes=5))
-        assert key not in snapshot.history_from  # touched: read whole
+        assert key not in snapshot.windowed  # touched: read whole
         result = world.sync(now + timedelta(minutes=5))
         assert result.observed_changes == 1
         week = iso_week(rid.astimezone(world.org.zone).date())
@@ -151,7 +151,7 @@ def test_a_weekly_digest_written_by_a_windowed_pass_shows_whole_histories(
             assert db.execute("DELETE FROM notices WHERE kind = 'digest'").rowcount
         later = monday + timedelta(minutes=30)
         snapshot = read_snapshot(world.org, world.ledger, later)
-        marcos = {key for key in snapshot.history_from if key.startswith("marco@")}
+        marcos = {key for key in snapshot.windowed if key.startswith("marco@")}
         assert len(marcos) == 3  # Marco's pairs, untouched, read over windows
         # The digests (Marco's and Dana's, to Vera) are written from whole histories.
         windowed, whole = _plan_both_ways(world, later)
@@ -159,5 +159,25 @@ def test_a_weekly_digest_written_by_a_windowed_pass_shows_whole_histories(
         assert windowed.plan is not None
         digests = [n for n in windowed.plan.notices if n.decision.kind == "digest"]
         assert digests and all(n.decision.week == "2027-W18" for n in digests)
+    finally:
+        world.close()
+
+
+def test_a_window_no_pass_wrote_gets_the_pair_read_whole_and_written_afresh(
+    tmp_path: Path,
+) -> None:
+    """A ledger edited by hand (or by a bug) with a window of no known shape: no traceback,
+    the pair is read whole and its window written again."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        world.sync(START)
+        database = world.org.database_url.removeprefix("sqlite:///")
+        with sqlite3.connect(database) as db:
+            db.execute("UPDATE series SET \"window\" = 'garbage'")
+        later = START + timedelta(hours=1)
+        assert read_snapshot(world.org, world.ledger, later).windowed == frozenset()
+        assert world.sync(later).written == 0
+        assert all(s.window_week() for s in world.ledger.all_series().values())
+        assert read_snapshot(world.org, world.ledger, later).windowed
     finally:
         world.close()
