@@ -29,7 +29,6 @@ from datetime import datetime
 
 from scheduler.adherence import missed_streak
 from scheduler.domain import ABSENT_STATUSES, MISSED_STATUSES, LedgerStatus, week_after
-from scheduler.domain.records import OccurrenceRecord
 from scheduler.domain.settings import Escalation
 
 __all__ = [
@@ -58,12 +57,13 @@ class Decision:
     at: datetime | None = None
 
 
-def settled_weeks(weeks: Mapping[str, OccurrenceRecord], current: str) -> list[tuple[str, str]]:
-    """(week, status) of the weeks up to ``current`` whose status is settled, oldest first."""
+def settled_weeks(statuses: Mapping[str, str], current: str) -> list[tuple[str, str]]:
+    """(week, status) of the weeks up to ``current`` whose status is settled, oldest first;
+    ``statuses`` is {week: status}."""
     return [
-        (week, record.status)
-        for week, record in sorted(weeks.items())
-        if week <= current and record.status != LedgerStatus.UPCOMING.value
+        (week, status)
+        for week, status in sorted(statuses.items())
+        if week <= current and status != LedgerStatus.UPCOMING.value
     ]
 
 
@@ -86,12 +86,13 @@ def decide_pair(
     manager: str,
     rep: str,
     skip_level: str | None,
-    weeks: Mapping[str, OccurrenceRecord],
+    statuses: Mapping[str, str],
     rules: Escalation,
     current: str,
 ) -> list[Decision]:
-    """Nudges and the escalation a pair's weeks call for, as of ``current`` (an ISO week)."""
-    settled = settled_weeks(weeks, current)
+    """Nudges and the escalation a pair's weeks call for, as of ``current`` (an ISO week);
+    ``statuses`` is the pair's {week: status}."""
+    settled = settled_weeks(statuses, current)
     decisions: list[Decision] = []
     oldest_news = week_after(current, -rules.window_weeks)
     for week, status in settled:
@@ -99,9 +100,9 @@ def decide_pair(
             decisions.append(Decision("nudge", pair_key, week, (manager, rep), why=status))
     if skip_level is None:
         return decisions
-    statuses = [status for _, status in settled]
-    streak = missed_streak(statuses)
-    counted = [status for status in statuses if status not in ABSENT_STATUSES]
+    ordered = [status for _, status in settled]
+    streak = missed_streak(ordered)
+    counted = [status for status in ordered if status not in ABSENT_STATUSES]
     misses = sum(1 for status in counted[-rules.window_weeks :] if status in MISSED_STATUSES)
     start = streak_start(settled)
     if start is None:
@@ -120,17 +121,18 @@ def decide_pair(
 def decide_digest(
     manager: str,
     skip_level: str | None,
-    pairs: Mapping[str, Mapping[str, OccurrenceRecord]],
+    pairs: Mapping[str, Mapping[str, str]],
     current: str,
 ) -> Decision | None:
     """The weekly digest for ``manager`` about the week before ``current``, if they have a
-    skip-level and any of their pairs has a settled week in the last 12 weeks."""
+    skip-level and any of their pairs (``pairs``: {pair: {week: status}}) has a settled week
+    in the last 12 weeks."""
     if skip_level is None:
         return None
     last_week = week_after(current, -1)
     since = week_after(current, -12)
-    for weeks in pairs.values():
-        if any(since <= week <= last_week for week, _ in settled_weeks(weeks, last_week)):
+    for statuses in pairs.values():
+        if any(since <= week <= last_week for week, _ in settled_weeks(statuses, last_week)):
             return Decision("digest", f"{manager}/", last_week, (manager,), why="weekly digest")
     return None
 

@@ -85,10 +85,13 @@ def draft(
     weeks: Mapping[str, Mapping[str, OccurrenceRecord]],
     makeups: Mapping[str, Mapping[str, MakeupRecord]],
     now: datetime,
+    statuses: Mapping[str, Mapping[str, str]],
 ) -> Draft:
-    """The words of one decision. ``weeks``/``makeups`` are the ledger's, by pair then week."""
+    """The words of one decision. ``weeks``/``makeups`` are the ledger's, by pair then week;
+    ``statuses`` ({pair: {week: status}}) reaches further back than ``weeks`` for a pair
+    read over a window, and is all a digest reads."""
     if decision.kind == "digest":
-        return _digest(decision, org, weeks)
+        return _digest(decision, org, statuses)
     manager_email, _, rep_email = decision.pair_key.partition("/")
     manager, rep = _name(org, manager_email), _name(org, rep_email)
     records = weeks.get(decision.pair_key, {})
@@ -205,7 +208,7 @@ def _prep(decision: Decision, manager: str, rep: str, title: str, zone: ZoneInfo
 def _digest(
     decision: Decision,
     org: Org,
-    weeks: Mapping[str, Mapping[str, OccurrenceRecord]],
+    weeks: Mapping[str, Mapping[str, str]],
 ) -> Draft:
     manager_email = decision.pair_key.rstrip("/")
     manager = _name(org, manager_email)
@@ -219,7 +222,7 @@ def _digest(
         rows.append(
             (
                 _name(org, pair_key.partition("/")[2]),
-                _STATUS_WORDS.get(last.status, last.status) if last else "-",
+                _STATUS_WORDS.get(last, last) if last else "-",
                 _percent(adherence([s for w, s in settled if w > week_after(decision.week, -4)])),
                 _percent(adherence([s for w, s in settled if w > week_after(decision.week, -12)])),
                 str(missed_streak(statuses)),
@@ -232,10 +235,7 @@ def _digest(
         for key, records in sorted(weeks.items())
         if key.partition("/")[0] == manager_email
     ]
-    heat = [
-        (name, [records[w].status if w in records else "none" for w in columns])
-        for name, records in mine
-    ]
+    heat = [(name, [records.get(w, "none") for w in columns]) for name, records in mine]
     marks = [
         f"{name[:20]:<20}  " + "".join(STATUS_MARKS.get(s, "?") or "-" for s in statuses)
         for name, statuses in heat

@@ -173,13 +173,13 @@ def _run_pass(
 
 
 def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: PlannedWeeks) -> None:
-    """The settled weeks (those before the history line) and their agenda links, of the
+    """The settled weeks (those before the record line) and their agenda links, of the
     windowed pairs that need them after all (``settled_needed``: the pass writes their
     series, or their notices reach back), read in one go for all of them."""
     keys = settled_needed(org, snapshot, weeks)
     if not keys:
         return
-    settled = ledger.occurrences(keys, before=snapshot.history_line)
+    settled = ledger.occurrences(keys, before=snapshot.record_line)
     links = settled_links(
         org,
         ledger,
@@ -187,7 +187,13 @@ def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: Planne
         [PairAgendas(weeks.states[key].pair, settled.get(key, {}), {}) for key in keys],
         snapshot.now,
     )
-    with_history(weeks, {key: settled.get(key, {}) for key in keys}, links)
+    with_history(
+        weeks,
+        {key: settled.get(key, {}) for key in keys},
+        links,
+        snapshot.now,
+        snapshot.history_line,
+    )
 
 
 def _agendas(
@@ -208,7 +214,10 @@ def _agendas(
     outcome = publish_agendas(
         org,
         ledger,
-        [PairAgendas(s.pair, s.records, s.makeups, s.history_from) for s in states.values()],
+        [
+            PairAgendas(s.pair, s.records, s.makeups, s.history_from, weeks.history_line)
+            for s in states.values()
+        ],
         now,
         apply=apply,
     )

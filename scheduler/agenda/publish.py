@@ -117,8 +117,10 @@ class PairAgendas:
     records: Mapping[str, OccurrenceRecord]
     makeups: Mapping[str, MakeupRecord]
     #: the first week of ``records`` when the pass read the pair over a window (its
-    #: documents are read from there on too); ``None``: the pair's whole history
+    #: documents are read from there on, and the few it needs from ``history_line`` on, see
+    #: ``Ledger.window_agenda_docs``); ``None``: the pair's whole history
     since: str | None = None
+    history_line: str | None = None
 
 
 @dataclass
@@ -240,13 +242,18 @@ def publish_agendas(
 def _documents(
     ledger: Ledger, pairs: Sequence[PairAgendas]
 ) -> dict[str, dict[str, AgendaDocRecord]]:
-    """The pairs' documents: of the weeks read, for pairs read over a window (issue 17)."""
+    """The pairs' documents: those a pass needs, for pairs read over a window (issue 17)."""
     found: dict[str, dict[str, AgendaDocRecord]] = {}
-    by_line: dict[str | None, list[str]] = {}
+    by_line: dict[tuple[str, str] | None, list[str]] = {}
     for entry in pairs:
-        by_line.setdefault(entry.since, []).append(entry.pair.key)
-    for line, keys in by_line.items():
-        found.update(ledger.agenda_docs(keys, since=line))
+        lines = (entry.history_line or entry.since, entry.since) if entry.since else None
+        by_line.setdefault(lines, []).append(entry.pair.key)
+    for lines, keys in by_line.items():
+        if lines is None:
+            found.update(ledger.agenda_docs(keys))
+        else:
+            since, records_from = lines
+            found.update(ledger.window_agenda_docs(keys, since=since, records_from=records_from))
     return found
 
 

@@ -25,6 +25,7 @@ from scheduler.domain import (
     MISSED_STATUSES,
     BusyCalendar,
     Interval,
+    LedgerStatus,
     Pair,
     PlanStatus,
     week_after,
@@ -73,6 +74,7 @@ __all__ = [
 
 #: A pass that would end more than this share of the product's series stops (spec).
 MASS_END_SHARE = 0.2
+UPCOMING = LedgerStatus.UPCOMING.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,8 @@ class PlannedWeeks:
     safety: list[str] = field(default_factory=list)
     #: the series of pairs no longer in the org file, to end (RRULE UNTIL)
     ending: list[SeriesRecord] = field(default_factory=list)
+    #: the first week read of the pairs read over a window (``Snapshot.history_line``)
+    history_line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,7 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
         problems=problems,
         safety=safety,
         ending=[] if safety else ending,
+        history_line=snapshot.history_line or None,
     )
 
 
@@ -317,6 +322,9 @@ def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> list[
 
     - their series changed (the digest of their weeks since ``SeriesRecord.window``'s line
       did not hold, see ``window_holds``): the pass writes it, and a series is written whole;
+    - a week read as a status alone may change: it is not settled yet, or people changed its
+      make-up (``_past_may_change``);
+    - they have news not told yet (a nudge or an escalation): its words show whole records;
     - their escalation could reach back past the window: fewer settled weeks that count in it
       than the escalation window, or a missed streak that runs through all of them (the one
       count of a digest that can reach back further than its 12 weeks, too).
@@ -327,15 +335,46 @@ def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> list[
     current = weeks[0]
     needed: list[str] = []
     for key, state in decided.states.items():
-        line = state.history_from
-        if line is None:
+        if state.history_from is None:
             continue
         anchor = series_anchor(state, snapshot.now)
-        if not window_holds(org, state, anchor, weeks) or _reaches_back(
-            org, state, anchor, line, current
+        if (
+            _past_may_change(snapshot, state)
+            or not window_holds(org, state, anchor, weeks)
+            or _untold(org, snapshot, state, current)
+            or _reaches_back(org, state, anchor, snapshot.history_line, current)
         ):
             needed.append(key)
     return needed
+
+
+def _past_may_change(snapshot: Snapshot, state: PairState) -> bool:
+    """Whether this pass may change a week of the pair read as a status alone: one still
+    ``upcoming`` (``reconcile.settle`` would settle it), or one whose make-up people changed
+    (``observe_makeups``; its status follows the make-up's)."""
+    line = state.history_from
+    assert line is not None
+    if any(status == UPCOMING for status in state.statuses.values()):
+        return True
+    before = snapshot.ledger_makeups.get(state.pair.key, {})
+    return any(week < line and before.get(week) != makeup for week, makeup in state.makeups.items())
+
+
+def _untold(org: Org, snapshot: Snapshot, state: PairState, current: str) -> bool:
+    """Whether the pair's weeks call for a nudge or an escalation not recorded yet."""
+    pair = state.pair
+    return any(
+        (decision.kind, decision.pair_key, decision.week) not in snapshot.notices_recorded
+        for decision in decide_pair(
+            pair.key,
+            pair.manager.email,
+            pair.rep.email,
+            pair.skip_level,
+            state.all_statuses(),
+            org.escalation,
+            current,
+        )
+    )
 
 
 def _reaches_back(
@@ -346,7 +385,7 @@ def _reaches_back(
         return False  # nudges are about recent weeks only; or there is nothing before
     counted = [
         status
-        for _, status in settled_weeks(state.records, current)
+        for _, status in settled_weeks(state.all_statuses(), current)
         if status not in ABSENT_STATUSES
     ]
     return len(counted) < org.escalation.window_weeks or all(
@@ -358,16 +397,25 @@ def with_history(
     decided: PlannedWeeks,
     settled: Mapping[str, Mapping[str, OccurrenceRecord]],
     links: Mapping[str, Mapping[tuple[str, str], AgendaLink]],
+    now: datetime,
+    history_line: str,
 ) -> None:
-    """Give the pairs of ``settled_needed`` their settled weeks (those before the history
-    line, as the ledger has them) and those weeks' agenda links; they are then decided
-    whole, like any pair read whole."""
+    """Give the pairs of ``settled_needed`` their settled weeks (those before the pair's
+    records, as the ledger has them) and those weeks' agenda links; they are then decided
+    whole, like any pair read whole. A week from ``history_line`` on whose status moves on
+    (``settle``, with this pass's make-ups, read from that line) joins the records the pass
+    saves; the weeks before it are kept as they are."""
     for key, weeks in settled.items():
         state = decided.states[key]
-        state.settled = dict(weeks)
+        recent = {week: record for week, record in weeks.items() if week >= history_line}
+        moved = {record.week: record for record in settle(recent, now, state.makeups)}
+        state.settled = {week: record for week, record in weeks.items() if week not in moved}
+        if moved:
+            state.records = {**moved, **state.records}
         for session, link in links.get(key, {}).items():
             state.agendas.setdefault(session, link)
         state.history_from = None
+        state.statuses = {}
         state.unchanged = None
 
 
@@ -496,13 +544,23 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
         or kept.skip_level != pair.skip_level
     )
 
-    # Who must hear about it.
+    # Who must hear about it: decided on statuses, which reach further back than the records
+    # of a pair read over a window; told in words from the records (``settled_needed`` read
+    # whole any pair with news to tell).
     current = weeks[0]
     all_weeks: dict[str, Mapping[str, OccurrenceRecord]] = dict(snapshot.ledger_weeks)
     all_makeups: dict[str, Mapping[str, MakeupRecord]] = dict(snapshot.ledger_makeups)
+    statuses: dict[str, Mapping[str, str]] = {}
+    for key in [*snapshot.ledger_statuses, *snapshot.ledger_weeks]:
+        if key not in states and key not in statuses:  # not decided: as the ledger has it
+            statuses[key] = {
+                **snapshot.ledger_statuses.get(key, {}),
+                **{week: one.status for week, one in snapshot.ledger_weeks.get(key, {}).items()},
+            }
     for key, state in states.items():
         all_weeks[key] = state.history()
         all_makeups[key] = state.makeups
+        statuses[key] = state.all_statuses()
     decisions = list(decided.decisions)
     for pair in decided.pairs:
         decisions.extend(
@@ -511,14 +569,14 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                 pair.manager.email,
                 pair.rep.email,
                 pair.skip_level,
-                all_weeks.get(pair.key, {}),
+                statuses.get(pair.key, {}),
                 org.escalation,
                 current,
             )
         )
-    by_manager: dict[str, dict[str, Mapping[str, OccurrenceRecord]]] = {}
-    for key, records in all_weeks.items():
-        by_manager.setdefault(key.partition("/")[0], {})[key] = records
+    by_manager: dict[str, dict[str, Mapping[str, str]]] = {}
+    for key, found in statuses.items():
+        by_manager.setdefault(key.partition("/")[0], {})[key] = found
     for manager in dict.fromkeys(pair.manager.email for pair in org.pairs):
         digest = decide_digest(
             manager, org.people[manager].manager, by_manager.get(manager, {}), current
@@ -526,7 +584,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
         if digest is not None:
             decisions.append(digest)
     notices = tuple(
-        draft(decision, org, all_weeks, all_makeups, now)
+        draft(decision, org, all_weeks, all_makeups, now, statuses)
         for decision in dict.fromkeys(decisions)
         if (decision.kind, decision.pair_key, decision.week) not in snapshot.notices_recorded
     )

@@ -92,6 +92,9 @@ class PairState:
     #: the first week of ``records`` when the pass read the pair over a window (its settled
     #: weeks before it were not read); ``None`` when ``records`` is the pair's whole history
     history_from: str | None = None
+    #: a windowed pair's settled weeks before ``history_from`` whose status alone was read
+    #: (``Snapshot.ledger_statuses``): what its notices count
+    statuses: dict[str, str] = field(default_factory=dict)
     #: a windowed pair's series record after this pass when its digest held (``window_holds``):
     #: unchanged but for its ``window``, nothing to write
     unchanged: SeriesRecord | None = None
@@ -103,6 +106,13 @@ class PairState:
     def history(self) -> dict[str, OccurrenceRecord]:
         """Every week the pass knows of the pair: ``records`` and the ``settled`` before."""
         return {**self.settled, **self.records} if self.settled else self.records
+
+    def all_statuses(self) -> dict[str, str]:
+        """{week: status} of every week the pass knows of the pair, in week order: those
+        read as ``statuses`` alone and those of ``history()``."""
+        found = dict(self.statuses)
+        found.update((week, record.status) for week, record in sorted(self.history().items()))
+        return found
 
 
 def observe_state(
@@ -174,7 +184,8 @@ def observe_state(
         rebuilt=rebuilt,
         damaged=damaged,
         adopted_versions=adopted_versions,
-        history_from=snapshot.history_line if pair.key in snapshot.windowed else None,
+        history_from=snapshot.record_line if pair.key in snapshot.windowed else None,
+        statuses=dict(snapshot.ledger_statuses.get(pair.key, {})),
     )
 
 

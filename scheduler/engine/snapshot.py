@@ -9,7 +9,7 @@ Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,7 @@ __all__ = [
     "make_provider",
     "pass_weeks",
     "read_snapshot",
+    "record_line",
     "windowed_pairs",
 ]
 
@@ -67,11 +68,18 @@ class Snapshot:
     last_pass: datetime | None
     #: (kind, pair, week) of every notice already recorded about a week from the history line on
     notices_recorded: frozenset[tuple[str, str, str]]
-    #: the pairs read over a window: ``ledger_weeks`` (make-ups, notices) holds their weeks
-    #: from ``history_line`` on; every other pair was read whole
+    #: the pairs read over a window: ``ledger_weeks`` holds their weeks from ``record_line``
+    #: on, ``ledger_statuses`` the statuses alone of their weeks from ``history_line`` to it,
+    #: and make-ups and notices are those from ``history_line`` on; every other pair was read
+    #: whole
     windowed: frozenset[str] = frozenset()
-    #: the first week read of a windowed pair (``history_line``)
+    #: the first week of a windowed pair whose status is read (``history_line``)
     history_line: str = ""
+    #: the first week of a windowed pair whose whole record is read (``record_line``)
+    record_line: str = ""
+    #: windowed pairs: {pair: {week: status}} of the weeks from ``history_line`` to
+    #: ``record_line`` (settled: what notices count)
+    ledger_statuses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: the day this pass reads every pair whole (the daily full reconciliation), recorded
     #: once it applies; ``None`` when that day's was done
     full_day: str | None = None
@@ -118,22 +126,28 @@ def read_snapshot(
     copies = ledger.copies()
     day = now.astimezone(org.zone).date().isoformat()
     full_day = day if ledger.get_state(FULL_DAY) != day else None
-    line = history_line(org, weeks)
+    line, records_from = history_line(org, weeks), record_line(weeks)
     windowed = (
         frozenset()
         if full_day is not None
-        else frozenset(windowed_pairs(org, series, copies, reads, providers, line))
+        else frozenset(windowed_pairs(org, series, copies, reads, providers, records_from))
     )
+    statuses: dict[str, dict[str, str]] = {}
     if windowed:
         # The window of every pair, then the whole history of those that need it: pairs
-        # that people or a failed write touched, new ones, and series being ended.
+        # that people or a failed write touched, new ones, and series being ended. Of the
+        # settled weeks between the two lines only the statuses are read: all the notices
+        # count of them (issue 17: a week's record costs a pass far more than its status).
         whole = [pair.key for pair in org.pairs if pair.key not in windowed]
         whole += [key for key, one in series.items() if one.until is None and key not in in_org]
-        ledger_weeks = ledger.occurrences(since=line)
+        ledger_weeks = ledger.occurrences(since=records_from)
+        statuses = ledger.statuses(since=line, before=records_from)
         ledger_makeups = ledger.makeups(since=line)
         if whole:
             ledger_weeks.update(ledger.occurrences(whole))
             ledger_makeups.update(ledger.makeups(whole))
+            for key in whole:
+                statuses.pop(key, None)
     else:
         ledger_weeks = ledger.occurrences()
         ledger_makeups = ledger.makeups()
@@ -154,6 +168,8 @@ def read_snapshot(
         notices_recorded=frozenset(ledger.notice_keys(since=line)),
         windowed=windowed,
         history_line=line,
+        record_line=records_from,
+        ledger_statuses=statuses,
         full_day=full_day,
     )
 
@@ -161,15 +177,24 @@ def read_snapshot(
 #: The ledger state key of the last day a pass read every pair whole.
 FULL_DAY = "full_pass_day"
 
-#: How many weeks back a windowed pair's records are read: the digest's 12 weeks and the
+#: How many weeks back a windowed pair's statuses are read: the digest's 12 weeks and the
 #: week before (``scheduler.escalation.decide_digest``), at least.
 HISTORY_WEEKS = 14
+#: How many weeks back a windowed pair's whole records are read: last week (time off entered
+#: after the fact still settles it) and the week before, where the ``SeriesRecord.window``
+#: written before this week began starts (``scheduler.engine.series.window_holds``).
+RECORD_WEEKS = 2
 
 
 def history_line(org: Org, weeks: Sequence[str]) -> str:
     """The first week read of a pair read over a window: enough settled weeks for the
     notices (digest, nudges, the escalation window) to be decided as on the whole history."""
     return week_after(weeks[0], -max(HISTORY_WEEKS, org.escalation.window_weeks + 2))
+
+
+def record_line(weeks: Sequence[str]) -> str:
+    """The first week whose whole record is read of a pair read over a window."""
+    return week_after(weeks[0], -RECORD_WEEKS)
 
 
 def windowed_pairs(

@@ -57,6 +57,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -670,6 +671,26 @@ class Ledger:
                 result.setdefault(row.pair_key, {})[row.week] = _occurrence(row)
         return result
 
+    def statuses(
+        self, pair_keys: Sequence[str] | None = None, *, since: str, before: str
+    ) -> dict[str, dict[str, str]]:
+        """The status alone of every occurrence of weeks from ``since`` on and before
+        ``before`` (of ``pair_keys`` only, when given), as {pair key: {week: status}}, weeks in
+        order: what a pass's notices need of settled weeks, without whole records (issue 17)."""
+        table = occurrences_table
+        query = (
+            select(table.c.pair_key, table.c.week, table.c.status)
+            .where(table.c.week >= since, table.c.week < before)
+            .order_by(table.c.pair_key, table.c.week)
+        )
+        if pair_keys is not None:
+            query = query.where(table.c.pair_key.in_(list(pair_keys)))
+        result: dict[str, dict[str, str]] = {}
+        with self._connection() as conn:
+            for pair_key, week, status in conn.execute(query):
+                result.setdefault(pair_key, {})[week] = status
+        return result
+
     def save_occurrences(self, records: Iterable[OccurrenceRecord], now: datetime) -> int:
         """Insert or update records by (pair, week); log each change. Returns how many changed.
 
@@ -913,6 +934,47 @@ class Ledger:
             for row in conn.execute(query):
                 result.setdefault(row.pair_key, {})[row.session_date] = _agenda_doc(row)
         return result
+
+    def window_agenda_docs(
+        self, pair_keys: Sequence[str], *, since: str, records_from: str
+    ) -> dict[str, dict[str, AgendaDocRecord]]:
+        """The documents a pass needs of pairs read over a window (issue 17), as
+        ``agenda_docs``: those of weeks from ``records_from`` on; of the weeks from ``since``
+        to it, those not closed yet (to write, read back or close), those of make-ups (linked
+        from their events) and each pair's last one read back (the order of its open items).
+        The settled rest, one document per pair and week, is not read."""
+        table = agenda_docs_table
+        keys = list(pair_keys)
+        wanted = select(table).where(
+            table.c.pair_key.in_(keys),
+            table.c.week >= since,
+            or_(
+                table.c.week >= records_from,
+                table.c.kind == "makeup",
+                table.c.state.in_(("pending", "written", "read")),
+            ),
+        )
+        last_read = (
+            select(table.c.pair_key, func.max(table.c.session_date).label("day"))
+            .where(
+                table.c.pair_key.in_(keys),
+                table.c.week >= since,
+                table.c.week < records_from,
+                table.c.read_at.is_not(None),
+            )
+            .group_by(table.c.pair_key)
+            .subquery()
+        )
+        latest = select(table).join(
+            last_read,
+            and_(table.c.pair_key == last_read.c.pair_key, table.c.session_date == last_read.c.day),
+        )
+        found: dict[str, dict[str, AgendaDocRecord]] = {}
+        with self._connection() as conn:
+            for query in (wanted, latest):
+                for row in conn.execute(query):
+                    found.setdefault(row.pair_key, {})[row.session_date] = _agenda_doc(row)
+        return {key: dict(sorted(docs.items())) for key, docs in found.items()}
 
     def claim_agenda_doc(self, record: AgendaDocRecord) -> bool:
         """Record a document about to be written. False when that session or that day of the

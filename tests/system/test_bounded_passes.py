@@ -19,7 +19,7 @@ import pytest
 
 from scheduler import clientedits
 from scheduler.domain import iso_week
-from scheduler.engine.snapshot import FULL_DAY, history_line, pass_weeks, read_snapshot
+from scheduler.engine.snapshot import FULL_DAY, pass_weeks, read_snapshot, record_line
 from scheduler.sync import PassResult
 from tests.system.world import VdirWorld
 
@@ -89,7 +89,7 @@ def test_a_windowed_pass_decides_what_a_whole_pass_decides(tmp_path: Path, seed:
             _same_decisions(windowed, whole)
             snapshot = read_snapshot(world.org, world.ledger, later)
             windowed_pairs += len(snapshot.windowed)
-            line = history_line(world.org, pass_weeks(world.org, later, None))
+            line = record_line(pass_weeks(world.org, later, None))
             for key in snapshot.windowed:
                 assert min(snapshot.ledger_weeks[key]) >= line
             world.sync(later)
@@ -179,5 +179,67 @@ def test_a_window_no_pass_wrote_gets_the_pair_read_whole_and_written_afresh(
         assert world.sync(later).written == 0
         assert all(s.window_week() for s in world.ledger.all_series().values())
         assert read_snapshot(world.org, world.ledger, later).windowed
+    finally:
+        world.close()
+
+
+def test_a_make_up_declined_weeks_later_settles_its_week_again_in_a_windowed_pass(
+    tmp_path: Path,
+) -> None:
+    """A week read as its status alone changes when people decline its make-up after the
+    fact: the pass reads that pair whole and saves the week as a whole pass would."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        for week_number in range(8):
+            monday = START + timedelta(weeks=week_number)
+            world.sync(monday)
+            if week_number == 0:  # Ana declines next week's 1:1: a make-up is booked
+                path = world.series("ana", "marco", "ana")
+                rid = clientedits.week_instance(path, (monday + timedelta(days=7)).date())
+                clientedits.decline_instance(path, rid, world.email("ana"))
+        key = f"{world.email('marco')}/{world.email('ana')}"
+        week = iso_week((START + timedelta(weeks=1)).date())
+        assert world.statuses(START + timedelta(weeks=7), "marco", "ana")[week] == "made_up"
+        world.decline_makeup("ana", "marco", "ana", week)
+        later = START + timedelta(weeks=7, hours=2)
+        world.ledger.set_state(FULL_DAY, later.date().isoformat())
+        snapshot = read_snapshot(world.org, world.ledger, later)
+        assert key in snapshot.windowed and week < snapshot.record_line
+        assert week in snapshot.ledger_statuses[key]  # read as a status alone
+        windowed, whole = _plan_both_ways(world, later)
+        _same_decisions(windowed, whole)
+        assert windowed.plan is not None
+        saved = [r for r in windowed.plan.occurrences if (r.pair_key, r.week) == (key, week)]
+        assert [r.status for r in saved] == ["declined"]
+    finally:
+        world.close()
+
+
+def test_an_escalation_told_by_a_windowed_pass_shows_the_pairs_recent_weeks(
+    tmp_path: Path,
+) -> None:
+    """Its words list the pair's last eight weeks, further back than a windowed pair's
+    records: a pair with news to tell is read whole."""
+    world = VdirWorld(tmp_path / "org", edit={"makeup = true": "makeup = false"})
+    try:
+        for week_number in range(10):
+            monday = START + timedelta(weeks=week_number)
+            world.sync(monday)
+            if week_number == 7:  # Ana declines the 1:1s of 2027-W09 and 2027-W10
+                path = world.series("ana", "marco", "ana")
+                for ahead in (7, 14):
+                    day = (monday + timedelta(days=ahead)).date()
+                    rid = clientedits.week_instance(path, day)
+                    clientedits.decline_instance(path, rid, world.email("ana"))
+        friday = START + timedelta(weeks=9, days=4, hours=10)  # both declined weeks are over
+        world.ledger.set_state(FULL_DAY, friday.date().isoformat())
+        key = f"{world.email('marco')}/{world.email('ana')}"
+        assert key in read_snapshot(world.org, world.ledger, friday).windowed
+        windowed, whole = _plan_both_ways(world, friday)
+        _same_decisions(windowed, whole)
+        assert windowed.plan is not None
+        told = [n for n in windowed.plan.notices if n.decision.kind == "escalation"]
+        assert [n.decision.pair_key for n in told] == [key]
+        assert "2027-W03" in told[0].text and "2027-W02" not in told[0].text  # 8 weeks back
     finally:
         world.close()

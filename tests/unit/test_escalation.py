@@ -36,9 +36,13 @@ def _weeks(statuses: list[str], first: str = "2027-W01") -> dict[str, Occurrence
     return result
 
 
+def _statuses(statuses: list[str], first: str = "2027-W01") -> dict[str, str]:
+    return {week: record.status for week, record in _weeks(statuses, first).items()}
+
+
 def _escalations(statuses: list[str]) -> list[str]:
     current = week_after("2027-W01", len(statuses) - 1)
-    decided = decide_pair(KEY, MARCO, ANA, VERA, _weeks(statuses), RULES, current)
+    decided = decide_pair(KEY, MARCO, ANA, VERA, _statuses(statuses), RULES, current)
     return [d.week for d in decided if d.kind == "escalation"]
 
 
@@ -69,19 +73,19 @@ def test_the_window_rule_counts_misses_among_non_close_weeks() -> None:
 
 def test_no_skip_level_means_nudges_only() -> None:
     decided = decide_pair(
-        KEY, MARCO, ANA, None, _weeks(["declined", "declined"]), RULES, "2027-W02"
+        KEY, MARCO, ANA, None, _statuses(["declined", "declined"]), RULES, "2027-W02"
     )
     assert {d.kind for d in decided} == {"nudge"}
     assert all(set(d.to) == {MARCO, ANA} for d in decided)
 
 
 def test_old_misses_are_not_news() -> None:
-    decided = decide_pair(KEY, MARCO, ANA, VERA, _weeks(["declined"]), RULES, "2027-W20")
+    decided = decide_pair(KEY, MARCO, ANA, VERA, _statuses(["declined"]), RULES, "2027-W20")
     assert decided == []
 
 
 def test_a_digest_goes_to_managers_with_a_skip_level_about_last_week() -> None:
-    pairs = {KEY: _weeks(["held", "held"])}
+    pairs = {KEY: _statuses(["held", "held"])}
     digest = decide_digest(MARCO, VERA, pairs, "2027-W03")
     assert digest is not None and digest.week == "2027-W02" and digest.to == (MARCO,)
     assert decide_digest(MARCO, None, pairs, "2027-W03") is None
