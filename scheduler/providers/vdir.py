@@ -127,10 +127,14 @@ class VdirProvider:
                 unread += 1
                 continue
             try:
+                if _take_unchanged(result, file, person, (start, end), zone, self.default_zone):
+                    continue
+                signature = os.stat(file)
                 data = self._load(file)
                 take_object(
                     result, _MEMO, data, href, None, person, (start, end), zone, self.default_zone
                 )
+                _remember_unchanged(file, signature, data)
             except FileNotFoundError:
                 # Deleted between listing and reading (a sync or a client at work): gone, so
                 # neither busy nor a problem.
@@ -341,19 +345,20 @@ class VdirProvider:
 
 
 class Memo:
-    """What reading an object gave, kept between passes: a daemon polling every few minutes
-    reads the same objects again and again, and parsing iCalendar is most of a pass's time.
+    """What reading an object gave, kept between passes: a daemon polling every few minutes reads
+    the same objects again and again, and parsing iCalendar is most of a pass's time.
 
-    One entry per *slot* (what is kept: its kind, the object's href, whose reading), holding
-    the *inputs* it was made from (the object's content digest or etags, the read window): an
-    entry whose inputs changed is replaced, never kept beside the new one, so a rewritten file
-    leaves no stale parse behind and a warm pass finds every object it read last time. Keyed
-    by content, not file times, so an edit within the file system's timestamp resolution is
-    never missed. Parse trees are not kept (they weigh many times their text): only what was
-    taken from them. Bounded by weight (the object's size in bytes, a proxy for what its entry
-    holds), least recently used out first. A result that raised ``ValueError`` is remembered
-    as that error, so a broken file costs one parse, not one per pass. Results are treated as
-    read-only by every caller.
+    One entry per *slot* (what is kept: its kind, the object's href, whose reading), holding the
+    *inputs* it was made from (the object's content digest or etags, the read window): an entry
+    whose inputs changed is replaced, never kept beside the new one, so a rewritten file leaves
+    no stale parse behind and a warm pass finds every object it read last time. Keyed by
+    content, not file times, so an edit within the file system's timestamp resolution is never
+    missed (a file's status stands for a digest only when that digest was read two seconds or
+    more after the file last changed: ``_take_unchanged``). Parse trees are not kept (they weigh
+    many times their text): only what was taken from them. Bounded by weight (the object's size
+    in bytes, a proxy for what its entry holds), least recently used out first. A result that
+    raised ``ValueError`` is remembered as that error, so a broken file costs one parse, not one
+    per pass. Results are treated as read-only by every caller.
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -392,6 +397,19 @@ class Memo:
         if not ok:
             raise ValueError(value)
         return cast(T, value)
+
+    def holds(self, slot: tuple[object, ...], inputs: object) -> bool:
+        """Whether ``get(slot, inputs, ...)`` would find its value kept (made without error)."""
+        found = self._items.get(slot)
+        return found is not None and found[0] == inputs and found[2]
+
+    def peek(self, slot: tuple[object, ...], inputs: object) -> Any:
+        """The value kept for ``slot`` made from ``inputs``, or ``None``."""
+        found = self._items.get(slot)
+        if found is None or found[0] != inputs or not found[2]:
+            return None
+        self._items.move_to_end(slot)
+        return found[3]
 
 
 class Lazy(Generic[T]):
@@ -443,14 +461,16 @@ def take_object(
     window: tuple[datetime, datetime],
     zone: ZoneInfo,
     default_zone: ZoneInfo,
+    digest: bytes | None = None,
 ) -> None:
     """Fold one calendar object into ``result``, the same way for every provider that reads
     iCalendar objects (vdir, CalDAV): a product-owned series (with ``version``, default the
     SHA-256 of ``data``), an event that could be adopted, a single meeting, busy time. What
     it gave is memoised in ``memo`` (parsed only on a miss). Raises ``ValueError`` for an
-    unreadable object, or one of the product's own that holds no readable series."""
+    unreadable object, or one of the product's own that holds no readable series. A known
+    ``digest`` (``_take_unchanged``) is taken as that of ``data``."""
     start, end = window
-    digest = hashlib.sha256(data).digest()
+    digest = digest if digest is not None else hashlib.sha256(data).digest()
     calendars = Lazy(lambda: ical.parse_object(data, href))
     observed = observe_memoised(memo, data, href, default_zone, digest, calendars)
     wanted = version or digest.hex()
@@ -487,6 +507,57 @@ def take_object(
         result.single_meetings.append(observed)
     result.busy.extend(busy)
     result.out_days.update(out_days)
+
+
+#: A file whose status changed this recently may change again without its times showing it
+#: (file times move in coarse ticks): its digest is not taken from its times (git's "racy"
+#: rule).
+_RACY_SECONDS = 2.0
+
+
+def _signature(status: os.stat_result) -> tuple[int, int, int, int]:
+    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def _remember_unchanged(file: str, status: os.stat_result, data: bytes) -> None:
+    """Keep ``data``'s digest under the file's status as it was before ``data`` was read,
+    unless that status is too recent to vouch for the content (``_RACY_SECONDS``). A change
+    after that read moves the status on (its ctime, which no client can set back), so an
+    entry is never found for other content."""
+    if status.st_ctime_ns / 1e9 > time.time() - _RACY_SECONDS:
+        return
+    digest = hashlib.sha256(data).digest()
+    _MEMO.get(("status", file), _signature(status), 64, lambda: digest)
+
+
+def _take_unchanged(
+    result: CalendarRead,
+    file: str,
+    person: Person,
+    window: tuple[datetime, datetime],
+    zone: ZoneInfo,
+    default_zone: ZoneInfo,
+) -> bool:
+    """Fold a file into ``result`` without reading it, when its status (inode, size, times)
+    is the one its kept digest was read under and everything ``take_object`` would give for
+    that digest is memoised; False (nothing done) otherwise. A steady pass reads thousands of
+    files that no one touched, and hashing every byte of them grew with their history."""
+    try:
+        status = os.stat(file)
+    except OSError:
+        return False
+    digest: bytes | None = _MEMO.peek(("status", file), _signature(status))
+    if digest is None:
+        return False
+    observing = ("observe", file, default_zone.key)
+    if not _MEMO.holds(observing, digest):
+        return False
+    observed = _MEMO.peek(observing, digest)
+    owned = observed is not None and _is_owned(observed)  # no busy time taken from it
+    if not owned and not _MEMO.holds(("busy", file, person.email, zone.key), (digest, *window)):
+        return False
+    take_object(result, _MEMO, b"", file, None, person, window, zone, default_zone, digest)
+    return True
 
 
 def observe_memoised(

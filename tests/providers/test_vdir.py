@@ -550,3 +550,44 @@ def test_the_memo_is_bounded_by_weight_least_recently_used_out_first() -> None:
         with pytest.raises(ValueError, match="truncated"):
             memo.get(("observe", "broken"), "v1", 10, broken)
     assert calls == [1]
+
+
+def test_a_file_no_one_touched_is_not_read_again_and_any_change_to_it_is(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A steady pass folds an untouched file from its status (inode, size, times) and the
+    memo, without reading or hashing it (issue 17); content changed in place, at the same
+    size and with its modification time set back, is still read (its ctime moved on)."""
+    from scheduler.providers import vdir
+
+    monkeypatch.setattr(vdir, "_MEMO", vdir.Memo(vdir.MEMO_BYTES))
+    provider = VdirProvider(folder, NY)
+    busy = folder / "busy.ics"
+    busy.write_bytes(calendar(vevent("busy", ":20270105T100000Z", ":20270105T103000Z")))
+    put(provider, make_spec(), MIA, STAMP)
+    loads: list[str] = []
+    real_load = VdirProvider._load
+
+    def counted(self: VdirProvider, file: str | Path) -> bytes:
+        loads.append(str(file))
+        return real_load(self, file)
+
+    monkeypatch.setattr(VdirProvider, "_load", counted)
+    # Files changed within the last two seconds are read again: their times may not show
+    # a change made within the same tick.
+    first = provider.read(MIA, *WINDOW)
+    again = provider.read(MIA, *WINDOW)
+    assert len(loads) == 4 and again == first
+    monkeypatch.setattr(vdir, "_RACY_SECONDS", 0.0)  # as if the files were older
+    provider.read(MIA, *WINDOW)
+    loads.clear()
+    steady = provider.read(MIA, *WINDOW)
+    assert loads == [] and steady == first
+    # Someone rewrites it in place, same size, and puts its modification time back.
+    before = busy.stat()
+    with busy.open("r+b") as handle:
+        handle.write(busy.read_bytes().replace(b"T1000", b"T1100"))
+    os.utime(busy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert busy.stat().st_size == before.st_size and busy.stat().st_ino == before.st_ino
+    moved = provider.read(MIA, *WINDOW)
+    assert loads == [str(busy)] and moved.busy != first.busy
