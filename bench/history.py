@@ -32,6 +32,7 @@ from scheduler.clientedits import decline_instance, week_instance
 from scheduler.domain import PlanStatus, iso_week, series_uid
 from scheduler.engine.snapshot import FULL_DAY
 from scheduler.orgfile import load_org
+from scheduler.providers.vdir import RACY_SECONDS
 from scheduler.store.ledger import Ledger
 from scheduler.sync import run_pass
 
@@ -82,6 +83,9 @@ def main() -> None:
                 p.status is PlanStatus.CLOSE_WEEK for p in result.planned if p.week == this_week
             ):
                 close.add(week)
+            # An hour later, as the file system sees it too: the files the weekly pass wrote
+            # are no longer too fresh to be known by their status (vdir.RACY_SECONDS).
+            clock.sleep(RACY_SECONDS)
             began = clock.process_time()
             run_pass(org, ledger, now + timedelta(hours=1), apply=True, env={})
             quiet[week] = clock.process_time() - began

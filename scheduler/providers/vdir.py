@@ -512,7 +512,7 @@ def take_object(
 #: A file whose status changed this recently may change again without its times showing it
 #: (file times move in coarse ticks): its digest is not taken from its times (git's "racy"
 #: rule).
-_RACY_SECONDS = 2.0
+RACY_SECONDS = 2.0
 
 
 def _signature(status: os.stat_result) -> tuple[int, int, int, int]:
@@ -521,10 +521,10 @@ def _signature(status: os.stat_result) -> tuple[int, int, int, int]:
 
 def _remember_unchanged(file: str, status: os.stat_result, data: bytes) -> None:
     """Keep ``data``'s digest under the file's status as it was before ``data`` was read,
-    unless that status is too recent to vouch for the content (``_RACY_SECONDS``). A change
+    unless that status is too recent to vouch for the content (``RACY_SECONDS``). A change
     after that read moves the status on (its ctime, which no client can set back), so an
     entry is never found for other content."""
-    if status.st_ctime_ns / 1e9 > time.time() - _RACY_SECONDS:
+    if status.st_ctime_ns / 1e9 > time.time() - RACY_SECONDS:
         return
     digest = hashlib.sha256(data).digest()
     _MEMO.get(("status", file), _signature(status), 64, lambda: digest)

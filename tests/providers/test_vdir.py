@@ -578,7 +578,7 @@ def test_a_file_no_one_touched_is_not_read_again_and_any_change_to_it_is(
     first = provider.read(MIA, *WINDOW)
     again = provider.read(MIA, *WINDOW)
     assert len(loads) == 4 and again == first
-    monkeypatch.setattr(vdir, "_RACY_SECONDS", 0.0)  # as if the files were older
+    monkeypatch.setattr(vdir, "RACY_SECONDS", 0.0)  # as if the files were older
     provider.read(MIA, *WINDOW)
     loads.clear()
     steady = provider.read(MIA, *WINDOW)
