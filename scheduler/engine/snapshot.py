@@ -9,7 +9,7 @@ Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -62,7 +62,8 @@ class Snapshot:
     series: Mapping[str, SeriesRecord]
     ledger_weeks: Mapping[str, Mapping[str, OccurrenceRecord]]
     ledger_makeups: Mapping[str, Mapping[str, MakeupRecord]]
-    #: the product's last confirmed write of each object to each calendar, by (uid, owner)
+    #: the product's last confirmed write of each object to each calendar, by (uid, owner);
+    #: ``baseline`` only of the copies people touched (``with_baselines``), else empty
     copies: Mapping[tuple[str, str], CopyRecord]
     ledger_pairs: Mapping[str, PairRecord]
     last_pass: datetime | None
@@ -123,7 +124,7 @@ def read_snapshot(
     in_org = {pair.key for pair in org.pairs}
     previous = ledger.get_state("last_pass")
     series = ledger.all_series()
-    copies = ledger.copies()
+    copies = with_baselines(ledger, ledger.copies(baselines=False), reads)
     day = now.astimezone(org.zone).date().isoformat()
     full_day = day if ledger.get_state(FULL_DAY) != day else None
     line, records_from = history_line(org, weeks), record_line(weeks)
@@ -190,6 +191,25 @@ def history_line(org: Org, weeks: Sequence[str]) -> str:
     """The first week read of a pair read over a window: enough settled weeks for the
     notices (digest, nudges, the escalation window) to be decided as on the whole history."""
     return week_after(weeks[0], -max(HISTORY_WEEKS, org.escalation.window_weeks + 2))
+
+
+def with_baselines(
+    ledger: Ledger, copies: dict[tuple[str, str], CopyRecord], reads: Mapping[str, CalendarRead]
+) -> dict[tuple[str, str], CopyRecord]:
+    """``copies`` with the baselines the pass reads people's edits against: those of the
+    copies on a calendar that are not exactly as the product wrote them (``untouched``,
+    ``scheduler.engine.observe.written_alternatives``); the others' stay empty."""
+    touched = []
+    for key, written in copies.items():
+        uid, owner = key
+        read = reads.get(owner)
+        copy = read.owned.get(uid) if read is not None else None
+        if copy is not None and not untouched(copy, written):
+            touched.append(key)
+    if touched:
+        for key, baseline in ledger.copy_baselines(touched).items():
+            copies[key] = replace(copies[key], baseline=baseline)
+    return copies
 
 
 def record_line(weeks: Sequence[str]) -> str:

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -202,7 +203,7 @@ class VdirProvider:
             if data is not None:
                 version = content_version(data)
                 try:
-                    observed = observe_memoised(_MEMO, data, str(preferred), self.default_zone)
+                    observed = self._observe_whole(data, str(preferred))
                 except ValueError:
                     # Unreadable under our own name (not torn by us: writes are atomic): ours
                     # to replace, on condition that it is still what the pass read.
@@ -222,12 +223,27 @@ class VdirProvider:
                 data = self._load(file)
                 if needle not in data:
                     continue
-                observed = observe_memoised(_MEMO, data, file, self.default_zone)
+                observed = self._observe_whole(data, file)
             except (OSError, ValueError):
                 continue
             if observed is not None and observed.uid == uid:
                 return Path(file), observed, content_version(data)
         return None
+
+    def _observe_whole(self, data: bytes, file: str) -> ObservedSeries | None:
+        """``observe_memoised``, but an object the memo keeps as busy time alone is parsed
+        again and observed whole: an object of the UID looked for, or under the product's
+        file name, is never taken for nothing (and then overwritten or passed over)."""
+        observed = observe_memoised(_MEMO, data, file, self.default_zone)
+        if observed is not None:
+            return observed
+        return _observed(
+            Lazy(partial(ical.parse_object, data, file)),
+            file,
+            self.default_zone,
+            content_version(data),
+            whole=True,
+        )
 
     def write_many(self, jobs: Sequence[WriteJob]) -> list[Written | CalendarError]:
         """Each job written in turn (a folder has no batches); each one's outcome."""
@@ -602,11 +618,18 @@ def remember_observed(
 
 
 def _observed(
-    calendars: Callable[[], list[Calendar]], href: str, default_zone: ZoneInfo, version: str
+    calendars: Callable[[], list[Calendar]],
+    href: str,
+    default_zone: ZoneInfo,
+    version: str,
+    *,
+    whole: bool = False,
 ) -> ObservedSeries | None:
-    """The series an object holds, if any, with ``version``. Unreadable: a ``ValueError``
-    when the object is the product's own (a problem); someone else's may still hold readable
-    busy time, even when it is no series that could be adopted."""
+    """The series an object holds, if any, with ``version``; unless ``whole``, ``None`` for
+    one that is busy time alone to a read (not the product's, not a weekly or one-off meeting
+    of two people). Unreadable: a ``ValueError`` when the object is the product's own (a
+    problem); someone else's may still hold readable busy time, even when it is no series
+    that could be adopted."""
     parsed = calendars()
     try:
         found = ical.observe_parsed(parsed, href, default_zone)
@@ -614,7 +637,13 @@ def _observed(
         if ical.is_product_object(parsed):
             raise
         return None
-    return None if found is None else replace(found, version=version)
+    if found is None:
+        return None
+    if not whole and not (_is_owned(found) or is_candidate(found) or is_single_meeting(found)):
+        # Busy time alone (``take_object`` uses nothing else of it): the memo keeps ``None``,
+        # not the series, which weighed about a fifth of what it keeps.
+        return None
+    return replace(found, version=version)
 
 
 def _is_owned(observed: ObservedSeries) -> bool:

@@ -608,8 +608,12 @@ class Ledger:
 
     # ------------------------------------------------------------------ copies
 
-    def copies(self) -> dict[tuple[str, str], CopyRecord]:
-        """Every copy the product wrote, by (uid, owner)."""
+    def copies(self, *, baselines: bool = True) -> dict[tuple[str, str], CopyRecord]:
+        """Every copy the product wrote, by (uid, owner); with ``baselines=False``, each with
+        an empty ``baseline`` (``copy_baselines`` reads the few a pass needs: a baseline
+        holds every week of its series, and a pass that read them all grew with history)."""
+        table = copies_table
+        columns = [column for column in table.c if baselines or column.name != "baseline"]
         with self._connection() as conn:
             return {
                 (row.uid, row.owner): CopyRecord(
@@ -618,11 +622,27 @@ class Ledger:
                     pair_key=row.pair_key,
                     version=row.version,
                     fingerprint=row.fingerprint,
-                    baseline=row.baseline,
+                    baseline=row.baseline if baselines else "",
                     written_at=datetime.fromisoformat(row.written_at),
                 )
-                for row in conn.execute(select(copies_table))
+                for row in conn.execute(select(*columns))
             }
+
+    def copy_baselines(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The ``baseline`` of each copy of ``keys`` ((uid, owner)) the ledger has."""
+        wanted = set(keys)
+        found: dict[tuple[str, str], str] = {}
+        uids = sorted({uid for uid, _ in wanted})
+        table = copies_table
+        with self._connection() as conn:
+            for offset in range(0, len(uids), _IN_CHUNK):
+                query = select(table.c.uid, table.c.owner, table.c.baseline).where(
+                    table.c.uid.in_(uids[offset : offset + _IN_CHUNK])
+                )
+                for uid, owner, baseline in conn.execute(query):
+                    if (uid, owner) in wanted:
+                        found[(uid, owner)] = baseline
+        return found
 
     def save_copy(self, record: CopyRecord) -> None:
         self.save_copies([record])
