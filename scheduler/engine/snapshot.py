@@ -165,8 +165,9 @@ def read_snapshot(
         ledger_pairs={record.key: record for record in ledger.pairs()},
         last_pass=datetime.fromisoformat(previous) if previous else None,
         # Every notice a pass decides is about a week from the line on (nudges and escalations
-        # within the escalation window, the digest of last week, preps of sessions ahead).
-        notices_recorded=frozenset(ledger.notice_keys(since=line)),
+        # within the escalation window, the digest of last week), a prep about a session ahead
+        # (one a week per pair: those of settled weeks are never decided again).
+        notices_recorded=frozenset(ledger.notice_keys(since=line, preps_since=records_from)),
         windowed=windowed,
         history_line=line,
         record_line=records_from,

@@ -869,12 +869,17 @@ class Ledger:
             return False
         return True
 
-    def notice_keys(self, *, since: str | None = None) -> set[tuple[str, str, str]]:
+    def notice_keys(
+        self, *, since: str | None = None, preps_since: str | None = None
+    ) -> set[tuple[str, str, str]]:
         """(kind, pair key, week) of every notice decided so far (about weeks from ``since``
-        on, when given)."""
-        query = select(notices_table.c.kind, notices_table.c.pair_key, notices_table.c.week)
+        on, when given; ``prep`` notices about weeks from ``preps_since`` on, when given)."""
+        table = notices_table
+        query = select(table.c.kind, table.c.pair_key, table.c.week)
         if since is not None:
-            query = query.where(notices_table.c.week >= since)
+            query = query.where(table.c.week >= since)
+        if preps_since is not None:
+            query = query.where(or_(table.c.kind != "prep", table.c.week >= preps_since))
         with self._connection() as conn:
             return {(row.kind, row.pair_key, row.week) for row in conn.execute(query)}
 
