@@ -32,6 +32,7 @@ Exports: FeedProtocol, protocol_for.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -74,10 +75,29 @@ if HttpToolsProtocol is not None:
 
         # Per request: the answer to write once the request is complete, or None.
         _fast: tuple[bytes, bytes] | None = None
-        # Per data chunk: whether an answer went out here (the keep-alive timer to arm).
+        # Per data chunk: whether an answer went out here (the idle timer to arm).
         _answered = False
+        # The idle timer after shortcut answers, and when data last came (loop time).
+        _idle_timer: asyncio.TimerHandle | None = None
+        _last_data = 0.0
         # Set on the class when the shortcut failed once (an attribute of uvicorn's gone).
         _disabled = False
+
+        def on_message_begin(self) -> None:
+            # uvicorn's makes the request's ASGI scope here; it is made only for a request
+            # that goes through ASGI (``_to_asgi``), a dict and a copy fewer per answer.
+            self.url = b""
+            self.expect_100_continue = False
+            self.headers = []
+
+        def _to_asgi(self) -> None:
+            """The scope uvicorn's ``on_message_begin`` makes, with what was parsed since,
+            then uvicorn's own ``on_headers_complete``."""
+            url, headers, expect = self.url, self.headers, self.expect_100_continue
+            super().on_message_begin()
+            self.url, self.headers, self.expect_100_continue = url, headers, expect
+            self.scope["headers"] = headers
+            super().on_headers_complete()
 
         def on_headers_complete(self) -> None:
             answer = None
@@ -88,7 +108,7 @@ if HttpToolsProtocol is not None:
                     log.exception("the feed shortcut failed; every request goes through ASGI")
                     type(self)._disabled = True
             if answer is None:
-                super().on_headers_complete()
+                self._to_asgi()
             else:
                 self._fast = answer
 
@@ -103,39 +123,61 @@ if HttpToolsProtocol is not None:
                 return
             self._fast = None
             head, body = answer
-            self.transport.write(head)
             if body:
-                self.transport.write(body)
-            # What uvicorn's on_response_complete does for an ASGI answer; the keep-alive
-            # timer is armed once the whole chunk is read (``data_received``).
-            self.server_state.total_requests += 1
+                # One writev: two writes are two sends, two segments (uvicorn's own path).
+                self.transport.writelines((head, body))
+            else:
+                self.transport.write(head)
+            self.server_state.total_requests += 1  # as uvicorn's on_response_complete
             self._answered = True
 
         def data_received(self, data: bytes) -> None:
+            self._last_data = self.loop.time()
             super().data_received(data)
-            if not self._answered:
-                return
-            self._answered = False
-            # Armed only when nothing is being answered through ASGI: that answer arms it
-            # when it completes (uvicorn's on_response_complete), as without the shortcut.
+            if self._answered:
+                self._answered = False
+                if self._idle_timer is None:
+                    self._idle_timer = self.loop.call_later(
+                        self.timeout_keep_alive, self._idle_check
+                    )
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+
+        def _idle_check(self) -> None:
+            """Close the connection when nothing came for ``timeout_keep_alive`` seconds
+            since a shortcut answer, as uvicorn's keep-alive timer does after an ASGI
+            answer. One timer per connection that moves itself on, not one per answer:
+            arming and cancelling uvicorn's timer for every answer cost a sixth of it."""
+            self._idle_timer = None
             cycle = self.cycle
             if (
-                self.timeout_keep_alive_task is None
-                and (cycle is None or cycle.response_complete)
-                and not self.pipeline
-                and not self.transport.is_closing()
+                self.transport.is_closing()
+                or (cycle is not None and not cycle.response_complete)
+                or self.pipeline
+                or self.timeout_keep_alive_task is not None
             ):
-                self.timeout_keep_alive_task = self.loop.call_later(
-                    self.timeout_keep_alive, self.timeout_keep_alive_handler
+                return  # an ASGI answer under way or done arms uvicorn's own timer
+            idle = self.loop.time() - self._last_data
+            if idle >= self.timeout_keep_alive:
+                self.timeout_keep_alive_handler()
+            else:
+                self._idle_timer = self.loop.call_later(
+                    self.timeout_keep_alive - idle, self._idle_check
                 )
 
         def _held_answer(self) -> tuple[bytes, bytes] | None:
             """(status line and headers, body) for a plain request of a held feed, else None."""
             parser = self.parser
             target = _FEED_TARGET.fullmatch(self.url)
+            if target is None:
+                return None
+            method = parser.get_method()
             if (
-                target is None
-                or parser.get_method() not in (b"GET", b"HEAD")
+                method not in (b"GET", b"HEAD")
                 or parser.get_http_version() != "1.1"
                 or not parser.should_keep_alive()
                 or parser.should_upgrade()
@@ -163,7 +205,7 @@ if HttpToolsProtocol is not None:
             if status == 304:
                 return start + prepared.unchanged_head, b""
             head = start + prepared.full_head
-            return head, b"" if parser.get_method() == b"HEAD" else prepared.feed.body
+            return head, b"" if method == b"HEAD" else prepared.feed.body
 
     def _start_of(defaults: list[tuple[bytes, bytes]], status: int) -> bytes:
         """The status line and uvicorn's default headers (``date``, which uvicorn replaces

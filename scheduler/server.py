@@ -137,7 +137,8 @@ class PreparedFeed:
     paths give the same bytes."""
 
     feed: feeds.Feed
-    max_age: int
+    #: the org file it was made for (``max-age`` is its poll interval)
+    org: Org
     etag: bytes
     full: _RawHeaders
     unchanged: _RawHeaders
@@ -150,7 +151,7 @@ class PreparedFeed:
         unchanged = _raw_headers(_feed_response(feed, org, feed.etag, record=False))
         return cls(
             feed,
-            _max_age(org),
+            org,
             feed.etag.encode("latin-1"),
             full,
             unchanged,
@@ -380,8 +381,7 @@ class App:
         if feed is None:
             return None
         prepared = self._prepared.get(feed.email)
-        max_age = _max_age(org)
-        if prepared is None or prepared.feed is not feed or prepared.max_age != max_age:
+        if prepared is None or prepared.feed is not feed or prepared.org is not org:
             prepared = PreparedFeed.of(feed, org)
             if len(self._prepared) > _MAX_PREPARED:
                 self._prepared.clear()  # people who left the org file, feeds long replaced
