@@ -31,11 +31,14 @@ I/O: reads the ledger and agenda files; network on the bound socket. Handlers ru
 threads (``asyncio.to_thread``) so a slow ledger never stalls the event loop; the ledger's
 engine is thread-safe and no handler opens a ledger transaction. One exception: a feed held
 current in memory (``feeds.FeedCache.cached``, no I/O) is answered on the event loop itself,
-with headers made once per feed: a ``200`` or a ``304`` without a ledger read or a worker
-thread (issue 17). uvicorn uses httptools and uvloop (dependencies of the package, picked by
-its ``auto`` settings) and writes no access log.
+its answers made once per feed (``PreparedFeed``): a ``200`` or a ``304`` without a ledger
+read or a worker thread (issue 17). A plain ``GET``/``HEAD`` of such a feed does not even
+reach this application: uvicorn's httptools protocol, subclassed in ``scheduler.feedwire``,
+writes the prepared bytes itself (the same bytes as through ASGI; anything unusual about the
+request, and every other request, comes here). uvicorn uses httptools and uvloop
+(dependencies of the package) and writes no access log.
 
-Exports: App, ServerState, RunningServer, start_server, health.
+Exports: App, PreparedFeed, ServerState, RunningServer, start_server, health.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ from scheduler.errors import UserError
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger
 
-__all__ = ["App", "RunningServer", "ServerState", "health", "start_server"]
+__all__ = ["App", "PreparedFeed", "RunningServer", "ServerState", "health", "start_server"]
 
 log = logging.getLogger(__name__)
 
