@@ -82,6 +82,16 @@ if HttpToolsProtocol is not None:
         _last_data = 0.0
         # Set on the class when the shortcut failed once (an attribute of uvicorn's gone).
         _disabled = False
+        # Whether the server's settings leave answers to the shortcut (``connection_made``).
+        _plain = False
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)  # type: ignore[arg-type]
+            # What the server's settings say for every request: an access log to write, a
+            # concurrency limit to apply or a root path to prefix is uvicorn's to do.
+            self._plain = (
+                not self.root_path and not self.access_log and self.limit_concurrency is None
+            )
 
         def on_message_begin(self) -> None:
             # uvicorn's makes the request's ASGI scope here; it is made only for a request
@@ -178,12 +188,10 @@ if HttpToolsProtocol is not None:
             method = parser.get_method()
             if (
                 method not in (b"GET", b"HEAD")
+                or not self._plain
                 or parser.get_http_version() != "1.1"
                 or not parser.should_keep_alive()
                 or parser.should_upgrade()
-                or self.root_path
-                or self.access_log
-                or self.limit_concurrency is not None
                 or self.flow.write_paused
                 or self.pipeline
                 or (self.cycle is not None and not self.cycle.response_complete)
