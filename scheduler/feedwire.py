@@ -189,7 +189,6 @@ if HttpToolsProtocol is not None:
             if (
                 method not in (b"GET", b"HEAD")
                 or not self._plain
-                or parser.get_http_version() != "1.1"
                 or not parser.should_keep_alive()
                 or parser.should_upgrade()
                 or self.flow.write_paused
@@ -198,18 +197,31 @@ if HttpToolsProtocol is not None:
             ):
                 return None
             wanted: bytes | None = None
+            connection = False
             for name, value in self.headers:
                 if name == b"if-none-match":
                     if wanted is not None:
                         return None  # two of them: let the ordinary path decide
                     wanted = value
+                elif name == b"connection":
+                    connection = True
                 elif name in _UNUSUAL:
                     return None
+            # Kept alive without a Connection header is HTTP/1.1 (llhttp keeps 1.0 alive only
+            # when asked to), so the version (a string made for each call: a tenth of the
+            # answer's time) is read only when there is one. uvicorn closes 1.0 connections.
+            if connection and parser.get_http_version() != "1.1":
+                return None
             found = self.feed_app.held_feed(target[1].decode("ascii"), wanted or b"")
             if found is None:
                 return None
             status, prepared = found
-            start = _start_of(self.server_state.default_headers, status)
+            defaults = self.server_state.default_headers
+            made = _STARTS.get(status)
+            if made is not None and made[0] is defaults:
+                start = made[1]
+            else:
+                start = _start_of(defaults, status)
             if status == 304:
                 return start + prepared.unchanged_head, b""
             head = start + prepared.full_head
@@ -218,10 +230,7 @@ if HttpToolsProtocol is not None:
     def _start_of(defaults: list[tuple[bytes, bytes]], status: int) -> bytes:
         """The status line and uvicorn's default headers (``date``, which uvicorn replaces
         with a new list every second), as ``RequestResponseCycle.send`` writes them; made
-        once per list."""
-        cached = _STARTS.get(status)
-        if cached is not None and cached[0] is defaults:
-            return cached[1]
+        once per list (``_held_answer`` looks in ``_STARTS`` first)."""
         lines = b"".join(name.lower() + b": " + value + b"\r\n" for name, value in defaults)
         start = STATUS_LINE[status] + lines
         _STARTS[status] = (defaults, start)
