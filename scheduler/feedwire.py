@@ -22,8 +22,10 @@ Hand-written because no library does it: uvicorn has no hook below ASGI, and a s
 server would have to redo the parser, keep-alive and shutdown that uvicorn has. It depends
 on ``HttpToolsProtocol``'s internals (its parser callbacks and the attributes ``url``,
 ``headers``, ``cycle``, ``pipeline``, ``flow``, ``parser``, ``server_state``,
-``timeout_keep_alive_task``): pyproject.toml pins uvicorn to the versions tested, and
-``protocol_for`` falls back to uvicorn's own protocol when any of them is missing.
+``timeout_keep_alive_task``): pyproject.toml pins uvicorn to the versions tested;
+``protocol_for`` falls back to uvicorn's own protocol when a method it overrides is missing,
+and the shortcut turns itself off for good (logged once) when a request finds anything else
+gone: every request then goes through ASGI, as without it.
 
 I/O: writes to the connection's transport, on the event loop; reads nothing.
 
