@@ -31,11 +31,14 @@ I/O: reads the ledger and agenda files; network on the bound socket. Handlers ru
 threads (``asyncio.to_thread``) so a slow ledger never stalls the event loop; the ledger's
 engine is thread-safe and no handler opens a ledger transaction. One exception: a feed held
 current in memory (``feeds.FeedCache.cached``, no I/O) is answered on the event loop itself,
-with headers made once per feed: a ``200`` or a ``304`` without a ledger read or a worker
-thread (issue 17). uvicorn uses httptools and uvloop (dependencies of the package, picked by
-its ``auto`` settings) and writes no access log.
+its answers made once per feed (``PreparedFeed``): a ``200`` or a ``304`` without a ledger
+read or a worker thread (issue 17). A plain ``GET``/``HEAD`` of such a feed does not even
+reach this application: uvicorn's httptools protocol, subclassed in ``scheduler.feedwire``,
+writes the prepared bytes itself (the same bytes as through ASGI; anything unusual about the
+request, and every other request, comes here). uvicorn uses httptools and uvloop
+(dependencies of the package) and writes no access log.
 
-Exports: App, ServerState, RunningServer, start_server, health.
+Exports: App, PreparedFeed, ServerState, RunningServer, start_server, health.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import dashboard as dashboards
-from scheduler import feeds, metrics, pages
+from scheduler import feeds, feedwire, metrics, pages
 from scheduler.agenda import page as agenda_page
 from scheduler.agenda.documents import TooLarge, open_document
 from scheduler.agenda.editor import version_of
@@ -69,7 +72,7 @@ from scheduler.errors import UserError
 from scheduler.orgfile import Org
 from scheduler.store.ledger import Ledger
 
-__all__ = ["App", "RunningServer", "ServerState", "health", "start_server"]
+__all__ = ["App", "PreparedFeed", "RunningServer", "ServerState", "health", "start_server"]
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +129,44 @@ _NOT_FOUND = _Response(404, (("cache-control", "no-store"),))
 _RawHeaders = list[tuple[bytes, bytes]]
 #: Feeds whose answer headers the fast path keeps ready (far more than any org's people).
 _MAX_PREPARED = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFeed:
+    """A held feed's answers with their headers made once: as ASGI headers (``full`` for the
+    ``200``, ``unchanged`` for the ``304``) and as the bytes uvicorn writes for them
+    (``full_head``, ``unchanged_head``: each header line, then the blank line), which the
+    protocol (``scheduler.feedwire``) writes itself. Both come from the same lists, so the two
+    paths give the same bytes."""
+
+    feed: feeds.Feed
+    #: the org file it was made for (``max-age`` is its poll interval)
+    org: Org
+    etag: bytes
+    full: _RawHeaders
+    unchanged: _RawHeaders
+    full_head: bytes
+    unchanged_head: bytes
+
+    @classmethod
+    def of(cls, feed: feeds.Feed, org: Org) -> PreparedFeed:
+        full = _raw_headers(_feed_response(feed, org, "", record=False))
+        unchanged = _raw_headers(_feed_response(feed, org, feed.etag, record=False))
+        return cls(
+            feed,
+            org,
+            feed.etag.encode("latin-1"),
+            full,
+            unchanged,
+            _header_lines(full),
+            _header_lines(unchanged),
+        )
+
+
+def _header_lines(headers: _RawHeaders) -> bytes:
+    """Headers as uvicorn writes them (``RequestResponseCycle.send``: ``name: value`` lines,
+    names lower-case), then the blank line that ends the head."""
+    return b"".join(name.lower() + b": " + value + b"\r\n" for name, value in headers) + b"\r\n"
 
 
 # --------------------------------------------------------------------------- health
@@ -256,8 +297,8 @@ class App:
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self.feeds = feeds.FeedCache()
-        #: the raw headers of each held feed's 200 and 304, by e-mail (the fast path's)
-        self._prepared: dict[str, tuple[feeds.Feed, int, _RawHeaders, _RawHeaders]] = {}
+        #: each held feed's answers, headers made once, by e-mail (the fast paths')
+        self._prepared: dict[str, PreparedFeed] = {}
         self.markdown = _markdown()
 
     async def __call__(
@@ -312,39 +353,50 @@ class App:
         self, scope: dict[str, Any], send: Callable[[dict[str, Any]], Any]
     ) -> bool:
         """Answer a feed request from memory when its feed is held and known current (no
-        ledger read, no worker thread); False when ``respond`` must."""
+        ledger read, no worker thread); False when ``respond`` must. Requests the protocol
+        (``scheduler.feedwire``) did not answer itself come here: a pipelined one behind a
+        slow answer, one with a query string, an HTTP/1.0 one, and so on."""
         match = _FEED_PATH.match(scope["path"])
         if match is None:
-            return False
-        org = self.state.org
-        feed = self.feeds.cached(org, match[1])
-        if feed is None:
             return False
         wanted = b""
         for name, value in scope.get("headers", ()):
             if name.lower() == b"if-none-match":
                 wanted = value
                 break
+        answer = self.held_feed(match[1], wanted)
+        if answer is None:
+            return False
+        status, prepared = answer
+        headers = prepared.full if status == 200 else prepared.unchanged
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        body = b"" if status != 200 or scope["method"] == "HEAD" else prepared.feed.body
+        await send({"type": "http.response.body", "body": body})
+        return True
+
+    def held_feed(self, token: str, if_none_match: bytes) -> tuple[int, PreparedFeed] | None:
+        """The status (``200``, or ``304`` when ``if_none_match`` names the ETag) and the
+        prepared answer of the feed ``token`` opens, when that feed is held and known current
+        (``feeds.FeedCache.cached``); ``None`` when ``respond`` must decide. Counted in the
+        metrics. Reads nothing but memory: safe on the event loop."""
+        org = self.state.org
+        feed = self.feeds.cached(org, token)
+        if feed is None:
+            return None
         prepared = self._prepared.get(feed.email)
-        max_age = _max_age(org)
-        if prepared is None or prepared[0] is not feed or prepared[1] != max_age:
-            full = _feed_response(feed, org, "", record=False)
-            unchanged = _feed_response(feed, org, feed.etag, record=False)
-            prepared = (feed, max_age, _raw_headers(full), _raw_headers(unchanged))
+        if prepared is None or prepared.feed is not feed or prepared.org is not org:
+            prepared = PreparedFeed.of(feed, org)
             if len(self._prepared) > _MAX_PREPARED:
                 self._prepared.clear()  # people who left the org file, feeds long replaced
             self._prepared[feed.email] = prepared
-        etag = feed.etag
-        if wanted == etag.encode() or _etag_matches(wanted.decode("latin-1"), etag):
-            status, headers, body = 304, prepared[3], b""
+        if if_none_match == prepared.etag or _etag_matches(
+            if_none_match.decode("latin-1"), feed.etag
+        ):
+            status = 304
         else:
-            status, headers, body = 200, prepared[2], feed.body
+            status = 200
         metrics.record_feed_request(status)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        if scope["method"] == "HEAD":
-            body = b""
-        await send({"type": "http.response.body", "body": body})
-        return True
+        return status, prepared
 
     def handle(self, method: str, path: str, headers: dict[str, str]) -> _Response:
         """The response to a request without a body (runs in a worker thread)."""
@@ -715,8 +767,20 @@ class RunningServer:
         self.thread.join(timeout)
 
 
-def start_server(app: App, host: str, port: int, *, timeout: float = 10.0) -> RunningServer:
+def start_server(
+    app: App,
+    host: str,
+    port: int,
+    *,
+    timeout: float = 10.0,
+    keep_alive: int = 5,
+    shortcut: bool = True,
+) -> RunningServer:
     """Listen on ``host:port`` (port 0: any free port) and serve ``app`` until ``stop()``.
+
+    Held feeds are answered by the protocol itself (``scheduler.feedwire``) unless not
+    ``shortcut`` (then everything goes through ASGI, as the tests compare). A connection idle
+    for ``keep_alive`` seconds is closed.
 
     The socket is bound here, before the thread starts, so a port in use is a ``UserError``
     naming the setting, not a thread dying in the background.
@@ -741,8 +805,9 @@ def start_server(app: App, host: str, port: int, *, timeout: float = 10.0) -> Ru
         log_level="warning",
         access_log=False,
         server_header=False,
-        timeout_keep_alive=5,
+        timeout_keep_alive=keep_alive,
         timeout_graceful_shutdown=5,
+        http=feedwire.protocol_for(app) if shortcut and isinstance(app, App) else "auto",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
