@@ -338,11 +338,12 @@ def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> list[
         if state.history_from is None:
             continue
         anchor = series_anchor(state, snapshot.now)
+        statuses = state.all_statuses()
         if (
             _past_may_change(snapshot, state)
             or not window_holds(org, state, anchor, weeks)
-            or _untold(org, snapshot, state, current)
-            or _reaches_back(org, state, anchor, snapshot.history_line, current)
+            or _untold(org, snapshot, state, statuses, current)
+            or _reaches_back(org, state, anchor, statuses, snapshot.history_line, current)
         ):
             needed.append(key)
     return needed
@@ -360,8 +361,11 @@ def _past_may_change(snapshot: Snapshot, state: PairState) -> bool:
     return any(week < line and before.get(week) != makeup for week, makeup in state.makeups.items())
 
 
-def _untold(org: Org, snapshot: Snapshot, state: PairState, current: str) -> bool:
-    """Whether the pair's weeks call for a nudge or an escalation not recorded yet."""
+def _untold(
+    org: Org, snapshot: Snapshot, state: PairState, statuses: Mapping[str, str], current: str
+) -> bool:
+    """Whether the pair's weeks (``statuses``) call for a nudge or an escalation not
+    recorded yet."""
     pair = state.pair
     return any(
         (decision.kind, decision.pair_key, decision.week) not in snapshot.notices_recorded
@@ -370,7 +374,7 @@ def _untold(org: Org, snapshot: Snapshot, state: PairState, current: str) -> boo
             pair.manager.email,
             pair.rep.email,
             pair.skip_level,
-            state.all_statuses(),
+            statuses,
             org.escalation,
             current,
         )
@@ -378,15 +382,18 @@ def _untold(org: Org, snapshot: Snapshot, state: PairState, current: str) -> boo
 
 
 def _reaches_back(
-    org: Org, state: PairState, anchor: SeriesRecord, line: str, current: str
+    org: Org,
+    state: PairState,
+    anchor: SeriesRecord,
+    statuses: Mapping[str, str],
+    line: str,
+    current: str,
 ) -> bool:
     """Whether the pair's escalation may depend on weeks before ``line`` (not read)."""
     if state.pair.skip_level is None or instance_week(anchor, anchor.dtstart) >= line:
         return False  # nudges are about recent weeks only; or there is nothing before
     counted = [
-        status
-        for _, status in settled_weeks(state.all_statuses(), current)
-        if status not in ABSENT_STATUSES
+        status for _, status in settled_weeks(statuses, current) if status not in ABSENT_STATUSES
     ]
     return len(counted) < org.escalation.window_weeks or all(
         status in MISSED_STATUSES for status in counted

@@ -108,10 +108,10 @@ class PairState:
         return {**self.settled, **self.records} if self.settled else self.records
 
     def all_statuses(self) -> dict[str, str]:
-        """{week: status} of every week the pass knows of the pair, in week order: those
-        read as ``statuses`` alone and those of ``history()``."""
+        """{week: status} of every week the pass knows of the pair: those read as
+        ``statuses`` alone and those of ``history()`` (in no set order)."""
         found = dict(self.statuses)
-        found.update((week, record.status) for week, record in sorted(self.history().items()))
+        found.update((week, record.status) for week, record in self.history().items())
         return found
 
 
