@@ -212,10 +212,16 @@ def _digest(
 ) -> Draft:
     manager_email = decision.pair_key.rstrip("/")
     manager = _name(org, manager_email)
+    columns = [week_after(decision.week, -offset) for offset in range(HEATMAP_WEEKS - 1, -1, -1)]
+    # The manager's pairs with a week in the digest's weeks: not every pair the ledger ever
+    # had (a rep who left a year ago is no longer one of "their pairs").
+    weeks = {
+        key: found
+        for key, found in weeks.items()
+        if key.partition("/")[0] == manager_email and any(week in found for week in columns)
+    }
     rows: list[tuple[str, str, str, str, str]] = []
     for pair_key, records in sorted(weeks.items()):
-        if pair_key.partition("/")[0] != manager_email:
-            continue
         settled = settled_weeks(records, decision.week)
         statuses = [status for _, status in settled]
         last = records.get(decision.week)
@@ -229,12 +235,7 @@ def _digest(
             )
         )
     header = ("rep", decision.week, "last 4 weeks", "last 12 weeks", "missed in a row")
-    columns = [week_after(decision.week, -offset) for offset in range(HEATMAP_WEEKS - 1, -1, -1)]
-    mine = [
-        (_name(org, key.partition("/")[2]), records)
-        for key, records in sorted(weeks.items())
-        if key.partition("/")[0] == manager_email
-    ]
+    mine = [(_name(org, key.partition("/")[2]), records) for key, records in sorted(weeks.items())]
     heat = [(name, [records.get(w, "none") for w in columns]) for name, records in mine]
     marks = [
         f"{name[:20]:<20}  " + "".join(STATUS_MARKS.get(s, "?") or "-" for s in statuses)

@@ -156,3 +156,19 @@ def test_a_sender_that_could_carry_a_header_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError) as raised:
         load_org(config, env={})
     assert any("notify.email.from" in problem for problem in raised.value.problems)
+
+
+def test_a_digest_lists_the_pairs_with_weeks_in_it_not_every_pair_the_ledger_had() -> None:
+    """A rep who left a year ago is no longer one of the manager's pairs (spec: "each of
+    their pairs"); a pass that reads that old pair whole or not at all writes the same words."""
+    from scheduler.notices import draft
+
+    org = load_org(REPO / "scheduler" / "examples" / "oneonone.toml", env={})
+    digest = decide_digest(MARCO, VERA, {KEY: _statuses(["held"] * 30)}, "2027-W31")
+    assert digest is not None
+    gone = "marco@acme.example/liam@acme.example"
+    statuses = {KEY: _statuses(["held"] * 30), gone: _statuses(["declined"] * 5)}
+    words = draft(digest, org, {}, {}, datetime(2027, 8, 2, tzinfo=NY), statuses)
+    assert "Ana" in words.text and "Liam" not in words.text
+    alone = draft(digest, org, {}, {}, datetime(2027, 8, 2, tzinfo=NY), {KEY: statuses[KEY]})
+    assert (words.text, words.html) == (alone.text, alone.html)
