@@ -289,3 +289,68 @@ def test_two_replicas_issuing_the_first_token_of_one_key_at_once_both_succeed(
     finally:
         first.close()
         second.close()
+
+
+def test_what_a_windowed_pass_reads_of_settled_weeks(ledger: Ledger) -> None:
+    """Statuses of a span of weeks, the few agenda documents of settled weeks a pass needs,
+    copies without their baselines and then the baselines asked for, and prep notices of
+    weeks ahead only (issue 17): alike on both engines."""
+    weeks = [f"2027-W{n:02d}" for n in range(1, 9)]
+    ledger.save_occurrences(
+        [
+            occurrence(week, T0 + timedelta(weeks=n), "declined" if n == 2 else "held")
+            for n, week in enumerate(weeks)
+        ],
+        T0,
+    )
+    assert ledger.statuses(since="2027-W02", before="2027-W05") == {
+        PAIR: {"2027-W02": "held", "2027-W03": "declined", "2027-W04": "held"}
+    }
+
+    def doc(week: str, day: str, kind: str, state: str, read: bool) -> AgendaDocRecord:
+        return AgendaDocRecord(
+            pair_key=PAIR,
+            session_date=day,
+            week=week,
+            kind=kind,
+            start=T0,
+            end=T0 + timedelta(minutes=30),
+            title="agenda",
+            excerpt="",
+            state=state,
+            items=(),
+            created_at=T0,
+            read_at=T0 if read else None,
+        )
+
+    for record in [
+        doc("2027-W01", "2027-01-05", "series", "closed", True),  # before the history line
+        doc("2027-W02", "2027-01-12", "series", "closed", True),  # settled and closed
+        doc("2027-W03", "2027-01-19", "makeup", "closed", True),  # a make-up's
+        doc("2027-W04", "2027-01-26", "series", "closed", True),  # the last one read back
+        doc("2027-W05", "2027-02-02", "series", "written", False),  # still open
+        doc("2027-W07", "2027-02-16", "series", "pending", False),  # a record week
+    ]:
+        assert ledger.claim_agenda_doc(record)
+    found = ledger.window_agenda_docs([PAIR], since="2027-W02", records_from="2027-W07")
+    assert list(found[PAIR]) == ["2027-01-19", "2027-01-26", "2027-02-02", "2027-02-16"]
+
+    copy = CopyRecord("uid-1", "ana@acme.example", PAIR, "v1", "f1", "a baseline", T0)
+    ledger.save_copies([copy, replace(copy, owner="marco@acme.example", baseline="other")])
+    light = ledger.copies(baselines=False)
+    assert {key: one.baseline for key, one in light.items()} == {
+        ("uid-1", "ana@acme.example"): "",
+        ("uid-1", "marco@acme.example"): "",
+    }
+    assert ledger.copy_baselines([("uid-1", "ana@acme.example"), ("uid-2", "x")]) == {
+        ("uid-1", "ana@acme.example"): "a baseline"
+    }
+
+    to = ["ana@acme.example"]
+    ledger.claim_notice("prep", PAIR, "2027-W03", to, "<p3@x>", T0)
+    ledger.claim_notice("prep", PAIR, "2027-W07", to, "<p7@x>", T0)
+    ledger.claim_notice("nudge", PAIR, "2027-W03", to, "<n3@x>", T0)
+    assert ledger.notice_keys(since="2027-W02", preps_since="2027-W07") == {
+        ("prep", PAIR, "2027-W07"),
+        ("nudge", PAIR, "2027-W03"),
+    }
