@@ -29,7 +29,7 @@ gone: every request then goes through ASGI, as without it.
 
 I/O: writes to the connection's transport, on the event loop; reads nothing.
 
-Exports: FeedProtocol, protocol_for.
+Exports: FeedProtocol, header_lines, protocol_for.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FeedProtocol", "protocol_for"]
+__all__ = ["FeedProtocol", "header_lines", "protocol_for"]
 
 if TYPE_CHECKING:
     from scheduler.server import App
@@ -233,8 +233,7 @@ if HttpToolsProtocol is not None:
         """The status line and uvicorn's default headers (``date``, which uvicorn replaces
         with a new list every second), as ``RequestResponseCycle.send`` writes them; made
         once per list (``_held_answer`` looks in ``_STARTS`` first)."""
-        lines = b"".join(name.lower() + b": " + value + b"\r\n" for name, value in defaults)
-        start = STATUS_LINE[status] + lines
+        start = STATUS_LINE[status] + header_lines(defaults)
         _STARTS[status] = (defaults, start)
         return start
 
@@ -243,6 +242,12 @@ if HttpToolsProtocol is not None:
 
 else:  # pragma: no cover - httptools is a dependency of the package
     FeedProtocol = None  # type: ignore[assignment,misc]
+
+
+def header_lines(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """Headers as uvicorn writes them (``RequestResponseCycle.send``: ``name: value`` lines,
+    names lower-case); the blank line that ends the head is the caller's."""
+    return b"".join(name.lower() + b": " + value + b"\r\n" for name, value in headers)
 
 
 def protocol_for(app: App) -> type[Any] | str:

@@ -158,15 +158,9 @@ class PreparedFeed:
             feed.etag.encode("latin-1"),
             full,
             unchanged,
-            _header_lines(full),
-            _header_lines(unchanged),
+            feedwire.header_lines(full) + b"\r\n",
+            feedwire.header_lines(unchanged) + b"\r\n",
         )
-
-
-def _header_lines(headers: _RawHeaders) -> bytes:
-    """Headers as uvicorn writes them (``RequestResponseCycle.send``: ``name: value`` lines,
-    names lower-case), then the blank line that ends the head."""
-    return b"".join(name.lower() + b": " + value + b"\r\n" for name, value in headers) + b"\r\n"
 
 
 # --------------------------------------------------------------------------- health

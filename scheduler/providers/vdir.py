@@ -128,14 +128,16 @@ class VdirProvider:
                 unread += 1
                 continue
             try:
-                if _take_unchanged(result, file, person, (start, end), zone, self.default_zone):
+                status = os.stat(file)
+                window = (start, end)
+                if _take_unchanged(result, file, status, person, window, zone, self.default_zone):
                     continue
-                signature = os.stat(file)
                 data = self._load(file)
+                digest = hashlib.sha256(data).digest()
                 take_object(
-                    result, _MEMO, data, href, None, person, (start, end), zone, self.default_zone
+                    result, _MEMO, data, href, None, person, window, zone, self.default_zone, digest
                 )
-                _remember_unchanged(file, signature, data)
+                _remember_unchanged(file, status, digest)
             except FileNotFoundError:
                 # Deleted between listing and reading (a sync or a client at work): gone, so
                 # neither busy nor a problem.
@@ -535,33 +537,30 @@ def _signature(status: os.stat_result) -> tuple[int, int, int, int]:
     return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
-def _remember_unchanged(file: str, status: os.stat_result, data: bytes) -> None:
-    """Keep ``data``'s digest under the file's status as it was before ``data`` was read,
+def _remember_unchanged(file: str, status: os.stat_result, digest: bytes) -> None:
+    """Keep the digest of the file's bytes under its status as it was before they were read,
     unless that status is too recent to vouch for the content (``RACY_SECONDS``). A change
     after that read moves the status on (its ctime, which no client can set back), so an
     entry is never found for other content."""
     if status.st_ctime_ns / 1e9 > time.time() - RACY_SECONDS:
         return
-    digest = hashlib.sha256(data).digest()
     _MEMO.get(("status", file), _signature(status), 64, lambda: digest)
 
 
 def _take_unchanged(
     result: CalendarRead,
     file: str,
+    status: os.stat_result,
     person: Person,
     window: tuple[datetime, datetime],
     zone: ZoneInfo,
     default_zone: ZoneInfo,
 ) -> bool:
-    """Fold a file into ``result`` without reading it, when its status (inode, size, times)
-    is the one its kept digest was read under and everything ``take_object`` would give for
-    that digest is memoised; False (nothing done) otherwise. A steady pass reads thousands of
-    files that no one touched, and hashing every byte of them grew with their history."""
-    try:
-        status = os.stat(file)
-    except OSError:
-        return False
+    """Fold a file into ``result`` without reading it, when its ``status`` (inode, size,
+    times) is the one its kept digest was read under and everything ``take_object`` would
+    give for that digest is memoised; False (nothing done) otherwise. A steady pass reads
+    thousands of files that no one touched, and hashing every byte of them grew with their
+    history."""
     digest: bytes | None = _MEMO.peek(("status", file), _signature(status))
     if digest is None:
         return False
