@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import threading
 import time as _time
 import warnings
@@ -702,7 +703,14 @@ def _email(value: object) -> str:
     text = str(value).strip()
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:") :]
-    return text.strip().lower()
+    return _shared(text.strip().lower())
+
+
+#: A text read from an object, shared with every equal one read (``sys.intern``; CPython frees
+#: an interned text no one holds). The read memos keep what thousands of objects gave, and
+#: their e-mail addresses, answers and descriptions repeat: both copies of a series say the
+#: same, and every pair's copy names its manager (issue 17: memory at 10,000 pairs).
+_shared = sys.intern
 
 
 def _as_list(value: object) -> list[Any]:
@@ -763,7 +771,7 @@ def _attendee_answers(component: Component) -> tuple[dict[str, str], frozenset[s
         if not email:
             continue
         params = getattr(attendee, "params", {})
-        answers[email] = str(params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+        answers[email] = _shared(str(params.get("PARTSTAT", "NEEDS-ACTION")).upper())
     return answers, frozenset(answers)
 
 
@@ -854,7 +862,7 @@ def observed_written(
             (spec.organizer_email, spec.attendee_email), partstats, strict=True
         ):
             if email.strip():
-                found[email.strip().lower()] = answer
+                found[_shared(email.strip().lower())] = _shared(answer)
         return found
 
     start = local(spec.dtstart)
@@ -867,14 +875,14 @@ def observed_written(
             end=_after(begins, utc(local(override.end)) - utc(begins)),
             cancelled=override.cancelled,
             partstats=answers(_effective_partstats(spec, override)),
-            description=(override.description or spec.description).strip(),
+            description=_shared((override.description or spec.description).strip()),
             attachments=(override.attachment.url,) if override.attachment is not None else (),
         )
     master = answers(_effective_partstats(spec))
     weekly = spec.makeup_week is None
     return ObservedSeries(
-        uid=spec.uid.strip(),
-        pair_key=spec.pair_key.strip().lower() or None,
+        uid=_shared(spec.uid.strip()),
+        pair_key=_shared(spec.pair_key.strip().lower()) or None,
         dtstart=start,
         duration=utc(local(utc(start) + spec.duration)) - utc(start),
         weekly=weekly,
@@ -884,7 +892,7 @@ def observed_written(
         partstats=master,
         cancelled=False,
         attendees=frozenset(master),
-        organizer=spec.organizer_email.strip().lower(),
+        organizer=_shared(spec.organizer_email.strip().lower()),
         fingerprint=digest or fingerprint(spec),
         sequence=spec.sequence,
         makeup_week=spec.makeup_week.strip() if spec.makeup_week else None,
@@ -987,7 +995,7 @@ def _observe(
             end=_after(instance_start, instance_length),
             cancelled=(_text(event, "STATUS") or "").upper() == "CANCELLED",
             partstats=answers,
-            description=_text(event, "DESCRIPTION") or "",
+            description=_shared(_text(event, "DESCRIPTION") or ""),
             attachments=_attachments(event),
         )
 
@@ -999,8 +1007,8 @@ def _observe(
     except ValueError:
         sequence = 0
     return ObservedSeries(
-        uid=uid,
-        pair_key=(_text(master, PAIR_PROPERTY) or "").lower() or None,
+        uid=_shared(uid),
+        pair_key=_shared((_text(master, PAIR_PROPERTY) or "").lower()) or None,
         dtstart=start,
         duration=duration,
         weekly=_is_weekly(rules),

@@ -17,9 +17,11 @@ Exports: run_pass, PassResult, Change, make_provider, google_session.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -117,6 +119,29 @@ def _older_objects_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+        _trim_heap()
+
+
+def _load_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or ``None`` on a C library without it (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
+_MALLOC_TRIM = _load_trim()
+
+
+def _trim_heap() -> None:
+    """Give the heap a pass freed back to the system. A pass's objects come and go by the
+    hundred thousand, and glibc keeps what they freed in the middle of its heap for reuse,
+    so the daemon's size crept up with every weekly pass over a year (a peak of 146 MB at
+    90 pairs where a fresh process needed 114 MB, issue 17). ``malloc_trim`` returns
+    those free pages; it costs about a millisecond."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _run_pass(

@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, TypeVar, cast
@@ -514,7 +514,7 @@ def take_object(
         ("busy", href, person.email, zone.key),
         (digest, start, end),
         len(data),
-        lambda: ical.busy_from_parsed(calendars(), href, person.email, start, end, zone),
+        lambda: _compact(*ical.busy_from_parsed(calendars(), href, person.email, start, end, zone)),
     )
     if observed is not None and is_candidate(observed):
         result.weekly_candidates.append(observed)
@@ -525,6 +525,18 @@ def take_object(
         result.single_meetings.append(observed)
     result.busy.extend(busy)
     result.out_days.update(out_days)
+
+
+#: The out-of-office days of an object that has none (most): one set for all of them.
+_NO_DAYS: frozenset[date] = frozenset()
+
+
+def _compact(
+    busy: list[tuple[datetime, datetime]], out_days: set[date]
+) -> tuple[tuple[tuple[datetime, datetime], ...], frozenset[date]]:
+    """Busy time as the memo keeps it: a tuple has no spare room, and an empty set weighs 216
+    bytes (a tenth of what the memo kept of a person's meeting, issue 17)."""
+    return tuple(busy), frozenset(out_days) if out_days else _NO_DAYS
 
 
 #: A file whose status changed this recently may change again without its times showing it

@@ -33,6 +33,7 @@ AgendaDocRecord, ActionItemRecord.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -420,6 +421,35 @@ def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+class _Shared:
+    """Values that repeat across the rows of one read, made once and shared (issue 17).
+
+    A pass reads thousands of rows that name the same pair keys, weeks, statuses and
+    moments (every row a pass saved has its ``updated_at``); each row's own copy was kept
+    by the record made from it, about a kilobyte per pair at 10,000 pairs. Texts are
+    interned (CPython frees an interned text no one holds); moments are parsed once per
+    read (a ``datetime`` is immutable, so records may share one).
+    """
+
+    __slots__ = ("_moments",)
+
+    def __init__(self) -> None:
+        self._moments: dict[str, datetime] = {}
+
+    @staticmethod
+    def text(value: str | None) -> str | None:
+        return None if value is None else sys.intern(value)
+
+    def moment(self, text: str) -> datetime:
+        found = self._moments.get(text)
+        if found is None:
+            found = self._moments[text] = datetime.fromisoformat(text)
+        return found
+
+    def maybe_moment(self, text: str | None) -> datetime | None:
+        return None if text is None else self.moment(text)
+
+
 class Ledger:
     """The ledger on one database. Use ``transaction()`` to group writes atomically."""
 
@@ -614,16 +644,18 @@ class Ledger:
         holds every week of its series, and a pass that read them all grew with history)."""
         table = copies_table
         columns = [column for column in table.c if baselines or column.name != "baseline"]
+        shared = _Shared()
+        intern = sys.intern
         with self._connection() as conn:
             return {
-                (row.uid, row.owner): CopyRecord(
-                    uid=row.uid,
-                    owner=row.owner,
-                    pair_key=row.pair_key,
+                (intern(row.uid), intern(row.owner)): CopyRecord(
+                    uid=intern(row.uid),
+                    owner=intern(row.owner),
+                    pair_key=intern(row.pair_key),
                     version=row.version,
                     fingerprint=row.fingerprint,
                     baseline=row.baseline if baselines else "",
-                    written_at=datetime.fromisoformat(row.written_at),
+                    written_at=shared.moment(row.written_at),
                 )
                 for row in conn.execute(select(*columns))
             }
@@ -687,8 +719,9 @@ class Ledger:
             query = query.where(occurrences_table.c.week < before)
         result: dict[str, dict[str, OccurrenceRecord]] = {}
         with self._connection() as conn:
+            shared = _Shared()
             for row in conn.execute(query):
-                result.setdefault(row.pair_key, {})[row.week] = _occurrence(row)
+                result.setdefault(row.pair_key, {})[row.week] = _occurrence(row, shared)
         return result
 
     def statuses(
@@ -708,7 +741,7 @@ class Ledger:
         result: dict[str, dict[str, str]] = {}
         with self._connection() as conn:
             for pair_key, week, status in conn.execute(query):
-                result.setdefault(pair_key, {})[week] = status
+                result.setdefault(pair_key, {})[sys.intern(week)] = sys.intern(status)
         return result
 
     def save_occurrences(self, records: Iterable[OccurrenceRecord], now: datetime) -> int:
@@ -1596,24 +1629,26 @@ def _series(row: Any) -> SeriesRecord:
     )
 
 
-def _occurrence(row: Any) -> OccurrenceRecord:
+def _occurrence(row: Any, shared: _Shared | None = None) -> OccurrenceRecord:
+    shared = shared or _Shared()
+    text = shared.text
     return OccurrenceRecord(
-        pair_key=row.pair_key,
-        week=row.week,
-        regular_start=datetime.fromisoformat(row.regular_start),
-        planned_start=datetime.fromisoformat(row.planned_start),
-        planned_end=datetime.fromisoformat(row.planned_end),
-        plan_status=row.plan_status,
-        status=row.status,
-        reason=row.reason,
+        pair_key=sys.intern(row.pair_key),
+        week=sys.intern(row.week),
+        regular_start=shared.moment(row.regular_start),
+        planned_start=shared.moment(row.planned_start),
+        planned_end=shared.moment(row.planned_end),
+        plan_status=sys.intern(row.plan_status),
+        status=sys.intern(row.status),
+        reason=sys.intern(row.reason),
         people_changed=bool(row.people_changed),
-        change=row.change,
-        actual_start=_dt(row.actual_start),
-        actual_end=_dt(row.actual_end),
+        change=sys.intern(row.change),
+        actual_start=shared.maybe_moment(row.actual_start),
+        actual_end=shared.maybe_moment(row.actual_end),
         agenda=row.agenda,
-        updated_at=datetime.fromisoformat(row.updated_at),
+        updated_at=shared.moment(row.updated_at),
         away=bool(row.away),
-        changed_by=row.changed_by,
+        changed_by=text(row.changed_by),
     )
 
 
