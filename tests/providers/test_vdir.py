@@ -21,6 +21,7 @@ from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.series import InstanceOverride, SeriesSpec, utc
 from scheduler.errors import CalendarError
+from scheduler.providers import vdir
 from scheduler.providers.base import write_one
 from scheduler.providers.vdir import VdirProvider, uid_filename
 from tests.ics_text import calendar, vevent
@@ -134,6 +135,41 @@ def test_read_sorts_owned_series_adoption_candidates_and_busy_time(
     assert read.candidate_busy == {
         "weekly-with-ana": [(tue(1, 5, 15), datetime(2027, 1, 5, 15, 30, tzinfo=NY))]
     }
+
+
+def test_both_copies_of_a_series_share_the_texts_they_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read memo keeps what every copy gave; the e-mail addresses, answers and
+    descriptions the two copies of a series repeat are one object each (issue 17: memory at
+    10,000 pairs), whether a copy was known from its write or parsed from its file."""
+    mia = VdirProvider(tmp_path / "mia", NY)
+    ana = VdirProvider(tmp_path / "ana", NY)
+    spec = make_spec(
+        overrides=(
+            InstanceOverride(
+                tue(1, 12),
+                tue(1, 13, 11),
+                tue(1, 13, 11) + timedelta(minutes=30),
+                description="Moved for the QBR",
+            ),
+        )
+    )
+    assert put(mia, spec, MIA, STAMP) and put(ana, spec, ANA, STAMP)
+    for parsed in (False, True):
+        if parsed:  # a new process: both files are parsed
+            monkeypatch.setattr(vdir, "_MEMO", vdir.Memo(vdir.MEMO_BYTES))
+        mine = mia.read(MIA, *WINDOW).owned[spec.uid]
+        theirs = ana.read(ANA, *WINDOW).owned[spec.uid]
+        assert mine.organizer is theirs.organizer is not None
+        assert mine.pair_key is theirs.pair_key
+        pairs = zip(sorted(mine.partstats.items()), sorted(theirs.partstats.items()), strict=True)
+        for (email, answer), (same_email, same_answer) in pairs:
+            assert email is same_email and answer is same_answer
+        [override] = mine.overrides.values()
+        [same] = theirs.overrides.values()
+        assert override.description == "Moved for the QBR"
+        assert override.description is same.description
 
 
 def test_read_skips_transparent_cancelled_declined_and_collects_all_day_out_days(

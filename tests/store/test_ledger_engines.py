@@ -354,3 +354,46 @@ def test_what_a_windowed_pass_reads_of_settled_weeks(ledger: Ledger) -> None:
         ("prep", PAIR, "2027-W07"),
         ("nudge", PAIR, "2027-W03"),
     }
+
+
+def test_rows_of_one_read_share_their_repeated_values(ledger: Ledger) -> None:
+    """Thousands of rows of a pass repeat the same pair keys, weeks, statuses and moments;
+    the records made from one read share one object for each (issue 17: memory at 10,000
+    pairs), on both engines, and still compare and convert as before."""
+    other = "marco@acme.example/bo@acme.example"
+    weeks = [f"2027-W{n:02d}" for n in range(1, 4)]
+    same_time = T0  # every pair's week at one time: the moments repeat across pairs
+    records = [
+        OccurrenceRecord(
+            key,
+            week,
+            same_time,
+            same_time,
+            same_time + timedelta(minutes=30),
+            "planned",
+            "held",
+            "",
+        )
+        for key in (PAIR, other)
+        for week in weeks
+    ]
+    ledger.save_occurrences(records, T0)
+    found = ledger.occurrences()
+    read = [found[key][week] for key in (PAIR, other) for week in weeks]
+    assert [one.same_facts(record) for one, record in zip(read, records, strict=True)] == [True] * 6
+    first, *rest = read
+    for one in rest:
+        assert one.updated_at is first.updated_at
+        assert one.regular_start is first.regular_start
+        assert one.status is first.status
+        assert one.plan_status is first.plan_status
+    assert found[PAIR]["2027-W02"].week is found[other]["2027-W02"].week
+    assert found[PAIR]["2027-W01"].pair_key is found[PAIR]["2027-W03"].pair_key
+    statuses = ledger.statuses(since="2027-W01", before="2027-W04")
+    assert statuses[PAIR]["2027-W01"] is statuses[other]["2027-W03"]
+
+    copy = CopyRecord("uid-1", "ana@acme.example", PAIR, "v1", "f1", "", T0)
+    ledger.save_copies([copy, replace(copy, owner="marco@acme.example")])
+    copies = list(ledger.copies(baselines=False).values())
+    assert copies[0].uid is copies[1].uid
+    assert copies[0].written_at is copies[1].written_at

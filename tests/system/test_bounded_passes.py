@@ -8,6 +8,7 @@ people's edits drawn from a seeded random source.
 
 from __future__ import annotations
 
+import gc
 import random
 import sqlite3
 from dataclasses import fields
@@ -243,3 +244,22 @@ def test_an_escalation_told_by_a_windowed_pass_shows_the_pairs_recent_weeks(
         assert "2027-W03" in told[0].text and "2027-W02" not in told[0].text  # 8 weeks back
     finally:
         world.close()
+
+
+def test_a_pass_leaves_none_of_its_cycles_behind(tmp_path: Path) -> None:
+    """The cycles a pass makes (parse trees, tracebacks) are collected by the pass itself,
+    not left in the oldest generation for a full collection that a heap of long-lived memo
+    entries makes rare: a year-old daemon carried them by the megabyte (issue 17)."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        world.sync(START)  # the first pass of a process sets up what lives on
+        gc.collect()
+        gc.disable()  # no collection but the pass's own
+        try:
+            world.sync(START + timedelta(weeks=1))
+            left = gc.collect()
+        finally:
+            gc.enable()
+    finally:
+        world.close()
+    assert left < 50
