@@ -174,6 +174,8 @@ def _effective_partstats(
 ) -> tuple[str, str]:
     """The (organizer, attendee) PARTSTATs written: the override's, else the master's, else
     the defaults."""
+    if override is not None and not override.partstats:
+        override = None  # no answers of its own: the master's (most overrides)
     answers: list[str] = []
     for email, default in (
         (spec.organizer_email, _DEFAULT_ORGANIZER_PARTSTAT),
@@ -266,7 +268,9 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
     if spec.makeup_week is not None:
         master.add(WEEK_PROPERTY, spec.makeup_week)
     master.add(HASH_PROPERTY, digest)
-    calendar.add_component(master)
+    # The master's lines are made once, for the object and for its overrides' shared lines
+    # (serialising its EXDATE list and description twice was a sixth of a weekly pass).
+    master_lines = [line for line in master.content_lines() if line]
 
     overrides = _kept_overrides(spec, stamp)
 
@@ -274,14 +278,16 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
         # Built from the zone's real transitions (``scheduler.vtimezone``), not icalendar's
         # ``Timezone.from_tzinfo``, which writes every DAYLIGHT onset an hour late.
         first, last = _span_dates(spec)
-        calendar.subcomponents.insert(0, vtimezone(zone.key, first, last))
+        calendar.add_component(vtimezone(zone.key, first, last))
     head = _to_ical(calendar)
-    if not overrides:
-        return head
     end = b"END:VCALENDAR\r\n"
     assert head.endswith(end)
-    lines = _OverrideLines(spec, master, stamp, local)
-    return b"".join([head[: -len(end)], *(lines.render(override) for override in overrides), end])
+    parts = [head[: -len(end)], *(_folded(line) for line in master_lines)]
+    if overrides:
+        lines = _OverrideLines(spec, master_lines, stamp, local)
+        parts += [lines.render(override) for override in overrides]
+    parts.append(end)
+    return b"".join(parts)
 
 
 def _kept_overrides(spec: SeriesSpec, stamp: datetime) -> list[InstanceOverride]:
@@ -366,10 +372,12 @@ class _OverrideLines:
     escaping and quoting icalendar decides (SUMMARY, UID, the people, the time parameters)
     are icalendar's own, made once per series (and once per set of answers)."""
 
-    def __init__(self, spec: SeriesSpec, master: Event, stamp: datetime, local: Any) -> None:
+    def __init__(
+        self, spec: SeriesSpec, master_lines: list[str], stamp: datetime, local: Any
+    ) -> None:
         self.spec, self.stamp, self.local = spec, stamp, local
         found: dict[str, str] = {}
-        for line in master.content_lines():
+        for line in master_lines:
             name = _line_name(line)
             if name in ("SUMMARY", "DTSTAMP", "UID", "SEQUENCE", "DTSTART"):
                 found.setdefault(name, line)
