@@ -296,22 +296,25 @@ def _kept_overrides(spec: SeriesSpec, stamp: datetime) -> list[InstanceOverride]
     if spec.makeup_week is not None:
         return []
     linked_since = stamp - AGENDA_LINKS_KEPT
+    master = _effective_partstats(spec)
     return [
         override
         for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
-        if not (utc(override.recurrence_id) < linked_since and _only_links(spec, override))
+        if not (utc(override.recurrence_id) < linked_since and _only_links(spec, override, master))
     ]
 
 
-def _only_links(spec: SeriesSpec, override: InstanceOverride) -> bool:
+def _only_links(
+    spec: SeriesSpec, override: InstanceOverride, master: tuple[str, str] | None = None
+) -> bool:
     """Whether the override only carries an agenda link: the instance at the rule's time,
-    not cancelled, with the master's answers."""
+    not cancelled, with the master's answers (``master``: ``_effective_partstats(spec)``)."""
     return (
         override.attachment is not None
         and not override.cancelled
         and utc(override.start) == utc(override.recurrence_id)
         and utc(override.end) == utc(override.recurrence_id) + spec.duration
-        and _effective_partstats(spec, override) == _effective_partstats(spec)
+        and _effective_partstats(spec, override) == (master or _effective_partstats(spec))
     )
 
 

@@ -461,7 +461,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                         pair.key,
                         "series",
                         copy,
-                        WriteJob(spec, owner, anchor.dtstamp, expect),
+                        WriteJob(spec, owner, anchor.dtstamp, expect, anchor.fingerprint),
                         anchor.fingerprint,
                         baseline=baseline,
                     )
@@ -488,7 +488,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                         pair.key,
                         "makeup",
                         copy,
-                        WriteJob(makeup_spec, owner, now, expect),
+                        WriteJob(makeup_spec, owner, now, expect, record.fingerprint),
                         record.fingerprint,
                         week,
                     )
@@ -517,7 +517,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                     anchor.pair_key,
                     "end",
                     copy,
-                    WriteJob(spec, owner, ended_anchor.dtstamp, expect),
+                    WriteJob(spec, owner, ended_anchor.dtstamp, expect, ended_anchor.fingerprint),
                     ended_anchor.fingerprint,
                     baseline=Baseline.of(
                         ended_anchor, snapshot.ledger_weeks.get(anchor.pair_key, {})

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from scheduler import ical
 from scheduler.domain import Pair, Person
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
 from scheduler.errors import CalendarError
@@ -91,12 +92,20 @@ class WriteJob:
     ``expect`` is the version the pass read (``ObservedSeries.version``), or ``None`` when it
     read no such object: then the write creates it and fails if one appeared meanwhile.
     ``dtstamp`` is the pass's clock (the DTSTAMP written), so output depends on no hidden clock.
+    ``fingerprint`` is ``ical.fingerprint(spec)`` when the pass has it (it serialises every
+    week of the series, and a weekly pass wrote each series' two copies); providers make it
+    otherwise.
     """
 
     spec: SeriesSpec
     owner: Person
     dtstamp: datetime
     expect: str | None
+    fingerprint: str | None = None
+
+    def digest(self) -> str:
+        """``ical.fingerprint(spec)``: the one the pass gave, else made now."""
+        return self.fingerprint or ical.fingerprint(self.spec)
 
 
 @dataclass(frozen=True, slots=True)

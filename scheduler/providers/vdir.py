@@ -272,7 +272,7 @@ class VdirProvider:
         """
         spec = job.spec
         self._ensure_folder()
-        digest = ical.fingerprint(spec)
+        digest = job.digest()
         found = self._find(spec.uid)
         version = found[2] if found is not None else None
         if version != job.expect:

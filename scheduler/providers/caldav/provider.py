@@ -125,7 +125,7 @@ class CaldavProvider:
     def _write(self, job: WriteJob) -> Written:
         spec = job.spec
         self.calendar.connect()
-        digest = ical.fingerprint(spec)
+        digest = job.digest()
         found = self._find(spec.uid)
         if found is not None:
             item, current = found

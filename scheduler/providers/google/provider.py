@@ -899,7 +899,7 @@ class GoogleProvider:
                 )
             except ValueError:
                 observed = None  # unreadable (the read named it): written whole again
-        fingerprint = ical.fingerprint(spec)
+        fingerprint = write.digest()
         job = _WriteJob(spec, event_id, fingerprint, current, observed, exceptions, version)
         inserting = current is None or current.get("status") == "cancelled"
         rewriting = inserting or (

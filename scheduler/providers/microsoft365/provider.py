@@ -962,7 +962,7 @@ class Microsoft365Provider:
                 _, observed, _ = self._observe(current, instances, cache.window)
             except ValueError:
                 observed = None
-        fingerprint = ical.fingerprint(spec)
+        fingerprint = write.digest()
         if (
             observed is not None
             and observed.fingerprint == fingerprint
