@@ -118,8 +118,28 @@ def main() -> None:
         print(
             f"week {last} / week 4: weekly {weekly[last] / weekly[4]:.2f}, "
             f"quiet {quiet[last] / quiet[4]:.2f}, steady {steady[last] / steady[4]:.2f} "
-            f"(goal: at most 1.2); the daily full check {full[last] / full[4]:.2f}"
+            f"(goal: at most 1.2); the daily full check {full[last] / full[4]:.2f}; "
+            f"peak RSS {rss[last] / rss[4]:.2f}"
         )
+        # A weekly pass costs what it writes: week 4 writes only the series people changed,
+        # while a close week entering the horizon (weeks 8 and 52 of this calendar) or an
+        # agenda due rewrites every series. So the last week is also set beside the first week
+        # from 4 on that wrote as much, the same kind of week, with less history.
+        alike = next(
+            (
+                week
+                for week in sorted(weekly)
+                if 4 <= week < last
+                and (week in close) == (last in close)
+                and abs(written[week] - written[last]) <= 0.1 * written[last]
+            ),
+            None,
+        )
+        if alike is not None:
+            print(
+                f"week {last} / week {alike} (alike: {written[alike]} and {written[last]} "
+                f"objects written): weekly {weekly[last] / weekly[alike]:.2f}"
+            )
 
 
 if __name__ == "__main__":
