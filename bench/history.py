@@ -83,6 +83,7 @@ def main() -> None:
                 p.status is PlanStatus.CLOSE_WEEK for p in result.planned if p.week == this_week
             ):
                 close.add(week)
+            del result  # the daemon keeps nothing of a pass; neither does the bench
             # An hour later, as the file system sees it too: the files the weekly pass wrote
             # are no longer too fresh to be known by their status (vdir.RACY_SECONDS).
             clock.sleep(RACY_SECONDS)
