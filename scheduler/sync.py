@@ -102,12 +102,12 @@ def run_pass(
     ``env`` holds the secrets the notice channels need (default: the process environment).
     Raises ``UserError`` for a ledger that belongs to another org file.
     """
-    with _older_objects_frozen():
+    with _pass_heap():
         return _run_pass(org, ledger, now, apply, force, horizon_weeks, env)
 
 
 @contextmanager
-def _older_objects_frozen() -> Iterator[None]:
+def _pass_heap() -> Iterator[None]:
     """The objects alive when the pass begins (the read memos, caches, the org) kept out of
     Python's cycle collections during the pass (``gc.freeze``), and given back after it: a
     pass allocates hundreds of thousands of objects beside a memo of as many, and each
@@ -141,11 +141,11 @@ _MALLOC_TRIM = _load_trim()
 
 
 def _trim_heap() -> None:
-    """Give the heap a pass freed back to the system. A pass's objects come and go by the
-    hundred thousand, and glibc keeps what they freed in the middle of its heap for reuse,
-    so the daemon's size crept up with every weekly pass over a year (a peak of 146 MB at
-    90 pairs where a fresh process needed 114 MB, issue 17). ``malloc_trim`` returns
-    those free pages; it costs about a millisecond."""
+    """Give the heap a pass freed back to the system: a pass's objects come and go by the
+    hundred thousand, and glibc keeps what they freed in the middle of its heap for reuse.
+    ``malloc_trim`` returns those free pages (4 of a year-old 90-pair daemon's 146 MB; the
+    rest of its growth was the cycles ``_pass_heap`` now collects); it costs about a
+    millisecond."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 

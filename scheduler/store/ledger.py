@@ -426,19 +426,15 @@ class _Shared:
 
     A pass reads thousands of rows that name the same pair keys, weeks, statuses and
     moments (every row a pass saved has its ``updated_at``); each row's own copy was kept
-    by the record made from it, about a kilobyte per pair at 10,000 pairs. Texts are
-    interned (CPython frees an interned text no one holds); moments are parsed once per
-    read (a ``datetime`` is immutable, so records may share one).
+    by the record made from it, about a kilobyte per pair at 10,000 pairs. The readers
+    intern texts (``sys.intern``: CPython frees an interned text no one holds); moments are
+    parsed here, once per read (a ``datetime`` is immutable, so records may share one).
     """
 
     __slots__ = ("_moments",)
 
     def __init__(self) -> None:
         self._moments: dict[str, datetime] = {}
-
-    @staticmethod
-    def text(value: str | None) -> str | None:
-        return None if value is None else sys.intern(value)
 
     def moment(self, text: str) -> datetime:
         found = self._moments.get(text)
@@ -1631,7 +1627,6 @@ def _series(row: Any) -> SeriesRecord:
 
 def _occurrence(row: Any, shared: _Shared | None = None) -> OccurrenceRecord:
     shared = shared or _Shared()
-    text = shared.text
     return OccurrenceRecord(
         pair_key=sys.intern(row.pair_key),
         week=sys.intern(row.week),
@@ -1648,7 +1643,7 @@ def _occurrence(row: Any, shared: _Shared | None = None) -> OccurrenceRecord:
         agenda=row.agenda,
         updated_at=shared.moment(row.updated_at),
         away=bool(row.away),
-        changed_by=text(row.changed_by),
+        changed_by=None if row.changed_by is None else sys.intern(row.changed_by),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,6 +38,23 @@ MARCO, ANA, SAM, DANA, RAJ, TOM = (
     f"{name}@acme.example" for name in ("marco", "ana", "sam", "dana", "raj", "tom")
 )
 AGENDA = "https://docs.example/agenda/marco-ana-2027-04-13"
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+def closed_after_test(opened: list[C]) -> Iterator[list[C]]:
+    """A fixture's body: ``opened`` to the test, then each thing the test put in it closed
+    (servers, replicas, client sockets), even when the test failed."""
+    try:
+        yield opened
+    finally:
+        for item in opened:
+            item.close()
 
 
 @dataclass

@@ -24,7 +24,7 @@ from scheduler import feeds, feedwire
 from scheduler.orgfile import Org
 from scheduler.server import App, RunningServer, ServerState, start_server
 from scheduler.store.ledger import Ledger
-from tests.feeds.conftest import ANA, MARCO, START
+from tests.feeds.conftest import ANA, MARCO, START, closed_after_test
 from tests.feeds.test_feed_cache import move_a_week, passed_org
 
 
@@ -141,22 +141,12 @@ def org(tmp_path: Path) -> Org:
 
 @pytest.fixture
 def servers() -> Iterator[list[Served]]:
-    started: list[Served] = []
-    try:
-        yield started
-    finally:
-        for served in started:
-            served.close()
+    yield from closed_after_test([])
 
 
 @pytest.fixture
 def clients() -> Iterator[list[Raw]]:
-    opened: list[Raw] = []
-    try:
-        yield opened
-    finally:
-        for client in opened:
-            client.close()
+    yield from closed_after_test([])
 
 
 def both(org: Org, servers: list[Served]) -> tuple[Served, Served]:

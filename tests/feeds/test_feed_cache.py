@@ -23,7 +23,7 @@ from scheduler.server import App, RunningServer, ServerState, start_server
 from scheduler.store import feedcache
 from scheduler.store.ledger import Ledger
 from scheduler.sync import run_pass
-from tests.feeds.conftest import ANA, MARCO, SAM, START, copy_example
+from tests.feeds.conftest import ANA, MARCO, SAM, START, closed_after_test, copy_example
 from tests.system.helpers import series_file
 
 
@@ -74,12 +74,7 @@ class Replica:
 
 @pytest.fixture
 def replicas() -> Iterator[list[Replica]]:
-    started: list[Replica] = []
-    try:
-        yield started
-    finally:
-        for replica in started:
-            replica.close()
+    yield from closed_after_test([])
 
 
 @pytest.fixture
