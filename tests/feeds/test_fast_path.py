@@ -155,14 +155,29 @@ def both(org: Org, servers: list[Served]) -> tuple[Served, Served]:
     return fast, plain
 
 
+def both_clients(fast: Served, plain: Served, clients: list[Raw]) -> tuple[Raw, Raw, str]:
+    """A client of each server (``both``), and Ana's feed path."""
+    token = feeds.issue_token(fast.ledger, ANA, START)
+    one, other = fast.connect(), plain.connect()
+    clients.extend((one, other))
+    return one, other, f"/feeds/{token}.ics"
+
+
+def shortcut_client(org: Org, servers: list[Served], clients: list[Raw]) -> tuple[Served, Raw, str]:
+    """A server with the shortcut, a client connected to it, and Ana's feed path."""
+    fast = Served(org, shortcut=True)
+    servers.append(fast)
+    token = feeds.issue_token(fast.ledger, ANA, START)
+    client = fast.connect()
+    clients.append(client)
+    return fast, client, f"/feeds/{token}.ics"
+
+
 def test_both_paths_give_the_same_bytes_and_a_pass_shows_at_once(
     org: Org, servers: list[Served], clients: list[Raw]
 ) -> None:
     fast, plain = both(org, servers)
-    token = feeds.issue_token(fast.ledger, ANA, START)
-    path = f"/feeds/{token}.ics"
-    one, other = fast.connect(), plain.connect()
-    clients.extend((one, other))
+    one, other, path = both_clients(fast, plain, clients)
     # The first fetch builds the feed (through ASGI); from then on it is held.
     first = one.ask(request("GET", path))
     assert status_of(first) == 200
@@ -192,7 +207,8 @@ def test_both_paths_give_the_same_bytes_and_a_pass_shows_at_once(
     assert fast.app.calls == asked  # all of them answered below ASGI
     assert full.endswith(feeds.build_feed(org, fast.ledger, ANA).body)
     # An unknown token: the same bare 404, through ASGI.
-    same((request("GET", f"/feeds/{'A' * len(token)}.ics"), 404))
+    unknown = "A" * len(path.removeprefix("/feeds/").removesuffix(".ics"))
+    same((request("GET", f"/feeds/{unknown}.ics"), 404))
     assert fast.app.calls == asked + 1
 
     move_a_week(org)  # a pass in this process changes Ana's 1:1s
@@ -317,10 +333,7 @@ def test_unusual_requests_go_through_asgi_unchanged(
     org: Org, servers: list[Served], clients: list[Raw], unusual: Callable[[str], bytes]
 ) -> None:
     fast, plain = both(org, servers)
-    token = feeds.issue_token(fast.ledger, ANA, START)
-    path = f"/feeds/{token}.ics"
-    one, other = fast.connect(), plain.connect()
-    clients.extend((one, other))
+    one, other, path = both_clients(fast, plain, clients)
     assert status_of(one.ask(request("GET", path))) == 200
     assert status_of(other.ask(request("GET", path))) == 200
     asked = fast.app.calls
@@ -339,12 +352,7 @@ def test_a_failing_shortcut_falls_back_to_asgi_for_good(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    fast = Served(org, shortcut=True)
-    servers.append(fast)
-    token = feeds.issue_token(fast.ledger, ANA, START)
-    path = f"/feeds/{token}.ics"
-    client = fast.connect()
-    clients.append(client)
+    fast, client, path = shortcut_client(org, servers, clients)
     first = client.ask(request("GET", path))
 
     def broken(self: Any) -> None:
@@ -377,12 +385,7 @@ def test_protocol_for_falls_back_when_uvicorn_lacks_what_it_needs(
 def test_clients_hanging_up_mid_answer_hurt_nothing(
     org: Org, servers: list[Served], clients: list[Raw]
 ) -> None:
-    fast = Served(org, shortcut=True)
-    servers.append(fast)
-    token = feeds.issue_token(fast.ledger, ANA, START)
-    path = f"/feeds/{token}.ics"
-    client = fast.connect()
-    clients.append(client)
+    fast, client, path = shortcut_client(org, servers, clients)
     first = client.ask(request("GET", path))
     ask = request("GET", path)
     for count in range(40):
