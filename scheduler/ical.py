@@ -30,6 +30,7 @@ import threading
 import time as _time
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,23 +70,27 @@ __all__ = [
     "fingerprint",
     "fold_line",
     "is_product_object",
+    "links_line",
     "observe",
     "observe_parsed",
     "observed_written",
     "parse_object",
     "render",
     "screen",
+    "with_recent_links",
 ]
 
 PRODID = "-//oneonone//EN"
 
-#: Agenda links stay on the instances of the last four weeks (and every later one) of a
-#: calendar object: an instance overridden only to carry its link is left out of the object
-#: once it is older, so a series' file does not grow by one VEVENT a week for ever (its
-#: rendering, parsing and every client's sync with it). Older agendas are one "previous
-#: agenda" link away from a recent one, and in the ledger; moved, cancelled and answered
-#: instances are always kept.
-AGENDA_LINKS_KEPT = timedelta(weeks=4)
+#: Agenda links stay on the instances of the latest four weeks that carry one (past or
+#: coming): an instance overridden only to carry its link leaves the series once four later
+#: weeks carry theirs, so a series does not grow by one override a week for ever (its
+#: fingerprint, rendering and parsing, every client's sync with it, and on Google and
+#: Microsoft 365 a patch of every past week's words whenever the series' description
+#: changed). Older agendas are one "previous agenda" link away from a recent one, and in the
+#: ledger; moved, cancelled and answered instances are always kept. By count, not age: a
+#: week without a 1:1 (a close week) drops no link, so it rewrites no series.
+AGENDA_LINKS_KEPT = 4
 PAIR_PROPERTY = "X-ONEONONE-PAIR"
 HASH_PROPERTY = "X-ONEONONE-HASH"
 WEEK_PROPERTY = "X-ONEONONE-WEEK"
@@ -272,7 +277,7 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
     # (serialising its EXDATE list and description twice was a sixth of a weekly pass).
     master_lines = [line for line in master.content_lines() if line]
 
-    overrides = _kept_overrides(spec, stamp)
+    overrides = _kept_overrides(spec)
 
     if isinstance(zone, ZoneInfo):
         # Built from the zone's real transitions (``scheduler.vtimezone``), not icalendar's
@@ -290,18 +295,45 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
     return b"".join(parts)
 
 
-def _kept_overrides(spec: SeriesSpec, stamp: datetime) -> list[InstanceOverride]:
-    """The overrides an object written at ``stamp`` holds, in order: all but those older than
-    ``AGENDA_LINKS_KEPT`` that only carry an agenda link; none for a make-up."""
-    if spec.makeup_week is not None:
-        return []
-    linked_since = stamp - AGENDA_LINKS_KEPT
+def _kept_overrides(spec: SeriesSpec) -> list[InstanceOverride]:
+    """The overrides an object holds, in order: all but those that only carry an agenda link
+    older than the latest ``AGENDA_LINKS_KEPT`` such; none for a make-up."""
+    if spec.makeup_week is None:
+        return _recent_links(spec)
+    return []
+
+
+def _recent_links(spec: SeriesSpec) -> list[InstanceOverride]:
     master = _effective_partstats(spec)
-    return [
-        override
-        for override in sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
-        if not (utc(override.recurrence_id) < linked_since and _only_links(spec, override, master))
-    ]
+    ordered = sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
+    linked = [item for item in ordered if _only_links(spec, item, master)]
+    if len(linked) <= AGENDA_LINKS_KEPT:
+        return ordered
+    dropped = {id(item) for item in linked[: len(linked) - AGENDA_LINKS_KEPT]}
+    return [item for item in ordered if id(item) not in dropped]
+
+
+def with_recent_links(spec: SeriesSpec) -> SeriesSpec:
+    """``spec`` without the overrides that only carry an agenda link older than the latest
+    ``AGENDA_LINKS_KEPT`` such (see there): what a series is, for every provider."""
+    kept = _recent_links(spec)
+    if len(kept) == len(spec.overrides):
+        return spec
+    return replace(spec, overrides=tuple(kept))
+
+
+def links_line(spec: SeriesSpec) -> datetime | None:
+    """The instant (UTC) before which ``spec`` no longer speaks for instances that only carry
+    words and an agenda link (``with_recent_links`` let them go): a calendar that keeps each
+    instance apart (Google, Microsoft 365) leaves those as they are, not back to the rule;
+    ``None`` while it holds every link it had."""
+    if spec.makeup_week is not None:
+        return None
+    master = _effective_partstats(spec)
+    linked = [item for item in spec.overrides if _only_links(spec, item, master)]
+    if len(linked) < AGENDA_LINKS_KEPT:
+        return None
+    return min(utc(item.recurrence_id) for item in linked)
 
 
 def _only_links(
@@ -848,11 +880,10 @@ def observed_written(
     zone = _zone_of(spec)
     if not isinstance(zone, ZoneInfo) or zone.key.upper() == "UTC":
         return None
-    stamp = utc(dtstamp)
     texts = [spec.uid, spec.pair_key, spec.description, spec.organizer_email]
     texts += [spec.attendee_email, spec.makeup_week or ""]
     moments = [spec.dtstart, *spec.exdates, *([spec.until] if spec.until else [])]
-    overrides = _kept_overrides(spec, stamp)
+    overrides = _kept_overrides(spec)
     for override in overrides:
         texts.append(override.description or spec.description)
         moments += [override.recurrence_id, override.start, override.end]

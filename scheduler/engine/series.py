@@ -237,7 +237,7 @@ def _series_spec(
             anchor, state.records, org.calendar, org.zone, org.calendar.close_window.policy
         ),
     )
-    return attach_series(
+    linked = attach_series(
         spec,
         {
             rule_instance(anchor, week): link
@@ -245,6 +245,9 @@ def _series_spec(
             if kind == SERIES and (since is None or week >= since)
         },
     )
+    # Only the latest weeks' links (ical.AGENDA_LINKS_KEPT): a series written, digested and
+    # patched costs the same after a year as after a month (issue 17).
+    return ical.with_recent_links(linked)
 
 
 def _window(spec: SeriesSpec, anchor: SeriesRecord, since: str) -> str:

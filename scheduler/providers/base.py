@@ -24,7 +24,7 @@ contract too: ``write_many`` takes every write of one calendar at once (Google s
 batches of ``Capabilities.batch_size``; vdir writes them one by one).
 
 Exports: Capabilities, WriteJob, Written, CalendarProvider, write_one, content_version,
-UNFINISHED, unfinished, is_candidate, is_single_meeting.
+UNFINISHED, unfinished, is_candidate, is_single_meeting, link_let_go.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Protocol
 
 from scheduler import ical
 from scheduler.domain import Pair, Person
-from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec
+from scheduler.domain.series import CalendarRead, ObservedInstance, ObservedSeries, SeriesSpec, utc
 from scheduler.errors import CalendarError
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "content_version",
     "is_candidate",
     "is_single_meeting",
+    "link_let_go",
     "pair_roles",
     "unfinished",
     "write_one",
@@ -181,6 +182,21 @@ def is_candidate(observed: ObservedSeries) -> bool:
 def is_single_meeting(observed: ObservedSeries) -> bool:
     """An untagged one-off event between exactly two people: maybe a make-up they booked."""
     return not observed.recurring and not observed.cancelled and len(_people(observed)) == 2
+
+
+def link_let_go(
+    spec: SeriesSpec, line: datetime | None, original: datetime, found: ObservedInstance
+) -> bool:
+    """Whether an instance exception that ``spec`` no longer has is a week whose agenda link
+    the series let go (``line``: ``ical.links_line(spec)``): at the rule's time, before the
+    line. A calendar that keeps each instance apart (Google, Microsoft 365) leaves it as it
+    is, its words and agenda, rather than patch a year of past weeks back to the rule."""
+    return (
+        line is not None
+        and original < line
+        and utc(found.start) == original
+        and utc(found.end) == original + spec.duration
+    )
 
 
 def pair_roles(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler import ical
 from scheduler.domain import Person
 from scheduler.domain.settings import Microsoft365Settings
 from scheduler.errors import AuthError, UserError
@@ -266,6 +267,38 @@ def test_a_restart_goes_on_from_the_delta_state_kept_in_the_ledger(
         organizers = {pair.manager.email for pair in world.org.pairs}
         assert kinds.count("delta") == len(organizers)
         assert "events" not in kinds  # a full read would fetch every master again
+    finally:
+        world.close()
+        world.forget_passwords()
+
+
+@pytest.mark.slow  # ten weeks of passes: 17 s
+def test_a_year_of_agendas_costs_no_more_requests_than_a_month(
+    tmp_path: Path, emu: GraphEmulator
+) -> None:
+    """When a series' words change, only the weeks whose agenda links the series still holds
+    are patched (``ical.AGENDA_LINKS_KEPT``), and the weeks it let go keep their link: patching
+    every past week's words grew by a request per week of history (62, then 68 patches for 8
+    series in weeks 8 and 9; issue 17)."""
+    from tests.system.m365_world import M365World
+
+    world = M365World(tmp_path / "org", emu)
+    try:
+        monday = datetime(2027, 1, 4, 13, 0, tzinfo=UTC)
+        patches: list[tuple[int, int]] = []  # (series written, PATCH requests) of a pass
+        for week in range(10):
+            for days in (0, 1, 2):  # Monday, and the days the week's agendas are due
+                emu.reset_counts()
+                result = world.sync(monday + timedelta(weeks=week, days=days))
+                if week >= 7 and result.written:
+                    sent = sum(method == "PATCH" for _, method, _ in emu.requests_log)
+                    patches.append((result.written, sent))
+        # Each series written: its master, the weeks still carrying their link, and the week
+        # that gets its agenda; never a week the series let go.
+        assert patches and all(sent <= w * (ical.AGENDA_LINKS_KEPT + 2) for w, sent in patches)
+        # Ana's first agenda (12 January), let go weeks ago, is still on its week.
+        week2 = datetime(2027, 1, 12, 15, 0, tzinfo=UTC)
+        assert week2 in world.series_attachments("marco", "marco", "ana")
     finally:
         world.close()
         world.forget_passwords()

@@ -6,6 +6,7 @@ Against the emulator of Calendar v3 on 127.0.0.1 through the real client librari
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler import ical
 from scheduler.domain.series import utc
 from scheduler.providers.google.client import GoogleCall
 from scheduler.providers.google.provider import GoogleProvider
@@ -260,6 +262,35 @@ def test_a_weeks_agenda_costs_one_instance_request_per_pair_and_the_next_pass_no
     assert after.written == 0 and _calendar_writes(world) == {}
     found = events.get(calendarId=MARCO, eventId=week_id).execute()
     assert found["description"] == "Marco's notes"
+
+
+def test_a_year_of_agendas_costs_no_more_requests_than_a_month(world: GoogleWorld) -> None:
+    """When a series' words change (a close week enters the horizon), only the weeks whose
+    agenda links the series still holds are patched (ical.AGENDA_LINKS_KEPT); the weeks
+    before keep their link and words as they were. Patching every past week's words grew by
+    a request per week of history on every change (188 patches for 8 copies after 29 weeks,
+    issue 17)."""
+    start = datetime(2027, 1, 4, 8, 0, tzinfo=NY)
+    changes: list[tuple[datetime, list[str]]] = []
+    for week in range(10):
+        for hours in (0, 24, 48):  # Monday, and the days the week's agendas are due
+            now = start + timedelta(weeks=week, hours=hours)
+            sent = len(world.emulator.sent_updates)
+            world.emulator.reset_counts()
+            world.sync(now)
+            if world.emulator.counts["calendar.events.update"]:  # the series' words changed
+                patched = [u["eventId"] for u in world.emulator.sent_updates[sent:]]
+                changes.append((now, [e for e in patched if "_" in e]))
+    late = [(now, patched) for now, patched in changes if now >= start + timedelta(weeks=7)]
+    assert late, "no change of a series' words after seven weeks of agendas"
+    for now, patched in late:
+        per_series = Counter(event_id.rsplit("_", 1)[0] for event_id in patched)
+        assert max(per_series.values()) <= ical.AGENDA_LINKS_KEPT, (now, patched)
+    # The first agenda (Ana's of 12 January), which the series let go weeks ago, is still on
+    # its week, on both copies: not patched back to the rule.
+    week2 = utc(datetime(2027, 1, 12, 10, 0, tzinfo=NY))
+    for owner in ("marco", "ana"):
+        assert week2 in world.series_attachments(owner, "marco", "ana")
 
 
 class Killed(BaseException):

@@ -515,8 +515,9 @@ def _linked(week: datetime, **changes: object) -> InstanceOverride:
 
 
 def test_an_old_instance_that_only_carries_its_agenda_link_is_left_out_of_the_object() -> None:
-    # Written on 6 April: the links of the last four weeks (from 9 March) and later stay; an
-    # older one goes unless the instance is moved, cancelled or answered apart from the master.
+    # Five weeks carry only their link: the latest four stay, the oldest goes. Moved,
+    # cancelled and answered instances stay, however old. By count, not age: the same spec
+    # written any day keeps the same weeks.
     spec = make_spec(
         overrides=(
             _linked(tue(2, 2)),
@@ -529,16 +530,26 @@ def test_an_old_instance_that_only_carries_its_agenda_link_is_left_out_of_the_ob
             _linked(tue(4, 13)),
         )
     )
-    written = datetime(2027, 4, 6, 12, 0, tzinfo=UTC)
-    observed = ical.observe(ical.render(spec, written), "p.ics")
-    assert observed is not None
-    assert sorted(observed.overrides) == sorted(
-        utc(week) for week in (tue(2, 9), tue(2, 16), tue(2, 23), tue(3, 9), tue(4, 6), tue(4, 13))
-    )
-    assert observed.fingerprint == ical.fingerprint(spec)
-    # Written earlier, the same spec keeps every link.
-    early = ical.observe(ical.render(spec, STAMP), "p.ics")
-    assert early is not None and len(early.overrides) == 8
+    kept = [tue(2, 9), tue(2, 16), tue(2, 23), tue(3, 2), tue(3, 9), tue(4, 6), tue(4, 13)]
+    for written in (
+        STAMP,
+        datetime(2027, 4, 6, 12, 0, tzinfo=UTC),
+        datetime(2028, 1, 1, tzinfo=UTC),
+    ):
+        observed = ical.observe(ical.render(spec, written), "p.ics")
+        assert observed is not None
+        assert sorted(observed.overrides) == sorted(utc(week) for week in kept)
+        assert observed.fingerprint == ical.fingerprint(spec)
+    # The series every provider is given holds the same weeks, and says from when on it
+    # speaks for the weeks that only carry words and a link.
+    recent = ical.with_recent_links(spec)
+    assert sorted(utc(o.recurrence_id) for o in recent.overrides) == sorted(map(utc, kept))
+    assert ical.links_line(recent) == utc(tue(3, 2))
+    assert ical.with_recent_links(recent) is recent
+    # Four links or fewer: all of them, and no line.
+    fewer = replace(spec, overrides=spec.overrides[1:7])
+    assert ical.with_recent_links(fewer) is fewer
+    assert ical.links_line(fewer) is None
 
 
 # --------------------------------------------------------------------------- DST

@@ -59,6 +59,7 @@ from scheduler.providers.base import (
     Written,
     is_candidate,
     is_single_meeting,
+    link_let_go,
     unfinished,
 )
 from scheduler.providers.freebusy import days_out, subtract_spans
@@ -1043,9 +1044,13 @@ class GoogleProvider:
                     instance, original, GoogleCall("calendar.events.patch", request), kept
                 )
             )
-        # Exceptions the product made earlier that the spec no longer has: back to the rule.
+        # Exceptions the product made earlier that the spec no longer has: back to the rule;
+        # but a week whose agenda link the series let go (ical.links_line) keeps its words.
+        line = ical.links_line(spec)
         for original, found in sorted(have.items()):
             if original in wanted or original in exdates or found.cancelled:
+                continue
+            if link_let_go(spec, line, original, found):
                 continue
             instance = gev.instance_id(job.event_id, original)
             request = self._events().patch(

@@ -55,6 +55,7 @@ from scheduler.providers.base import (
     Written,
     is_candidate,
     is_single_meeting,
+    link_let_go,
 )
 from scheduler.providers.freebusy import days_out
 from scheduler.providers.microsoft365 import events as mev
@@ -1022,8 +1023,13 @@ class Microsoft365Provider:
                 )
             if not same:
                 todo[original] = mev.instance_body(spec, item)
+        # Exceptions the product made earlier that the spec no longer has: back to the rule;
+        # but a week whose agenda link the series let go (ical.links_line) keeps its words.
+        line = ical.links_line(spec)
         for original, found in sorted(have.items()):
             if original in wanted or original in skipped or found.cancelled:
+                continue
+            if link_let_go(spec, line, original, found):
                 continue
             todo[original] = mev.regular_body(spec, original)
         if not todo:
