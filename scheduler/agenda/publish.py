@@ -263,7 +263,8 @@ def settled_links(
     """The agenda links of settled weeks that a pass read late (a pair read over a window
     that it writes whole): what ``publish_agendas`` links them to, from the documents on
     record; nothing is read back or written (their sessions are long over)."""
-    all_docs = ledger.agenda_docs([entry.pair.key for entry in pairs])
+    # Without items and bodies: a settled week is only linked (its items are not listed).
+    all_docs = ledger.agenda_docs([entry.pair.key for entry in pairs], links_only=True)
     outcome = AgendaOutcome()
     for entry in pairs:
         pair = entry.pair

@@ -229,6 +229,14 @@ notices_table = Table(
     Column("lease_until", String(40)),
     UniqueConstraint("kind", "pair_key", "week", "recipient", name="one_notice"),
 )
+# Revision 0008: every pass sends what is unsent; without it, it scanned every notice ever
+# decided (a prep notice per pair and week), a year of them in every 5-minute pass (issue 17).
+Index(
+    "ix_notices_unsent",
+    notices_table.c.id,
+    sqlite_where=notices_table.c.sent_at.is_(None),
+    postgresql_where=notices_table.c.sent_at.is_(None),
+)
 
 makeups_table = Table(
     "makeups",
@@ -972,13 +980,19 @@ class Ledger:
     # ------------------------------------------------------------------ agendas
 
     def agenda_docs(
-        self, pair_keys: Sequence[str] | None = None, *, since: str | None = None
+        self,
+        pair_keys: Sequence[str] | None = None,
+        *,
+        since: str | None = None,
+        links_only: bool = False,
     ) -> dict[str, dict[str, AgendaDocRecord]]:
         """Every agenda document (of ``pair_keys`` only, when given; of weeks from ``since``
-        on, when given), as {pair key: {session date: record}}, dates in order."""
-        query = select(agenda_docs_table).order_by(
-            agenda_docs_table.c.pair_key, agenda_docs_table.c.session_date
-        )
+        on, when given), as {pair key: {session date: record}}, dates in order. With
+        ``links_only``, records without their items and body (``()`` and ``None``): what
+        linking a settled week needs, without a year of document bodies (issue 17)."""
+        table = agenda_docs_table
+        columns = [c for c in table.c if c.name not in ("items", "body")] if links_only else [table]
+        query = select(*columns).order_by(table.c.pair_key, table.c.session_date)
         if pair_keys is not None:
             query = query.where(agenda_docs_table.c.pair_key.in_(list(pair_keys)))
         if since is not None:
@@ -986,7 +1000,8 @@ class Ledger:
         result: dict[str, dict[str, AgendaDocRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
-                result.setdefault(row.pair_key, {})[row.session_date] = _agenda_doc(row)
+                doc = _agenda_link(row) if links_only else _agenda_doc(row)
+                result.setdefault(row.pair_key, {})[row.session_date] = doc
         return result
 
     def window_agenda_docs(
@@ -1490,6 +1505,15 @@ def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:
 
 
 def _agenda_doc(row: Any) -> AgendaDocRecord:
+    items = tuple((str(i), str(t)) for i, t in json.loads(row.items))
+    return _agenda_link(row, items, row.body)
+
+
+def _agenda_link(
+    row: Any, items: tuple[tuple[str, str], ...] = (), body: str | None = None
+) -> AgendaDocRecord:
+    """A document's record; without its items and body unless given (``agenda_docs``'s
+    ``links_only``)."""
     return AgendaDocRecord(
         pair_key=row.pair_key,
         session_date=row.session_date,
@@ -1500,11 +1524,11 @@ def _agenda_doc(row: Any) -> AgendaDocRecord:
         title=row.title,
         excerpt=row.excerpt,
         state=row.state,
-        items=tuple((str(i), str(t)) for i, t in json.loads(row.items)),
+        items=items,
         created_at=datetime.fromisoformat(row.created_at),
         ref=row.ref,
         url=row.url,
-        body=row.body,
+        body=body,
         written_at=_dt(row.written_at),
         read_at=_dt(row.read_at),
     )

@@ -132,6 +132,9 @@ def test_an_agenda_document_is_claimed_once(ledger: Ledger) -> None:
     assert ledger.claim_agenda_doc(record)
     assert not ledger.claim_agenda_doc(record)
     assert ledger.agenda_docs()[PAIR]["2027-01-12"].items == record.items
+    # Read for its link only (a settled week's): all of it but its items and body.
+    light = ledger.agenda_docs([PAIR], links_only=True)[PAIR]["2027-01-12"]
+    assert light == replace(record, items=(), body=None)
 
 
 def test_agenda_texts_are_kept_once_and_never_replaced(ledger: Ledger) -> None:

@@ -27,7 +27,12 @@ ALEMBIC_TABLES = (
 #: Columns Alembic revisions added to the tables schema 4 had.
 ALEMBIC_COLUMNS = {"occurrences": ["changed_by"], "series": ["week_shift", "window"]}
 #: Indexes Alembic revisions added to the tables schema 4 had.
-ALEMBIC_INDEXES = ("ix_occurrences_week", "ix_makeups_week", "ix_agenda_docs_week")
+ALEMBIC_INDEXES = (
+    "ix_occurrences_week",
+    "ix_makeups_week",
+    "ix_agenda_docs_week",
+    "ix_notices_unsent",
+)
 ADDED = {
     "series": ["seen_at", "person_slot"],
     "notices": ["channel", "raw", "lease_until"],
