@@ -229,14 +229,16 @@ notices_table = Table(
     Column("lease_until", String(40)),
     UniqueConstraint("kind", "pair_key", "week", "recipient", name="one_notice"),
 )
-# Revision 0008: every pass sends what is unsent; without it, it scanned every notice ever
-# decided (a prep notice per pair and week), a year of them in every 5-minute pass (issue 17).
+# Revision 0008: every pass reads what is unsent and marks each message sent; without these,
+# both scanned every notice ever decided (a prep notice per pair and week), the marking once
+# for every message sent (issue 17).
 Index(
     "ix_notices_unsent",
     notices_table.c.id,
     sqlite_where=notices_table.c.sent_at.is_(None),
     postgresql_where=notices_table.c.sent_at.is_(None),
 )
+Index("ix_notices_message_id", notices_table.c.message_id)
 
 makeups_table = Table(
     "makeups",

@@ -32,6 +32,7 @@ ALEMBIC_INDEXES = (
     "ix_makeups_week",
     "ix_agenda_docs_week",
     "ix_notices_unsent",
+    "ix_notices_message_id",
 )
 ADDED = {
     "series": ["seen_at", "person_slot"],

@@ -1,6 +1,9 @@
-"""Unsent notices by index (issue 17): every pass sends what is unsent, and found it by
-scanning every notice ever decided (a prep notice per pair and week: a year-old org of 10,000
-pairs has half a million), in every 5-minute pass. A partial index holds only the unsent ones.
+"""Notices by index (issue 17). Every pass sends what is unsent and marks each message sent;
+both scanned every notice ever decided (a prep notice per pair and week: a year-old org of
+10,000 pairs has half a million), the marking once for every message sent.
+
+- ``ix_notices_unsent``: the unsent notices only (a partial index), which every pass reads;
+- ``ix_notices_message_id``: a message's rows, which sending leases, lists and marks sent.
 
 Revision ID: 0008
 Revises: 0007
@@ -27,6 +30,7 @@ def upgrade() -> None:
         sqlite_where=unsent,
         postgresql_where=unsent,
     )
+    op.create_index("ix_notices_message_id", "notices", ["message_id"])
 
 
 def downgrade() -> None:
