@@ -16,6 +16,7 @@ import sys
 from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -104,6 +105,35 @@ def test_a_windowed_pass_decides_what_a_whole_pass_decides(tmp_path: Path, seed:
         assert windowed_pairs > 26 * len(world.org.pairs) // 2
     finally:
         world.close()
+
+
+@pytest.mark.parametrize(
+    "make_world", ["google", pytest.param("microsoft365", marks=pytest.mark.slow)], indirect=True
+)
+def test_pairs_on_servers_that_keep_attendee_copies_are_read_over_windows(world: Any) -> None:
+    """On Google and Microsoft 365 the rep's copy of a series is read from the manager's
+    calendar, at its version, and is the organizer's write: compared with it, the pair is read
+    over a window (compared with a write of the rep's own, which the product never makes, no
+    pair there ever was). A rep's answer on the server changes the organizer's copy, so the
+    pair is read whole and the answer taken in."""
+    key = "marco@acme.example/ana@acme.example"
+    for week_number in range(3):
+        monday = START + timedelta(weeks=week_number)
+        world.sync(monday)  # the day's first pass: every pair read whole
+        later = monday + timedelta(hours=2)
+        snapshot = read_snapshot(world.org, world.ledger, later)
+        assert key in snapshot.windowed
+        assert len(snapshot.windowed) > len(world.org.pairs) // 2
+        _same_decisions(*_plan_both_ways(world, later))
+    # Ana declines this week's 1:1 (Tuesday 19 January) on the server, as its attendee.
+    week = datetime(2027, 1, 19, 10, tzinfo=NY)
+    world.decline_instance("ana", "marco", "ana", week)
+    snapshot = read_snapshot(world.org, world.ledger, later + timedelta(minutes=5))
+    assert key not in snapshot.windowed
+    result = world.sync(later + timedelta(minutes=5))
+    assert result.observed_changes >= 1
+    record = world.ledger.occurrences([key])[key][iso_week(week.date())]
+    assert record.change == "declined" and record.changed_by == "ana@acme.example"
 
 
 def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path: Path) -> None:
