@@ -10,9 +10,11 @@ first pass of each day reads every pair's whole history, so edits to long-settle
 still seen; it is measured on its own, the weekly pass being an ordinary one). Prints, for every
 week, the CPU time of the four passes, the objects the weekly pass wrote and the peak memory;
 then the ratio of the last week to week 4 (the goal of "cost that grows with neither history
-nor time": at most 1.2). From 4 January 2027, weeks 4 and 52 are both month-end close weeks
-(no agendas are due, few objects are written), so the two are alike; a "close" mark shows
-every such week, whose passes are cheaper than the others.
+nor time": at most 1.2), and the last week of each kind (close weeks, weeks with agendas due)
+beside the first of the same kind from week 4 on that wrote as much. From 4 January 2027,
+weeks 4 and 52 are both month-end close weeks (no agendas are due), but week 4 writes few
+objects and week 52 rewrites every series (a new close week enters the horizon); a "close"
+mark shows every such week, whose passes are cheaper than the others.
 Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W]``.
 """
 
@@ -124,23 +126,30 @@ def main() -> None:
         )
         # A weekly pass costs what it writes: week 4 writes only the series people changed,
         # while a close week entering the horizon (weeks 8 and 52 of this calendar) or an
-        # agenda due rewrites every series. So the last week is also set beside the first week
-        # from 4 on that wrote as much, the same kind of week, with less history.
-        alike = next(
-            (
-                week
-                for week in sorted(weekly)
-                if 4 <= week < last
-                and (week in close) == (last in close)
-                and abs(written[week] - written[last]) <= 0.1 * written[last]
-            ),
-            None,
-        )
-        if alike is not None:
-            print(
-                f"week {last} / week {alike} (alike: {written[alike]} and {written[last]} "
-                f"objects written): weekly {weekly[last] / weekly[alike]:.2f}"
+        # agenda due rewrites every series. So the last week of each kind (close weeks, and
+        # the others, which send the week's prep notices) is also set beside the first week
+        # from 4 of the same kind that wrote as much, with less history.
+        for kind in (True, False):
+            latest = max((week for week in weekly if (week in close) == kind), default=None)
+            if latest is None:
+                continue
+            alike = next(
+                (
+                    week
+                    for week in sorted(weekly)
+                    if 4 <= week < latest
+                    and (week in close) == kind
+                    and abs(written[week] - written[latest]) <= 0.1 * written[latest]
+                ),
+                None,
             )
+            if alike is not None:
+                named = "close weeks" if kind else "weeks with agendas due"
+                print(
+                    f"week {latest} / week {alike} ({named}, {written[alike]} and "
+                    f"{written[latest]} objects written): weekly "
+                    f"{weekly[latest] / weekly[alike]:.2f}"
+                )
 
 
 if __name__ == "__main__":
