@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import HeaderParser
 from email.utils import format_datetime
 
 __all__ = ["address_of", "compose", "message_id_for", "recipients"]
@@ -164,7 +165,9 @@ def recipients(raw: str) -> list[str]:
     the recipients see. Duplicates (an address in both To and Cc) are dropped, keeping the first,
     comparing without regard to case.
     """
-    parsed = email.message_from_string(raw, policy=email.policy.default)
+    # The headers alone: parsing the whole message (its parts) was five times the cost, for
+    # every notice a pass sends.
+    parsed = HeaderParser(policy=email.policy.default).parsestr(raw)
     found: list[str] = []
     seen: set[str] = set()
     for header in ("To", "Cc"):
