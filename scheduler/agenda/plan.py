@@ -414,19 +414,30 @@ def excerpt(rep_first_name: str, open_items: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def attach_series(spec: SeriesSpec, links: Mapping[datetime, AgendaLink]) -> SeriesSpec:
+def attach_series(
+    spec: SeriesSpec, links: Mapping[datetime, AgendaLink], *, new_kept: int | None = None
+) -> SeriesSpec:
     """``spec`` with each link on the instance whose original start (recurrence id) is its
-    key; instances the spec skips (EXDATE) or does not have (outside the rule) get none."""
+    key; instances the spec skips (EXDATE) or does not have (outside the rule) get none.
+    ``new_kept``: of the instances the spec does not override, only the latest that many get
+    an override to carry their link (``ical.with_recent_links`` would drop the older ones:
+    a year of links made and dropped at every write)."""
     if not links:
         return spec
     overrides = {utc(o.recurrence_id): o for o in spec.overrides}
     skipped = {utc(moment) for moment in spec.exdates}
-    for rid, link in links.items():
-        key = utc(rid)
-        if key in skipped or key < utc(spec.dtstart):
-            continue
-        if spec.until is not None and key > utc(spec.until):
-            continue
+    first = utc(spec.dtstart)
+    until = utc(spec.until) if spec.until is not None else None
+    linked = {
+        key: (rid, link)
+        for rid, link in links.items()
+        if (key := utc(rid)) not in skipped and key >= first and (until is None or key <= until)
+    }
+    if new_kept is not None:
+        new = sorted(key for key in linked if key not in overrides)
+        for key in new[: max(len(new) - new_kept, 0)]:
+            del linked[key]
+    for key, (rid, link) in linked.items():
         zone = spec.dtstart.tzinfo
         current = overrides.get(key) or InstanceOverride(
             recurrence_id=rid,

@@ -244,6 +244,7 @@ def _series_spec(
             for (week, kind), link in state.agendas.items()
             if kind == SERIES and (since is None or week >= since)
         },
+        new_kept=ical.AGENDA_LINKS_KEPT,
     )
     # Only the latest weeks' links (ical.AGENDA_LINKS_KEPT): a series written, digested and
     # patched costs the same after a year as after a month (issue 17).

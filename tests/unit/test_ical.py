@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
 from scheduler import ical
+from scheduler.agenda.plan import AgendaLink, attach_series
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 from tests.ics_text import calendar as wrap
 from tests.ics_text import vevent as event
@@ -550,6 +551,54 @@ def test_an_old_instance_that_only_carries_its_agenda_link_is_left_out_of_the_ob
     fewer = replace(spec, overrides=spec.overrides[1:7])
     assert ical.with_recent_links(fewer) is fewer
     assert ical.links_line(fewer) is None
+
+
+_WEEKS = [tue(1, 5) + timedelta(weeks=n) for n in range(20)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    linked=st.sets(st.integers(0, 19)),
+    skipped=st.sets(st.integers(0, 19)),
+    moved=st.sets(st.integers(0, 19)),
+    answered=st.dictionaries(st.integers(0, 19), st.sampled_from(["ACCEPTED", "DECLINED"])),
+    until=st.none() | st.integers(0, 19),
+)
+def test_a_series_makes_only_the_link_overrides_it_keeps(
+    linked: set[int],
+    skipped: set[int],
+    moved: set[int],
+    answered: dict[int, str],
+    until: int | None,
+) -> None:
+    """``attach_series(new_kept=AGENDA_LINKS_KEPT)`` makes only the overrides
+    ``with_recent_links`` keeps: the same series as attaching every link, without making a
+    year of them at every write (issue 17)."""
+    overrides = []
+    for n in sorted((moved | set(answered)) - skipped):
+        rid = _WEEKS[n]
+        start = rid + timedelta(days=1) if n in moved else rid
+        overrides.append(
+            InstanceOverride(
+                recurrence_id=rid,
+                start=start,
+                end=start + timedelta(minutes=30),
+                description="moved" if n in moved else None,
+                partstats=((REP, answered[n]),) if n in answered else (),
+            )
+        )
+    spec = make_spec(
+        exdates=tuple(_WEEKS[n] for n in sorted(skipped)),
+        overrides=tuple(overrides),
+        until=None if until is None else _WEEKS[until],
+    )
+    links = {
+        _WEEKS[n]: AgendaLink(f"https://example.com/agendas/{n}", f"Agenda {n}", "") for n in linked
+    }
+    every = ical.with_recent_links(attach_series(spec, links))
+    kept = ical.with_recent_links(attach_series(spec, links, new_kept=ical.AGENDA_LINKS_KEPT))
+    assert kept == every
+    assert ical.fingerprint(kept) == ical.fingerprint(every)
 
 
 # --------------------------------------------------------------------------- DST
