@@ -133,6 +133,7 @@ def apply_plan(
         for makeup in plan.makeup_records
         if makeup.pending and (makeup.pair_key, "makeup", makeup.week) not in failed
     ]
+    copies.extend(plan.confirmed)
     if done or seen or makeups_done or copies:
         with ledger.transaction():
             ledger.clear_pending(dict.fromkeys(done))

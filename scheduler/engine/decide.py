@@ -30,7 +30,7 @@ from scheduler.domain import (
     PlanStatus,
     week_after,
 )
-from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
+from scheduler.domain.records import CopyRecord, MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import book_makeups, makeup_work
 from scheduler.engine.observe import (
@@ -41,6 +41,7 @@ from scheduler.engine.observe import (
 )
 from scheduler.engine.series import (
     adopt_reason,
+    confirmed_copies,
     end_work,
     series_anchor,
     series_changed,
@@ -164,6 +165,9 @@ class PassPlan:
     #: every notice the weeks call for, and the words of those not recorded before
     decisions: tuple[Decision, ...]
     notices: tuple[Draft, ...]
+    #: copy records whose version the write could not tell, with the version a later pass
+    #: read of the copy as written (``confirmed_copies``)
+    confirmed: tuple[CopyRecord, ...] = ()
 
     @property
     def stopped(self) -> bool:
@@ -438,6 +442,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
     anchors: dict[str, SeriesRecord] = {}
     makeups: dict[tuple[str, str], MakeupRecord] = {}
     worked_makeups: list[MakeupRecord] = []
+    confirmed: list[CopyRecord] = []
 
     for pair in decided.pairs:
         state = states[pair.key]
@@ -450,6 +455,8 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
                 org, state, series_anchor(state, now), now, weeks, writable
             )
             anchors[pair.key] = anchor
+            if not targets:
+                confirmed.extend(confirmed_copies(state, anchor, snapshot.copies))
             baseline = Baseline.of(anchor, state.history()).to_json() if targets else ""
             for owner, copy, expect in targets:
                 action, reason = _series_change(state, owner.email, names)
@@ -614,6 +621,7 @@ def decide_writes(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> PassPl
         writes=tuple(writes),
         decisions=tuple(decisions),
         notices=notices,
+        confirmed=tuple(confirmed),
     )
 
 

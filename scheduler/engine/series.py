@@ -18,7 +18,7 @@ from operator import attrgetter
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
 from scheduler.domain import Pair, PlanStatus, week_after
-from scheduler.domain.records import OccurrenceRecord, SeriesRecord
+from scheduler.domain.records import CopyRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
@@ -326,6 +326,34 @@ def series_work(
             )
             targets.append((owner, copy_name, expect))
     return anchor, replace(spec, sequence=anchor.sequence), targets
+
+
+def confirmed_copies(
+    state: PairState, anchor: SeriesRecord, written: Mapping[tuple[str, str], CopyRecord]
+) -> list[CopyRecord]:
+    """The copy records of a pair read whole with nothing to write whose version the last
+    write could not tell (a Google write whose master change the server may have carried to
+    weeks it did not patch), with the version this pass read: the copy holds the series as
+    written (its stamp and sequence), and the pass, which read it whole, found nothing in it
+    to take in or undo. Without this, such a pair was read whole (never over a window) until
+    its next write."""
+    found: list[CopyRecord] = []
+    if anchor.pending or not anchor.fingerprint:
+        return found
+    for owner, copy in state.copies.items():
+        record = written.get((anchor.uid, owner))
+        if (
+            copy is not None
+            and copy.version is not None
+            and record is not None
+            and record.version is None
+            and record.baseline  # read with its baseline (``with_baselines``): kept as it is
+            and record.fingerprint == anchor.fingerprint
+            and copy.fingerprint == anchor.fingerprint
+            and copy.sequence == anchor.sequence
+        ):
+            found.append(replace(record, version=copy.version))
+    return found
 
 
 def end_work(
