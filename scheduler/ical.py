@@ -303,10 +303,15 @@ def _kept_overrides(spec: SeriesSpec) -> list[InstanceOverride]:
     return []
 
 
-def _recent_links(spec: SeriesSpec) -> list[InstanceOverride]:
+def _link_only(spec: SeriesSpec, overrides: Iterable[InstanceOverride]) -> list[InstanceOverride]:
+    """Those of ``overrides`` that only carry an agenda link (``_only_links``), in order."""
     master = _effective_partstats(spec)
+    return [item for item in overrides if _only_links(spec, item, master)]
+
+
+def _recent_links(spec: SeriesSpec) -> list[InstanceOverride]:
     ordered = sorted(spec.overrides, key=lambda item: utc(item.recurrence_id))
-    linked = [item for item in ordered if _only_links(spec, item, master)]
+    linked = _link_only(spec, ordered)
     if len(linked) <= AGENDA_LINKS_KEPT:
         return ordered
     dropped = {id(item) for item in linked[: len(linked) - AGENDA_LINKS_KEPT]}
@@ -329,8 +334,7 @@ def links_line(spec: SeriesSpec) -> datetime | None:
     ``None`` while it holds every link it had."""
     if spec.makeup_week is not None:
         return None
-    master = _effective_partstats(spec)
-    linked = [item for item in spec.overrides if _only_links(spec, item, master)]
+    linked = _link_only(spec, spec.overrides)
     if len(linked) < AGENDA_LINKS_KEPT:
         return None
     return min(utc(item.recurrence_id) for item in linked)

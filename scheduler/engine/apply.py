@@ -100,12 +100,18 @@ def apply_plan(
     copies: list[CopyRecord] = []
     for index, (item, outcome) in enumerate(zip(plan.writes, outcomes, strict=True)):
         organizer = mirrors.get(index)
-        if organizer is not None and isinstance(outcomes[organizer], CalendarError):
-            # The server keeps this copy in step with the organizer's, whose write failed (its
-            # problem is told once, there): the copy holds what the organizer's does, not
-            # this write, so no record says it does.
-            failed.add((item.pair_key, item.kind, item.week))
-            continue
+        if organizer is not None:
+            kept = outcomes[organizer]
+            if isinstance(kept, CalendarError):
+                # The server keeps this copy in step with the organizer's, whose write failed
+                # (its problem is told once, there): the copy holds what the organizer's does,
+                # not this write, so no record says it does.
+                failed.add((item.pair_key, item.kind, item.week))
+                continue
+            if isinstance(outcome, Written):
+                # The copy is the organizer's object, read at its version: the record says so,
+                # so that it is "untouched" exactly when the organizer's is.
+                outcome = Written(outcome.changed, kept.version)
         what = "the make-up's " if item.kind == "makeup" else "the "
         if isinstance(outcome, ConflictError):
             failed.add((item.pair_key, item.kind, item.week))

@@ -232,9 +232,8 @@ def windowed_pairs(
     and digested from a week the window reaches (``SeriesRecord.window``). Nothing of people's
     can hide in their settled weeks: people's edits change a copy's version, and any pair
     whose copy changed is read whole. A read-only calendar (a feed) holds no copy of ours
-    to compare and is left out of the test; an attendee's copy that the server keeps is read
-    from the organizer's calendar, and compared with the organizer's write (without that,
-    no pair on Google or Microsoft 365 was ever read over a window)."""
+    to compare and is left out of the test. An attendee's copy that the server keeps (Google,
+    Microsoft 365) is recorded at the organizer's version (``apply``), as it is read."""
     found: list[str] = []
     for pair in org.pairs:
         anchor = series.get(pair.key)
@@ -254,13 +253,6 @@ def windowed_pairs(
                 continue
             copy = read.owned.get(anchor.uid)
             written = copies.get((anchor.uid, owner))
-            if provider.capabilities.keeps_attendee_copies and (
-                written is None or written.version is None
-            ):
-                # The rep's copy that the server keeps (Google, Microsoft 365) is read from the
-                # organizer's calendar, at its version (its own record has none: the write was
-                # the organizer's), so it is the organizer's write that it must still be.
-                written = copies.get((anchor.uid, pair.manager.email))
             if (
                 copy is None
                 or not untouched(copy, written)

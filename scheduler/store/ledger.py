@@ -996,9 +996,9 @@ class Ledger:
         columns = [c for c in table.c if c.name not in ("items", "body")] if links_only else [table]
         query = select(*columns).order_by(table.c.pair_key, table.c.session_date)
         if pair_keys is not None:
-            query = query.where(agenda_docs_table.c.pair_key.in_(list(pair_keys)))
+            query = query.where(table.c.pair_key.in_(list(pair_keys)))
         if since is not None:
-            query = query.where(agenda_docs_table.c.week >= since)
+            query = query.where(table.c.week >= since)
         result: dict[str, dict[str, AgendaDocRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):

@@ -114,8 +114,8 @@ def test_a_windowed_pass_decides_what_a_whole_pass_decides(tmp_path: Path, seed:
 )
 def test_pairs_on_servers_that_keep_attendee_copies_are_read_over_windows(world: Any) -> None:
     """On Google and Microsoft 365 the rep's copy of a series is read from the manager's
-    calendar, at its version, and is the organizer's write: compared with it, the pair is read
-    over a window (compared with a write of the rep's own, which the product never makes, no
+    calendar, at its version, so its record says that version (the write was the
+    organizer's): the pair is read over a window (with no version in the rep's record, no
     pair there ever was). A rep's answer on the server changes the organizer's copy, so the
     pair is read whole and the answer taken in."""
     key = "marco@acme.example/ana@acme.example"

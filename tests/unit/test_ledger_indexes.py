@@ -6,7 +6,7 @@ half a million notices."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +28,7 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         opened.close()
 
 
-def _plans(ledger: Ledger, run: object) -> list[tuple[str, list[str]]]:
+def _plans(ledger: Ledger, run: Callable[[], None]) -> list[tuple[str, list[str]]]:
     """(statement, its plan's steps) of every statement ``run()`` sends."""
     sent: list[tuple[str, object]] = []
 
@@ -37,7 +37,7 @@ def _plans(ledger: Ledger, run: object) -> list[tuple[str, list[str]]]:
 
     event.listen(ledger.engine, "before_cursor_execute", caught)
     try:
-        run()  # type: ignore[operator]
+        run()
     finally:
         event.remove(ledger.engine, "before_cursor_execute", caught)
     path = str(ledger.engine.url.database)
