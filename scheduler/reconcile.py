@@ -32,7 +32,7 @@ from scheduler.domain import (
     wall_clock,
     week_after,
 )
-from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
+from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord, WeekShape
 from scheduler.domain.series import (
     Attachment,
     InstanceOverride,
@@ -52,6 +52,7 @@ __all__ = [
     "adoptable",
     "adopted_history",
     "anchor_pair",
+    "at_rule",
     "effective_pair",
     "expected_instance",
     "instance_week",
@@ -304,13 +305,21 @@ class Baseline:
 
     @classmethod
     def of(cls, anchor: SeriesRecord, weeks: Mapping[str, OccurrenceRecord]) -> Baseline:
-        """The baseline of writing ``anchor`` with ``weeks`` (what ``series_spec`` writes)."""
+        """The baseline of writing ``anchor`` with ``weeks`` (what ``series_spec`` writes):
+        the weeks not at the rule (``at_rule``); ``instance`` gives the others as the rule
+        does. The same whether a pass read the pair's settled weeks whole or only those its
+        series shows (``Ledger.settled_occurrences``), and it no longer grows by a week a
+        week (issue 17)."""
         return cls(
             anchor.weekday,
             anchor.at_time,
             anchor.timezone,
             anchor.duration,
-            {week: _expected(record) for week, record in weeks.items()},
+            {
+                week: _expected(record)
+                for week, record in weeks.items()
+                if not at_rule(anchor, week, record)
+            },
             anchor.week_shift,
         )
 
@@ -451,12 +460,28 @@ def _in_rule(copy: ObservedSeries, rid: datetime) -> bool:
     return utc(copy.dtstart) <= rid and (copy.until is None or rid <= utc(copy.until))
 
 
-def expected_instance(record: OccurrenceRecord) -> tuple[datetime, datetime, bool]:
+def expected_instance(record: OccurrenceRecord | WeekShape) -> tuple[datetime, datetime, bool]:
     """(start, end, cancelled) of the week as the product last wrote it (or will write it)."""
     return _expected(record)
 
 
-def _expected(record: OccurrenceRecord) -> tuple[datetime, datetime, bool]:
+def at_rule(anchor: SeriesRecord, week: str, record: OccurrenceRecord | WeekShape) -> bool:
+    """Whether the series holds ``week`` as its rule makes it: not skipped or cancelled, at
+    the rule's start, as long as the rule's meeting (``series_spec`` writes no override or
+    EXDATE for it, and ``Baseline.instance`` gives it without listing it). Such a week adds
+    nothing to a series but its agenda link and people's answers."""
+    start, end, cancelled = _expected(record)
+    if cancelled:
+        return False
+    rid = rule_instance(anchor, week)
+    return (
+        utc(start) == utc(rid)
+        and end - start == anchor.duration
+        and utc(end) == utc(rid + anchor.duration)
+    )
+
+
+def _expected(record: OccurrenceRecord | WeekShape) -> tuple[datetime, datetime, bool]:
     """(start, end, cancelled) of the week as the product last wrote it."""
     if record.change == "missing":
         return record.planned_start, record.planned_end, True

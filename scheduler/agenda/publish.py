@@ -29,7 +29,7 @@ Exports: PairAgendas, AgendaOutcome, publish_agendas, agenda_store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,7 @@ from scheduler.agenda.plan import (
     AgendaPlan,
     Session,
     doc_for,
+    docs_by_session,
     excerpt,
     fold_read,
     link_of,
@@ -258,13 +259,19 @@ def _documents(
 
 
 def settled_links(
-    org: Org, ledger: Ledger, pairs: Sequence[PairAgendas], now: datetime
+    org: Org,
+    ledger: Ledger,
+    pairs: Sequence[PairAgendas],
+    now: datetime,
+    dates: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, dict[tuple[str, str], AgendaLink]]:
     """The agenda links of settled weeks that a pass read late (a pair read over a window
     that it writes whole): what ``publish_agendas`` links them to, from the documents on
-    record; nothing is read back or written (their sessions are long over)."""
+    record; nothing is read back or written (their sessions are long over). ``dates``: the
+    session dates of the documents those weeks can link (``Ledger.agenda_docs``), when a
+    pair's weeks are not all read."""
     # Without items and bodies: a settled week is only linked (its items are not listed).
-    all_docs = ledger.agenda_docs([entry.pair.key for entry in pairs], links_only=True)
+    all_docs = ledger.agenda_docs([entry.pair.key for entry in pairs], links_only=True, dates=dates)
     outcome = AgendaOutcome()
     for entry in pairs:
         pair = entry.pair
@@ -522,8 +529,9 @@ def _link(
     for written in docs.values():  # every week with a document, cancelled ones included
         if written.url is not None and written.state != "pending" and written.week not in urls:
             urls[written.week] = written.url
+    docs_of = docs_by_session(docs)
     for session in found:
-        doc = doc_for(session, docs)
+        doc = doc_for(session, docs, docs_of)
         link = link_of(doc) if doc is not None else None
         if doc is None or link is None:
             continue

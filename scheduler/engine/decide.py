@@ -15,7 +15,7 @@ MASS_END_SHARE.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -321,35 +321,42 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
 # --------------------------------------------------------------------------- step 1b
 
 
-def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> list[str]:
-    """The pairs read over a window whose settled weeks the pass needs after all (issue 17):
+def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> dict[str, bool]:
+    """The pairs read over a window whose settled weeks the pass needs after all (issue 17),
+    each with whether it needs every one (``True``) or only those its series shows
+    (``False``, ``scheduler.engine.series.shown_settled``):
 
     - their series changed (the digest of their weeks since ``SeriesRecord.window``'s line
-      did not hold, see ``window_holds``): the pass writes it, and a series is written whole;
-    - a week read as a status alone may change: it is not settled yet, or people changed its
-      make-up (``_past_may_change``);
-    - they have news not told yet (a nudge or an escalation): its words show whole records;
-    - their escalation could reach back past the window: fewer settled weeks that count in it
-      than the escalation window, or a missed streak that runs through all of them (the one
-      count of a digest that can reach back further than its 12 weeks, too).
+      did not hold, see ``window_holds``): the pass writes it, and a series is written whole,
+      with every week it shows;
+    - every week: a week read as a status alone may change: it is not settled yet, or people
+      changed its make-up (``_past_may_change``);
+    - every week: they have news not told yet (a nudge or an escalation): its words show
+      whole records;
+    - every week: their escalation could reach back past the window: fewer settled weeks
+      that count in it than the escalation window, or a missed streak that runs through all
+      of them (the one count of a digest that can reach back further than its 12 weeks, too).
 
     ``scheduler.sync`` reads those weeks and hands them to ``with_history``. Every other
     windowed pair gets its new ``window`` and is decided on its window alone."""
     weeks = list(snapshot.weeks)
     current = weeks[0]
-    needed: list[str] = []
+    needed: dict[str, bool] = {}
     for key, state in decided.states.items():
         if state.history_from is None:
             continue
+        if _past_may_change(snapshot, state):
+            needed[key] = True
+            continue
         anchor = series_anchor(state, snapshot.now)
+        holds = window_holds(org, state, anchor, weeks)
         statuses = state.all_statuses()
-        if (
-            _past_may_change(snapshot, state)
-            or not window_holds(org, state, anchor, weeks)
-            or _untold(org, snapshot, state, statuses, current)
-            or _reaches_back(org, state, anchor, statuses, snapshot.history_line, current)
+        if _untold(org, snapshot, state, statuses, current) or _reaches_back(
+            org, state, anchor, statuses, snapshot.history_line, current
         ):
-            needed.append(key)
+            needed[key] = True
+        elif not holds:
+            needed[key] = False
     return needed
 
 
@@ -410,24 +417,33 @@ def with_history(
     links: Mapping[str, Mapping[tuple[str, str], AgendaLink]],
     now: datetime,
     history_line: str,
+    shown_only: Collection[str] = (),
 ) -> None:
     """Give the pairs of ``settled_needed`` their settled weeks (those before the pair's
     records, as the ledger has them) and those weeks' agenda links; they are then decided
     whole, like any pair read whole. A week from ``history_line`` on whose status moves on
     (``settle``, with this pass's make-ups, read from that line) joins the records the pass
-    saves; the weeks before it are kept as they are."""
+    saves; the weeks before it are kept as they are.
+
+    The pairs ``shown_only`` were given only the settled weeks their series shows
+    (``shown_settled``): nothing of theirs may settle (``_past_may_change``), and their
+    notices count the statuses read from ``history_line`` on, as a windowed pair's do."""
     for key, weeks in settled.items():
         state = decided.states[key]
+        for session, link in links.get(key, {}).items():
+            state.agendas.setdefault(session, link)
+        state.history_from = None
+        state.unchanged = None
+        if key in shown_only:
+            state.settled = dict(weeks)
+            state.statuses_from = history_line
+            continue
         recent = {week: record for week, record in weeks.items() if week >= history_line}
         moved = {record.week: record for record in settle(recent, now, state.makeups)}
         state.settled = {week: record for week, record in weeks.items() if week not in moved}
         if moved:
             state.records = {**moved, **state.records}
-        for session, link in links.get(key, {}).items():
-            state.agendas.setdefault(session, link)
-        state.history_from = None
         state.statuses = {}
-        state.unchanged = None
 
 
 # --------------------------------------------------------------------------- step 2

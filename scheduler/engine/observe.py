@@ -102,6 +102,10 @@ class PairState:
     #: series whole, or its notices reach back): read late, as the ledger has them, and never
     #: changed by the pass (``with_history``)
     settled: dict[str, OccurrenceRecord] = field(default_factory=dict)
+    #: when ``settled`` holds, before this week, only the weeks the series shows (a write
+    #: that needs no more, ``scheduler.engine.series.shown_settled``): the first week whose
+    #: status counts in the notices
+    statuses_from: str | None = None
 
     def history(self) -> dict[str, OccurrenceRecord]:
         """Every week the pass knows of the pair: ``records`` and the ``settled`` before."""
@@ -109,9 +113,15 @@ class PairState:
 
     def all_statuses(self) -> dict[str, str]:
         """{week: status} of every week the pass knows of the pair: those read as
-        ``statuses`` alone and those of ``history()`` (in no set order)."""
+        ``statuses`` alone and those of ``history()`` (in no set order); from
+        ``statuses_from`` on, when set."""
         found = dict(self.statuses)
-        found.update((week, record.status) for week, record in self.history().items())
+        since = self.statuses_from
+        found.update(
+            (week, record.status)
+            for week, record in self.history().items()
+            if since is None or week >= since
+        )
         return found
 
 

@@ -10,15 +10,21 @@ Exports: series_anchor, series_changed, series_work, end_work, adopt_reason, sup
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from datetime import datetime
 from operator import attrgetter
 
 from scheduler import ical
-from scheduler.agenda.plan import SERIES, attach_series
+from scheduler.agenda.plan import SERIES, Session, attach_series, doc_for, happens, linkable
 from scheduler.domain import Pair, PlanStatus, week_after
-from scheduler.domain.records import CopyRecord, OccurrenceRecord, SeriesRecord
+from scheduler.domain.records import (
+    CopyRecord,
+    DocShape,
+    OccurrenceRecord,
+    SeriesRecord,
+    WeekShape,
+)
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
@@ -26,6 +32,7 @@ from scheduler.engine.observe import PairState, lagging
 from scheduler.planner import describe_slot
 from scheduler.reconcile import (
     anchor_pair,
+    at_rule,
     close_weeks_ahead,
     instance_week,
     rule_instance,
@@ -38,6 +45,7 @@ __all__ = [
     "series_anchor",
     "series_changed",
     "series_work",
+    "shown_settled",
     "superseded",
     "window_holds",
     "window_line",
@@ -287,6 +295,53 @@ def window_holds(org: Org, state: PairState, anchor: SeriesRecord, weeks: list[s
     window = anchor.window if line == since else _window(spec, anchor, line)
     state.unchanged = replace(anchor, window=window)
     return True
+
+
+def shown_settled(
+    state: PairState, anchor: SeriesRecord, docs: Mapping[str, DocShape]
+) -> Callable[[str, WeekShape], bool] | None:
+    """Which of a windowed pair's settled weeks a write of its series must read whole, asked
+    of each week, latest first (``Ledger.settled_occurrences``); ``None`` when it must read
+    every one. A week at the rule (``at_rule``) that people did not answer or change adds
+    nothing to the series but its agenda link, and only the latest ``AGENDA_LINKS_KEPT``
+    such links stay on it; every other settled week is left out, so a write reads what its
+    series shows (the weeks moved, skipped, answered), not a year of weeks (issue 17).
+
+    Every pair whose series has a ``SlotChoice`` is read whole: an adopted series' prior
+    history is placed by its first week."""
+    if state.choice is not None:
+        return None
+    answered = {
+        instance_week(anchor, rid)
+        for copy in state.copies.values()
+        if copy is not None
+        for rid, instance in copy.overrides.items()
+        if instance.partstats
+    }
+    zone = state.pair.manager.zone
+    by_session: dict[tuple[str, str], DocShape] = {}
+    for doc in docs.values():
+        by_session.setdefault((doc.week, doc.kind), doc)
+    links_left = ical.AGENDA_LINKS_KEPT
+
+    def keep(week: str, shape: WeekShape) -> bool:
+        nonlocal links_left
+        if shape.change or week in answered:
+            return True
+        if not at_rule(anchor, week, shape):
+            return True
+        if not links_left or not happens(shape):
+            return False
+        start = shape.actual_start or shape.planned_start
+        end = shape.actual_end or shape.planned_end
+        day = start.astimezone(zone).date().isoformat()
+        doc = doc_for(Session(state.pair.key, week, SERIES, start, end, day), docs, by_session)
+        if doc is None or not linkable(doc):
+            return False
+        links_left -= 1
+        return True
+
+    return keep
 
 
 def series_work(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler.domain.records import DocShape, WeekShape
 from scheduler.store.ledger import (
     AgendaDocRecord,
     CopyRecord,
@@ -357,6 +358,24 @@ def test_what_a_windowed_pass_reads_of_settled_weeks(ledger: Ledger) -> None:
         ("prep", PAIR, "2027-W07"),
         ("nudge", PAIR, "2027-W03"),
     }
+
+    # A write of a windowed pair's series: every settled week shown, latest first, and only
+    # those kept built; the documents those weeks can link, by session date.
+    shown: list[str] = []
+
+    def keep(pair_key: str, week: str, shape: WeekShape) -> bool:
+        shown.append(week)
+        return shape.status == "declined" or week == "2027-W04"
+
+    kept = ledger.settled_occurrences([PAIR], before="2027-W06", keep=keep)
+    assert shown == ["2027-W05", "2027-W04", "2027-W03", "2027-W02", "2027-W01"]
+    assert list(kept[PAIR]) == ["2027-W03", "2027-W04"]
+    assert kept[PAIR]["2027-W04"] == ledger.occurrences([PAIR])[PAIR]["2027-W04"]
+    shapes = ledger.agenda_doc_shapes([PAIR])
+    assert shapes[PAIR]["2027-01-19"] == DocShape("2027-W03", "makeup", None, "closed")
+    assert list(shapes[PAIR]) == list(ledger.agenda_docs([PAIR])[PAIR])
+    some = ledger.agenda_docs([PAIR], links_only=True, dates={PAIR: {"2027-01-26", "2027-02-02"}})
+    assert list(some[PAIR]) == ["2027-01-26", "2027-02-02"]
 
 
 def test_rows_of_one_read_share_their_repeated_values(ledger: Ledger) -> None:

@@ -184,6 +184,36 @@ def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path:
         world.close()
 
 
+def test_a_series_written_after_its_slot_changed_keeps_its_settled_weeks_where_they_were(
+    tmp_path: Path,
+) -> None:
+    """A windowed pair whose series the pass writes reads only the settled weeks its series
+    shows (``shown_settled``); when the admin moved the pair's slot, every earlier week is
+    off the new rule, and all of them are read and written where they were."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        for week_number in range(13):
+            world.sync(START + timedelta(weeks=week_number))  # each day's full check
+        key = f"{world.email('marco')}/{world.email('liam')}"
+        monday = START + timedelta(weeks=12, hours=2)
+        assert key in read_snapshot(world.org, world.ledger, monday).windowed
+        # The admin moves Liam's 1:1 from Monday 09:00 to Monday 11:00.
+        text = world.config.read_text()
+        world.config.write_text(text.replace('time = "09:00"', 'time = "11:00"', 1))
+        world.restart()
+        windowed, whole = _plan_both_ways(world, monday)
+        _same_decisions(windowed, whole)
+        assert any(change.rep == world.email("liam") for change in windowed.changes)
+        world.sync(monday)
+        view = world.series_view("marco", "marco", "liam")
+        assert view is not None
+        assert view.start.astimezone(NY).hour == 11
+        earlier = [start for start in view.moved_starts if start.astimezone(NY).hour == 9]
+        assert len(earlier) >= 10  # every earlier week (but close weeks), where it was
+    finally:
+        world.close()
+
+
 def test_a_weekly_digest_written_by_a_windowed_pass_shows_whole_histories(
     tmp_path: Path,
 ) -> None:
