@@ -32,7 +32,7 @@ from scheduler.domain import (
     wall_clock,
     week_after,
 )
-from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord, WeekShape
+from scheduler.domain.records import MakeupRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import (
     Attachment,
     InstanceOverride,
@@ -308,7 +308,7 @@ class Baseline:
         """The baseline of writing ``anchor`` with ``weeks`` (what ``series_spec`` writes):
         the weeks not at the rule (``at_rule``); ``instance`` gives the others as the rule
         does. The same whether a pass read the pair's settled weeks whole or only those its
-        series shows (``Ledger.settled_occurrences``), and it no longer grows by a week a
+        series shows (``scheduler.engine.series.shown_weeks``), and it no longer grows by a week a
         week (issue 17)."""
         return cls(
             anchor.weekday,
@@ -460,12 +460,12 @@ def _in_rule(copy: ObservedSeries, rid: datetime) -> bool:
     return utc(copy.dtstart) <= rid and (copy.until is None or rid <= utc(copy.until))
 
 
-def expected_instance(record: OccurrenceRecord | WeekShape) -> tuple[datetime, datetime, bool]:
+def expected_instance(record: OccurrenceRecord) -> tuple[datetime, datetime, bool]:
     """(start, end, cancelled) of the week as the product last wrote it (or will write it)."""
     return _expected(record)
 
 
-def at_rule(anchor: SeriesRecord, week: str, record: OccurrenceRecord | WeekShape) -> bool:
+def at_rule(anchor: SeriesRecord, week: str, record: OccurrenceRecord) -> bool:
     """Whether the series holds ``week`` as its rule makes it: not skipped or cancelled, at
     the rule's start, as long as the rule's meeting (``series_spec`` writes no override or
     EXDATE for it, and ``Baseline.instance`` gives it without listing it). Such a week adds
@@ -481,7 +481,7 @@ def at_rule(anchor: SeriesRecord, week: str, record: OccurrenceRecord | WeekShap
     )
 
 
-def _expected(record: OccurrenceRecord | WeekShape) -> tuple[datetime, datetime, bool]:
+def _expected(record: OccurrenceRecord) -> tuple[datetime, datetime, bool]:
     """(start, end, cancelled) of the week as the product last wrote it."""
     if record.change == "missing":
         return record.planned_start, record.planned_end, True

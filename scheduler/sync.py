@@ -25,9 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from scheduler.agenda.plan import link_dates
 from scheduler.agenda.publish import PairAgendas, publish_agendas, settled_links
-from scheduler.domain.records import WeekShape
 from scheduler.engine.apply import apply_plan
 from scheduler.engine.decide import (
     Change,
@@ -38,7 +36,7 @@ from scheduler.engine.decide import (
     settled_needed,
     with_history,
 )
-from scheduler.engine.series import series_anchor, shown_settled
+from scheduler.engine.series import series_anchor, shown_weeks
 from scheduler.engine.snapshot import (
     FULL_DAY,
     Snapshot,
@@ -210,53 +208,32 @@ def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: Planne
     """The settled weeks (those before the record line) and their agenda links, of the
     windowed pairs that need them after all (``settled_needed``: the pass writes their
     series, or their notices reach back), read in one go for all of them: every week, or,
-    for a pair whose series alone needs them, the weeks its series shows
-    (``shown_settled``)."""
+    for a pair whose series alone needs them, the weeks its series shows (``shown_weeks``)."""
     needed = settled_needed(org, snapshot, weeks)
     if not needed:
         return
     line = snapshot.record_line
     states = weeks.states
-    keeps: dict[str, Callable[[str, WeekShape], bool]] = {}
-    shapes = ledger.agenda_doc_shapes([key for key, whole in needed.items() if not whole])
+    shown: dict[str, set[str]] = {}
     for key, whole in needed.items():
         if not whole:
             state = states[key]
-            keep = shown_settled(state, series_anchor(state, snapshot.now), shapes.get(key, {}))
-            if keep is not None:
-                keeps[key] = keep
-    settled = ledger.occurrences([key for key in needed if key not in keeps], before=line)
-    if keeps:
-        settled.update(
-            ledger.settled_occurrences(
-                list(keeps), before=line, keep=lambda key, week, shape: keeps[key](week, shape)
-            )
-        )
+            found = shown_weeks(state, series_anchor(state, snapshot.now), line)
+            if found is not None:
+                shown[key] = found
+    settled = ledger.occurrences([key for key in needed if key not in shown], before=line)
+    if shown:
+        settled.update(ledger.occurrences_of(shown))
     pairs = [PairAgendas(states[key].pair, settled.get(key, {}), {}) for key in needed]
-    links = settled_links(
-        org,
-        ledger,
-        # Only the series' links: the make-ups before the window are not the pass's.
-        pairs,
-        snapshot.now,
-        dates={
-            entry.pair.key: link_dates(
-                entry.pair.key,
-                entry.records,
-                shapes.get(entry.pair.key, {}),
-                entry.pair.manager.zone,
-            )
-            for entry in pairs
-            if entry.pair.key in keeps
-        },
-    )
+    # Only the series' links: the make-ups before the window are not the pass's.
+    links = settled_links(org, ledger, pairs, snapshot.now, shown=shown.keys())
     with_history(
         weeks,
         {key: settled.get(key, {}) for key in needed},
         links,
         snapshot.now,
         snapshot.history_line,
-        shown_only=keeps.keys(),
+        shown_only=shown.keys(),
     )
 
 

@@ -34,9 +34,9 @@ week gets an override with the rule's own start just to carry it), ``attach_sing
 make-up, each as an ``Attachment`` plus the link and a short excerpt (the open items) in the
 description.
 
-Exports: Session, AgendaPlan, AgendaLink, FoldResult, sessions, happens, plan_agendas, doc_for,
-docs_by_session, link_dates, linkable, ordered_open_items, fold_read, new_item_id, excerpt,
-attach_series, attach_single, link_of.
+Exports: Session, AgendaPlan, AgendaLink, FoldResult, sessions, plan_agendas, doc_for,
+docs_by_session, ordered_open_items, fold_read, new_item_id, excerpt, attach_series,
+attach_single, link_of.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from scheduler.agenda.items import Item, TrackedItem, carry_over, normalise
@@ -52,10 +51,8 @@ from scheduler.domain import LedgerStatus, PlanStatus
 from scheduler.domain.records import (
     ActionItemRecord,
     AgendaDocRecord,
-    DocShape,
     MakeupRecord,
     OccurrenceRecord,
-    WeekShape,
 )
 from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
 
@@ -70,10 +67,7 @@ __all__ = [
     "docs_by_session",
     "excerpt",
     "fold_read",
-    "happens",
-    "link_dates",
     "link_of",
-    "linkable",
     "new_item_id",
     "ordered_open_items",
     "plan_agendas",
@@ -112,8 +106,7 @@ class Session:
     day: str  # YYYY-MM-DD in the organizer's time zone: the document's day
 
 
-def happens(record: OccurrenceRecord | WeekShape) -> bool:
-    """Whether the week's 1:1 takes place (it has a session, which may get an agenda)."""
+def _happens(record: OccurrenceRecord) -> bool:
     return not (
         record.away
         or record.plan_status in _SKIPPED
@@ -132,7 +125,7 @@ def sessions(
     end says when their documents are read back)."""
     found: list[Session] = []
     for week, record in records.items():
-        if not happens(record):
+        if not _happens(record):
             continue
         start = record.actual_start or record.planned_start
         end = record.actual_end or record.planned_end
@@ -155,29 +148,11 @@ def sessions(
     return sorted(found, key=lambda s: (utc(s.start), s.kind))
 
 
-def link_dates(
-    pair_key: str,
-    records: Mapping[str, OccurrenceRecord],
-    docs: Mapping[str, DocShape],
-    zone: ZoneInfo,
-) -> set[str]:
-    """The session dates (keys of ``docs``, a pair's documents) of every document that
-    ``records``' weeks can be linked to (``doc_for``): their own documents and those of their
-    sessions' days."""
-    found = {day for day, doc in docs.items() if doc.week in records}
-    found.update(session.day for session in sessions(pair_key, records, {}, zone))
-    return found
-
-
-#: A document as ``doc_for`` looks it up: whole, or as linking sees it (``DocShape``).
-Doc = TypeVar("Doc", AgendaDocRecord, DocShape)
-
-
 def doc_for(
     session: Session,
-    docs: Mapping[str, Doc],
-    by_session: Mapping[tuple[str, str], Doc] | None = None,
-) -> Doc | None:
+    docs: Mapping[str, AgendaDocRecord],
+    by_session: Mapping[tuple[str, str], AgendaDocRecord] | None = None,
+) -> AgendaDocRecord | None:
     """The document of ``session``: its own, else the pair's document of that day.
     ``by_session`` (``docs_by_session(docs)``) when asked for many sessions: a walk of every
     document for each session was quadratic in a pair's history (issue 17)."""
@@ -187,17 +162,14 @@ def doc_for(
     return own if own is not None else docs.get(session.day)
 
 
-def docs_by_session(docs: Mapping[str, Doc]) -> dict[tuple[str, str], Doc]:
+def docs_by_session(
+    docs: Mapping[str, AgendaDocRecord],
+) -> dict[tuple[str, str], AgendaDocRecord]:
     """{(week, kind): the first of ``docs`` (in their order) of that session}."""
-    found: dict[tuple[str, str], Doc] = {}
+    found: dict[tuple[str, str], AgendaDocRecord] = {}
     for doc in docs.values():
         found.setdefault((doc.week, doc.kind), doc)
     return found
-
-
-def linkable(doc: AgendaDocRecord | DocShape) -> bool:
-    """Whether the document is written: a week shows its link (``link_of``)."""
-    return doc.url is not None and doc.state != "pending"
 
 
 # --------------------------------------------------------------------------- the plan
@@ -445,7 +417,7 @@ class AgendaLink:
 
 def link_of(doc: AgendaDocRecord) -> AgendaLink | None:
     """The link of a written document; ``None`` while it is only recorded."""
-    if not linkable(doc) or doc.url is None:
+    if doc.url is None or doc.state == "pending":
         return None
     return AgendaLink(doc.url, doc.title, doc.excerpt)
 

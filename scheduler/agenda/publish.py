@@ -263,15 +263,24 @@ def settled_links(
     ledger: Ledger,
     pairs: Sequence[PairAgendas],
     now: datetime,
-    dates: Mapping[str, Collection[str]] | None = None,
+    shown: Collection[str] = (),
 ) -> dict[str, dict[tuple[str, str], AgendaLink]]:
     """The agenda links of settled weeks that a pass read late (a pair read over a window
     that it writes whole): what ``publish_agendas`` links them to, from the documents on
-    record; nothing is read back or written (their sessions are long over). ``dates``: the
-    session dates of the documents those weeks can link (``Ledger.agenda_docs``), when a
-    pair's weeks are not all read."""
+    record; nothing is read back or written (their sessions are long over). The pairs
+    ``shown`` were given only the weeks their series shows: only their documents are read
+    (``doc_for``: of those weeks, and of their sessions' days)."""
     # Without items and bodies: a settled week is only linked (its items are not listed).
-    all_docs = ledger.agenda_docs([entry.pair.key for entry in pairs], links_only=True, dates=dates)
+    whole = [entry.pair.key for entry in pairs if entry.pair.key not in shown]
+    all_docs = ledger.agenda_docs(whole, links_only=True) if whole else {}
+    few = [entry for entry in pairs if entry.pair.key in shown]
+    if few:
+        dates = ledger.agenda_doc_dates({entry.pair.key: entry.records for entry in few})
+        for entry in few:
+            zone = entry.pair.manager.zone
+            days = dates.setdefault(entry.pair.key, set())
+            days.update(s.day for s in sessions(entry.pair.key, entry.records, {}, zone))
+        all_docs.update(ledger.agenda_links_on(dates))
     outcome = AgendaOutcome()
     for entry in pairs:
         pair = entry.pair

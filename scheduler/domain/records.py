@@ -7,8 +7,8 @@ statuses are the values of ``PlanStatus`` and ``LedgerStatus`` (``scheduler.doma
 other states (a make-up's, an agenda document's, an action item's) are the strings each
 field's comment lists.
 
-Exports: PairRecord, SeriesRecord, OccurrenceRecord, WeekShape, NoticeRecord, MakeupRecord,
-AgendaDocRecord, DocShape, ActionItemRecord.
+Exports: PairRecord, SeriesRecord, OccurrenceRecord, NoticeRecord, MakeupRecord,
+AgendaDocRecord, ActionItemRecord.
 """
 
 from __future__ import annotations
@@ -17,19 +17,16 @@ import re
 from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from operator import attrgetter
-from typing import NamedTuple
 
 __all__ = [
     "ActionItemRecord",
     "AgendaDocRecord",
     "CopyRecord",
-    "DocShape",
     "MakeupRecord",
     "NoticeRecord",
     "OccurrenceRecord",
     "PairRecord",
     "SeriesRecord",
-    "WeekShape",
 ]
 
 
@@ -151,34 +148,6 @@ class OccurrenceRecord:
 _occurrence_facts = attrgetter(
     *(f.name for f in fields(OccurrenceRecord) if f.name != "updated_at")
 )
-
-
-class WeekShape(NamedTuple):
-    """What a series makes of one ledger week (``reconcile.expected_instance``): the fields of
-    an ``OccurrenceRecord`` that say where the product put its instance, without the rest.
-    ``Ledger.settled_occurrences`` shows each settled week as one before building its record,
-    so that a write reads whole only the weeks its series shows (issue 17)."""
-
-    planned_start: datetime
-    planned_end: datetime
-    plan_status: str
-    status: str
-    people_changed: bool
-    change: str
-    actual_start: datetime | None
-    actual_end: datetime | None
-    away: bool
-
-
-class DocShape(NamedTuple):
-    """What linking a week makes of one agenda document (``agenda.plan.doc_for``,
-    ``link_of``): an ``AgendaDocRecord`` without its dates, words and body
-    (``Ledger.agenda_doc_shapes``)."""
-
-    week: str
-    kind: str
-    url: str | None
-    state: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,22 +10,23 @@ Exports: series_anchor, series_changed, series_work, end_work, adopt_reason, sup
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import datetime
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from scheduler import ical
-from scheduler.agenda.plan import SERIES, Session, attach_series, doc_for, happens, linkable
+from scheduler.agenda.plan import SERIES, attach_series
 from scheduler.domain import Pair, PlanStatus, week_after
-from scheduler.domain.records import (
-    CopyRecord,
-    DocShape,
-    OccurrenceRecord,
-    SeriesRecord,
-    WeekShape,
+from scheduler.domain.records import CopyRecord, OccurrenceRecord, SeriesRecord
+from scheduler.domain.series import (
+    CalendarRead,
+    ObservedInstance,
+    ObservedSeries,
+    SeriesSpec,
+    utc,
 )
-from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
@@ -45,7 +46,7 @@ __all__ = [
     "series_anchor",
     "series_changed",
     "series_work",
-    "shown_settled",
+    "shown_weeks",
     "superseded",
     "window_holds",
     "window_line",
@@ -297,51 +298,77 @@ def window_holds(org: Org, state: PairState, anchor: SeriesRecord, weeks: list[s
     return True
 
 
-def shown_settled(
-    state: PairState, anchor: SeriesRecord, docs: Mapping[str, DocShape]
-) -> Callable[[str, WeekShape], bool] | None:
-    """Which of a windowed pair's settled weeks a write of its series must read whole, asked
-    of each week, latest first (``Ledger.settled_occurrences``); ``None`` when it must read
-    every one. A week at the rule (``at_rule``) that people did not answer or change adds
-    nothing to the series but its agenda link, and only the latest ``AGENDA_LINKS_KEPT``
-    such links stay on it; every other settled week is left out, so a write reads what its
-    series shows (the weeks moved, skipped, answered), not a year of weeks (issue 17).
+#: What a series' rule is made of: a week at one rule may be off another.
+_RULE = attrgetter("weekday", "at_time", "timezone", "week_shift", "duration", "dtstart", "until")
 
-    Every pair whose series has a ``SlotChoice`` is read whole: an adopted series' prior
-    history is placed by its first week."""
-    if state.choice is not None:
+
+def shown_weeks(state: PairState, anchor: SeriesRecord, line: str) -> set[str] | None:
+    """The settled weeks (before ``line``) that a write of a windowed pair's series must read
+    whole: those its copy, as the product last wrote it, shows (an EXDATE or an override: a
+    week skipped, moved or answered, or one of the latest agenda links); ``None`` when every
+    settled week must be read. A week at the rule (``at_rule``) that no one answered adds
+    nothing to a series but its link, and a series keeps only the latest links, so a write
+    reads what its series shows, not a year of weeks (issue 17).
+
+    Sound because a windowed pair's copies are exactly as the product last wrote them, from
+    the same settled weeks (they do not change without a whole read, which writes the series
+    again if they changed it). Every week is read instead when:
+
+    - the rule changed (every week at the old one is off the new one);
+    - the series has a ``SlotChoice`` (an adopted series' history is placed by its first week);
+    - the copy held ``AGENDA_LINKS_KEPT`` weeks with only a link and fewer such weeks are left
+      (a linked week of the window was moved, say): an older linked week the copy let go of
+      is kept again."""
+    before = state.anchor
+    if state.choice is not None or before is None or _RULE(before) != _RULE(anchor):
         return None
-    answered = {
-        instance_week(anchor, rid)
-        for copy in state.copies.values()
-        if copy is not None
-        for rid, instance in copy.overrides.items()
-        if instance.partstats
+    pair = state.effective
+    copy = state.copies.get(pair.manager.email) or state.copies.get(pair.rep.email)
+    if copy is None:
+        return None
+    shown = {
+        week
+        for rid in (*copy.exdates, *copy.overrides)
+        if (week := instance_week(anchor, rid)) < line
     }
-    zone = state.pair.manager.zone
-    by_session: dict[tuple[str, str], DocShape] = {}
-    for doc in docs.values():
-        by_session.setdefault((doc.week, doc.kind), doc)
-    links_left = ical.AGENDA_LINKS_KEPT
 
-    def keep(week: str, shape: WeekShape) -> bool:
-        nonlocal links_left
-        if shape.change or week in answered:
-            return True
-        if not at_rule(anchor, week, shape):
-            return True
-        if not links_left or not happens(shape):
-            return False
-        start = shape.actual_start or shape.planned_start
-        end = shape.actual_end or shape.planned_end
-        day = start.astimezone(zone).date().isoformat()
-        doc = doc_for(Session(state.pair.key, week, SERIES, start, end, day), docs, by_session)
-        if doc is None or not linkable(doc):
-            return False
-        links_left -= 1
-        return True
+    def at_rule_time(rid: datetime, one: ObservedInstance) -> bool:
+        return (
+            not one.cancelled
+            and utc(one.start) == rid
+            and utc(one.end) == utc(rid.astimezone(ZoneInfo(anchor.timezone)) + anchor.duration)
+        )
 
-    return keep
+    # At most the weeks that carry only a link (their answers are not looked at: more).
+    if sum(
+        1 for rid, one in copy.overrides.items() if one.attachments and at_rule_time(rid, one)
+    ) < (ical.AGENDA_LINKS_KEPT):
+        return shown  # the copy let no link go
+    # At least the weeks that carry only a link (an instance answer unlike the series': fewer).
+    answered = {
+        rid
+        for each in state.copies.values()
+        if each is not None
+        for rid, one in each.overrides.items()
+        if any(each.partstats.get(who) != what for who, what in one.partstats.items())
+    }
+    settled_links = sum(
+        1
+        for rid, one in copy.overrides.items()
+        if one.attachments
+        and rid not in answered
+        and at_rule_time(rid, one)
+        and instance_week(anchor, rid) < line
+    )
+    window_links = sum(
+        1
+        for week, record in state.records.items()
+        if (week, SERIES) in state.agendas
+        and not record.change
+        and at_rule(anchor, week, record)
+        and utc(rule_instance(anchor, week)) not in answered
+    )
+    return shown if settled_links + window_links >= ical.AGENDA_LINKS_KEPT else None
 
 
 def series_work(

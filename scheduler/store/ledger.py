@@ -38,6 +38,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -69,13 +71,11 @@ from scheduler.domain.records import (
     ActionItemRecord,
     AgendaDocRecord,
     CopyRecord,
-    DocShape,
     MakeupRecord,
     NoticeRecord,
     OccurrenceRecord,
     PairRecord,
     SeriesRecord,
-    WeekShape,
 )
 from scheduler.errors import UserError
 from scheduler.store import feedcache
@@ -732,44 +732,26 @@ class Ledger:
                 result.setdefault(row.pair_key, {})[row.week] = _occurrence(row, shared)
         return result
 
-    def settled_occurrences(
-        self,
-        pair_keys: Sequence[str],
-        *,
-        before: str,
-        keep: Callable[[str, str, WeekShape], bool],
+    def occurrences_of(
+        self, weeks: Mapping[str, Collection[str]]
     ) -> dict[str, dict[str, OccurrenceRecord]]:
-        """The occurrences of ``pair_keys`` of weeks before ``before`` that ``keep`` keeps, as
-        ``occurrences`` gives them. ``keep(pair_key, week, shape)`` is shown every such week,
-        each pair's latest first, before its record is built: a write of a windowed pair's
-        series needs whole only the settled weeks its series shows, and building a year of
-        records it does not was most of such a write's reading (issue 17)."""
+        """The occurrences of the given weeks of each pair ({pair key: weeks}), as
+        ``occurrences`` gives them: a write of a windowed pair's series reads the settled
+        weeks its series shows, not a year of them (issue 17)."""
         table = occurrences_table
-        query = (
-            select(table)
-            .where(table.c.pair_key.in_(list(pair_keys)), table.c.week < before)
-            .order_by(table.c.pair_key, table.c.week.desc())
-        )
-        kept: dict[str, list[OccurrenceRecord]] = {}
+        keys = sorted((pair_key, week) for pair_key, some in weeks.items() for week in some)
+        found: dict[str, list[OccurrenceRecord]] = {}
         with self._connection() as conn:
             shared = _Shared()
-            for row in conn.execute(query):
-                shape = WeekShape(
-                    planned_start=shared.moment(row.planned_start),
-                    planned_end=shared.moment(row.planned_end),
-                    plan_status=row.plan_status,
-                    status=row.status,
-                    people_changed=bool(row.people_changed),
-                    change=row.change,
-                    actual_start=shared.maybe_moment(row.actual_start),
-                    actual_end=shared.maybe_moment(row.actual_end),
-                    away=bool(row.away),
+            for offset in range(0, len(keys), _IN_CHUNK):
+                query = select(table).where(
+                    tuple_(table.c.pair_key, table.c.week).in_(keys[offset : offset + _IN_CHUNK])
                 )
-                if keep(row.pair_key, row.week, shape):
-                    kept.setdefault(row.pair_key, []).append(_occurrence(row, shared))
+                for row in conn.execute(query):
+                    found.setdefault(row.pair_key, []).append(_occurrence(row, shared))
         return {
-            key: {record.week: record for record in reversed(records)}
-            for key, records in kept.items()
+            key: {record.week: record for record in sorted(records, key=attrgetter("week"))}
+            for key, records in found.items()
         }
 
     def statuses(
@@ -1029,13 +1011,11 @@ class Ledger:
         *,
         since: str | None = None,
         links_only: bool = False,
-        dates: Mapping[str, Collection[str]] | None = None,
     ) -> dict[str, dict[str, AgendaDocRecord]]:
         """Every agenda document (of ``pair_keys`` only, when given; of weeks from ``since``
-        on, when given; of the session ``dates`` given for a pair, when given), as {pair key:
-        {session date: record}}, dates in order. With ``links_only``, records without their
-        items and body (``()`` and ``None``): what linking a settled week needs, without a
-        year of document bodies (issue 17)."""
+        on, when given), as {pair key: {session date: record}}, dates in order. With
+        ``links_only``, records without their items and body (``()`` and ``None``): what
+        linking a settled week needs, without a year of document bodies (issue 17)."""
         table = agenda_docs_table
         columns = [c for c in table.c if c.name not in ("items", "body")] if links_only else [table]
         query = select(*columns).order_by(table.c.pair_key, table.c.session_date)
@@ -1046,28 +1026,45 @@ class Ledger:
         result: dict[str, dict[str, AgendaDocRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
-                if dates is not None and row.session_date not in dates.get(
-                    row.pair_key, (row.session_date,)
-                ):
-                    continue
                 doc = _agenda_link(row) if links_only else _agenda_doc(row)
                 result.setdefault(row.pair_key, {})[row.session_date] = doc
         return result
 
-    def agenda_doc_shapes(self, pair_keys: Sequence[str]) -> dict[str, dict[str, DocShape]]:
-        """``agenda_docs(pair_keys)`` as linking sees them (``DocShape``): which weeks a
-        document links, without building a year of records to learn it (issue 17)."""
+    def agenda_doc_dates(self, weeks: Mapping[str, Collection[str]]) -> dict[str, set[str]]:
+        """The session dates of the agenda documents of the given weeks of each pair ({pair
+        key: weeks})."""
         table = agenda_docs_table
-        query = (
-            select(table.c.pair_key, table.c.session_date, table.c.week, table.c.kind)
-            .add_columns(table.c.url, table.c.state)
-            .where(table.c.pair_key.in_(list(pair_keys)))
-            .order_by(table.c.pair_key, table.c.session_date)
-        )
-        result: dict[str, dict[str, DocShape]] = {}
+        keys = sorted((pair_key, week) for pair_key, some in weeks.items() for week in some)
+        found: dict[str, set[str]] = {}
         with self._connection() as conn:
-            for pair_key, session_date, week, kind, url, state in conn.execute(query):
-                result.setdefault(pair_key, {})[session_date] = DocShape(week, kind, url, state)
+            for offset in range(0, len(keys), _IN_CHUNK):
+                query = select(table.c.pair_key, table.c.session_date).where(
+                    tuple_(table.c.pair_key, table.c.week).in_(keys[offset : offset + _IN_CHUNK])
+                )
+                for pair_key, session_date in conn.execute(query):
+                    found.setdefault(pair_key, set()).add(session_date)
+        return found
+
+    def agenda_links_on(
+        self, dates: Mapping[str, Collection[str]]
+    ) -> dict[str, dict[str, AgendaDocRecord]]:
+        """``agenda_docs(links_only=True)`` of the given session dates of each pair only
+        ({pair key: dates}): what linking a few settled weeks needs (issue 17)."""
+        table = agenda_docs_table
+        columns = [c for c in table.c if c.name not in ("items", "body")]
+        keys = sorted((pair_key, day) for pair_key, some in dates.items() for day in some)
+        rows: list[Any] = []
+        with self._connection() as conn:
+            for offset in range(0, len(keys), _IN_CHUNK):
+                query = select(*columns).where(
+                    tuple_(table.c.pair_key, table.c.session_date).in_(
+                        keys[offset : offset + _IN_CHUNK]
+                    )
+                )
+                rows.extend(conn.execute(query))
+        result: dict[str, dict[str, AgendaDocRecord]] = {}
+        for row in sorted(rows, key=lambda row: (row.pair_key, row.session_date)):
+            result.setdefault(row.pair_key, {})[row.session_date] = _agenda_link(row)
         return result
 
     def window_agenda_docs(

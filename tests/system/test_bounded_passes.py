@@ -188,7 +188,7 @@ def test_a_series_written_after_its_slot_changed_keeps_its_settled_weeks_where_t
     tmp_path: Path,
 ) -> None:
     """A windowed pair whose series the pass writes reads only the settled weeks its series
-    shows (``shown_settled``); when the admin moved the pair's slot, every earlier week is
+    shows (``shown_weeks``); when the admin moved the pair's slot, every earlier week is
     off the new rule, and all of them are read and written where they were."""
     world = VdirWorld(tmp_path / "org")
     try:
