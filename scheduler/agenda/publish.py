@@ -273,14 +273,20 @@ def settled_links(
     # Without items and bodies: a settled week is only linked (its items are not listed).
     whole = [entry.pair.key for entry in pairs if entry.pair.key not in shown]
     all_docs = ledger.agenda_docs(whole, links_only=True) if whole else {}
-    few = [entry for entry in pairs if entry.pair.key in shown]
+    few = {
+        entry.pair.key: sessions(entry.pair.key, entry.records, {}, entry.pair.manager.zone)
+        for entry in pairs
+        if entry.pair.key in shown
+    }
     if few:
-        dates = ledger.agenda_doc_dates({entry.pair.key: entry.records for entry in few})
-        for entry in few:
-            zone = entry.pair.manager.zone
-            days = dates.setdefault(entry.pair.key, set())
-            days.update(s.day for s in sessions(entry.pair.key, entry.records, {}, zone))
-        all_docs.update(ledger.agenda_links_on(dates))
+        # A pair has one document a day: those of these sessions' weeks and days are the
+        # ones ``doc_for`` can find for them.
+        all_docs.update(
+            ledger.agenda_links_of(
+                {key: {s.week for s in found} for key, found in few.items()},
+                {key: {s.day for s in found} for key, found in few.items()},
+            )
+        )
     outcome = AgendaOutcome()
     for entry in pairs:
         pair = entry.pair

@@ -326,10 +326,11 @@ def shown_weeks(state: PairState, anchor: SeriesRecord, line: str) -> set[str] |
     copy = state.copies.get(pair.manager.email) or state.copies.get(pair.rep.email)
     if copy is None:
         return None
+    first_kept = utc(rule_instance(anchor, line))
     shown = {
-        week
+        instance_week(anchor, rid)
         for rid in (*copy.exdates, *copy.overrides)
-        if (week := instance_week(anchor, rid)) < line
+        if utc(rid) < first_kept  # the close weeks ahead are not read: compared first
     }
 
     def at_rule_time(rid: datetime, one: ObservedInstance) -> bool:
@@ -358,7 +359,7 @@ def shown_weeks(state: PairState, anchor: SeriesRecord, line: str) -> set[str] |
         if one.attachments
         and rid not in answered
         and at_rule_time(rid, one)
-        and instance_week(anchor, rid) < line
+        and utc(rid) < first_kept
     )
     window_links = sum(
         1

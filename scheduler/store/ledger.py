@@ -1030,41 +1030,28 @@ class Ledger:
                 result.setdefault(row.pair_key, {})[row.session_date] = doc
         return result
 
-    def agenda_doc_dates(self, weeks: Mapping[str, Collection[str]]) -> dict[str, set[str]]:
-        """The session dates of the agenda documents of the given weeks of each pair ({pair
-        key: weeks})."""
-        table = agenda_docs_table
-        keys = sorted((pair_key, week) for pair_key, some in weeks.items() for week in some)
-        found: dict[str, set[str]] = {}
-        with self._connection() as conn:
-            for offset in range(0, len(keys), _IN_CHUNK):
-                query = select(table.c.pair_key, table.c.session_date).where(
-                    tuple_(table.c.pair_key, table.c.week).in_(keys[offset : offset + _IN_CHUNK])
-                )
-                for pair_key, session_date in conn.execute(query):
-                    found.setdefault(pair_key, set()).add(session_date)
-        return found
-
-    def agenda_links_on(
-        self, dates: Mapping[str, Collection[str]]
+    def agenda_links_of(
+        self, weeks: Mapping[str, Collection[str]], days: Mapping[str, Collection[str]]
     ) -> dict[str, dict[str, AgendaDocRecord]]:
-        """``agenda_docs(links_only=True)`` of the given session dates of each pair only
-        ({pair key: dates}): what linking a few settled weeks needs (issue 17)."""
+        """``agenda_docs(links_only=True)`` of the given weeks and session dates of each pair
+        only ({pair key: weeks}, {pair key: dates}): what linking a few settled weeks needs
+        (a week's own document, or the one of its session's day; issue 17)."""
         table = agenda_docs_table
         columns = [c for c in table.c if c.name not in ("items", "body")]
-        keys = sorted((pair_key, day) for pair_key, some in dates.items() for day in some)
-        rows: list[Any] = []
+        by_week = sorted((pair_key, week) for pair_key, some in weeks.items() for week in some)
+        by_day = sorted((pair_key, day) for pair_key, some in days.items() for day in some)
+        rows: dict[tuple[str, str], Any] = {}
         with self._connection() as conn:
-            for offset in range(0, len(keys), _IN_CHUNK):
-                query = select(*columns).where(
-                    tuple_(table.c.pair_key, table.c.session_date).in_(
-                        keys[offset : offset + _IN_CHUNK]
+            for column, keys in ((table.c.week, by_week), (table.c.session_date, by_day)):
+                for offset in range(0, len(keys), _IN_CHUNK):
+                    query = select(*columns).where(
+                        tuple_(table.c.pair_key, column).in_(keys[offset : offset + _IN_CHUNK])
                     )
-                )
-                rows.extend(conn.execute(query))
+                    for row in conn.execute(query):
+                        rows[(row.pair_key, row.session_date)] = row
         result: dict[str, dict[str, AgendaDocRecord]] = {}
-        for row in sorted(rows, key=lambda row: (row.pair_key, row.session_date)):
-            result.setdefault(row.pair_key, {})[row.session_date] = _agenda_link(row)
+        for (pair_key, session_date), row in sorted(rows.items()):
+            result.setdefault(pair_key, {})[session_date] = _agenda_link(row)
         return result
 
     def window_agenda_docs(
