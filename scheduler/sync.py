@@ -221,7 +221,8 @@ def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: Planne
             found = shown_weeks(state, series_anchor(state, snapshot.now), line)
             if found is not None:
                 shown[key] = found
-    settled = ledger.occurrences([key for key in needed if key not in shown], before=line)
+    every = [key for key in needed if key not in shown]
+    settled = ledger.occurrences(every, before=line) if every else {}
     if shown:
         settled.update(ledger.occurrences_of(shown))
     pairs = [PairAgendas(states[key].pair, settled.get(key, {}), {}) for key in needed]

@@ -324,7 +324,7 @@ def decide_weeks(org: Org, snapshot: Snapshot, *, force: bool = False) -> Planne
 def settled_needed(org: Org, snapshot: Snapshot, decided: PlannedWeeks) -> dict[str, bool]:
     """The pairs read over a window whose settled weeks the pass needs after all (issue 17),
     each with whether it needs every one (``True``) or only those its series shows
-    (``False``, ``scheduler.engine.series.shown_settled``):
+    (``False``, ``scheduler.engine.series.shown_weeks``):
 
     - their series changed (the digest of their weeks since ``SeriesRecord.window``'s line
       did not hold, see ``window_holds``): the pass writes it, and a series is written whole,
@@ -426,7 +426,7 @@ def with_history(
     saves; the weeks before it are kept as they are.
 
     The pairs ``shown_only`` were given only the settled weeks their series shows
-    (``shown_settled``): nothing of theirs may settle (``_past_may_change``), and their
+    (``shown_weeks``): nothing of theirs may settle (``_past_may_change``), and their
     notices count the statuses read from ``history_line`` on, as a windowed pair's do."""
     for key, weeks in settled.items():
         state = decided.states[key]

@@ -103,7 +103,7 @@ class PairState:
     #: changed by the pass (``with_history``)
     settled: dict[str, OccurrenceRecord] = field(default_factory=dict)
     #: when ``settled`` holds, before this week, only the weeks the series shows (a write
-    #: that needs no more, ``scheduler.engine.series.shown_settled``): the first week whose
+    #: that needs no more, ``scheduler.engine.series.shown_weeks``): the first week whose
     #: status counts in the notices
     statuses_from: str | None = None
 
