@@ -214,6 +214,44 @@ def test_a_series_written_after_its_slot_changed_keeps_its_settled_weeks_where_t
         world.close()
 
 
+def test_a_linked_week_moved_by_the_planner_brings_back_a_link_the_series_had_let_go(
+    tmp_path: Path,
+) -> None:
+    """A series keeps the links of its latest four linked weeks. When the planner moves a
+    week whose agenda is already on it (a meeting booked over it), that week no longer
+    carries only its link, and the fifth latest link comes back: a windowed pass reads every
+    settled week then (``shown_weeks``) and writes what a whole read writes."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        # Vera's 1:1 with Marco is on Thursdays at 14:00: its agenda is made 72 hours before
+        # (by a pass on Monday afternoon), and the planner may move it until 48 hours before.
+        for week_number in range(9):
+            monday = START + timedelta(weeks=week_number)
+            world.sync(monday)  # each day's full check
+            world.sync(monday + timedelta(hours=7))  # Thursday's agenda, on its week
+        thursday = monday + timedelta(days=3, hours=6)
+        before = world.series_attachments("vera", "vera", "marco")
+        assert thursday in before and len(before) == 4
+        world.add_event("vera", "board", thursday, thursday + timedelta(hours=1), "Board")
+        later = monday + timedelta(hours=8)
+        key = f"{world.email('vera')}/{world.email('marco')}"
+        assert key in read_snapshot(world.org, world.ledger, later).windowed
+        windowed, whole = _plan_both_ways(world, later)
+        _same_decisions(windowed, whole)
+        assert any(change.rep == world.email("marco") for change in windowed.changes)
+        world.sync(later)
+        after = world.series_attachments("vera", "vera", "marco")
+        view = world.series_view("vera", "vera", "marco")
+        assert view is not None and any(
+            start.date() == thursday.date() for start in view.moved_starts
+        )
+        # The moved week keeps its link, and the week before the four kept ones gets its back.
+        assert set(before) < set(after) and len(after) == 5
+        assert min(after) < min(before)  # (the week before it was a close week)
+    finally:
+        world.close()
+
+
 def test_a_weekly_digest_written_by_a_windowed_pass_shows_whole_histories(
     tmp_path: Path,
 ) -> None:
