@@ -218,7 +218,7 @@ def _settled_history(org: Org, ledger: Ledger, snapshot: Snapshot, weeks: Planne
     for key, whole in needed.items():
         if not whole:
             state = states[key]
-            found = shown_weeks(state, series_anchor(state, snapshot.now), line)
+            found = shown_weeks(state, series_anchor(state, snapshot.now), line, weeks.writable)
             if found is not None:
                 shown[key] = found
     every = [key for key in needed if key not in shown]

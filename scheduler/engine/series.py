@@ -302,7 +302,9 @@ def window_holds(org: Org, state: PairState, anchor: SeriesRecord, weeks: list[s
 _RULE = attrgetter("weekday", "at_time", "timezone", "week_shift", "duration", "dtstart", "until")
 
 
-def shown_weeks(state: PairState, anchor: SeriesRecord, line: str) -> set[str] | None:
+def shown_weeks(
+    state: PairState, anchor: SeriesRecord, line: str, writable: Mapping[str, bool]
+) -> set[str] | None:
     """The settled weeks (before ``line``) that a write of a windowed pair's series must read
     whole: those its copy, as the product last wrote it, shows (an EXDATE or an override: a
     week skipped, moved or answered, or one of the latest agenda links); ``None`` when every
@@ -323,7 +325,15 @@ def shown_weeks(state: PairState, anchor: SeriesRecord, line: str) -> set[str] |
     if state.choice is not None or before is None or _RULE(before) != _RULE(anchor):
         return None
     pair = state.effective
-    copy = state.copies.get(pair.manager.email) or state.copies.get(pair.rep.email)
+    # A copy the product writes (a read-only calendar, a feed, holds none of its writes).
+    copy = next(
+        (
+            found
+            for owner in (pair.manager.email, pair.rep.email)
+            if writable.get(owner, False) and (found := state.copies.get(owner)) is not None
+        ),
+        None,
+    )
     if copy is None:
         return None
     first_kept = utc(rule_instance(anchor, line))
