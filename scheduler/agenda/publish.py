@@ -270,29 +270,30 @@ def settled_links(
     record; nothing is read back or written (their sessions are long over). The pairs
     ``shown`` were given only the weeks their series shows: only their documents are read
     (``doc_for``: of those weeks, and of their sessions' days)."""
-    # Without items and bodies: a settled week is only linked (its items are not listed).
-    whole = [entry.pair.key for entry in pairs if entry.pair.key not in shown]
-    all_docs = ledger.agenda_docs(whole, links_only=True) if whole else {}
-    few = {
-        entry.pair.key: sessions(entry.pair.key, entry.records, {}, entry.pair.manager.zone)
+    found = {
+        entry.pair.key: sessions(
+            entry.pair.key, entry.records, entry.makeups, entry.pair.manager.zone
+        )
         for entry in pairs
-        if entry.pair.key in shown
     }
+    whole = [entry.pair.key for entry in pairs if entry.pair.key not in shown]
+    # Without items and bodies: a settled week is only linked (its items are not listed).
+    all_docs = ledger.agenda_docs(whole, links_only=True) if whole else {}
+    few = [key for key in found if key in shown]
     if few:
         # A pair has one document a day: those of these sessions' weeks and days are the
         # ones ``doc_for`` can find for them.
         all_docs.update(
             ledger.agenda_links_of(
-                {key: {s.week for s in found} for key, found in few.items()},
-                {key: {s.day for s in found} for key, found in few.items()},
+                {key: {s.week for s in found[key]} for key in few},
+                {key: {s.day for s in found[key]} for key in few},
             )
         )
     outcome = AgendaOutcome()
     for entry in pairs:
         pair = entry.pair
         docs = _current_links(org, all_docs.get(pair.key, {}))
-        found = sessions(pair.key, entry.records, entry.makeups, pair.manager.zone)
-        _link(pair, found, docs, {}, now, outcome)
+        _link(pair, found[pair.key], docs, {}, now, outcome)
     return outcome.links
 
 

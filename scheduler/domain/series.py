@@ -116,6 +116,13 @@ class ObservedInstance:
     #: the ``ATTACH`` URIs of the instance, in file order
     attachments: tuple[str, ...] = ()
 
+    def at_rule_time(self, duration: timedelta) -> bool:
+        """Whether the instance is where its rule puts it: from its original start, as long
+        as the rule's meeting (on the absolute timeline, as ``attach_series`` writes it)."""
+        return (
+            utc(self.start) == self.recurrence_id and utc(self.end) == self.recurrence_id + duration
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ObservedSeries:

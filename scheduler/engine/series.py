@@ -14,19 +14,12 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import datetime
 from operator import attrgetter
-from zoneinfo import ZoneInfo
 
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
 from scheduler.domain import Pair, PlanStatus, week_after
 from scheduler.domain.records import CopyRecord, OccurrenceRecord, SeriesRecord
-from scheduler.domain.series import (
-    CalendarRead,
-    ObservedInstance,
-    ObservedSeries,
-    SeriesSpec,
-    utc,
-)
+from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
 from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
@@ -343,17 +336,13 @@ def shown_weeks(
         if utc(rid) < first_kept  # the close weeks ahead are not read: compared first
     }
 
-    def at_rule_time(rid: datetime, one: ObservedInstance) -> bool:
-        return (
-            not one.cancelled
-            and utc(one.start) == rid
-            and utc(one.end) == utc(rid.astimezone(ZoneInfo(anchor.timezone)) + anchor.duration)
-        )
-
     # At most the weeks that carry only a link (their answers are not looked at: more).
-    if sum(
-        1 for rid, one in copy.overrides.items() if one.attachments and at_rule_time(rid, one)
-    ) < (ical.AGENDA_LINKS_KEPT):
+    linked_at_rule = [
+        (rid, one)
+        for rid, one in copy.overrides.items()
+        if one.attachments and not one.cancelled and one.at_rule_time(anchor.duration)
+    ]
+    if len(linked_at_rule) < ical.AGENDA_LINKS_KEPT:
         return shown  # the copy let no link go
     # At least the weeks that carry only a link (an instance answer unlike the series': fewer).
     answered = {
@@ -363,14 +352,7 @@ def shown_weeks(
         for rid, one in each.overrides.items()
         if any(each.partstats.get(who) != what for who, what in one.partstats.items())
     }
-    settled_links = sum(
-        1
-        for rid, one in copy.overrides.items()
-        if one.attachments
-        and rid not in answered
-        and at_rule_time(rid, one)
-        and utc(rid) < first_kept
-    )
+    settled_links = sum(1 for rid, _ in linked_at_rule if rid not in answered and rid < first_kept)
     window_links = sum(
         1
         for week, record in state.records.items()

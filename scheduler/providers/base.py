@@ -37,7 +37,7 @@ from typing import Protocol
 
 from scheduler import ical
 from scheduler.domain import Pair, Person
-from scheduler.domain.series import CalendarRead, ObservedInstance, ObservedSeries, SeriesSpec, utc
+from scheduler.domain.series import CalendarRead, ObservedInstance, ObservedSeries, SeriesSpec
 from scheduler.errors import CalendarError
 
 __all__ = [
@@ -191,12 +191,7 @@ def link_let_go(
     the series let go (``line``: ``ical.links_line(spec)``): at the rule's time, before the
     line. A calendar that keeps each instance apart (Google, Microsoft 365) leaves it as it
     is, its words and agenda, rather than patch a year of past weeks back to the rule."""
-    return (
-        line is not None
-        and original < line
-        and utc(found.start) == original
-        and utc(found.end) == original + spec.duration
-    )
+    return line is not None and original < line and found.at_rule_time(spec.duration)
 
 
 def pair_roles(
