@@ -61,7 +61,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -739,16 +738,11 @@ class Ledger:
         ``occurrences`` gives them: a write of a windowed pair's series reads the settled
         weeks its series shows, not a year of them (issue 17)."""
         table = occurrences_table
-        keys = sorted((pair_key, week) for pair_key, some in weeks.items() for week in some)
         found: dict[str, list[OccurrenceRecord]] = {}
         with self._connection() as conn:
             shared = _Shared()
-            for offset in range(0, len(keys), _IN_CHUNK):
-                query = select(table).where(
-                    tuple_(table.c.pair_key, table.c.week).in_(keys[offset : offset + _IN_CHUNK])
-                )
-                for row in conn.execute(query):
-                    found.setdefault(row.pair_key, []).append(_occurrence(row, shared))
+            for row in _keyed_rows(conn, [table], table.c.pair_key, table.c.week, weeks):
+                found.setdefault(row.pair_key, []).append(_occurrence(row, shared))
         return {
             key: {record.week: record for record in sorted(records, key=attrgetter("week"))}
             for key, records in found.items()
@@ -787,14 +781,12 @@ class Ledger:
         logs: list[dict[str, Any]] = []
         with self._connection() as conn:
             existing: dict[tuple[str, str], Any] = {}
-            keys = sorted({pair_key for pair_key, _ in wanted})
-            for offset in range(0, len(keys), _IN_CHUNK):
-                chunk = keys[offset : offset + _IN_CHUNK]
-                for found in conn.execute(
-                    select(occurrences_table).where(occurrences_table.c.pair_key.in_(chunk))
-                ):
-                    if (found.pair_key, found.week) in wanted:
-                        existing[(found.pair_key, found.week)] = found
+            weeks: dict[str, list[str]] = {}
+            for pair_key, week in wanted:
+                weeks.setdefault(pair_key, []).append(week)
+            table = occurrences_table
+            for found in _keyed_rows(conn, [table], table.c.pair_key, table.c.week, weeks):
+                existing[(found.pair_key, found.week)] = found
             for key, record in wanted.items():
                 row = existing.get(key)
                 if row is not None and _occurrence(row).same_facts(record):
@@ -1038,17 +1030,11 @@ class Ledger:
         (a week's own document, or the one of its session's day; issue 17)."""
         table = agenda_docs_table
         columns = [c for c in table.c if c.name not in ("items", "body")]
-        by_week = sorted((pair_key, week) for pair_key, some in weeks.items() for week in some)
-        by_day = sorted((pair_key, day) for pair_key, some in days.items() for day in some)
         rows: dict[tuple[str, str], Any] = {}
         with self._connection() as conn:
-            for column, keys in ((table.c.week, by_week), (table.c.session_date, by_day)):
-                for offset in range(0, len(keys), _IN_CHUNK):
-                    query = select(*columns).where(
-                        tuple_(table.c.pair_key, column).in_(keys[offset : offset + _IN_CHUNK])
-                    )
-                    for row in conn.execute(query):
-                        rows[(row.pair_key, row.session_date)] = row
+            for column, keys in ((table.c.week, weeks), (table.c.session_date, days)):
+                for row in _keyed_rows(conn, columns, table.c.pair_key, column, keys):
+                    rows[(row.pair_key, row.session_date)] = row
         result: dict[str, dict[str, AgendaDocRecord]] = {}
         for (pair_key, session_date), row in sorted(rows.items()):
             result.setdefault(pair_key, {})[session_date] = _agenda_link(row)
@@ -1437,6 +1423,38 @@ class Ledger:
         """Forget a document (people deleted it; for tests and tools)."""
         with self._connection() as conn:
             conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
+
+
+def _keyed_rows(
+    conn: Connection,
+    columns: Sequence[Any],
+    first: Column[Any],
+    second: Column[Any],
+    keys: Mapping[str, Collection[str]],
+) -> Iterator[Any]:
+    """The rows (of ``columns``) whose (``first``, ``second``) is one of ``keys`` ({first:
+    seconds}), by one statement per value of whichever column has fewer distinct values
+    (``first = ? AND second IN (...)``, or the other way round): each a search of an index that
+    starts with ``first``. Not a row-value ``(first, second) IN (...)``, which SQLite answers
+    by reading the whole table (a year of history for a few weeks), nor an OR of such terms,
+    which SQLAlchemy compiles anew for every call; one statement, compiled once, serves all."""
+    by_first = {value: set(seconds) for value, seconds in keys.items() if seconds}
+    by_second: dict[str, set[str]] = {}
+    for value, seconds in by_first.items():
+        for other in seconds:
+            by_second.setdefault(other, set()).add(value)
+    if len(by_second) < len(by_first):
+        fixed, listed, groups = second, first, by_second
+    else:
+        fixed, listed, groups = first, second, by_first
+    statement = select(*columns).where(
+        fixed == bindparam("fixed"), listed.in_(bindparam("listed", expanding=True))
+    )
+    for value, others in sorted(groups.items()):
+        wanted = sorted(others)
+        for offset in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[offset : offset + _IN_CHUNK]
+            yield from conn.execute(statement, {"fixed": value, "listed": chunk})
 
 
 def _update_many(
