@@ -259,14 +259,16 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
     master.add("summary", spec.summary)
     master.add("description", spec.description)
     _add_people(master, spec, _effective_partstats(spec))
+    exdates = sorted({utc(moment) for moment in spec.exdates})
     if spec.makeup_week is None:
         rule: dict[str, Any] = {"FREQ": "WEEKLY"}
         if spec.until is not None:
             rule["UNTIL"] = utc(spec.until)
         master.add("rrule", rule)
-        exdates = sorted({utc(moment) for moment in spec.exdates})
         if exdates:
-            master.add("exdate", [moment.astimezone(zone) for moment in exdates])
+            # icalendar writes the first date (the property, its TZID); ``_with_dates`` the
+            # rest: a year-old series has dozens, each a value object with its own zone lookup.
+            master.add("exdate", [exdates[0].astimezone(zone)])
     _add_attachment(master, spec.attachment)
     master.add("sequence", spec.sequence)
     master.add(PAIR_PROPERTY, spec.pair_key)
@@ -276,6 +278,11 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
     # The master's lines are made once, for the object and for its overrides' shared lines
     # (serialising its EXDATE list and description twice was a sixth of a weekly pass).
     master_lines = [line for line in master.content_lines() if line]
+    if spec.makeup_week is None and len(exdates) > 1:
+        master_lines = [
+            _with_dates(line, exdates[1:], zone) if _line_name(line) == "EXDATE" else line
+            for line in master_lines
+        ]
 
     overrides = _kept_overrides(spec)
 
@@ -293,6 +300,19 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
         parts += [lines.render(override) for override in overrides]
     parts.append(end)
     return b"".join(parts)
+
+
+def _with_dates(line: str, moments: Iterable[datetime], zone: tzinfo) -> str:
+    """``line``, a date-time list property icalendar wrote, with ``moments`` (in ``zone``)
+    added at its end, formatted as icalendar formats each (``vDatetime.to_ical``: to the
+    second, a "Z" for UTC, which the line's own value tells)."""
+    suffix = "Z" if line.endswith("Z") else ""
+    values = [
+        f"{local.year:04}{local.month:02}{local.day:02}"
+        f"T{local.hour:02}{local.minute:02}{local.second:02}{suffix}"
+        for local in (moment.astimezone(zone) for moment in moments)
+    ]
+    return ",".join([line, *values])
 
 
 def _kept_overrides(spec: SeriesSpec) -> list[InstanceOverride]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -240,6 +240,8 @@ Index(
     postgresql_where=notices_table.c.sent_at.is_(None),
 )
 Index("ix_notices_message_id", notices_table.c.message_id)
+# Revision 0009: every pass asks which notices were decided about the weeks of its window.
+Index("ix_notices_week", notices_table.c.week, notices_table.c.kind, notices_table.c.pair_key)
 
 makeups_table = Table(
     "makeups",
@@ -715,21 +717,23 @@ class Ledger:
     ) -> dict[str, dict[str, OccurrenceRecord]]:
         """Every occurrence (of ``pair_keys`` only, when given; of weeks from ``since`` on and
         before ``before``, when given), as {pair key: {week: record}}, weeks in order."""
-        query = select(occurrences_table).order_by(
-            occurrences_table.c.pair_key, occurrences_table.c.week
-        )
+        table = occurrences_table
+        by_week = pair_keys is None and since is not None
+        # Weeks since a line, of every pair: read by the week index and ordered here. SQLite
+        # orders by walking the primary key instead, every week ever recorded (issue 17).
+        query = select(table) if by_week else select(table).order_by(table.c.pair_key, table.c.week)
         if pair_keys is not None:
-            query = query.where(occurrences_table.c.pair_key.in_(list(pair_keys)))
+            query = query.where(table.c.pair_key.in_(list(pair_keys)))
         if since is not None:
-            query = query.where(occurrences_table.c.week >= since)
+            query = query.where(table.c.week >= since)
         if before is not None:
-            query = query.where(occurrences_table.c.week < before)
+            query = query.where(table.c.week < before)
         result: dict[str, dict[str, OccurrenceRecord]] = {}
         with self._connection() as conn:
             shared = _Shared()
             for row in conn.execute(query):
                 result.setdefault(row.pair_key, {})[row.week] = _occurrence(row, shared)
-        return result
+        return _in_order(result) if by_week else result
 
     def occurrences_of(
         self, weeks: Mapping[str, Collection[str]]
@@ -847,16 +851,18 @@ class Ledger:
     ) -> dict[str, dict[str, MakeupRecord]]:
         """Every make-up ever booked (for ``pair_keys`` only, when given; for weeks from
         ``since`` on, when given), as {pair key: {week: record}}."""
-        query = select(makeups_table).order_by(makeups_table.c.pair_key, makeups_table.c.week)
+        table = makeups_table
+        by_week = pair_keys is None and since is not None  # as ``occurrences`` reads
+        query = select(table) if by_week else select(table).order_by(table.c.pair_key, table.c.week)
         if pair_keys is not None:
-            query = query.where(makeups_table.c.pair_key.in_(list(pair_keys)))
+            query = query.where(table.c.pair_key.in_(list(pair_keys)))
         if since is not None:
-            query = query.where(makeups_table.c.week >= since)
+            query = query.where(table.c.week >= since)
         result: dict[str, dict[str, MakeupRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
                 result.setdefault(row.pair_key, {})[row.week] = _makeup(row)
-        return result
+        return _in_order(result) if by_week else result
 
     def save_makeup(self, record: MakeupRecord) -> None:
         values: dict[str, Any] = {
@@ -1423,6 +1429,14 @@ class Ledger:
         """Forget a document (people deleted it; for tests and tools)."""
         with self._connection() as conn:
             conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
+
+
+_Row = TypeVar("_Row")
+
+
+def _in_order(found: dict[str, dict[str, _Row]]) -> dict[str, dict[str, _Row]]:
+    """``found`` ({pair key: {week: row}}) in the order of its keys, then of its weeks."""
+    return {key: dict(sorted(found[key].items())) for key in sorted(found)}
 
 
 def _keyed_rows(

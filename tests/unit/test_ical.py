@@ -410,6 +410,40 @@ def test_overrides_are_the_bytes_icalendar_writes(
     assert fast == slow
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=st.sampled_from(["America/New_York", "Australia/Lord_Howe", "UTC", "fixed"]),
+    skipped=st.sets(
+        st.tuples(
+            st.integers(min_value=-10, max_value=120),  # week
+            st.integers(min_value=-600, max_value=600),  # minutes off the rule
+            st.integers(min_value=0, max_value=999_999),  # microseconds
+        ),
+        max_size=30,
+    ),
+)
+def test_exdates_are_the_bytes_icalendar_writes(
+    zone: str, skipped: set[tuple[int, int, int]]
+) -> None:
+    """The EXDATE list ``render`` completes itself (``_with_dates``) is, byte for byte, the
+    line icalendar writes of the same dates, in any zone, across DST changes, to the second."""
+    tz = timezone(timedelta(hours=5, minutes=30)) if zone == "fixed" else ZoneInfo(zone)
+    first = datetime(2027, 1, 5, 10, 0, tzinfo=tz)
+    moments = [
+        first + timedelta(weeks=week, minutes=minutes, microseconds=micro)
+        for week, minutes, micro in skipped
+    ]
+    spec = make_spec(dtstart=first, exdates=tuple(moments))
+    lines = Calendar.from_ical(ical.render(spec, STAMP)).content_lines()
+    written = [line for line in lines if line.startswith("EXDATE")]
+    expected = Event()
+    if moments:
+        ordered = sorted({utc(moment) for moment in moments})
+        written_in = ical._zone_of(spec)  # a fixed offset is written in UTC
+        expected.add("exdate", [moment.astimezone(written_in) for moment in ordered])
+    assert written == [line for line in expected.content_lines() if line.startswith("EXDATE")]
+
+
 _PLAIN = st.text(alphabet=st.sampled_from(["a", "Z", " ", ":", ";", ",", "\n", "é", "😀", "’"]))
 
 

@@ -33,6 +33,7 @@ ALEMBIC_INDEXES = (
     "ix_agenda_docs_week",
     "ix_notices_unsent",
     "ix_notices_message_id",
+    "ix_notices_week",
 )
 ADDED = {
     "series": ["seen_at", "person_slot"],
