@@ -614,11 +614,16 @@ def _problem(href: str, what: str) -> ValueError:
     return ValueError(f"{where}: cannot read calendar object: {what}")
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    """``text`` (a library's message, a name from the file) as one line of at most ``limit``
+    characters: a problem is one sentence, whatever the file holds."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _reason(exc: BaseException) -> str:
     """What went wrong, in words a person can act on (library messages trimmed to a line)."""
-    text = " ".join(str(exc).split())
-    if len(text) > 200:
-        text = text[:197] + "..."
+    text = _one_line(str(exc))
     if isinstance(exc, KeyError):
         return f"a required property is missing ({text})"
     if isinstance(exc, TypeError | AttributeError | LookupError):
@@ -677,7 +682,8 @@ def parse_object(data: bytes, href: str = "") -> list[Calendar]:
     result: list[Calendar] = []
     for calendar in calendars:
         if calendar.name != "VCALENDAR":
-            raise _problem(href, f"it holds a {calendar.name} where a VCALENDAR belongs")
+            name = _one_line(calendar.name, 60)  # the file's own text
+            raise _problem(href, f"it holds a {name} where a VCALENDAR belongs")
         _refuse_hostile_zones(calendar, href)
         if "X-WR-TIMEZONE" in calendar:
             try:

@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from scheduler.domain import (
@@ -86,8 +87,14 @@ class WeekChange:
 
 def rule_instance(anchor: SeriesRecord, week: str) -> datetime:
     """Where the series' rule puts the instance of org week ``week`` (its RECURRENCE-ID)."""
-    day = slot_day(week, anchor.weekday, anchor.week_shift)
-    return wall_clock(day, anchor.at_time, ZoneInfo(anchor.timezone))
+    return _rule_instance(anchor.weekday, anchor.week_shift, anchor.at_time, anchor.timezone, week)
+
+
+# A pass asks for each week of each series several times (its spec, links, baseline, the
+# weeks a copy shows), and most series share a slot; the answers are immutable.
+@lru_cache(maxsize=1 << 15)
+def _rule_instance(weekday: int, week_shift: int, at: time, timezone: str, week: str) -> datetime:
+    return wall_clock(slot_day(week, weekday, week_shift), at, ZoneInfo(timezone))
 
 
 def anchor_pair(org: Org, anchor: SeriesRecord) -> Pair:

@@ -224,7 +224,8 @@ notices_table = Table(
     Column("sent_at", String(40)),
     Column("message_id", String(200), nullable=False),
     # Added in schema 2: the whole message as sent (so a resend after a crash is the same
-    # message, byte for byte), where it goes, and a lease so two replicas never send it both.
+    # message, byte for byte; let go once sent, revision 0009), where it goes, and a lease so
+    # two replicas never send it both.
     Column("channel", String(20)),
     Column("raw", Text),
     Column("lease_until", String(40)),
@@ -988,11 +989,14 @@ class Ledger:
         return bool(done)
 
     def mark_notice_sent(self, message_id: str, now: datetime) -> None:
+        """Record the message sent. Its text is let go: it was kept so a resend after a crash
+        is the same message, byte for byte, and the outbox or the mail server has it now
+        (kept, it was most of the ledger: a row per recipient, about 5 kB each, issue 17)."""
         with self._connection() as conn:
             conn.execute(
                 update(notices_table)
                 .where(notices_table.c.message_id == message_id)
-                .values(sent_at=now.isoformat())
+                .values(sent_at=now.isoformat(), raw=None)
             )
 
     def notices(self) -> list[NoticeRecord]:

@@ -115,6 +115,24 @@ def test_a_notice_is_claimed_once_and_leased_by_one_sender(ledger: Ledger) -> No
     assert ledger.notice_recipients("<m1@x>") == to
 
 
+def test_a_message_is_kept_until_it_is_sent_and_then_only_its_record(ledger: Ledger) -> None:
+    """A resend after a crash must be the same bytes, so a decided message keeps its text;
+    once sent, the outbox or the mail server has it, and the ledger keeps who was told what
+    and when (a year of message texts was most of the ledger, issue 17)."""
+    to = ["ana@acme.example", "marco@acme.example"]
+    ledger.claim_notice("prep", PAIR, "2027-W03", to, "<a@x>", T0, raw="the message a")
+    ledger.claim_notice("prep", PAIR, "2027-W04", to, "<b@x>", T0, raw="the message b")
+    ledger.mark_notice_sent("<a@x>", T0 + timedelta(minutes=1))
+    found = {(n.message_id, n.recipient): n for n in ledger.notices()}
+    assert {key: (n.raw, n.sent_at is not None) for key, n in found.items()} == {
+        ("<a@x>", "ana@acme.example"): ("", True),
+        ("<a@x>", "marco@acme.example"): ("", True),
+        ("<b@x>", "ana@acme.example"): ("the message b", False),
+        ("<b@x>", "marco@acme.example"): ("the message b", False),
+    }
+    assert [n.raw for n in ledger.unsent_notices()] == ["the message b"]
+
+
 def test_an_agenda_document_is_claimed_once(ledger: Ledger) -> None:
     record = AgendaDocRecord(
         pair_key=PAIR,

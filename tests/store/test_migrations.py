@@ -54,6 +54,9 @@ def test_a_schema_4_sqlite_ledger_of_todays_oneonone_is_upgraded_and_keeps_every
     assert {"alembic_version", "pass_lease", "pass_runs", "agenda_texts"} <= set(after)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+        # Revision 0009: the text of messages already sent is let go, nothing else of them.
+        texts = db.execute("SELECT sent_at IS NOT NULL, raw IS NOT NULL FROM notices").fetchall()
+        assert texts and all(kept == (not sent) for sent, kept in texts)
     # Opening it again is a single read: nothing to do.
     Ledger(f"sqlite:///{path}").close()
 

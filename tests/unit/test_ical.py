@@ -1017,6 +1017,10 @@ BROKEN = {
     "bad date": wrap(event("b", ":20271345T100000", ":20270105T110000")),
     "bad rule": wrap(event("r", ":20270105T100000Z", ":20270105T110000Z", "RRULE:FREQ=SOMETIMES")),
     "bare event": event("e", ":20270105T100000Z", ":20270105T110000Z").encode(),
+    # A folded line that makes the calendar's name hold an escaped newline (found by the
+    # fuzzer in tests/providers/test_read_fuzz.py): the sentence quotes it on one line.
+    "odd name": b"BEGIN:VCALENDAR\r\n lle\\nDenmark\r\nVERSION:2.0\r\n"
+    b"END:VCALENDARlle\\nDenmark\r\n",
 }
 
 
