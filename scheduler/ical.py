@@ -719,7 +719,7 @@ def _refuse_hostile_zones(calendar: Calendar, href: str) -> None:
     that is not a positive whole number, or more than ``MAX_ZONE_STEPS`` changes before
     ``_ZONE_HORIZON``. Checked before any time is read in it."""
     for zone in calendar.walk("VTIMEZONE"):
-        name = _text(zone, "TZID") or "with no TZID"
+        name = _one_line(_text(zone, "TZID") or "", 60) or "with no TZID"  # the file's text
         for part in zone.subcomponents:
             try:
                 first = _dt(part, "DTSTART")

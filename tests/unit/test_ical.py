@@ -1021,6 +1021,10 @@ BROKEN = {
     # fuzzer in tests/providers/test_read_fuzz.py): the sentence quotes it on one line.
     "odd name": b"BEGIN:VCALENDAR\r\n lle\\nDenmark\r\nVERSION:2.0\r\n"
     b"END:VCALENDARlle\\nDenmark\r\n",
+    # A hostile zone whose name holds an escaped newline: named on one line too.
+    "odd zone": b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Odd\\nZone\r\n"
+    b"BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nRRULE:FREQ=DAILY\r\nTZOFFSETFROM:+0000\r\n"
+    b"TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n",
 }
 
 
