@@ -1027,9 +1027,10 @@ class Ledger:
             query = query.where(table.c.week >= since)
         result: dict[str, dict[str, AgendaDocRecord]] = {}
         with self._connection() as conn:
+            shared = _Shared()
             for row in conn.execute(query):
-                doc = _agenda_link(row) if links_only else _agenda_doc(row)
-                result.setdefault(row.pair_key, {})[row.session_date] = doc
+                doc = _agenda_link(row, shared) if links_only else _agenda_doc(row, shared)
+                result.setdefault(doc.pair_key, {})[doc.session_date] = doc
         return result
 
     def agenda_links_of(
@@ -1046,8 +1047,10 @@ class Ledger:
                 for row in _keyed_rows(conn, columns, table.c.pair_key, column, keys):
                     rows[(row.pair_key, row.session_date)] = row
         result: dict[str, dict[str, AgendaDocRecord]] = {}
-        for (pair_key, session_date), row in sorted(rows.items()):
-            result.setdefault(pair_key, {})[session_date] = _agenda_link(row)
+        shared = _Shared()
+        for _, row in sorted(rows.items()):
+            doc = _agenda_link(row, shared)
+            result.setdefault(doc.pair_key, {})[doc.session_date] = doc
         return result
 
     def window_agenda_docs(
@@ -1086,9 +1089,11 @@ class Ledger:
         )
         found: dict[str, dict[str, AgendaDocRecord]] = {}
         with self._connection() as conn:
+            shared = _Shared()
             for query in (wanted, latest):
                 for row in conn.execute(query):
-                    found.setdefault(row.pair_key, {})[row.session_date] = _agenda_doc(row)
+                    doc = _agenda_doc(row, shared)
+                    found.setdefault(doc.pair_key, {})[doc.session_date] = doc
         return {key: dict(sorted(docs.items())) for key, docs in found.items()}
 
     def claim_agenda_doc(self, record: AgendaDocRecord) -> bool:
@@ -1590,33 +1595,38 @@ def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:
     }
 
 
-def _agenda_doc(row: Any) -> AgendaDocRecord:
+def _agenda_doc(row: Any, shared: _Shared | None = None) -> AgendaDocRecord:
     items = tuple((str(i), str(t)) for i, t in json.loads(row.items))
-    return _agenda_link(row, items, row.body)
+    return _agenda_link(row, shared, items, row.body)
 
 
 def _agenda_link(
-    row: Any, items: tuple[tuple[str, str], ...] = (), body: str | None = None
+    row: Any,
+    shared: _Shared | None = None,
+    items: tuple[tuple[str, str], ...] = (),
+    body: str | None = None,
 ) -> AgendaDocRecord:
     """A document's record; without its items and body unless given (``agenda_docs``'s
-    ``links_only``)."""
+    ``links_only``). Its keys, kind and state, and its moments, are shared with the other
+    records of the read (``_Shared``): a pair read whole holds every document it ever had."""
+    shared = shared or _Shared()
     return AgendaDocRecord(
-        pair_key=row.pair_key,
-        session_date=row.session_date,
-        week=row.week,
-        kind=row.kind,
-        start=datetime.fromisoformat(row.start),
-        end=datetime.fromisoformat(row.end),
+        pair_key=sys.intern(row.pair_key),
+        session_date=sys.intern(row.session_date),
+        week=sys.intern(row.week),
+        kind=sys.intern(row.kind),
+        start=shared.moment(row.start),
+        end=shared.moment(row.end),
         title=row.title,
         excerpt=row.excerpt,
-        state=row.state,
+        state=sys.intern(row.state),
         items=items,
-        created_at=datetime.fromisoformat(row.created_at),
+        created_at=shared.moment(row.created_at),
         ref=row.ref,
         url=row.url,
         body=body,
-        written_at=_dt(row.written_at),
-        read_at=_dt(row.read_at),
+        written_at=shared.maybe_moment(row.written_at),
+        read_at=shared.maybe_moment(row.read_at),
     )
 
 
