@@ -13,8 +13,9 @@ then the ratio of the last week to week 4 (the goal of "cost that grows with nei
 nor time": at most 1.2), and the last week of each kind (close weeks, weeks with agendas due)
 beside the first of the same kind from week 4 on that wrote as much. From 4 January 2027,
 weeks 4 and 52 are both month-end close weeks (no agendas are due), but week 4 writes few
-objects and week 52 rewrites every series (a new close week enters the horizon); a "close"
-mark shows every such week, whose passes are cheaper than the others.
+objects and week 52 rewrites every series (a new close week enters the horizon, and every
+series' description lists the weeks ahead it skips); a "close" mark shows every such week,
+whose passes are cheaper than the others.
 Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W]``.
 """
 
