@@ -278,7 +278,7 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
     # The master's lines are made once, for the object and for its overrides' shared lines
     # (serialising its EXDATE list and description twice was a sixth of a weekly pass).
     master_lines = [line for line in master.content_lines() if line]
-    if spec.makeup_week is None and len(exdates) > 1:
+    if len(exdates) > 1 and spec.makeup_week is None:  # a make-up holds no EXDATE
         master_lines = [
             _with_dates(line, exdates[1:], zone) if _line_name(line) == "EXDATE" else line
             for line in master_lines
@@ -304,15 +304,19 @@ def render(spec: SeriesSpec, dtstamp: datetime, *, digest: str | None = None) ->
 
 def _with_dates(line: str, moments: Iterable[datetime], zone: tzinfo) -> str:
     """``line``, a date-time list property icalendar wrote, with ``moments`` (in ``zone``)
-    added at its end, formatted as icalendar formats each (``vDatetime.to_ical``: to the
-    second, a "Z" for UTC, which the line's own value tells)."""
+    added at its end, each as icalendar writes it (``_stamp``, and a "Z" for UTC, which the
+    line's own value tells)."""
     suffix = "Z" if line.endswith("Z") else ""
-    values = [
-        f"{local.year:04}{local.month:02}{local.day:02}"
-        f"T{local.hour:02}{local.minute:02}{local.second:02}{suffix}"
-        for local in (moment.astimezone(zone) for moment in moments)
-    ]
-    return ",".join([line, *values])
+    return ",".join([line, *(_stamp(moment.astimezone(zone)) + suffix for moment in moments)])
+
+
+def _stamp(moment: datetime) -> str:
+    """A date-time value as icalendar's ``vDatetime.to_ical`` writes it, to the second and
+    without its "Z": ``YYYYMMDDTHHMMSS`` of ``moment``'s wall clock."""
+    return (
+        f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T"
+        f"{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
+    )
 
 
 def _kept_overrides(spec: SeriesSpec) -> list[InstanceOverride]:
@@ -481,11 +485,7 @@ class _OverrideLines:
         return b"".join(parts)
 
     def _time(self, name: str, moment: datetime) -> bytes:
-        value = (
-            f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T"
-            f"{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
-        )
-        return _folded(f"{name}{self.time_params}:{value}{self.time_suffix}")
+        return _folded(f"{name}{self.time_params}:{_stamp(moment)}{self.time_suffix}")
 
     def _people_lines(self, partstats: tuple[str, str]) -> tuple[bytes, bytes]:
         """(the ATTENDEE lines, the ORGANIZER line) for these answers, as icalendar writes

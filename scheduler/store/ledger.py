@@ -718,17 +718,7 @@ class Ledger:
     ) -> dict[str, dict[str, OccurrenceRecord]]:
         """Every occurrence (of ``pair_keys`` only, when given; of weeks from ``since`` on and
         before ``before``, when given), as {pair key: {week: record}}, weeks in order."""
-        table = occurrences_table
-        by_week = pair_keys is None and since is not None
-        # Weeks since a line, of every pair: read by the week index and ordered here. SQLite
-        # orders by walking the primary key instead, every week ever recorded (issue 17).
-        query = select(table) if by_week else select(table).order_by(table.c.pair_key, table.c.week)
-        if pair_keys is not None:
-            query = query.where(table.c.pair_key.in_(list(pair_keys)))
-        if since is not None:
-            query = query.where(table.c.week >= since)
-        if before is not None:
-            query = query.where(table.c.week < before)
+        query, by_week = _by_pair_and_week(occurrences_table, pair_keys, since, before)
         result: dict[str, dict[str, OccurrenceRecord]] = {}
         with self._connection() as conn:
             shared = _Shared()
@@ -852,13 +842,7 @@ class Ledger:
     ) -> dict[str, dict[str, MakeupRecord]]:
         """Every make-up ever booked (for ``pair_keys`` only, when given; for weeks from
         ``since`` on, when given), as {pair key: {week: record}}."""
-        table = makeups_table
-        by_week = pair_keys is None and since is not None  # as ``occurrences`` reads
-        query = select(table) if by_week else select(table).order_by(table.c.pair_key, table.c.week)
-        if pair_keys is not None:
-            query = query.where(table.c.pair_key.in_(list(pair_keys)))
-        if since is not None:
-            query = query.where(table.c.week >= since)
+        query, by_week = _by_pair_and_week(makeups_table, pair_keys, since)
         result: dict[str, dict[str, MakeupRecord]] = {}
         with self._connection() as conn:
             for row in conn.execute(query):
@@ -1440,11 +1424,33 @@ class Ledger:
             conn.execute(delete(agenda_texts_table).where(agenda_texts_table.c.ref == ref))
 
 
-_Row = TypeVar("_Row")
+def _by_pair_and_week(
+    table: Table,
+    pair_keys: Sequence[str] | None,
+    since: str | None,
+    before: str | None = None,
+) -> tuple[Any, bool]:
+    """The rows of ``table`` (keyed by pair and week) of ``pair_keys`` (all, when ``None``)
+    and of weeks from ``since`` on and before ``before`` (each when given), ordered by pair
+    and week; and whether the caller must order them itself (``_in_order``). Weeks since a
+    line, of every pair, are read by the week index unordered: SQLite orders them by walking
+    the primary key instead, every week ever recorded (issue 17)."""
+    by_week = pair_keys is None and since is not None
+    query = select(table) if by_week else select(table).order_by(table.c.pair_key, table.c.week)
+    if pair_keys is not None:
+        query = query.where(table.c.pair_key.in_(list(pair_keys)))
+    if since is not None:
+        query = query.where(table.c.week >= since)
+    if before is not None:
+        query = query.where(table.c.week < before)
+    return query, by_week
 
 
-def _in_order(found: dict[str, dict[str, _Row]]) -> dict[str, dict[str, _Row]]:
-    """``found`` ({pair key: {week: row}}) in the order of its keys, then of its weeks."""
+_Record = TypeVar("_Record")
+
+
+def _in_order(found: dict[str, dict[str, _Record]]) -> dict[str, dict[str, _Record]]:
+    """``found`` ({pair key: {week: record}}) in the order of its keys, then of its weeks."""
     return {key: dict(sorted(found[key].items())) for key in sorted(found)}
 
 
