@@ -352,7 +352,7 @@ def shown_weeks(
         for rid, one in each.overrides.items()
         if any(each.partstats.get(who) != what for who, what in one.partstats.items())
     }
-    settled_links = sum(1 for rid, _ in linked_at_rule if rid not in answered and rid < first_kept)
+    settled_linked = sum(1 for rid, _ in linked_at_rule if rid not in answered and rid < first_kept)
     window_links = sum(
         1
         for week, record in state.records.items()
@@ -361,7 +361,7 @@ def shown_weeks(
         and at_rule(anchor, week, record)
         and utc(rule_instance(anchor, week)) not in answered
     )
-    return shown if settled_links + window_links >= ical.AGENDA_LINKS_KEPT else None
+    return shown if settled_linked + window_links >= ical.AGENDA_LINKS_KEPT else None
 
 
 def series_work(
