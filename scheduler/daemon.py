@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import metrics
+from scheduler.engine.snapshot import FULL_SLICE
 from scheduler.errors import OneononeError, UserError
 from scheduler.orgfile import Org, load_org
 from scheduler.replica import poll_seconds
@@ -192,7 +193,9 @@ def run_daemon(config_path: Path, org: Org, *, start: datetime | None = None) ->
                     unfinished.replica,
                     unfinished.started_at.isoformat(),
                 )
-            result = run_pass(current, ledger, now, apply=True)
+            # The day's full reconciliation in slices: a large org's whole history is never
+            # held at once (``FULL_SLICE``); a one-shot ``sync`` reads it all.
+            result = run_pass(current, ledger, now, apply=True, full_slice=FULL_SLICE)
             state = "safety_stop" if result.safety else ("problems" if result.problems else "ok")
             with ledger.transaction():
                 ledger.set_state("last_pass_result", state)

@@ -39,6 +39,7 @@ from scheduler.engine.decide import (
 from scheduler.engine.series import series_anchor, shown_weeks
 from scheduler.engine.snapshot import (
     FULL_DAY,
+    FULL_ROUND,
     Snapshot,
     foreign_ledger,
     google_session,
@@ -96,15 +97,20 @@ def run_pass(
     force: bool = False,
     horizon_weeks: int | None = None,
     env: Mapping[str, str] | None = None,
+    full_slice: int | None = None,
 ) -> PassResult:
     """One pass. With ``apply=False`` it is the dry run behind ``oneonone plan``: the same
     decisions, safety stop included, and nothing written.
+
+    The day's first pass reads every pair whole (the daily full reconciliation); with
+    ``full_slice`` (the daemon's) the day's first passes read that many pairs whole each,
+    until every pair was (``scheduler.engine.snapshot.full_slice_of``).
 
     ``env`` holds the secrets the notice channels need (default: the process environment).
     Raises ``UserError`` for a ledger that belongs to another org file.
     """
     with _pass_heap():
-        return _run_pass(org, ledger, now, apply, force, horizon_weeks, env)
+        return _run_pass(org, ledger, now, apply, force, horizon_weeks, env, full_slice)
 
 
 @contextmanager
@@ -159,6 +165,7 @@ def _run_pass(
     force: bool,
     horizon_weeks: int | None,
     env: Mapping[str, str] | None,
+    full_slice: int | None,
 ) -> PassResult:
     # Before anything is read (reading a vdir calendar creates its folder): another org's
     # ledger is refused with nothing written.
@@ -178,7 +185,9 @@ def _run_pass(
         _SWEPT[str(org.data_dir)] = now.date().isoformat()
     # People on Microsoft 365 whose entry sets no zone or hours: their mailbox settings.
     org = microsoft365.with_mailbox_settings(org, ledger, now, persist=apply)
-    snapshot = read_snapshot(org, ledger, now, horizon_weeks=horizon_weeks, persist=apply)
+    snapshot = read_snapshot(
+        org, ledger, now, horizon_weeks=horizon_weeks, persist=apply, full_slice=full_slice
+    )
     weeks = decide_weeks(org, snapshot, force=force)
     result = PassResult(now=now, problems=[*snapshot.problems, *weeks.problems])
     writing = apply and not weeks.safety
@@ -201,6 +210,8 @@ def _run_pass(
     result.conflicts = applied.conflicts
     if snapshot.full_day is not None:
         ledger.set_state(FULL_DAY, snapshot.full_day)
+    elif snapshot.full_round is not None:
+        ledger.set_state(FULL_ROUND, " ".join(snapshot.full_round))
     return result
 
 

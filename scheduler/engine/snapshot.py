@@ -3,12 +3,14 @@
 I/O: reads calendars through their providers and the ledger; writes nothing (a Google session
 may keep its sync tokens, the mirror of Google's state, when the pass will apply).
 
-Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session, pass_weeks.
+Exports: Snapshot, read_snapshot, foreign_ledger, make_provider, google_session, pass_weeks,
+full_slice_of, FULL_DAY, FULL_ROUND, FULL_SLICE.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -35,8 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FULL_DAY",
+    "FULL_ROUND",
+    "FULL_SLICE",
     "Snapshot",
     "foreign_ledger",
+    "full_slice_of",
     "google_session",
     "history_line",
     "make_provider",
@@ -81,9 +86,13 @@ class Snapshot:
     #: windowed pairs: {pair: {week: status}} of the weeks from ``history_line`` to
     #: ``record_line`` (settled: what notices count)
     ledger_statuses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    #: the day this pass reads every pair whole (the daily full reconciliation), recorded
-    #: once it applies; ``None`` when that day's was done
+    #: the day whose full reconciliation this pass ends (every pair read whole, in this pass
+    #: or in the day's slices before it), recorded once it applies; ``None`` when that day's
+    #: was done or goes on after this pass
     full_day: str | None = None
+    #: (day, last pair key) of the slice of the day's full reconciliation this pass reads
+    #: whole when more slices follow it, recorded once it applies (``FULL_ROUND``)
+    full_round: tuple[str, str] | None = None
 
 
 def pass_weeks(org: Org, now: datetime, horizon_weeks: int | None) -> list[str]:
@@ -97,8 +106,12 @@ def read_snapshot(
     *,
     horizon_weeks: int | None = None,
     persist: bool = False,
+    full_slice: int | None = None,
 ) -> Snapshot:
-    """Read every calendar (from last week to the horizon's end) and the whole ledger."""
+    """Read every calendar (from last week to the horizon's end) and the ledger: the whole
+    records of the pairs that need them and the window of the others. On the day's first
+    pass every pair is read whole, or with ``full_slice`` that many more pairs (in the order
+    of their keys) on each of the day's first passes until all were (``full_slice_of``)."""
     weeks = pass_weeks(org, now, horizon_weeks)
     # Last week is read too: time off entered after the fact still settles it.
     window_start = datetime.combine(
@@ -128,11 +141,18 @@ def read_snapshot(
     day = now.astimezone(org.zone).date().isoformat()
     full_day = day if ledger.get_state(FULL_DAY) != day else None
     line, records_from = history_line(org, weeks), record_line(weeks)
-    windowed = (
-        frozenset()
-        if full_day is not None
-        else frozenset(windowed_pairs(org, series, copies, reads, providers, records_from))
-    )
+    full_round: tuple[str, str] | None = None
+    if full_day is None:
+        windowed = frozenset(windowed_pairs(org, series, copies, reads, providers, records_from))
+    elif full_slice is None:
+        windowed = frozenset()
+    else:
+        whole_now, last = full_slice_of(in_org, day, ledger.get_state(FULL_ROUND), full_slice)
+        if last is not None:
+            full_day, full_round = None, (day, last)
+        windowed = frozenset(
+            windowed_pairs(org, series, copies, reads, providers, records_from)
+        ).difference(whole_now)
     statuses: dict[str, dict[str, str]] = {}
     if windowed:
         # The window of every pair, then the whole history of those that need it: pairs
@@ -173,11 +193,42 @@ def read_snapshot(
         record_line=records_from,
         ledger_statuses=statuses,
         full_day=full_day,
+        full_round=full_round,
     )
 
 
 #: The ledger state key of the last day a pass read every pair whole.
 FULL_DAY = "full_pass_day"
+#: The ledger state key of how far the day's full reconciliation went, when it is read in
+#: slices: the day and the last pair key read whole (``full_slice_of``).
+FULL_ROUND = "full_pass_round"
+#: How many pairs the daemon's passes read whole on top of their own, each, until every pair
+#: was on the day (issue 17): a pass reading a large org's every pair whole holds a year of
+#: their history at once (the daemon's peak memory grew with it: 212 to 407 MB over a year
+#: at 2,000 pairs), and a slice bounds it. At a five-minute poll 10,000 pairs take 40
+#: passes, under three and a half hours.
+FULL_SLICE = 250
+
+
+def full_slice_of(
+    pair_keys: Iterable[str], day: str, round_state: str | None, size: int
+) -> tuple[frozenset[str], str | None]:
+    """(the pairs of ``pair_keys`` the next slice of ``day``'s full reconciliation reads
+    whole, the last of them when more slices follow, else ``None``). ``round_state`` is
+    ``FULL_ROUND``'s value: ``"<day> <last pair key read>"``. Keys, not positions: pairs
+    added or removed during the day move no other pair out of its turn (one added before the
+    last key read waits for the next day's round, like one added after the day's full check)."""
+    keys = sorted(pair_keys)
+    after = ""
+    if round_state:
+        round_day, _, last = round_state.partition(" ")
+        if round_day == day:
+            after = last
+    ahead = keys[bisect_right(keys, after) :] if after else keys
+    taken = ahead[:size]
+    more = len(ahead) > size
+    return frozenset(taken), (taken[-1] if more else None)
+
 
 #: How many weeks back a windowed pair's statuses are read: the digest's 12 weeks and the
 #: week before (``scheduler.escalation.decide_digest``), at least.

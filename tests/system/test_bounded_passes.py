@@ -24,7 +24,7 @@ import pytest
 from scheduler import clientedits
 from scheduler.domain import iso_week
 from scheduler.engine.snapshot import FULL_DAY, pass_weeks, read_snapshot, record_line
-from scheduler.sync import PassResult
+from scheduler.sync import PassResult, run_pass
 from tests.system.helpers import REPO
 from tests.system.world import VdirWorld
 
@@ -180,6 +180,48 @@ def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path:
         week = iso_week(rid.astimezone(world.org.zone).date())
         record = world.ledger.occurrences([key])[key][week]
         assert record.change == "moved" and record.actual_start == rid + timedelta(days=1)
+    finally:
+        world.close()
+
+
+def test_the_daemons_full_check_reads_every_pair_whole_once_a_day_in_slices(
+    tmp_path: Path,
+) -> None:
+    """With ``full_slice`` (the daemon's passes) the day's first passes read that many pairs
+    whole each, in the order of their keys, on top of those that need it, until every pair
+    was: a large org's whole history is never held at once. Each slice's pass decides what
+    a whole pass decides; the day is done after the last slice, and the next day begins
+    again from the first pair."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        for week_number in range(3):
+            world.sync(START + timedelta(weeks=week_number))
+        keys = sorted(pair.key for pair in world.org.pairs)
+        assert len(keys) > 4
+        for days in (0, 1):  # the round of one day, and the next day's from the start
+            at = START + timedelta(weeks=3, days=days, hours=1)
+            day = at.date().isoformat()
+            read: list[str] = []
+            for first in range(0, len(keys), 2):
+                assert world.ledger.get_state(FULL_DAY) != day
+                snapshot = read_snapshot(world.org, world.ledger, at, full_slice=2)
+                whole = set(keys) - snapshot.windowed
+                assert set(keys[first : first + 2]) <= whole
+                last = first + 2 >= len(keys)
+                assert (snapshot.full_day == day) == last
+                assert snapshot.full_round == (None if last else (day, keys[first + 1]))
+                read += keys[first : first + 2]
+                sliced = run_pass(
+                    world.org, world.ledger, at, apply=False, env=world.env, full_slice=2
+                )
+                _same_decisions(sliced, world.plan(at))  # the dry run reads every pair whole
+                world.sync(at, full_slice=2)
+                at += timedelta(minutes=5)
+            assert read == keys
+            assert world.ledger.get_state(FULL_DAY) == day
+            after = read_snapshot(world.org, world.ledger, at, full_slice=2)
+            assert after.full_day is None and after.full_round is None
+            assert len(after.windowed) > len(keys) // 2
     finally:
         world.close()
 
