@@ -41,6 +41,18 @@ from scheduler.store.ledger import Ledger
 from scheduler.sync import run_pass
 
 
+def resident_mb() -> float:
+    """The process's resident memory now (``VmRSS``; the peak where Linux's ``/proc`` is
+    missing): what the daemon holds between passes, beside the peak of its passes."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--managers", type=int, default=25)
@@ -54,6 +66,7 @@ def main() -> None:
     full: dict[int, float] = {}
     slices: dict[int, int] = {}
     rss: dict[int, float] = {}
+    resident: dict[int, float] = {}
     written: dict[int, int] = {}
     close: set[int] = set()
     with tempfile.TemporaryDirectory() as folder:
@@ -111,17 +124,19 @@ def main() -> None:
                 slices[week] += 1
             full[week] = clock.process_time() - began
             rss[week] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            resident[week] = resident_mb()
             if week == 1:
                 print(f"org: {len(org.pairs)} pairs, vdir + SQLite, {args.weeks} weekly passes")
                 print(
                     "week  weekly pass CPU  quiet pass CPU  steady pass CPU  full check CPU  "
-                    "written  peak RSS"
+                    "written  peak RSS  RSS after"
                 )
             # Each week as it is measured: a large org's year takes hours.
             print(
                 f"{week:4d}  {weekly[week]:13.2f} s  {quiet[week]:12.2f} s  "
                 f"{steady[week]:13.2f} s  {full[week]:7.2f} s ({slices[week]:2d})  "
-                f"{written[week]:7d}  {rss[week]:6.0f} MB{'  close' if week in close else ''}",
+                f"{written[week]:7d}  {rss[week]:6.0f} MB  {resident[week]:6.0f} MB"
+                f"{'  close' if week in close else ''}",
                 flush=True,
             )
         ledger.close()
@@ -131,7 +146,8 @@ def main() -> None:
             f"week {last} / week 4: weekly {weekly[last] / weekly[4]:.2f}, "
             f"quiet {quiet[last] / quiet[4]:.2f}, steady {steady[last] / steady[4]:.2f} "
             f"(goal: at most 1.2); the daily full check {full[last] / full[4]:.2f}; "
-            f"peak RSS {rss[last] / rss[4]:.2f}"
+            f"peak RSS {rss[last] / rss[4]:.2f}; RSS after the week's passes "
+            f"{resident[last] / resident[4]:.2f}"
         )
         # A weekly pass costs what it writes: week 4 writes only the series people changed,
         # while a close week entering the horizon (weeks 8 and 52 of this calendar) or an

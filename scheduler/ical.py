@@ -896,13 +896,19 @@ _PLAIN_TEXT = re.compile(r"[^\\\x00-\x09\x0b-\x1f\x7f]*")
 
 
 def observed_written(
-    spec: SeriesSpec, dtstamp: datetime, href: str, digest: str | None = None
+    spec: SeriesSpec,
+    dtstamp: datetime,
+    href: str,
+    digest: str | None = None,
+    previous: ObservedSeries | None = None,
 ) -> ObservedSeries | None:
     """What ``observe(render(spec, dtstamp), href)`` gives, without rendering or reading the
     bytes back (``tests/unit/test_ical.py`` holds the two side by side); ``None`` for a
     ``spec`` whose reading back it does not know exactly (a zone written as UTC, fractions of
     a second, text with escapes), which must then be read. ``digest``: ``fingerprint(spec)``
-    when the caller has it.
+    when the caller has it. ``previous``: what the object held before this write; its
+    instances that stay exactly the same are shared, not made again (issue 17: a year-old
+    series has fifty, and a weekly pass held both sets of every series it rewrote).
 
     A provider that has just written an object keeps this as what the object holds: the next
     pass finds the object at the version written and need not parse it (every weekly pass
@@ -939,9 +945,10 @@ def observed_written(
 
     start = local(spec.dtstart)
     instances: dict[datetime, ObservedInstance] = {}
+    before = previous.overrides if previous is not None else {}
     for override in overrides:
         begins = local(override.start)
-        instances[utc(override.recurrence_id)] = ObservedInstance(
+        made = ObservedInstance(
             recurrence_id=utc(override.recurrence_id),
             start=begins,
             end=_after(begins, utc(local(override.end)) - utc(begins)),
@@ -950,6 +957,8 @@ def observed_written(
             description=_shared((override.description or spec.description).strip()),
             attachments=(override.attachment.url,) if override.attachment is not None else (),
         )
+        kept = before.get(made.recurrence_id)
+        instances[made.recurrence_id] = made if kept is None or not _same(kept, made) else kept
     master = answers(_effective_partstats(spec))
     weekly = spec.makeup_week is None
     return ObservedSeries(
@@ -971,6 +980,17 @@ def observed_written(
         href=href,
         recurring=weekly,
         attachments=(spec.attachment.url,) if spec.attachment is not None else (),
+    )
+
+
+def _same(kept: ObservedInstance, made: ObservedInstance) -> bool:
+    """Whether ``kept`` can stand for ``made``: equal, and alike where equality looks away
+    (aware times compare as instants, whatever their zone; dicts whatever their order)."""
+    return (
+        kept == made
+        and kept.start.tzinfo is made.start.tzinfo
+        and kept.end.tzinfo is made.end.tzinfo
+        and list(kept.partstats.items()) == list(made.partstats.items())
     )
 
 

@@ -275,6 +275,7 @@ class VdirProvider:
         digest = job.digest()
         found = self._find(spec.uid)
         version = found[2] if found is not None else None
+        current: ObservedSeries | None = None
         if version != job.expect:
             raise ConflictError(_conflict(spec.uid, self.where, found is not None, job.expect))
         if found is not None:
@@ -295,7 +296,7 @@ class VdirProvider:
             ) from exc
         self._atomic_write(target, data)
         content = hashlib.sha256(data).digest()
-        written = ical.observed_written(spec, job.dtstamp, str(target), digest)
+        written = ical.observed_written(spec, job.dtstamp, str(target), digest, current)
         if written is not None:
             # What the file now holds is known: the next pass's read finds these bytes in the
             # memo instead of parsing them (a weekly pass rewrites every series).

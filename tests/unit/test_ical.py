@@ -518,6 +518,65 @@ def test_what_a_write_leaves_is_what_reading_it_back_gives(
     assert _exactly(kept) == _exactly(read)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    zone=st.sampled_from(["America/New_York", "Asia/Kolkata", "Europe/London"]),
+    before_zone=st.sampled_from(["America/New_York", "Asia/Kolkata", "Europe/London"]),
+    weeks=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=60),  # week
+            st.integers(min_value=-3000, max_value=3000),  # minutes moved
+            st.sampled_from(["", "DECLINED", "ACCEPTED"]),  # the rep's answer
+            st.booleans(),  # with a link
+            st.booleans(),  # changed by this write
+        ),
+        max_size=8,
+        unique_by=lambda week: week[0],
+    ),
+)
+def test_a_rewrite_shares_the_instances_it_leaves_as_they_were(
+    zone: str, before_zone: str, weeks: list[tuple[int, int, str, bool, bool]]
+) -> None:
+    """Given what the object held before (``previous``), ``observed_written`` still gives
+    exactly what reading the bytes back gives, and keeps the very instance objects that
+    stay exactly as they were (same times in the same zone, same answers in the same order)
+    instead of making them again (issue 17)."""
+
+    def spec_in(name: str, changed: bool) -> SeriesSpec:
+        tz = ZoneInfo(name)
+        first = datetime(2027, 1, 5, 15, 0, tzinfo=UTC).astimezone(tz)
+        return make_spec(
+            dtstart=first,
+            duration=timedelta(minutes=45),
+            overrides=tuple(
+                InstanceOverride(
+                    recurrence_id=first + timedelta(weeks=week),
+                    start=first + timedelta(weeks=week, minutes=moved),
+                    end=first + timedelta(weeks=week, minutes=moved + 45),
+                    description="moved" if changed and edit else "",
+                    partstats=((REP, reply),) if reply else (),
+                    attachment=Attachment(f"https://example.com/{week}", "Agenda")
+                    if link
+                    else None,
+                )
+                for week, moved, reply, link, edit in weeks
+            ),
+        )
+
+    stamp = datetime(2027, 3, 1, tzinfo=UTC)
+    previous = ical.observe(ical.render(spec_in(before_zone, False), stamp), "p.ics")
+    spec = spec_in(zone, True)
+    assert previous is not None
+    kept = ical.observed_written(spec, stamp, "p.ics", previous=previous)
+    read = ical.observe(ical.render(spec, stamp), "p.ics")
+    assert kept is not None and read is not None
+    assert _exactly(kept) == _exactly(read)
+    for rid, instance in kept.overrides.items():
+        before = previous.overrides.get(rid)
+        same = before is not None and _exactly(before) == _exactly(instance)
+        assert (instance is before) == same
+
+
 def _exactly(value: object) -> object:
     """``value`` to compare to the last detail: each time with its zone, dicts in order."""
     if isinstance(value, datetime):
