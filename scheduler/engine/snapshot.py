@@ -225,8 +225,8 @@ def full_slice_of(
         if round_day == day:
             after = last
     ahead = keys[bisect_right(keys, after) :] if after else keys
-    taken = ahead[:size]
-    more = len(ahead) > size
+    taken = ahead[: max(size, 1)]
+    more = len(ahead) > len(taken)
     return frozenset(taken), (taken[-1] if more else None)
 
 
