@@ -9,14 +9,14 @@ week: nothing new to read), and then the day's full reconciliation (the daemon's
 each day read every pair's whole history, ``FULL_SLICE`` pairs a pass, so edits to long-settled
 weeks are still seen; it is measured on its own, as the CPU of all its passes, the weekly pass
 being an ordinary one). Prints, for every week, the CPU time of the four passes (and how many
-passes the full check took), the objects the weekly pass wrote and the peak memory; then the
-ratio of the last week to week 4 (the goal of "cost that grows with neither history nor time":
-at most 1.2), and the last week of each kind (close weeks, weeks with agendas due) beside the
-first of the same kind from week 4 on that wrote as much. From 4 January 2027, weeks 4 and 52
-are both month-end close weeks (no agendas are due), but week 4 writes few objects and week 52
-rewrites every series (a new close week enters the horizon, and every series' description lists
-the weeks ahead it skips); a "close" mark shows every such week, whose passes are cheaper than
-the others.
+passes the full check took), the objects the weekly pass wrote, the peak memory and the memory
+held after the week's passes; then the ratio of the last week to week 4 (the goal of "cost that
+grows with neither history nor time": at most 1.2), and the last week of each kind (close weeks,
+weeks with agendas due) beside the first of the same kind from week 4 on that wrote as much.
+From 4 January 2027, weeks 4 and 52 are both month-end close weeks (no agendas are due), but
+week 4 writes few objects and week 52 rewrites every series (a new close week enters the
+horizon, and every series' description lists the weeks ahead it skips); a "close" mark shows
+every such week, whose passes are cheaper than the others.
 Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W]``.
 """
 
