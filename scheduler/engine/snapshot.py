@@ -142,17 +142,14 @@ def read_snapshot(
     full_day = day if ledger.get_state(FULL_DAY) != day else None
     line, records_from = history_line(org, weeks), record_line(weeks)
     full_round: tuple[str, str] | None = None
-    if full_day is None:
+    windowed: frozenset[str] = frozenset()
+    if full_day is None or full_slice is not None:
         windowed = frozenset(windowed_pairs(org, series, copies, reads, providers, records_from))
-    elif full_slice is None:
-        windowed = frozenset()
-    else:
+    if full_day is not None and full_slice is not None:
         whole_now, last = full_slice_of(in_org, day, ledger.get_state(FULL_ROUND), full_slice)
         if last is not None:
             full_day, full_round = None, (day, last)
-        windowed = frozenset(
-            windowed_pairs(org, series, copies, reads, providers, records_from)
-        ).difference(whole_now)
+        windowed -= whole_now
     statuses: dict[str, dict[str, str]] = {}
     if windowed:
         # The window of every pair, then the whole history of those that need it: pairs
