@@ -23,7 +23,13 @@ from icalendar import Calendar, Event
 
 from scheduler import ical
 from scheduler.agenda.plan import AgendaLink, attach_series
-from scheduler.domain.series import Attachment, InstanceOverride, SeriesSpec, utc
+from scheduler.domain.series import (
+    Attachment,
+    InstanceOverride,
+    ObservedSeries,
+    SeriesSpec,
+    utc,
+)
 from tests.ics_text import calendar as wrap
 from tests.ics_text import vevent as event
 
@@ -575,6 +581,101 @@ def test_a_rewrite_shares_the_instances_it_leaves_as_they_were(
         before = previous.overrides.get(rid)
         same = before is not None and _exactly(before) == _exactly(instance)
         assert (instance is before) == same
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zones=st.tuples(*[st.sampled_from(["America/New_York", "Europe/London", "UTC"])] * 2),
+    skipped=st.lists(st.integers(min_value=0, max_value=60), max_size=12, unique=True),
+    moved=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=60), st.integers(-3000, 3000)),
+        max_size=6,
+        unique_by=lambda week: week[0],
+    ),
+    written=st.booleans(),
+)
+def test_equal_moments_read_from_objects_are_shared_and_read_exactly_as_alone(
+    zones: tuple[str, str], skipped: list[int], moved: list[tuple[int, int]], written: bool
+) -> None:
+    """Two copies of a series (another zone, perhaps) read one after the other share every
+    moment that is exactly alike (same instant, zone object and fold) and nothing else, and
+    the second reads exactly as it does with nothing shared before it (issue 17: a year-old
+    org held 99,900 EXDATE datetimes of 200 values). Both for a read and for what a write
+    is known to leave (``observed_written``)."""
+
+    def spec_in(name: str) -> SeriesSpec:
+        tz = ZoneInfo(name)
+        first = datetime(2027, 1, 5, 15, 0, tzinfo=UTC).astimezone(tz)
+        return make_spec(
+            dtstart=first,
+            exdates=tuple(first + timedelta(weeks=week) for week in skipped),
+            overrides=tuple(
+                InstanceOverride(
+                    recurrence_id=first + timedelta(weeks=week),
+                    start=first + timedelta(weeks=week, minutes=minutes),
+                    end=first + timedelta(weeks=week, minutes=minutes + 30),
+                )
+                for week, minutes in moved
+                if week not in skipped
+            ),
+        )
+
+    def observed(spec: SeriesSpec, href: str) -> ObservedSeries:
+        found = (
+            ical.observed_written(spec, STAMP, href)
+            if written and spec.dtstart.tzinfo != ZoneInfo("UTC")
+            else ical.observe(ical.render(spec, STAMP), href)
+        )
+        assert found is not None
+        return found
+
+    def moments(found: ObservedSeries) -> list[datetime]:
+        times = [found.dtstart, *found.exdates]
+        for rid, instance in found.overrides.items():
+            times += [rid, instance.recurrence_id, instance.start, instance.end]
+        return times
+
+    first, second = spec_in(zones[0]), spec_in(zones[1])
+    ical._moment._found.clear()
+    alone = observed(second, "b.ics")
+    ical._moment._found.clear()
+    one = observed(first, "a.ics")
+    other = observed(second, "b.ics")
+    assert _exactly(other) == _exactly(alone)
+    for mine in moments(one):
+        for theirs in moments(other):
+            alike = (mine, mine.tzinfo, mine.fold) == (theirs, theirs.tzinfo, theirs.fold)
+            assert (mine is theirs) == alike
+
+
+def test_a_moment_is_shared_only_with_its_own_zone_and_fold() -> None:
+    """Aware times compare as instants, and within one zone regardless of fold: neither is
+    enough to share one in another's place."""
+    london = ZoneInfo("Europe/London")
+    share = ical._Moments(3)
+    early = datetime(2027, 10, 31, 1, 30, tzinfo=london)  # the hour that comes twice
+    late = early.replace(fold=1)
+    same_instant = early.astimezone(UTC)
+    assert share(early) is early
+    assert share(late) is late
+    assert share(same_instant) is same_instant
+    assert share(datetime(2027, 10, 31, 1, 30, tzinfo=london)) is early
+    assert share(datetime(2027, 10, 31, 1, 30, tzinfo=london, fold=1)) is late
+    fourth = datetime(2027, 1, 1, tzinfo=UTC)
+    assert share(fourth) is fourth  # full: emptied, then kept
+    assert share(datetime(2027, 10, 31, 1, 30, tzinfo=london)) is not early
+
+
+def test_a_rewrite_that_skips_no_new_week_keeps_the_set_of_skipped_weeks() -> None:
+    spec = full_spec()
+    previous = ical.observe(ical.render(spec, STAMP), "p.ics")
+    assert previous is not None
+    same = ical.observed_written(replace(spec, sequence=4), STAMP, "p.ics", previous=previous)
+    more = ical.observed_written(
+        replace(spec, exdates=(*spec.exdates, tue(3, 9))), STAMP, "p.ics", previous=previous
+    )
+    assert same is not None and same.exdates is previous.exdates
+    assert more is not None and more.exdates == previous.exdates | {utc(tue(3, 9))}
 
 
 def _exactly(value: object) -> object:
