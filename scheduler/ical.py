@@ -1002,9 +1002,7 @@ def observed_written(
         instances[made.recurrence_id] = made if kept is None or not _same(kept, made) else kept
     master = answers(_effective_partstats(spec))
     weekly = spec.makeup_week is None
-    exdates = frozenset(_moment(utc(moment)) for moment in spec.exdates) if weekly else _NO_DATES
-    if previous is not None and previous.exdates == exdates:
-        exdates = previous.exdates  # the weeks skipped before, one set for both
+    exdates = _written_exdates(spec, previous) if weekly else _NO_DATES
     return ObservedSeries(
         uid=_shared(spec.uid.strip()),
         pair_key=_shared(spec.pair_key.strip().lower()) or None,
@@ -1025,6 +1023,25 @@ def observed_written(
         recurring=weekly,
         attachments=(spec.attachment.url,) if spec.attachment is not None else (),
     )
+
+
+def _written_exdates(spec: SeriesSpec, previous: ObservedSeries | None) -> frozenset[datetime]:
+    """The EXDATEs ``spec`` writes, as read back: the set ``previous`` held when they are the
+    same (a week that skips no new week), and one set for both copies of a series (a pass
+    writes one spec to both people's calendars, one after the other)."""
+    global _LAST_EXDATES
+    last = _LAST_EXDATES
+    if last[0] is spec.exdates:  # held here, so never another tuple at a reused address
+        return last[1]
+    made = frozenset(_moment(utc(moment)) for moment in spec.exdates)
+    if previous is not None and previous.exdates == made:
+        made = previous.exdates
+    _LAST_EXDATES = (spec.exdates, made)
+    return made
+
+
+#: The last spec's EXDATEs and the set ``_written_exdates`` gave for them.
+_LAST_EXDATES: tuple[tuple[datetime, ...], frozenset[datetime]] = ((), frozenset())
 
 
 def _same(kept: ObservedInstance, made: ObservedInstance) -> bool:
@@ -1156,7 +1173,7 @@ def _observe(
         cancelled=(_text(master, "STATUS") or "").upper() == "CANCELLED",
         attendees=attendees,
         organizer=_email(organizer) if organizer is not None else None,
-        fingerprint=_text(master, HASH_PROPERTY) or None,
+        fingerprint=_shared(_text(master, HASH_PROPERTY) or "") or None,
         sequence=sequence,
         makeup_week=_text(master, WEEK_PROPERTY) or None,
         href=href,
@@ -1174,7 +1191,7 @@ def _attachments(component: Component) -> tuple[str, ...]:
             continue
         text = str(value).strip()
         if text:
-            found.append(text)
+            found.append(_shared(text))  # both copies of a series link the same documents
     return tuple(found)
 
 

@@ -635,10 +635,14 @@ def test_equal_moments_read_from_objects_are_shared_and_read_exactly_as_alone(
             times += [rid, instance.recurrence_id, instance.start, instance.end]
         return times
 
+    def forget_shared() -> None:
+        ical._moment._found.clear()
+        ical._LAST_EXDATES = ((), frozenset())
+
     first, second = spec_in(zones[0]), spec_in(zones[1])
-    ical._moment._found.clear()
+    forget_shared()
     alone = observed(second, "b.ics")
-    ical._moment._found.clear()
+    forget_shared()
     one = observed(first, "a.ics")
     other = observed(second, "b.ics")
     assert _exactly(other) == _exactly(alone)
@@ -671,11 +675,23 @@ def test_a_rewrite_that_skips_no_new_week_keeps_the_set_of_skipped_weeks() -> No
     previous = ical.observe(ical.render(spec, STAMP), "p.ics")
     assert previous is not None
     same = ical.observed_written(replace(spec, sequence=4), STAMP, "p.ics", previous=previous)
+    other_copy = ical.observed_written(spec, STAMP, "q.ics")  # the same spec, the rep's copy
     more = ical.observed_written(
         replace(spec, exdates=(*spec.exdates, tue(3, 9))), STAMP, "p.ics", previous=previous
     )
     assert same is not None and same.exdates is previous.exdates
     assert more is not None and more.exdates == previous.exdates | {utc(tue(3, 9))}
+    assert other_copy is not None and other_copy.exdates is same.exdates
+
+
+def test_both_copies_read_share_their_links_and_stamp() -> None:
+    spec = replace(full_spec(), attachment=Attachment("https://example.com/agenda/1", "Agenda"))
+    data = ical.render(spec, STAMP)
+    one, other = ical.observe(data, "a.ics"), ical.observe(data, "b.ics")
+    assert one is not None and other is not None
+    assert one.attachments == ("https://example.com/agenda/1",)
+    assert one.attachments[0] is other.attachments[0]
+    assert one.fingerprint is not None and one.fingerprint is other.fingerprint
 
 
 def _exactly(value: object) -> object:
