@@ -813,6 +813,7 @@ class _Moments:
 
 _moment = _Moments(1 << 16)
 
+#: The EXDATEs of an object that has none (every make-up): one empty set for all of them.
 _NO_DATES: frozenset[datetime] = frozenset()
 
 
@@ -1167,7 +1168,7 @@ def _observe(
         duration=duration,
         weekly=_is_weekly(rules),
         until=until,
-        exdates=frozenset(exdates),
+        exdates=frozenset(exdates) if exdates else _NO_DATES,  # not one empty set per make-up
         overrides=overrides,
         partstats=_answers_shared(answers, seen_answers),
         cancelled=(_text(master, "STATUS") or "").upper() == "CANCELLED",
