@@ -792,17 +792,19 @@ class _Moments:
     skip the same weeks, every series of a slot the same close weeks, a rewrite keeps the
     weeks it had): a year-old 2,000-pair org held 99,900 EXDATE datetimes of 200 values
     (issue 17). A moment is keyed with its zone object and fold, so one shared is identical
-    to the one it stands for, not merely equal (aware times compare as instants). Bounded:
-    emptied when full, which costs sharing, never correctness."""
+    to the one it stands for, not merely equal (aware times compare as instants); the zone by
+    its ``id`` (dateutil's zones cannot be hashed; the moment kept holds its zone, so no
+    other zone can have that ``id`` meanwhile). Bounded: emptied when full, which costs
+    sharing, never correctness."""
 
     __slots__ = ("_found", "_limit")
 
     def __init__(self, limit: int) -> None:
-        self._found: dict[tuple[datetime, tzinfo | None, int], datetime] = {}
+        self._found: dict[tuple[datetime, int, int], datetime] = {}
         self._limit = limit
 
     def __call__(self, moment: datetime) -> datetime:
-        key = (moment, moment.tzinfo, moment.fold)
+        key = (moment, id(moment.tzinfo), moment.fold)
         found = self._found.get(key)
         if found is None:
             if len(self._found) >= self._limit:

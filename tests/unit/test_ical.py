@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from dateutil import tz as dateutil_tz
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
@@ -668,6 +669,9 @@ def test_a_moment_is_shared_only_with_its_own_zone_and_fold() -> None:
     fourth = datetime(2027, 1, 1, tzinfo=UTC)
     assert share(fourth) is fourth  # full: emptied, then kept
     assert share(datetime(2027, 10, 31, 1, 30, tzinfo=london)) is not early
+    unhashable_zone = datetime(2027, 1, 1, tzinfo=dateutil_tz.tzutc())  # dateutil's
+    assert share(unhashable_zone) is unhashable_zone
+    assert share(unhashable_zone.replace()) is unhashable_zone
 
 
 def test_a_rewrite_that_skips_no_new_week_keeps_the_set_of_skipped_weeks() -> None:
