@@ -974,7 +974,7 @@ def observed_written(
         return None
 
     def local(moment: datetime) -> datetime:
-        return _moment(utc(moment).astimezone(zone))
+        return utc(moment).astimezone(zone)
 
     seen_answers: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 
@@ -987,11 +987,13 @@ def observed_written(
                 found[_shared(email.strip().lower())] = _shared(answer)
         return _answers_shared(found, seen_answers)
 
-    start = local(spec.dtstart)
+    # Only the moments kept are shared: a time made to compute a length would linger in
+    # the pool unheld.
+    start = _moment(local(spec.dtstart))
     instances: dict[datetime, ObservedInstance] = {}
     before = previous.overrides if previous is not None else {}
     for override in overrides:
-        begins = local(override.start)
+        begins = _moment(local(override.start))
         made = ObservedInstance(
             recurrence_id=_moment(utc(override.recurrence_id)),
             start=begins,
