@@ -629,16 +629,17 @@ class FeedCache:
 
     # ------------------------------------------------------------------ the fast path
 
-    def cached(self, org: Org, token: str) -> Feed | None:
-        """The feed ``token`` opens when it is held here and known current; ``None`` when the
-        slow path (``open``) must decide. Reads nothing but memory."""
+    def cached(self, org: Org, digest: str) -> Feed | None:
+        """The feed the token whose hash is ``digest`` (``token_hash``) opens, when it is
+        held here and known current; ``None`` when the slow path (``open``) must decide.
+        Reads nothing but memory."""
         if (
             org is not self._org
             or time.monotonic() - self._checked > self.check_every
             or feedcache.local_changes() != self._local
         ):
             return None
-        email = self._tokens.get(token_hash(token))
+        email = self._tokens.get(digest)
         if email is None:
             return None
         entry = self._entries.get(email)

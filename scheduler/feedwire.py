@@ -8,7 +8,11 @@ only a third of a static file server's rate here. ``FeedProtocol`` is uvicorn's 
 shutdown) that, for a plain ``GET`` or ``HEAD /feeds/<token>.ics`` whose feed is held and
 current, writes the answer ``App.held_feed`` prepared straight to the transport, byte for
 byte what the ASGI path writes: the status line, uvicorn's default headers (``date``), the
-feed's header lines, and the body unless it is a ``HEAD`` or a ``304``.
+feed's header lines, and the body unless it is a ``HEAD`` or a ``304``. A client polling
+a feed sends the same bytes every time: a chunk that was exactly one such request, answered
+here, is remembered (``_PARSED``), and the same bytes arriving between two requests skip the
+parser (llhttp keeps nothing from one message to the next, so they would parse the same);
+whether the feed is held and current, and its answer, are decided anew for each.
 
 Every other request goes the normal way, unchanged: any method, path or HTTP version but
 those; a query string, a percent-escape or an absolute URL; ``Expect``, ``Content-Length``,
@@ -39,6 +43,8 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from scheduler.feeds import token_hash
+
 log = logging.getLogger(__name__)
 
 __all__ = ["FeedProtocol", "header_lines", "protocol_for"]
@@ -57,6 +63,14 @@ except ImportError:  # httptools missing: uvicorn's h11 protocol serves everythi
 _FEED_TARGET = re.compile(rb"/feeds/([A-Za-z0-9_-]{16,128})\.ics")
 #: Request headers that make a request unusual for a feed: a body, an upgrade, a continue.
 _UNUSUAL = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
+#: Requests answered by the shortcut, by their exact bytes (a whole chunk that was one
+#: plain feed request): their key for ``FeedProtocol._answer_for``. A client polling a feed
+#: sends the same bytes each time, and parsing them again (httptools' callbacks, the header
+#: checks) was most of a ``304``'s time. Bounded: at most ``_PARSED_LIMIT`` requests of at
+#: most ``_PARSED_LONGEST`` bytes (about 4 MB), emptied when full.
+_PARSED: dict[bytes, tuple[str, bytes, bool]] = {}
+_PARSED_LIMIT = 8192
+_PARSED_LONGEST = 512
 #: The methods of ``HttpToolsProtocol`` this module overrides or calls.
 _NEEDED = (
     "on_headers_complete",
@@ -86,6 +100,12 @@ if HttpToolsProtocol is not None:
         _disabled = False
         # Whether the server's settings leave answers to the shortcut (``connection_made``).
         _plain = False
+        # Whether the parser is between messages (none begun and not completed), how many
+        # messages it began, and the key (``_request``) of the last one answered here.
+        _between = True
+        _begun = 0
+        _request_key: tuple[str, bytes, bool] | None = None
+        _last_key: tuple[str, bytes, bool] | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)  # type: ignore[arg-type]
@@ -98,6 +118,8 @@ if HttpToolsProtocol is not None:
         def on_message_begin(self) -> None:
             # uvicorn's makes the request's ASGI scope here; it is made only for a request
             # that goes through ASGI (``_to_asgi``), a dict and a copy fewer per answer.
+            self._between = False
+            self._begun += 1
             self.url = b""
             self.expect_100_continue = False
             self.headers = []
@@ -123,17 +145,22 @@ if HttpToolsProtocol is not None:
                 self._to_asgi()
             else:
                 self._fast = answer
+                self._last_key = self._request_key
 
         def on_body(self, body: bytes) -> None:
             if self._fast is None:
                 super().on_body(body)
 
         def on_message_complete(self) -> None:
+            self._between = True
             answer = self._fast
             if answer is None:
                 super().on_message_complete()
                 return
             self._fast = None
+            self._write(answer)
+
+        def _write(self, answer: tuple[bytes, bytes]) -> None:
             head, body = answer
             if body:
                 # One writev: two writes are two sends, two segments (uvicorn's own path).
@@ -145,13 +172,43 @@ if HttpToolsProtocol is not None:
 
         def data_received(self, data: bytes) -> None:
             self._last_data = self.loop.time()
+            between = self._between
+            if between and not self._disabled:
+                key = _PARSED.get(data)
+                if key is not None and self._may_answer():
+                    try:
+                        answer = self._answer_for(*key)
+                    except Exception:  # never worse than without the shortcut
+                        log.exception("the feed shortcut failed; every request goes through ASGI")
+                        type(self)._disabled = True
+                        answer = None
+                    if answer is not None:
+                        self._write(answer)
+                        self._arm_idle_timer()
+                        return
+            begun = self._begun
+            self._last_key = None
             super().data_received(data)
+            if (
+                between
+                and self._last_key is not None
+                and self._begun == begun + 1
+                and self._between
+                and len(data) <= _PARSED_LONGEST
+            ):
+                # The whole chunk was one plain feed request, answered here: the same bytes
+                # parse the same way (llhttp keeps nothing between messages), so next time
+                # they skip the parser.
+                if len(_PARSED) >= _PARSED_LIMIT:
+                    _PARSED.clear()
+                _PARSED[data] = self._last_key
             if self._answered:
-                self._answered = False
-                if self._idle_timer is None:
-                    self._idle_timer = self.loop.call_later(
-                        self.timeout_keep_alive, self._idle_check
-                    )
+                self._arm_idle_timer()
+
+        def _arm_idle_timer(self) -> None:
+            self._answered = False
+            if self._idle_timer is None:
+                self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle_check)
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
@@ -182,7 +239,33 @@ if HttpToolsProtocol is not None:
                 )
 
         def _held_answer(self) -> tuple[bytes, bytes] | None:
-            """(status line and headers, body) for a plain request of a held feed, else None."""
+            """(status line and headers, body) for a plain request of a held feed, else None;
+            the request's key (``_request``) is left in ``_request_key`` for ``_PARSED``."""
+            if not self._may_answer():
+                return None
+            key = self._request()
+            if key is None:
+                return None
+            self._request_key = key
+            return self._answer_for(*key)
+
+        def _may_answer(self) -> bool:
+            """Whether the connection leaves its next answer to the shortcut: the server's
+            settings, a client reading what it is sent, no answer under way or queued, and
+            no uvicorn keep-alive timer to cancel (its ``data_received`` does that)."""
+            cycle = self.cycle
+            return (
+                self._plain
+                and not self.flow.write_paused
+                and not self.pipeline
+                and (cycle is None or cycle.response_complete)
+                and self.timeout_keep_alive_task is None
+            )
+
+        def _request(self) -> tuple[str, bytes, bool] | None:
+            """(its token's hash, ``If-None-Match`` or empty, whether a ``HEAD``) of the
+            request just parsed when it is a plain feed request; None for any other. Depends
+            on the request's bytes alone."""
             parser = self.parser
             target = _FEED_TARGET.fullmatch(self.url)
             if target is None:
@@ -190,12 +273,8 @@ if HttpToolsProtocol is not None:
             method = parser.get_method()
             if (
                 method not in (b"GET", b"HEAD")
-                or not self._plain
                 or not parser.should_keep_alive()
                 or parser.should_upgrade()
-                or self.flow.write_paused
-                or self.pipeline
-                or (self.cycle is not None and not self.cycle.response_complete)
             ):
                 return None
             wanted: bytes | None = None
@@ -214,7 +293,12 @@ if HttpToolsProtocol is not None:
             # answer's time) is read only when there is one. uvicorn closes 1.0 connections.
             if connection and parser.get_http_version() != "1.1":
                 return None
-            found = self.feed_app.held_feed(target[1].decode("ascii"), wanted or b"")
+            return token_hash(target[1].decode("ascii")), wanted or b"", method == b"HEAD"
+
+        def _answer_for(self, digest: str, wanted: bytes, head: bool) -> tuple[bytes, bytes] | None:
+            """The answer to a plain request of the feed whose token hashes to ``digest``, or
+            None when it is not held."""
+            found = self.feed_app.held_feed(digest, wanted)
             if found is None:
                 return None
             status, prepared = found
@@ -226,8 +310,7 @@ if HttpToolsProtocol is not None:
                 start = _start_of(defaults, status)
             if status == 304:
                 return start + prepared.unchanged_head, b""
-            head = start + prepared.full_head
-            return head, b"" if method == b"HEAD" else prepared.feed.body
+            return start + prepared.full_head, b"" if head else prepared.feed.body
 
     def _start_of(defaults: list[tuple[bytes, bytes]], status: int) -> bytes:
         """The status line and uvicorn's default headers (``date``, which uvicorn replaces

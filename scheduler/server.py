@@ -358,7 +358,7 @@ class App:
             if name.lower() == b"if-none-match":
                 wanted = value
                 break
-        answer = self.held_feed(match[1], wanted)
+        answer = self.held_feed(feeds.token_hash(match[1]), wanted)
         if answer is None:
             return False
         status, prepared = answer
@@ -368,13 +368,14 @@ class App:
         await send({"type": "http.response.body", "body": body})
         return True
 
-    def held_feed(self, token: str, if_none_match: bytes) -> tuple[int, PreparedFeed] | None:
+    def held_feed(self, digest: str, if_none_match: bytes) -> tuple[int, PreparedFeed] | None:
         """The status (``200``, or ``304`` when ``if_none_match`` names the ETag) and the
-        prepared answer of the feed ``token`` opens, when that feed is held and known current
+        prepared answer of the feed whose token hashes to ``digest`` (``feeds.token_hash``),
+        when that feed is held and known current
         (``feeds.FeedCache.cached``); ``None`` when ``respond`` must decide. Counted in the
         metrics. Reads nothing but memory: safe on the event loop."""
         org = self.state.org
-        feed = self.feeds.cached(org, token)
+        feed = self.feeds.cached(org, digest)
         if feed is None:
             return None
         prepared = self._prepared.get(feed.email)

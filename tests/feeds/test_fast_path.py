@@ -279,6 +279,13 @@ def test_keep_alive_holds_then_idle_connections_close_and_stop_is_prompt(
         assert status_of(client.ask(request("GET", path, f"If-None-Match: {etag}"))) == 304
         assert not client.closed_within(0.6)
     assert fast.app.calls == asked
+    # After an answer through ASGI (which arms uvicorn's own timer), polls the protocol
+    # remembers (``feedwire._PARSED``) keep the connection open all the same.
+    assert status_of(client.ask(request("GET", "/favicon.ico"))) == 204
+    for _ in range(3):
+        assert status_of(client.ask(request("GET", path, f"If-None-Match: {etag}"))) == 304
+        assert not client.closed_within(0.6)
+    assert fast.app.calls == asked + 1
     # Idle for longer than the keep-alive timeout after a shortcut answer: closed.
     assert client.closed_within(3)
 
@@ -294,7 +301,7 @@ def test_keep_alive_holds_then_idle_connections_close_and_stop_is_prompt(
         answer = closing.ask(sent)
         assert status_of(answer) == 200 and b"\r\nconnection: close\r\n" in answer
         assert closing.closed_within(2)
-    assert fast.app.calls == asked + 3
+    assert fast.app.calls == asked + 4
 
     # Stopping does not wait out the graceful timeout for a connection idle after a
     # shortcut answer; the client sees the connection closed.
@@ -345,26 +352,152 @@ def test_unusual_requests_go_through_asgi_unchanged(
         assert status_of(mine) == 200  # the feed, as the plain request gets it
 
 
+@pytest.mark.parametrize("failing", ["_held_answer", "_answer_for"])
 def test_a_failing_shortcut_falls_back_to_asgi_for_good(
     org: Org,
     servers: list[Served],
     clients: list[Raw],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    failing: str,
 ) -> None:
     fast, client, path = shortcut_client(org, servers, clients)
     first = client.ask(request("GET", path))
+    # Answered by the shortcut, so the next same request skips the parser and its checks
+    # (``_held_answer``) for ``_answer_for``; a request not seen before goes through both.
+    assert dated(client.ask(request("GET", path))) == dated(first)
+    assert request("GET", path) in feedwire._PARSED
+    sent = request("GET", path) if failing == "_answer_for" else request("GET", path, "A: b")
 
-    def broken(self: Any) -> None:
+    def broken(self: Any, *args: Any) -> None:
         raise AttributeError("an attribute of uvicorn's protocol is gone")
 
-    monkeypatch.setattr(feedwire.FeedProtocol, "_held_answer", broken)
+    monkeypatch.setattr(feedwire.FeedProtocol, failing, broken)
     asked = fast.app.calls
     with caplog.at_level(logging.ERROR, logger="scheduler.feedwire"):
         for _ in range(3):
-            assert dated(client.ask(request("GET", path))) == dated(first)
+            assert dated(client.ask(sent)) == dated(first)
     assert fast.app.calls == asked + 3
     assert len([r for r in caplog.records if r.name == "scheduler.feedwire"]) == 1
+
+
+class Parsed:
+    """The protocol's remembered requests (``feedwire._PARSED``), empty for the test, and
+    how many requests ``_request`` read from the parser."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.remembered: dict[bytes, Any] = {}
+        self.reads = 0
+        monkeypatch.setattr(feedwire, "_PARSED", self.remembered)
+        reads = feedwire.FeedProtocol._request
+
+        def counted(protocol: Any) -> Any:
+            self.reads += 1
+            return reads(protocol)
+
+        monkeypatch.setattr(feedwire.FeedProtocol, "_request", counted)
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Parsed:
+    return Parsed(monkeypatch)
+
+
+def test_a_request_sent_again_skips_the_parser_and_gets_what_is_current(
+    org: Org, servers: list[Served], clients: list[Raw], parsed: Parsed
+) -> None:
+    fast, plain = both(org, servers)
+    one, other, path = both_clients(fast, plain, clients)
+    etag = etag_of(one.ask(request("GET", path)))  # through ASGI: builds the feed
+    other.ask(request("GET", path))
+    asked, parsed.reads = fast.app.calls, 0
+    polls = [
+        (request("GET", path, f"If-None-Match: {etag}"), 304),
+        (request("HEAD", path), 200),
+        (request("GET", path, "User-Agent: Calendar/1.0"), 200),
+    ]
+    for sent, status in polls:  # each read by the parser once, then from ``_PARSED``
+        for _ in range(3):
+            mine = one.ask(sent)
+            assert status_of(mine) == status
+            assert dated(mine) == dated(other.ask(sent))
+        assert sent in parsed.remembered
+    assert parsed.reads == len(polls)
+    assert fast.app.calls == asked
+
+    move_a_week(org)  # what is remembered is the request, not its answer
+
+    mine = one.ask(polls[0][0])
+    assert status_of(mine) == 200 and etag_of(mine) != etag
+    assert dated(mine) == dated(other.ask(polls[0][0]))
+    assert fast.app.calls == asked + 1  # the changed feed was read again, through ASGI
+    assert dated(one.ask(polls[0][0])) == dated(other.ask(polls[0][0]))
+    assert fast.app.calls == asked + 1  # and is held again
+    assert not one.buffer and not other.buffer
+
+
+def test_only_a_chunk_that_was_one_whole_plain_request_is_remembered(
+    org: Org,
+    servers: list[Served],
+    clients: list[Raw],
+    parsed: Parsed,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast, plain = both(org, servers)
+    one, other, path = both_clients(fast, plain, clients)
+    etag = etag_of(one.ask(request("GET", path)))
+    other.ask(request("GET", path))
+    poll = request("GET", path, f"If-None-Match: {etag}")
+    assert status_of(one.ask(poll)) == 304 and poll in parsed.remembered
+
+    def both_answer(*chunks: bytes, count: int = 1) -> None:
+        """``chunks`` sent apart to both servers; their answers are the same."""
+        for client in (one, other):
+            for chunk in chunks:
+                client.sock.sendall(chunk)
+                time.sleep(0.05)  # most likely read apart
+        for _ in range(count):
+            assert dated(one.answer()) == dated(other.answer())
+
+    # Bytes of a remembered request that continue half a request are what they continue:
+    # here a header of a request for the index page, which must not get the feed's 304.
+    both_answer(b"GET / HTTP/1.1\r\nX-Note: ", poll)
+    # Behind an answer under way (the index page, made slow), it waits its turn.
+    index = App._index
+
+    def slow_index(self: App) -> Any:
+        time.sleep(0.3)
+        return index(self)
+
+    monkeypatch.setattr(App, "_index", slow_index)
+    both_answer(request("GET", "/"), poll, count=2)
+    # Not remembered: two requests in one chunk, one sent in two parts, one answered
+    # through ASGI (unknown token, ``Connection: close`` last), one longer than the limit.
+    unknown = request("GET", f"/feeds/{'C' * 43}.ics")
+    twice = request("HEAD", path) + request("HEAD", path)
+    split = request("GET", path, "Accept: text/calendar")
+    long = request("GET", path, "User-Agent: " + "x" * feedwire._PARSED_LONGEST)
+    for _ in range(2):
+        both_answer(unknown)
+        for client in (one, other):
+            client.sock.sendall(twice)
+        assert dated(one.answer(head=True)) == dated(other.answer(head=True))
+        assert dated(one.answer(head=True)) == dated(other.answer(head=True))
+        both_answer(split[:30], split[30:])
+        both_answer(long)
+    assert set(parsed.remembered) == {poll}
+    assert not one.buffer and not other.buffer
+
+    # Bounded: emptied when full.
+    monkeypatch.setattr(feedwire, "_PARSED_LIMIT", 2)
+    for sent in (request("GET", path, "Accept: */*"), request("GET", path, "Accept: text/*")):
+        both_answer(sent)
+    assert set(parsed.remembered) == {sent}
+    closing = fast.connect()
+    clients.append(closing)
+    answer = closing.ask(request("GET", path, "Connection: close"))
+    assert status_of(answer) == 200 and closing.closed_within(2)
+    assert set(parsed.remembered) == {sent}
 
 
 def test_protocol_for_falls_back_when_uvicorn_lacks_what_it_needs(
