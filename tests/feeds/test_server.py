@@ -24,7 +24,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from scheduler import feeds, metrics
+from scheduler.engine.snapshot import FULL_DAY, FULL_ROUND
+from scheduler.orgfile import load_org
 from scheduler.server import App, RunningServer, ServerState, start_server
+from scheduler.store.ledger import Ledger
 from tests.feeds.conftest import ANA, MARCO, History, copy_example
 
 
@@ -375,6 +378,56 @@ def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) ->
         if daemon.poll() is None:
             daemon.kill()
             daemon.communicate()
+
+
+def test_the_daemons_passes_read_the_days_full_check_in_slices(tmp_path: Path) -> None:
+    """The daemon hands its passes ``FULL_SLICE`` (here 3 of the example's 8 pairs, set
+    before the daemon imports it): its first pass reads a slice whole and leaves the day's
+    round to the next passes, where a one-shot ``sync`` would finish the day's check."""
+    config = copy_example(tmp_path)
+    port = free_port()
+    config.write_text(
+        config.read_text().replace('bind = "127.0.0.1:8321"', f'bind = "127.0.0.1:{port}"')
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    run = (
+        "import sys; import scheduler.engine.snapshot as snapshot; snapshot.FULL_SLICE = 3; "
+        "from scheduler.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", run, "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        done = None
+        while time.monotonic() < deadline and done is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                if health.status_code == 200 and health.json().get("last_pass_result") == "ok":
+                    done = health
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        assert done is not None
+        daemon.send_signal(signal.SIGTERM)
+        daemon.communicate(timeout=30)
+        assert daemon.returncode == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.communicate()
+    org = load_org(config)
+    ledger = Ledger(org.database_url)
+    try:
+        day, _, last = (ledger.get_state(FULL_ROUND) or "").partition(" ")
+        assert last == sorted(pair.key for pair in org.pairs)[2]
+        assert ledger.get_state(FULL_DAY) != day  # the day's check is not done yet
+    finally:
+        ledger.close()
 
 
 def test_a_port_in_use_is_a_plain_error(history: History) -> None:
