@@ -306,13 +306,47 @@ def hang_up_on(port: int, path: str, *, times: int) -> None:
             client.sendall(request)
 
 
-def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+def served_example(tmp_path: Path) -> tuple[Path, int, dict[str, str]]:
+    """The example org file serving on a free port of 127.0.0.1, the port, and this
+    process's environment without ``ONEONONE_`` settings."""
     config = copy_example(tmp_path)
     port = free_port()
     config.write_text(
         config.read_text().replace('bind = "127.0.0.1:8321"', f'bind = "127.0.0.1:{port}"')
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    return config, port, {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+
+
+def start_daemon(python: list[str], config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``oneonone run`` on ``config``, started by ``python`` (the interpreter and its
+    arguments)."""
+    return subprocess.Popen(
+        [*python, "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def daemon_health(port: int) -> httpx.Response:
+    """The daemon's ``/healthz`` once it answers 200: after its first pass."""
+    deadline = time.monotonic() + 60
+    health = None
+    while time.monotonic() < deadline:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            if health.status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    assert health is not None and health.status_code == 200, health and health.text
+    return health
+
+
+def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    config, port, env = served_example(tmp_path)
     command = [sys.executable, "-m", "scheduler", "feeds", "url", "vera@acme.example"]
     feed = subprocess.run(
         [*command, "--config", str(config)],
@@ -322,25 +356,9 @@ def test_the_daemon_serves_while_it_runs_and_stops_on_sigterm(tmp_path: Path) ->
         check=True,
         timeout=60,
     ).stdout.split()[-1]
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    daemon = start_daemon([sys.executable, "-m", "scheduler"], config, env)
     try:
-        deadline = time.monotonic() + 60
-        health = None
-        while time.monotonic() < deadline:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                if health.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        assert health is not None and health.status_code == 200, health and health.text
+        health = daemon_health(port)
         assert health.json()["last_pass_result"] == "ok"
         # The only replica on SQLite: it holds the data folder and runs the passes.
         assert health.json()["role"] == "holder"
@@ -384,35 +402,14 @@ def test_the_daemons_passes_read_the_days_full_check_in_slices(tmp_path: Path) -
     """The daemon hands its passes ``FULL_SLICE`` (here 3 of the example's 8 pairs, set
     before the daemon imports it): its first pass reads a slice whole and leaves the day's
     round to the next passes, where a one-shot ``sync`` would finish the day's check."""
-    config = copy_example(tmp_path)
-    port = free_port()
-    config.write_text(
-        config.read_text().replace('bind = "127.0.0.1:8321"', f'bind = "127.0.0.1:{port}"')
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEONONE_")}
+    config, port, env = served_example(tmp_path)
     run = (
         "import sys; import scheduler.engine.snapshot as snapshot; snapshot.FULL_SLICE = 3; "
         "from scheduler.cli import main; sys.exit(main(sys.argv[1:]))"
     )
-    daemon = subprocess.Popen(
-        [sys.executable, "-c", run, "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    daemon = start_daemon([sys.executable, "-c", run], config, env)
     try:
-        deadline = time.monotonic() + 60
-        done = None
-        while time.monotonic() < deadline and done is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                if health.status_code == 200 and health.json().get("last_pass_result") == "ok":
-                    done = health
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        assert done is not None
+        assert daemon_health(port).json()["last_pass_result"] == "ok"
         daemon.send_signal(signal.SIGTERM)
         daemon.communicate(timeout=30)
         assert daemon.returncode == 0
