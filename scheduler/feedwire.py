@@ -104,7 +104,6 @@ if HttpToolsProtocol is not None:
         # messages it began, and the key (``_request``) of the last one answered here.
         _between = True
         _begun = 0
-        _request_key: tuple[str, bytes, bool] | None = None
         _last_key: tuple[str, bytes, bool] | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -145,7 +144,6 @@ if HttpToolsProtocol is not None:
                 self._to_asgi()
             else:
                 self._fast = answer
-                self._last_key = self._request_key
 
         def on_body(self, body: bytes) -> None:
             if self._fast is None:
@@ -240,14 +238,16 @@ if HttpToolsProtocol is not None:
 
         def _held_answer(self) -> tuple[bytes, bytes] | None:
             """(status line and headers, body) for a plain request of a held feed, else None;
-            the request's key (``_request``) is left in ``_request_key`` for ``_PARSED``."""
+            the key (``_request``) of a request answered is left in ``_last_key``."""
             if not self._may_answer():
                 return None
             key = self._request()
             if key is None:
                 return None
-            self._request_key = key
-            return self._answer_for(*key)
+            answer = self._answer_for(*key)
+            if answer is not None:
+                self._last_key = key
+            return answer
 
         def _may_answer(self) -> bool:
             """Whether the connection leaves its next answer to the shortcut: the server's

@@ -371,9 +371,9 @@ class App:
     def held_feed(self, digest: str, if_none_match: bytes) -> tuple[int, PreparedFeed] | None:
         """The status (``200``, or ``304`` when ``if_none_match`` names the ETag) and the
         prepared answer of the feed whose token hashes to ``digest`` (``feeds.token_hash``),
-        when that feed is held and known current
-        (``feeds.FeedCache.cached``); ``None`` when ``respond`` must decide. Counted in the
-        metrics. Reads nothing but memory: safe on the event loop."""
+        when that feed is held and known current (``feeds.FeedCache.cached``); ``None`` when
+        ``respond`` must decide. Counted in the metrics. Reads nothing but memory: safe on
+        the event loop."""
         org = self.state.org
         feed = self.feeds.cached(org, digest)
         if feed is None:
