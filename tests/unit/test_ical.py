@@ -688,6 +688,33 @@ def test_a_rewrite_that_skips_no_new_week_keeps_the_set_of_skipped_weeks() -> No
     assert other_copy is not None and other_copy.exdates is same.exdates
 
 
+def test_a_rewrite_holds_no_more_than_a_read_of_its_bytes() -> None:
+    """A year of weekly rewrites made from what each object held before must weigh what one
+    read of the last file would (issue 17: a long-running daemon's memo of 270 pairs held a
+    third more than a fresh read of the same files): the set of skipped weeks sized to fit,
+    and the answers and attendees the object held before shared, not made again."""
+    first = make_spec(exdates=tuple(tue(1, 5) + timedelta(weeks=week) for week in range(25)))
+    spec = replace(
+        first,
+        overrides=tuple(
+            InstanceOverride(
+                recurrence_id=tue(9, 7) + timedelta(weeks=week),
+                start=tue(9, 7, 11) + timedelta(weeks=week),
+                end=tue(9, 7, 11, 30) + timedelta(weeks=week),
+            )
+            for week in range(3)
+        ),
+    )
+    previous = ical.observed_written(first, STAMP, "p.ics")
+    kept = ical.observed_written(spec, STAMP, "p.ics", previous=previous)
+    read = ical.observe(ical.render(spec, STAMP), "p.ics")
+    assert previous is not None and kept is not None and read is not None
+    assert sys.getsizeof(previous.exdates) == sys.getsizeof(read.exdates)
+    assert kept.attendees is previous.attendees
+    answers = {id(kept.partstats), *(id(one.partstats) for one in kept.overrides.values())}
+    assert answers == {id(previous.partstats)}
+
+
 def test_both_copies_read_share_their_links_and_stamp() -> None:
     spec = replace(full_spec(), attachment=Attachment("https://example.com/agenda/1", "Agenda"))
     data = ical.render(spec, STAMP)
