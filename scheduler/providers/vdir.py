@@ -296,11 +296,14 @@ class VdirProvider:
             ) from exc
         self._atomic_write(target, data)
         content = hashlib.sha256(data).digest()
-        written = ical.observed_written(spec, job.dtstamp, str(target), digest, current)
+        href = str(target)
+        if current is not None and current.href == href:
+            href = current.href  # the text the memo holds already, not one more per write
+        written = ical.observed_written(spec, job.dtstamp, href, digest, current)
         if written is not None:
             # What the file now holds is known: the next pass's read finds these bytes in the
             # memo instead of parsing them (a weekly pass rewrites every series).
-            remember_observed(_MEMO, data, str(target), self.default_zone, content, written)
+            remember_observed(_MEMO, data, href, self.default_zone, content, written)
         return Written(changed=True, version=content.hex())
 
     def _atomic_write(self, target: Path, data: bytes) -> None:

@@ -551,6 +551,8 @@ def test_a_warm_read_parses_nothing_and_a_rewritten_file_replaces_its_entry(
     parses = 0
     renamed = provider.read(MIA, *WINDOW)
     assert parses == 0 and len(memo) == entries
+    (known,) = cold.owned.values()
+    assert renamed.owned[known.uid].href is known.href  # one text kept, not one per rewrite
     assert {uid: replace(observed, version=None) for uid, observed in renamed.owned.items()} == {
         uid: ical.observe((folder / f"{uid}.ics").read_bytes(), observed.href, NY)
         for uid, observed in renamed.owned.items()
