@@ -445,3 +445,17 @@ def test_agendas_show_the_reps_deals_and_metrics(tmp_path: Path) -> None:
         assert "| Calls | 42 | 50 |" in text
     finally:
         world.close()
+
+
+def test_two_agendas_made_in_one_pass_link_the_earlier_one(
+    make_world: Callable[..., Any], tmp_path: Path
+) -> None:
+    """With a lead time over a week, one pass makes two documents of a pair: the later one
+    links the earlier ("Previous agenda"), whose address exists only once it is created, so
+    the pass creates the earlier one first."""
+    world = make_world(tmp_path / "org", edit={"agenda_lead_hours = 72": "agenda_lead_hours = 200"})
+    world.sync(at(4, 8))
+    first, second = world.agenda_days("marco", "ana")[:2]
+    assert (first, second) == ("2027-01-05", "2027-01-12")
+    url = world.ledger.agenda_docs()[f"{MARCO}/{ANA}"][first].url
+    assert url and f"[Previous agenda]({url})" in (world.agenda_text("marco", "ana", second) or "")
