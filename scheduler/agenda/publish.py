@@ -325,31 +325,26 @@ class _Creations:
         self.ledger = ledger
         self.now = now
         self.outcome = outcome
-        self.queued: list[_Creation] = []
-        #: the pairs with a document in ``queued``: every pair asks (``waiting``) before it
-        #: queues its own, and a scan of the queue for each was quadratic in the org's size
-        #: (1.9 million comparisons in a 2,000-pair weekly pass, issue 17)
-        self._pairs: set[str] = set()
+        #: by pair: every pair asks whether it has one (``waiting``) before it queues its own,
+        #: and a scan of one list for each was quadratic in the org's size (1.9 million
+        #: comparisons in a 2,000-pair weekly pass, issue 17)
+        self.queued: dict[str, list[_Creation]] = {}
 
     def add(self, creation: _Creation) -> None:
-        self.queued.append(creation)
-        self._pairs.add(creation.pair.key)
+        self.queued.setdefault(creation.pair.key, []).append(creation)
 
     def waiting(self, pair_key: str) -> bool:
-        return pair_key in self._pairs
+        return pair_key in self.queued
 
     def flush(self, pair_key: str | None = None) -> None:
         """Create the queued documents (only ``pair_key``'s when given)."""
-        if pair_key is not None and pair_key not in self._pairs:
-            return
-        now = [c for c in self.queued if pair_key is None or c.pair.key == pair_key]
+        if pair_key is None:
+            now = [creation for queued in self.queued.values() for creation in queued]
+            self.queued = {}
+        else:
+            now = self.queued.pop(pair_key, [])
         if not now:
             return
-        self.queued = [c for c in self.queued if pair_key is not None and c.pair.key != pair_key]
-        if pair_key is None:
-            self._pairs.clear()
-        else:
-            self._pairs.discard(pair_key)
         made = create_all(
             [
                 (
