@@ -75,6 +75,7 @@ __all__ = [
     "observe_parsed",
     "observed_written",
     "parse_object",
+    "reach_from_parsed",
     "render",
     "screen",
     "with_recent_links",
@@ -1257,6 +1258,68 @@ def busy_from_parsed(
     except Exception as exc:  # icalendar and dateutil raise many types on hostile input
         raise _problem(href, _reason(exc)) from exc
     return busy, out_days
+
+
+#: How far an instance may lie outside the span ``reach_from_parsed`` takes from its values:
+#: a floating time or a date is read in a zone at most 14 hours from UTC (the library may read
+#: it a day away, ``_expand``), so two days cover every reading.
+_REACH_SLACK = timedelta(days=2)
+
+
+def reach_from_parsed(calendars: Sequence[Calendar]) -> tuple[int, int] | None:
+    """The span, in UTC seconds, that every instance of the object's events lies in, or
+    ``None`` when it has no end or cannot be told (a rule without UNTIL, RDATEs, an override
+    of this and future instances, a value that does not read). A read window outside it holds
+    none of the object's busy time, whoever reads it and in whatever zone, so a reader that
+    kept it need not parse the object again for that window: a past meeting's file costs one
+    parse, not one a week for as long as it stays in the calendar (issue 17). Conservative by
+    construction: the instances' own values, widened by ``_REACH_SLACK``."""
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    try:
+        for calendar in calendars:
+            for event in _usable(calendar).walk("VEVENT"):
+                if "RDATE" in event or _ranged(event.get("RECURRENCE-ID")):
+                    return None
+                first = _dt(event, "DTSTART")
+                if first is None:
+                    return None
+                length = max(_duration(event, first), timedelta(0))
+                starts = [first]
+                for rule in _rules(event):
+                    until = _rule_values(rule, "UNTIL")
+                    if not until or not all(isinstance(value, date) for value in until):
+                        return None
+                    starts.extend(until)
+                recurrence = _dt(event, "RECURRENCE-ID")
+                if recurrence is not None:
+                    starts.append(recurrence)
+                low = min(_utc_loose(value) for value in starts)
+                high = max(_utc_loose(value) for value in starts) + length
+                earliest = low if earliest is None else min(earliest, low)
+                latest = high if latest is None else max(latest, high)
+    except Exception:  # icalendar raises many types on odd values: no reach, read as before
+        return None
+    if earliest is None or latest is None:
+        return None
+    return (
+        int((earliest - _REACH_SLACK).timestamp()),
+        int((latest + _REACH_SLACK).timestamp()) + 1,
+    )
+
+
+def _ranged(recurrence: Any) -> bool:
+    """A RECURRENCE-ID with a RANGE (THISANDFUTURE): it moves later instances too."""
+    values = recurrence if isinstance(recurrence, list) else [recurrence]
+    return any("RANGE" in getattr(value, "params", {}) for value in values if value is not None)
+
+
+def _utc_loose(value: date | datetime) -> datetime:
+    """``value`` on the UTC timeline, a floating time or a date read as if in UTC (the caller
+    allows for the zone it is really read in)."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(0), UTC)
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 _SINGLE_VALUED = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "STATUS", "TRANSP")

@@ -426,6 +426,12 @@ class Memo:
         found = self._items.get(slot)
         return found is not None and found[0] == inputs and found[2]
 
+    def discard(self, slot: tuple[object, ...]) -> None:
+        """Forget ``slot``'s entry, if any: one no read will ask for again."""
+        found = self._items.pop(slot, None)
+        if found is not None:
+            self.weight -= found[1]
+
     def peek(self, slot: tuple[object, ...], inputs: object) -> Any:
         """The value kept for ``slot`` made from ``inputs``, or ``None``."""
         found = self._items.get(slot)
@@ -441,6 +447,10 @@ class Lazy(Generic[T]):
     def __init__(self, make: Callable[[], T]) -> None:
         self._make: Callable[[], T] | None = make
         self._value: T | None = None
+
+    @property
+    def made(self) -> bool:
+        return self._make is None
 
     def __call__(self) -> T:
         if self._make is not None:
@@ -515,12 +525,18 @@ def take_object(
             f"too; {PurePosixPath(held.href).name} is used and this copy is left alone."
         )
         return
-    busy, out_days = memo.get(
-        ("busy", href, person.email, zone.key),
-        (digest, start, end),
-        len(data),
-        lambda: _compact(*ical.busy_from_parsed(calendars(), href, person.email, start, end, zone)),
-    )
+    busy, out_days = _NO_BUSY
+    if not _out_of_reach(memo, href, digest, person, zone, window):
+        busy, out_days = memo.get(
+            ("busy", href, person.email, zone.key),
+            (digest, start, end),
+            len(data),
+            lambda: _compact(
+                *ical.busy_from_parsed(calendars(), href, person.email, start, end, zone)
+            ),
+        )
+        if calendars.made:  # parsed for this window: keep how far its busy time reaches
+            memo.get(("reach", href), digest, 64, lambda: ical.reach_from_parsed(calendars()) or ())
     if observed is not None and is_candidate(observed):
         result.weekly_candidates.append(observed)
         result.candidate_busy.setdefault(observed.uid, []).extend(busy)
@@ -534,6 +550,27 @@ def take_object(
 
 #: The out-of-office days of an object that has none (most): one set for all of them.
 _NO_DAYS: frozenset[date] = frozenset()
+_NO_BUSY: tuple[tuple[tuple[datetime, datetime], ...], frozenset[date]] = ((), _NO_DAYS)
+
+
+def _out_of_reach(
+    memo: Memo,
+    href: str,
+    digest: bytes,
+    person: Person,
+    zone: ZoneInfo,
+    window: tuple[datetime, datetime],
+) -> bool:
+    """Whether ``memo`` knows these bytes hold no busy time in ``window`` because every
+    instance lies outside it (``ical.reach_from_parsed``); the entry of their busy time in an
+    earlier window is dropped then, as no read asks for it again. The file of every meeting
+    already over stays in a calendar for years: it is parsed once, not every week."""
+    reach = memo.peek(("reach", href), digest)
+    start, end = window
+    if not reach or (reach[1] > start.timestamp() and reach[0] < end.timestamp()):
+        return False
+    memo.discard(("busy", href, person.email, zone.key))
+    return True
 
 
 def _compact(
@@ -591,7 +628,11 @@ def _take_unchanged(
         return False
     observed = _MEMO.peek(observing, digest)
     owned = observed is not None and _is_owned(observed)  # no busy time taken from it
-    if not owned and not _MEMO.holds(("busy", file, person.email, zone.key), (digest, *window)):
+    if (
+        not owned
+        and not _MEMO.holds(("busy", file, person.email, zone.key), (digest, *window))
+        and not _out_of_reach(_MEMO, file, digest, person, zone, window)
+    ):
         return False
     take_object(result, _MEMO, b"", file, None, person, window, zone, default_zone, digest)
     return True

@@ -565,6 +565,92 @@ def test_a_warm_read_parses_nothing_and_a_rewritten_file_replaces_its_entry(
     assert parses == 1 and len(memo) == entries
 
 
+def test_a_past_meetings_file_is_parsed_once_not_every_week(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: a pass costs the same in a year as in a month. Every meeting that is over
+    stays in a person's calendar, and the read window moves every week: its file was parsed
+    again every week for as long as it stayed (``ical.reach_from_parsed``)."""
+    memo = vdir.Memo(vdir.MEMO_BYTES)
+    monkeypatch.setattr(vdir, "_MEMO", memo)
+    provider = VdirProvider(folder, NY)
+    past = folder / "past.ics"
+    past.write_bytes(calendar(vevent("past", ":20270105T150000Z", ":20270105T160000Z")))
+    weekly = vevent("weekly", ":20270104T170000Z", ":20270104T173000Z", "RRULE:FREQ=WEEKLY")
+    (folder / "weekly.ics").write_bytes(calendar(weekly))
+    parsed: list[str] = []
+    real_parse = ical.parse_object
+
+    def counted(data: bytes, href: str = "") -> list[object]:
+        parsed.append(Path(href).name)
+        return real_parse(data, href)
+
+    monkeypatch.setattr(ical, "parse_object", counted)
+    weeks = [(WINDOW[0] + timedelta(weeks=n), WINDOW[1] + timedelta(weeks=n)) for n in range(4)]
+    assert len(provider.read(MIA, *weeks[0]).busy) == 2
+    assert sorted(parsed) == ["past.ics", "weekly.ics"]
+    for start, end in weeks[1:]:
+        parsed.clear()
+        read = provider.read(MIA, start, end)
+        # The weekly meeting is read for its new week; the past one is not parsed again.
+        assert parsed == ["weekly.ics"] and len(read.busy) == 1
+        assert not [slot for slot in memo._items if slot[:2] == ("busy", str(past))]
+    # Moved by its owner into the week read: parsed, and busy again.
+    past.write_bytes(calendar(vevent("past", ":20270126T150000Z", ":20270126T160000Z")))
+    parsed.clear()
+    read = provider.read(MIA, *weeks[3])
+    assert parsed == ["past.ics"] and len(read.busy) == 2
+
+
+def test_reading_a_corpus_file_week_after_week_gives_what_one_fresh_read_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every real-world file read first where its events are, then before and after all of
+    them: what a reader that kept its reach gives (no parse) is what a fresh reader parsing
+    it gives, busy time, days out and problems alike."""
+    sources = corpus_files()
+    if not sources:
+        pytest.skip(f"no iCalendar corpus at {CORPUS}")
+    folder = tmp_path / "vdir"
+    folder.mkdir()
+    reached = 0
+    for source in sources:
+        (folder / "object.ics").write_bytes(source.read_bytes())
+        warm = vdir.Memo(vdir.MEMO_BYTES)
+        monkeypatch.setattr(vdir, "_MEMO", warm)
+        try:
+            parsed = ical.parse_object(source.read_bytes(), source.name)
+        except ValueError:
+            continue
+        reach = ical.reach_from_parsed(parsed)
+        if reach is None:
+            continue
+        low, high = (datetime.fromtimestamp(second, UTC) for second in reach)
+        windows = [
+            (low, high) if high - low < timedelta(days=400) else (low, low + timedelta(days=90)),
+            (low - timedelta(days=30), low),
+            (high, high + timedelta(days=30)),
+        ]
+        kept = [_read_as_seen(VdirProvider(folder, NY), window) for window in windows]
+        fresh = []
+        for window in windows:
+            monkeypatch.setattr(vdir, "_MEMO", vdir.Memo(vdir.MEMO_BYTES))
+            fresh.append(_read_as_seen(VdirProvider(folder, NY), window))
+        assert kept == fresh, source.name
+        if not fresh[0][2]:  # read without a problem where its events are: its reach is kept
+            assert fresh[1] == fresh[2] == ([], [], []), source.name
+            reached += 1
+    # Most real files are single meetings or rules that end.
+    assert reached > len(sources) // 3
+
+
+def _read_as_seen(
+    provider: VdirProvider, window: tuple[datetime, datetime]
+) -> tuple[list[tuple[datetime, datetime]], list[date], list[str]]:
+    read = provider.read(MIA, *window)
+    return sorted((utc(s), utc(e)) for s, e in read.busy), sorted(read.out_days), read.problems
+
+
 def test_the_memo_is_bounded_by_weight_least_recently_used_out_first() -> None:
     from scheduler.providers.vdir import Memo
 

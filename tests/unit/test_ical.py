@@ -1255,3 +1255,100 @@ def test_a_tagged_object_with_a_bad_start_cannot_be_observed() -> None:
     with pytest.raises(ValueError, match=r"^x\.ics: cannot read calendar object: "):
         ical.observe(data, "x.ics")
     assert ical.is_product_object(ical.parse_object(data, "x.ics"))
+
+
+# --------------------------------------------------------------------------- an object's reach
+
+#: Zones as far as there are from UTC each way, and two ordinary ones.
+FAR_ZONES = [ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago"), NY, BERLIN]
+
+
+def _value(kind: str, moment: datetime) -> str:
+    """``moment`` (naive, a wall time) as a DTSTART-style property tail of ``kind``."""
+    if kind == "date":
+        return f";VALUE=DATE:{moment:%Y%m%d}"
+    if kind == "floating":
+        return f":{moment:%Y%m%dT%H%M%S}"
+    if kind == "utc":
+        return f":{moment:%Y%m%dT%H%M%S}Z"
+    return f";TZID={kind}:{moment:%Y%m%dT%H%M%S}"
+
+
+@st.composite
+def bounded_objects(draw: st.DrawFn) -> bytes:
+    """One event, timed or all day, in any zone or none, once or repeating until a date, with
+    perhaps one instance moved: the shapes people's own meetings take."""
+    kind = draw(st.sampled_from(["date", "floating", "utc", "Pacific/Kiritimati", "Europe/Berlin"]))
+    first = datetime(2027, 3, 1) + timedelta(hours=draw(st.integers(0, 24 * 60)))
+    if kind == "date":
+        first = first.replace(hour=0)
+    length = (
+        timedelta(days=draw(st.integers(1, 3)))
+        if kind == "date"
+        else timedelta(minutes=draw(st.integers(0, 48 * 60)))
+    )
+    extra: list[str] = []
+    repeats = draw(st.booleans())
+    if repeats:
+        freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY"]))
+        until = first + timedelta(days=draw(st.integers(0, 90)), hours=draw(st.integers(0, 23)))
+        until_kind = draw(st.sampled_from(["date", "utc", "floating"]))
+        until_text = _value(until_kind, until).split(":")[-1]
+        extra.append(f"RRULE:FREQ={freq};UNTIL={until_text}")
+    text = event("reach", f"{_value(kind, first)}", f"{_value(kind, first + length)}", *extra)
+    if repeats and draw(st.booleans()):
+        moved = first + timedelta(days=draw(st.integers(-20, 20)), hours=draw(st.integers(-9, 9)))
+        text += event(
+            "reach",
+            _value(kind, moved),
+            _value(kind, moved + length),
+            f"RECURRENCE-ID{_value(kind, first)}",
+        )
+    return wrap(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(bounded_objects())
+def test_no_window_outside_an_objects_reach_holds_any_of_its_busy_time(data: bytes) -> None:
+    """What lets a reader skip parsing a past meeting's file again: whoever reads it, in
+    whatever zone, a window that ends where its reach begins, or begins where it ends, holds
+    none of its busy time or days out, and reading it there raises nothing."""
+    reach = ical.reach_from_parsed(ical.parse_object(data, "r.ics"))
+    assert reach is not None
+    low, high = (datetime.fromtimestamp(second, UTC) for second in reach)
+    for zone in FAR_ZONES:
+        for start, end in [(low - timedelta(days=60), low), (high, high + timedelta(days=60))]:
+            busy, out_days = ical.busy_from_object(data, "r.ics", REP, start, end, zone)
+            assert (busy, out_days) == ([], set())
+    # And the reach is not the whole timeline: a meeting's ends two days (the slack) after it.
+    if b"RRULE" not in data:
+        whole, days = ical.busy_from_object(
+            data, "r.ics", REP, low - timedelta(days=1), high + timedelta(days=1), BERLIN
+        )
+        ends = [utc(until) for _, until in whole] + [
+            datetime.combine(day + timedelta(days=1), datetime.min.time(), BERLIN) for day in days
+        ]
+        assert not ends or high - max(ends) <= timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        (["RRULE:FREQ=WEEKLY"], "a rule with no end"),
+        (["RRULE:FREQ=WEEKLY;COUNT=3"], "a count, not a date"),
+        (["RRULE:FREQ=WEEKLY;UNTIL=20270601T000000Z", "RRULE:FREQ=DAILY"], "one rule endless"),
+        (["RDATE:20300101T100000Z"], "dates listed"),
+        (["RECURRENCE-ID;RANGE=THISANDFUTURE:20270301T100000Z"], "this and future moved"),
+        (["DURATION:P1W", "RRULE:FREQ=DAILY;UNTIL=notadate"], "an end that does not read"),
+    ],
+)
+def test_an_object_without_a_known_end_has_no_reach(extra: list[str], why: str) -> None:
+    data = wrap(event("open", ":20270301T100000Z", ":20270301T110000Z", *extra))
+    assert ical.reach_from_parsed(ical.parse_object(data, "o.ics")) is None, why
+
+
+def test_a_meetings_reach_is_its_own_time_with_two_days_either_side() -> None:
+    data = wrap(event("m", ":20270301T100000Z", ":20270301T110000Z"))
+    low, high = ical.reach_from_parsed(ical.parse_object(data, "m.ics")) or (0, 0)
+    assert datetime.fromtimestamp(low, UTC) == datetime(2027, 2, 27, 10, 0, tzinfo=UTC)
+    assert datetime.fromtimestamp(high, UTC) == datetime(2027, 3, 3, 11, 0, 1, tzinfo=UTC)
