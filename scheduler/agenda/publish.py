@@ -224,7 +224,7 @@ def publish_agendas(
             store = store_for(org, ledger, pair)
             _recover(store, pair, plan, docs, creations)
             _read_back(store, ledger, plan, docs, items, now, outcome)
-            _write_due(org, store, ledger, pair, plan, docs, items, inputs, now, creations, outcome)
+            _write_due(org, store, pair, plan, docs, items, inputs, now, creations, outcome)
         else:
             for session in plan.due:
                 outcome.planned.append(session)
@@ -314,12 +314,17 @@ class _Creation:
     record: AgendaDocRecord
     body: str
     docs: dict[str, AgendaDocRecord]  # the pair's documents, updated once it is written
+    #: the action items a document this pass decided on carries, saved when it is recorded;
+    #: ``None`` for one an earlier pass recorded
+    carried: list[ActionItemRecord] | None = None
 
 
 class _Creations:
-    """Documents recorded (``pending``) and not yet created: created together by ``flush``
-    (``create_all``), each then marked ``written``; one that fails is said and stays pending
-    for the next pass."""
+    """Documents to create: those this pass decided on are recorded (``pending``, with the
+    action items they carry) by ``flush`` in one transaction, before any is created; then
+    all are created together (``create_all``), each then marked ``written``; one that fails
+    is said and stays pending for the next pass. A pair's next document waits for its
+    earlier one's flush, which gives its address (``waiting``)."""
 
     def __init__(self, ledger: Ledger, now: datetime, outcome: AgendaOutcome) -> None:
         self.ledger = ledger
@@ -343,6 +348,7 @@ class _Creations:
             self.queued = {}
         else:
             now = self.queued.pop(pair_key, [])
+        now = self._claim(now)
         if not now:
             return
         made = create_all(
@@ -376,9 +382,29 @@ class _Creations:
             creation.docs[record.session_date] = done
             self.outcome.written += 1
         if written:
-            with self.ledger.transaction():
-                for done in written:
-                    self.ledger.save_agenda_doc(done)
+            self.ledger.save_agenda_docs(written)
+
+    def _claim(self, creations: list[_Creation]) -> list[_Creation]:
+        """Record the documents among ``creations`` that no pass recorded yet, with the items
+        they carry, in one transaction, committed before any is created (a crash between
+        leaves a pending record, never a document the ledger does not know). One another pass
+        or replica recorded first is left to it: nothing of it is saved here (what this pass
+        holds of it has no address, so nothing links it)."""
+        new = [creation for creation in creations if creation.carried is not None]
+        if not new:
+            return creations
+        with self.ledger.transaction():
+            claimed = self.ledger.claim_agenda_docs([creation.record for creation in new])
+            lost = {id(creation) for creation, ok in zip(new, claimed, strict=True) if not ok}
+            self.ledger.save_action_items(
+                [
+                    item
+                    for creation in new
+                    if id(creation) not in lost
+                    for item in creation.carried or ()
+                ]
+            )
+        return [creation for creation in creations if id(creation) not in lost]
 
 
 def _key(pair: Pair, day: str) -> AgendaKey:
@@ -445,16 +471,13 @@ def _read_back(
     if not changed_docs:
         return
     with ledger.transaction():
-        for doc in changed_docs:
-            ledger.save_agenda_doc(doc)
-        for item in changed_items.values():
-            ledger.save_action_item(item)
+        ledger.save_agenda_docs(changed_docs)
+        ledger.save_action_items(list(changed_items.values()))
 
 
 def _write_due(
     org: Org,
     store: AgendaStore,
-    ledger: Ledger,
     pair: Pair,
     plan: AgendaPlan,
     docs: dict[str, AgendaDocRecord],
@@ -491,16 +514,16 @@ def _write_due(
             created_at=now,
             body=body,
         )
-        with ledger.transaction():
-            if not ledger.claim_agenda_doc(record):
-                continue  # another pass or replica recorded it: it writes it
-            for item in open_items:
-                if item.last_agenda < session.day:
-                    carried = replace(item, last_agenda=session.day, updated_at=now)
-                    ledger.save_action_item(carried)
-                    items[item.id] = carried
+        # Recorded by ``flush`` with every other pair's, just before any is written (one
+        # statement for the pass, not one for each pair, issue 17).
+        carried = [
+            replace(item, last_agenda=session.day, updated_at=now)
+            for item in open_items
+            if item.last_agenda < session.day
+        ]
+        items.update((item.id, item) for item in carried)
         docs[session.day] = record
-        creations.add(_Creation(store, pair, record, body, docs))
+        creations.add(_Creation(store, pair, record, body, docs, carried))
 
 
 def _render(

@@ -1084,18 +1084,40 @@ class Ledger:
         """Record a document about to be written. False when that session or that day of the
         pair has one already (recorded by an earlier pass or another replica), and then
         nothing is recorded."""
-        try:
-            with self._connection() as conn, conn.begin_nested():
-                conn.execute(insert(agenda_docs_table).values(**_agenda_doc_values(record)))
-        except IntegrityError:
-            return False
-        return True
+        return self.claim_agenda_docs([record])[0]
+
+    def claim_agenda_docs(self, records: Sequence[AgendaDocRecord]) -> list[bool]:
+        """``claim_agenda_doc`` of each record, in one statement when none was recorded
+        before (a weekly pass claims a document for every pair, issue 17); then one by one,
+        each in a savepoint of its own, so the claims that lose change nothing."""
+        rows = [_agenda_doc_values(record) for record in records]
+        if not rows:
+            return []
+        with self._connection() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(agenda_docs_table), rows)
+                return [True] * len(rows)
+            except IntegrityError:
+                pass
+            claimed: list[bool] = []
+            for row in rows:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(agenda_docs_table).values(**row))
+                except IntegrityError:
+                    claimed.append(False)
+                else:
+                    claimed.append(True)
+            return claimed
 
     def save_agenda_doc(self, record: AgendaDocRecord) -> None:
-        values = _agenda_doc_values(record)
-        key = {"pair_key": values.pop("pair_key"), "session_date": values.pop("session_date")}
+        self.save_agenda_docs([record])
+
+    def save_agenda_docs(self, records: Sequence[AgendaDocRecord]) -> None:
+        rows = [_agenda_doc_values(record) for record in records]
         with self._connection() as conn:
-            _upsert(conn, agenda_docs_table, key, values)
+            _upsert_many(conn, agenda_docs_table, ("pair_key", "session_date"), rows)
 
     def action_items(
         self, pair_keys: Sequence[str] | None = None
@@ -1114,22 +1136,12 @@ class Ledger:
         return result
 
     def save_action_item(self, record: ActionItemRecord) -> None:
-        values: dict[str, Any] = {
-            "text": record.text,
-            "key": record.key,
-            "state": record.state,
-            "first_agenda": record.first_agenda,
-            "last_agenda": record.last_agenda,
-            "decided_in": record.decided_in,
-            "done_at": _iso(record.done_at),
-            "history": json.dumps([list(entry) for entry in record.history]),
-            "created_at": record.created_at.isoformat(),
-            "updated_at": record.updated_at.isoformat(),
-        }
+        self.save_action_items([record])
+
+    def save_action_items(self, records: Sequence[ActionItemRecord]) -> None:
+        rows = [_action_item_values(record) for record in records]
         with self._connection() as conn:
-            _upsert(
-                conn, action_items_table, {"pair_key": record.pair_key, "id": record.id}, values
-            )
+            _upsert_many(conn, action_items_table, ("pair_key", "id"), rows)
 
     # ------------------------------------------------------------------ feed tokens
 
@@ -1521,10 +1533,19 @@ def _upsert_many(
     present: set[tuple[Any, ...]] = set()
     first = key_names[0]
     firsts = sorted({key[0] for key in keyed})
+    columns = [table.c[name] for name in key_names]
+    # The other key columns narrow the read too: a pair's agenda documents and action items
+    # are keyed by pair and day (or id), and reading every one of a pair's, a year of them,
+    # to save this week's grew with history (issue 17).
+    narrowing = []
+    for index, name in enumerate(key_names[1:], start=1):
+        values = sorted({key[index] for key in keyed})
+        if len(values) <= _IN_CHUNK:
+            narrowing.append(table.c[name].in_(values))
     for offset in range(0, len(firsts), _IN_CHUNK):
         chunk = firsts[offset : offset + _IN_CHUNK]
-        columns = [table.c[name] for name in key_names]
-        for found in conn.execute(select(*columns).where(table.c[first].in_(chunk))):
+        query = select(*columns).where(table.c[first].in_(chunk), *narrowing)
+        for found in conn.execute(query):
             present.add(tuple(found))
     _update_many(conn, table, key_names, [row for key, row in keyed.items() if key in present])
     inserts = [row for key, row in keyed.items() if key not in present]
@@ -1578,6 +1599,23 @@ def _set_token(
             )
     except IntegrityError:
         conn.execute(rotate)
+
+
+def _action_item_values(record: ActionItemRecord) -> dict[str, Any]:
+    return {
+        "pair_key": record.pair_key,
+        "id": record.id,
+        "text": record.text,
+        "key": record.key,
+        "state": record.state,
+        "first_agenda": record.first_agenda,
+        "last_agenda": record.last_agenda,
+        "decided_in": record.decided_in,
+        "done_at": _iso(record.done_at),
+        "history": json.dumps([list(entry) for entry in record.history]),
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+    }
 
 
 def _agenda_doc_values(record: AgendaDocRecord) -> dict[str, Any]:

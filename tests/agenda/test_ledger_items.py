@@ -431,6 +431,41 @@ def test_the_ledger_keeps_documents_and_items_and_refuses_a_second_document(
         ledger.close()
 
 
+def test_documents_and_items_are_claimed_and_saved_many_at_once(ledger_url: str) -> None:
+    """What a pass records for every pair, in a statement or two (issue 17): the same rows as
+    one at a time, a claim that loses refused alone, and a saved row updated or added."""
+    ledger = Ledger(ledger_url)  # on SQLite and on PostgreSQL
+    try:
+        other = f"{PAIR[: PAIR.index('/')]}/liam@acme.example"
+        first = doc("2027-01-12", [], state="pending", url=None, ref=None, body="# x")
+        assert ledger.claim_agenda_docs([first, replace(first, pair_key=other)]) == [True, True]
+        # One recorded already, one a day on (the same session moved): only the third is new.
+        later = replace(first, session_date="2027-01-19", week="2027-W03")
+        claims = [replace(first, title="again"), replace(first, session_date="2027-01-13"), later]
+        assert ledger.claim_agenda_docs(claims) == [False, False, True]
+        assert ledger.claim_agenda_docs([]) == []
+        kept = ledger.agenda_docs()
+        assert kept[PAIR] == {"2027-01-12": first, "2027-01-19": later}
+        written = [replace(d, state="written", url="u", ref="r", body=None) for d in (first, later)]
+        added = doc("2027-01-26", [], week="2027-W04")
+        ledger.save_agenda_docs([*written, added])
+        assert ledger.agenda_docs([PAIR])[PAIR] == {
+            "2027-01-12": written[0],
+            "2027-01-19": written[1],
+            "2027-01-26": added,
+        }
+        assert ledger.agenda_docs([other])[other]["2027-01-12"] == replace(first, pair_key=other)
+        one, two = item("2027-01-05#01", "Send"), item("2027-01-05#02", "Call")
+        ledger.save_action_items([one])
+        ledger.save_action_items([replace(one, last_agenda="2027-01-12"), two])
+        assert ledger.action_items()[PAIR] == {
+            one.id: replace(one, last_agenda="2027-01-12"),
+            two.id: two,
+        }
+    finally:
+        ledger.close()
+
+
 def test_the_folder_store_never_overwrites_and_reads_back(tmp_path: Path) -> None:
     store = MarkdownFolderStore(tmp_path / "agendas", lambda path: f"https://x/{path.name}")
     key = AgendaKey("Marco@acme.example", "ana@acme.example", datetime(2027, 1, 12).date())

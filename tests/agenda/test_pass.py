@@ -6,6 +6,7 @@ each document written once, whatever stops a pass; the rep asked to prepare it o
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import getaddresses
 from pathlib import Path
@@ -20,6 +21,7 @@ from scheduler.agenda.store import MarkdownFolderStore
 from scheduler.domain.series import utc
 from scheduler.feeds import build_feed
 from scheduler.providers.google.drive import DriveAgendaStore
+from scheduler.store.ledger import Ledger
 from tests.system.world import VdirWorld
 
 NY = ZoneInfo("America/New_York")
@@ -459,3 +461,40 @@ def test_two_agendas_made_in_one_pass_link_the_earlier_one(
     assert (first, second) == ("2027-01-05", "2027-01-12")
     url = world.ledger.agenda_docs()[f"{MARCO}/{ANA}"][first].url
     assert url and f"[Previous agenda]({url})" in (world.agenda_text("marco", "ana", second) or "")
+
+
+def test_an_agenda_another_replica_recorded_first_is_left_to_it(
+    world: VdirWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass records the documents it decided on together, just before it creates them.
+    One that another replica recorded in between is that replica's to write: this pass
+    creates none for it and carries no items into it; every other pair's goes ahead."""
+    pair = f"{MARCO}/{ANA}"
+    world.sync(at(4, 8))
+    world.edit_agenda("marco", "ana", "2027-01-05", add_items("- [ ] Send the Globex proposal"))
+    world.sync(at(5, 11))
+    real = Ledger.claim_agenda_docs
+
+    def racing(ledger: Ledger, records: Any) -> list[bool]:
+        for record in records:
+            if record.pair_key == pair and record.session_date == "2027-01-12":
+                other = Ledger(world.org.database_url)  # another replica, just before
+                assert real(other, [replace(record, title="theirs", items=())]) == [True]
+                other.close()
+        return real(ledger, records)
+
+    monkeypatch.setattr(Ledger, "claim_agenda_docs", racing)
+    world.sync(at(9, 10, 30))
+    docs = world.ledger.agenda_docs()
+    assert (docs[pair]["2027-01-12"].title, docs[pair]["2027-01-12"].state) == ("theirs", "pending")
+    assert "2027-01-12" not in world.agenda_days("marco", "ana")
+    (item,) = world.ledger.action_items()[pair].values()
+    assert item.last_agenda == "2027-01-05"  # not carried into a document it did not make
+    sam = f"{MARCO}/sam@acme.example"
+    assert docs[sam]["2027-01-12"].state == "written"
+    assert "2027-01-12" in world.agenda_days("marco", "sam")
+    # The other replica never wrote it: the next pass finds it pending and writes it.
+    monkeypatch.setattr(Ledger, "claim_agenda_docs", real)
+    world.sync(at(9, 10, 35))
+    assert world.ledger.agenda_docs()[pair]["2027-01-12"].state == "written"
+    assert "2027-01-12" in world.agenda_days("marco", "ana")
