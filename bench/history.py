@@ -17,7 +17,11 @@ From 4 January 2027, weeks 4 and 52 are both month-end close weeks (no agendas a
 week 4 writes few objects and week 52 rewrites every series (a new close week enters the
 horizon, and every series' description lists the weeks ahead it skips); a "close" mark shows
 every such week, whose passes are cheaper than the others.
-Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W]``.
+With ``--meetings N`` every person also books N meetings of their own each week (in the week
+after the pass's), each a file of its own that stays in their calendar when it is over, as a
+real calendar's past meetings do: what a pass costs as calendars grow. By default people have
+only the few meetings of the first two weeks (``bench/sync.py``), as in earlier figures.
+Not a test: ``python bench/history.py [--managers M] [--reps R] [--weeks W] [--meetings N]``.
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ import random
 import resource
 import tempfile
 import time as clock
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sync import NOW, write_busy, write_org  # bench/sync.py: the same org
+from sync import NOW, NY, write_busy, write_org  # bench/sync.py: the same org
 
-from scheduler.clientedits import decline_instance, week_instance
+from scheduler.clientedits import decline_instance, week_instance, write_event
 from scheduler.domain import PlanStatus, iso_week, series_uid
 from scheduler.engine.snapshot import FULL_DAY, FULL_SLICE
 from scheduler.orgfile import load_org
@@ -58,8 +62,10 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=25)
     parser.add_argument("--reps", type=int, default=8)
     parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--meetings", type=int, default=0)
     args = parser.parse_args()
     rng = random.Random(5)
+    booking = random.Random(7)  # its own: the declines are those of a run without meetings
     weekly: dict[int, float] = {}
     quiet: dict[int, float] = {}
     steady: dict[int, float] = {}
@@ -89,6 +95,12 @@ def main() -> None:
                         if path.exists():
                             rid = week_instance(path, now.date() + timedelta(days=7))
                             decline_instance(path, rid, pair.rep.email)
+                for person in sorted((root / "cal").iterdir()):
+                    for index in range(args.meetings):
+                        day = now.date() + timedelta(days=7 + booking.randint(0, 4))
+                        start = datetime.combine(day, time(booking.randint(9, 16)), NY)
+                        uid = f"meeting-{week}-{index}"
+                        write_event(person, uid, start, start + timedelta(hours=1), "Meeting")
             # The day's full check ran at midnight on last week's world (as the daemon's first
             # pass of the day does): the weekly pass is an ordinary one, as in the daemon.
             ledger.set_state(FULL_DAY, now.astimezone(org.zone).date().isoformat())
@@ -126,7 +138,10 @@ def main() -> None:
             rss[week] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             resident[week] = resident_mb()
             if week == 1:
-                print(f"org: {len(org.pairs)} pairs, vdir + SQLite, {args.weeks} weekly passes")
+                print(
+                    f"org: {len(org.pairs)} pairs, vdir + SQLite, {args.weeks} weekly passes, "
+                    f"{args.meetings} meetings booked by each person a week"
+                )
                 print(
                     "week  weekly pass CPU  quiet pass CPU  steady pass CPU  full check CPU  "
                     "written  peak RSS  RSS after"
