@@ -37,7 +37,7 @@ from scheduler.escalation import Decision, settled_weeks
 from scheduler.metrics import record_notice
 from scheduler.notify import Mailer, SlackChannel, compose, message_id_for, recipients
 from scheduler.orgfile import Org
-from scheduler.store.ledger import Ledger, MakeupRecord, OccurrenceRecord
+from scheduler.store.ledger import Ledger, MakeupRecord, NoticeRecord, OccurrenceRecord
 
 __all__ = ["Draft", "claim", "deliver", "draft"]
 
@@ -358,62 +358,89 @@ def _zone(org: Org, email: str) -> ZoneInfo:
 # --------------------------------------------------------------------------- recording
 
 
-def claim(ledger: Ledger, item: Draft, org: Org, now: datetime, *, slack: bool) -> bool:
-    """Record the notice (inside the caller's transaction). False when it was recorded before.
+def claim(
+    ledger: Ledger, items: Sequence[Draft], org: Org, now: datetime, *, slack: bool
+) -> list[bool]:
+    """Record the notices (inside the caller's transaction), all in a statement or two (a
+    weekly pass decides a prep notice for every pair, issue 17). Each is False when it was
+    recorded before, and then nothing of it is.
 
     The stored message is final: a resend after a crash sends these very bytes.
     """
-    decision = item.decision
-    key = f"{decision.kind}|{decision.pair_key}|{decision.week}"
+    messages: list[list[NoticeRecord]] = []
+    issued: list[str | None] = []
+    posts: list[list[NoticeRecord] | None] = []
     sender = org.email.sender
-    issued = None
-    if decision.kind == "digest":
-        # Each digest links to the manager's dashboard with an address of its own (only its
-        # hash is kept), so no earlier mail's link stops working; ``dashboard rotate``
-        # revokes them all. A digest recorded before has its address already: none is made.
-        from scheduler.dashboard_io import dashboard_url, digest_scope, issue_dashboard_token
+    for item in items:
+        decision = item.decision
+        key = f"{decision.kind}|{decision.pair_key}|{decision.week}"
+        scope = None
+        if decision.kind == "digest":
+            # Each digest links to the manager's dashboard with an address of its own (only its
+            # hash is kept), so no earlier mail's link stops working; ``dashboard rotate``
+            # revokes them all. A digest recorded before has its address already: none is
+            # made (and one made here for a digest recorded meanwhile is taken back below).
+            from scheduler.dashboard_io import dashboard_url, digest_scope, issue_dashboard_token
 
-        issued = digest_scope(decision.pair_key.rstrip("/"), decision.week)
-        if ledger.dashboard_token(issued) is None:
-            token = issue_dashboard_token(ledger, issued, now)
-            item = with_dashboard_link(item, dashboard_url(org, token))
-        else:
-            issued = None
-    message_id = message_id_for(key, sender)
-    message = compose(
-        sender=sender,
-        to=[(_name(org, email), email) for email in decision.to],
-        cc=[(_name(org, email), email) for email in decision.cc],
-        subject=item.subject,
-        text=item.text,
-        html=item.html,
-        message_id=message_id,
-        date=now,
-    )
-    recorded = ledger.claim_notice(
-        decision.kind,
-        decision.pair_key,
-        decision.week,
-        [*decision.to, *decision.cc],
-        message_id,
-        now,
-        channel="email",
-        raw=message,
-    )
-    if not recorded and issued is not None:
-        ledger.delete_dashboard_token(issued)
-    if recorded and slack and item.slack is not None and decision.kind in SLACK_KINDS:
-        ledger.claim_notice(
-            decision.kind,
-            decision.pair_key,
-            decision.week,
-            ["slack"],
-            message_id_for(key + "|slack", sender),
-            now,
-            channel="slack",
-            raw=item.slack,
+            scope = digest_scope(decision.pair_key.rstrip("/"), decision.week)
+            if ledger.dashboard_token(scope) is None:
+                token = issue_dashboard_token(ledger, scope, now)
+                item = with_dashboard_link(item, dashboard_url(org, token))
+            else:
+                scope = None
+        message_id = message_id_for(key, sender)
+        message = compose(
+            sender=sender,
+            to=[(_name(org, email), email) for email in decision.to],
+            cc=[(_name(org, email), email) for email in decision.cc],
+            subject=item.subject,
+            text=item.text,
+            html=item.html,
+            message_id=message_id,
+            date=now,
         )
+        messages.append(
+            _rows(decision, [*decision.to, *decision.cc], message_id, now, "email", message)
+        )
+        issued.append(scope)
+        posted = slack and item.slack is not None and decision.kind in SLACK_KINDS
+        slack_id = message_id_for(key + "|slack", sender)
+        posts.append(
+            _rows(decision, ["slack"], slack_id, now, "slack", item.slack or "") if posted else None
+        )
+    recorded = ledger.claim_notices(messages)
+    for scope, ok in zip(issued, recorded, strict=True):
+        if not ok and scope is not None:
+            ledger.delete_dashboard_token(scope)
+    ledger.claim_notices(
+        [post for post, ok in zip(posts, recorded, strict=True) if ok and post is not None]
+    )
     return recorded
+
+
+def _rows(
+    decision: Decision,
+    recipients: Sequence[str],
+    message_id: str,
+    now: datetime,
+    channel: str,
+    raw: str,
+) -> list[NoticeRecord]:
+    """The ledger's rows of one message: one per recipient."""
+    return [
+        NoticeRecord(
+            kind=decision.kind,
+            pair_key=decision.pair_key,
+            week=decision.week,
+            recipient=recipient,
+            decided_at=now,
+            sent_at=None,
+            message_id=message_id,
+            channel=channel,
+            raw=raw,
+        )
+        for recipient in recipients
+    ]
 
 
 # --------------------------------------------------------------------------- sending

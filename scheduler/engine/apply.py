@@ -82,9 +82,8 @@ def apply_plan(
             ledger.save_makeup(makeup)
         for key in plan.ended:
             ledger.end_pair(key, now)
-        for notice in plan.notices:
-            if claim(ledger, notice, org, now, slack=slack is not None):
-                applied.notices_decided += 1
+        decided = claim(ledger, plan.notices, org, now, slack=slack is not None)
+        applied.notices_decided += sum(decided)
         ledger.set_state("last_pass", now.isoformat())
 
     # 2. the calendars, series then make-ups; a replica that lost the pass lease

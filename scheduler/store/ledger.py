@@ -894,26 +894,39 @@ class Ledger:
         False when it was decided before (by this process, an earlier run or another
         replica: the unique constraint decides), and then nothing is recorded.
         """
-        try:
-            with self._connection() as conn, conn.begin_nested():
-                for recipient in recipients:
-                    conn.execute(
-                        insert(notices_table).values(
-                            kind=kind,
-                            pair_key=pair_key,
-                            week=week,
-                            recipient=recipient,
-                            decided_at=now.isoformat(),
-                            sent_at=None,
-                            message_id=message_id,
-                            channel=channel,
-                            raw=raw,
-                            lease_until=None,
-                        )
-                    )
-        except IntegrityError:
-            return False
-        return True
+        rows = [
+            NoticeRecord(kind, pair_key, week, recipient, now, None, message_id, channel, raw)
+            for recipient in recipients
+        ]
+        return self.claim_notices([rows])[0]
+
+    def claim_notices(self, messages: Sequence[Sequence[NoticeRecord]]) -> list[bool]:
+        """``claim_notice`` of each message (its rows, one per recipient), in one statement
+        when none was decided before; then message by message, each in a savepoint of its
+        own, so those decided before change nothing."""
+        values = [[_notice_values(row) for row in rows] for rows in messages]
+        if not values:
+            return []
+        with self._connection() as conn:
+            try:
+                with conn.begin_nested():
+                    every = [row for rows in values for row in rows]
+                    if every:
+                        conn.execute(insert(notices_table), every)
+                return [True] * len(values)
+            except IntegrityError:
+                pass
+            decided: list[bool] = []
+            for rows in values:
+                try:
+                    with conn.begin_nested():
+                        if rows:
+                            conn.execute(insert(notices_table), rows)
+                except IntegrityError:
+                    decided.append(False)
+                else:
+                    decided.append(True)
+            return decided
 
     def notice_keys(
         self, *, since: str | None = None, preps_since: str | None = None
@@ -1599,6 +1612,21 @@ def _set_token(
             )
     except IntegrityError:
         conn.execute(rotate)
+
+
+def _notice_values(record: NoticeRecord) -> dict[str, Any]:
+    return {
+        "kind": record.kind,
+        "pair_key": record.pair_key,
+        "week": record.week,
+        "recipient": record.recipient,
+        "decided_at": record.decided_at.isoformat(),
+        "sent_at": _iso(record.sent_at),
+        "message_id": record.message_id,
+        "channel": record.channel,
+        "raw": record.raw,
+        "lease_until": None,
+    }
 
 
 def _action_item_values(record: ActionItemRecord) -> dict[str, Any]:
