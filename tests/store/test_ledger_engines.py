@@ -18,6 +18,7 @@ from scheduler.store.ledger import (
     CopyRecord,
     Ledger,
     MakeupRecord,
+    NoticeRecord,
     OccurrenceRecord,
     SeriesRecord,
 )
@@ -113,6 +114,35 @@ def test_a_notice_is_claimed_once_and_leased_by_one_sender(ledger: Ledger) -> No
     ledger.mark_notice_sent("<m1@x>", T0)
     assert ledger.unsent_notices() == []
     assert ledger.notice_recipients("<m1@x>") == to
+
+
+def test_a_passs_notices_are_claimed_together_and_one_decided_before_alone_is_refused(
+    ledger: Ledger,
+) -> None:
+    """What a pass decides for every pair, recorded in a statement (issue 17): each message's
+    rows all or none, and one decided before (even in the same batch) refused alone."""
+
+    def message(week: str, message_id: str, *to: str) -> list[NoticeRecord]:
+        return [
+            NoticeRecord("prep", PAIR, week, person, T0, None, message_id, "email", "raw")
+            for person in to
+        ]
+
+    first = message("2027-W02", "<p2@x>", "ana@acme.example", "marco@acme.example")
+    assert ledger.claim_notices([first, message("2027-W03", "<p3@x>", "ana@acme.example")]) == [
+        True,
+        True,
+    ]
+    fourth = message("2027-W04", "<p4@x>", "ana@acme.example")
+    with ledger.transaction():  # inside a pass's transaction, as a pass claims them
+        assert ledger.claim_notices([first, fourth, fourth]) == [False, True, False]
+    assert ledger.claim_notices([]) == []
+    assert sorted((n.message_id, n.recipient) for n in ledger.notices()) == [
+        ("<p2@x>", "ana@acme.example"),
+        ("<p2@x>", "marco@acme.example"),
+        ("<p3@x>", "ana@acme.example"),
+        ("<p4@x>", "ana@acme.example"),
+    ]
 
 
 def test_a_message_is_kept_until_it_is_sent_and_then_only_its_record(ledger: Ledger) -> None:
