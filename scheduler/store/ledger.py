@@ -904,29 +904,9 @@ class Ledger:
         """``claim_notice`` of each message (its rows, one per recipient), in one statement
         when none was decided before; then message by message, each in a savepoint of its
         own, so those decided before change nothing."""
-        values = [[_notice_values(row) for row in rows] for rows in messages]
-        if not values:
-            return []
+        groups = [[_notice_values(row) for row in rows] for rows in messages]
         with self._connection() as conn:
-            try:
-                with conn.begin_nested():
-                    every = [row for rows in values for row in rows]
-                    if every:
-                        conn.execute(insert(notices_table), every)
-                return [True] * len(values)
-            except IntegrityError:
-                pass
-            decided: list[bool] = []
-            for rows in values:
-                try:
-                    with conn.begin_nested():
-                        if rows:
-                            conn.execute(insert(notices_table), rows)
-                except IntegrityError:
-                    decided.append(False)
-                else:
-                    decided.append(True)
-            return decided
+            return _insert_groups(conn, notices_table, groups)
 
     def notice_keys(
         self, *, since: str | None = None, preps_since: str | None = None
@@ -1103,26 +1083,9 @@ class Ledger:
         """``claim_agenda_doc`` of each record, in one statement when none was recorded
         before (a weekly pass claims a document for every pair, issue 17); then one by one,
         each in a savepoint of its own, so the claims that lose change nothing."""
-        rows = [_agenda_doc_values(record) for record in records]
-        if not rows:
-            return []
+        groups = [[_agenda_doc_values(record)] for record in records]
         with self._connection() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(agenda_docs_table), rows)
-                return [True] * len(rows)
-            except IntegrityError:
-                pass
-            claimed: list[bool] = []
-            for row in rows:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(agenda_docs_table).values(**row))
-                except IntegrityError:
-                    claimed.append(False)
-                else:
-                    claimed.append(True)
-            return claimed
+            return _insert_groups(conn, agenda_docs_table, groups)
 
     def save_agenda_doc(self, record: AgendaDocRecord) -> None:
         self.save_agenda_docs([record])
@@ -1570,6 +1533,36 @@ def _upsert_many(
             for row in inserts:
                 key = {name: row[name] for name in key_names}
                 _upsert(conn, table, key, {k: v for k, v in row.items() if k not in key})
+
+
+def _insert_groups(
+    conn: Connection, table: Table, groups: Sequence[Sequence[dict[str, Any]]]
+) -> list[bool]:
+    """Insert each group of rows all or none, telling which went in: all in one statement
+    when none conflicts with a row there (a pass's claims, issue 17); then group by group,
+    each in a savepoint of its own, so a group that conflicts (decided before, by an
+    earlier pass or another replica, or earlier in ``groups``) changes nothing."""
+    if not groups:
+        return []
+    try:
+        with conn.begin_nested():
+            every = [row for rows in groups for row in rows]
+            if every:
+                conn.execute(insert(table), every)
+        return [True] * len(groups)
+    except IntegrityError:
+        pass
+    went_in: list[bool] = []
+    for rows in groups:
+        try:
+            with conn.begin_nested():
+                if rows:
+                    conn.execute(insert(table), list(rows))
+        except IntegrityError:
+            went_in.append(False)
+        else:
+            went_in.append(True)
+    return went_in
 
 
 def _upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
