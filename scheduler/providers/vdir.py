@@ -620,7 +620,11 @@ def _take_unchanged(
     give for that digest is memoised; False (nothing done) otherwise. A steady pass reads
     thousands of files that no one touched, and hashing every byte of them grew with their
     history."""
-    digest: bytes | None = _MEMO.peek(("status", file), _signature(status))
+    signature = _signature(status)
+    over = _MEMO.peek(("past", file, default_zone.key), signature)
+    if over is not None and over <= window[0].timestamp():
+        return True  # busy time alone, all of it over before the window: nothing to take
+    digest: bytes | None = _MEMO.peek(("status", file), signature)
     if digest is None:
         return False
     observing = ("observe", file, default_zone.key)
@@ -635,7 +639,29 @@ def _take_unchanged(
     ):
         return False
     take_object(result, _MEMO, b"", file, None, person, window, zone, default_zone, digest)
+    if observed is None:
+        _settle_past(file, signature, digest, window, default_zone)
     return True
+
+
+def _settle_past(
+    file: str,
+    signature: bytes,
+    digest: bytes,
+    window: tuple[datetime, datetime],
+    default_zone: ZoneInfo,
+) -> None:
+    """Keep a file of busy time alone whose every instance is over before ``window`` (a
+    past meeting's) as one small entry, when it ends, under its status: the window only
+    moves on, so no read needs more of it until it changes. Its status, observation and
+    reach were three entries, and a calendar keeps every meeting it ever had: they grew the
+    memo by a kilobyte for every meeting booked (issue 17)."""
+    reach = _MEMO.peek(("reach", file), digest)
+    if not reach or reach[1] > window[0].timestamp():
+        return
+    _MEMO.get(("past", file, default_zone.key), signature, 64, lambda: reach[1])
+    for slot in (("status", file), ("observe", file, default_zone.key), ("reach", file)):
+        _MEMO.discard(slot)
 
 
 def observe_memoised(
