@@ -403,11 +403,11 @@ def claim(
             _rows(decision, [*decision.to, *decision.cc], message_id, now, "email", message)
         )
         issued.append(scope)
-        posted = slack and item.slack is not None and decision.kind in SLACK_KINDS
-        slack_id = message_id_for(key + "|slack", sender)
-        posts.append(
-            _rows(decision, ["slack"], slack_id, now, "slack", item.slack or "") if posted else None
-        )
+        post = None
+        if slack and item.slack is not None and decision.kind in SLACK_KINDS:
+            slack_id = message_id_for(key + "|slack", sender)
+            post = _rows(decision, ["slack"], slack_id, now, "slack", item.slack)
+        posts.append(post)
     recorded = ledger.claim_notices(messages)
     for scope, ok in zip(issued, recorded, strict=True):
         if not ok and scope is not None:
