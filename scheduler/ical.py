@@ -1302,10 +1302,13 @@ def reach_from_parsed(calendars: Sequence[Calendar]) -> tuple[int, int] | None:
         return None
     if earliest is None or latest is None:
         return None
-    return (
-        int((earliest - _REACH_SLACK).timestamp()),
-        int((latest + _REACH_SLACK).timestamp()) + 1,
-    )
+    try:
+        return (
+            int((earliest - _REACH_SLACK).timestamp()),
+            int((latest + _REACH_SLACK).timestamp()) + 1,
+        )
+    except OverflowError:  # a date within two days of year 1 or 9999: no reach
+        return None
 
 
 def _ranged(recurrence: Any) -> bool:

@@ -1347,6 +1347,17 @@ def test_an_object_without_a_known_end_has_no_reach(extra: list[str], why: str) 
     assert ical.reach_from_parsed(ical.parse_object(data, "o.ics")) is None, why
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(";VALUE=DATE:00010101", ";VALUE=DATE:00010102"), (":99991231T100000Z", ":99991231T110000Z")],
+)
+def test_an_object_at_the_ends_of_the_calendar_has_no_reach(start: str, end: str) -> None:
+    """Two days' slack past year 1 or 9999 is no date: no reach (the object is read as any
+    other), not an OverflowError out of the read (found by the reader fuzz test)."""
+    data = wrap(event("edge", start, end))
+    assert ical.reach_from_parsed(ical.parse_object(data, "e.ics")) is None
+
+
 def test_a_meetings_reach_is_its_own_time_with_two_days_either_side() -> None:
     data = wrap(event("m", ":20270301T100000Z", ":20270301T110000Z"))
     low, high = ical.reach_from_parsed(ical.parse_object(data, "m.ics")) or (0, 0)
