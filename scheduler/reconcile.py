@@ -54,6 +54,8 @@ __all__ = [
     "adopted_history",
     "anchor_pair",
     "at_rule",
+    "close_reasons_ahead",
+    "close_weeks_ahead",
     "effective_pair",
     "expected_instance",
     "instance_week",
@@ -675,6 +677,18 @@ def close_weeks_ahead(
     ``shift`` a close week's 1:1 moves within its week once it is in the horizon: nothing is
     written ahead.
     """
+    return tuple(rid for rid, _ in close_reasons_ahead(anchor, weeks, calendar, org_zone, policy))
+
+
+def close_reasons_ahead(
+    anchor: SeriesRecord,
+    weeks: Iterable[str],
+    calendar: OrgCalendar,
+    org_zone: ZoneInfo,
+    policy: str,
+) -> tuple[tuple[datetime, str], ...]:
+    """``close_weeks_ahead``, each with why its week has no 1:1, in the planner's words
+    ("no 1:1 this week: month-end close"): what the series' description says of it."""
     last_known = max(weeks, default=None)
     if policy != "skip" or last_known is None:
         return ()
@@ -686,26 +700,28 @@ def close_weeks_ahead(
         lambda: _close_rule_instances(anchor, last_known, calendar, org_zone),
     )
     return tuple(
-        rid
-        for rid in closed
+        (rid, why)
+        for rid, why in closed
         if rid >= anchor.dtstart and (anchor.until is None or rid <= anchor.until)
     )
 
 
 def _close_rule_instances(
     anchor: SeriesRecord, last_known: str, calendar: OrgCalendar, org_zone: ZoneInfo
-) -> tuple[datetime, ...]:
+) -> tuple[tuple[datetime, str], ...]:
     """The rule instances of the ``CLOSE_WEEKS_AHEAD`` weeks after ``last_known`` that touch
-    a close or blackout day (whatever the series' start and end)."""
-    found: list[datetime] = []
+    a close or blackout day (whatever the series' start and end), each with the reason of
+    its first such day (as the planner gives it for a week in the horizon)."""
+    found: list[tuple[datetime, str]] = []
     week = week_after(last_known)
     for _ in range(CLOSE_WEEKS_AHEAD):
         rid = rule_instance(anchor, week)
         first = utc(rid).astimezone(org_zone).date()
         last = (utc(rid) + anchor.duration - timedelta(microseconds=1)).astimezone(org_zone)
         days = [first + timedelta(days=n) for n in range((last.date() - first).days + 1)]
-        if any(calendar.close_reason(day) is not None for day in days):
-            found.append(rid)
+        close = next((why for day in days if (why := calendar.close_reason(day))), None)
+        if close is not None:
+            found.append((rid, f"no 1:1 this week: {close}"))
         week = week_after(week)
     return tuple(found)
 

@@ -434,13 +434,19 @@ def excerpt(rep_first_name: str, open_items: Sequence[str]) -> str:
 
 
 def attach_series(
-    spec: SeriesSpec, links: Mapping[datetime, AgendaLink], *, new_kept: int | None = None
+    spec: SeriesSpec,
+    links: Mapping[datetime, AgendaLink],
+    *,
+    new_kept: int | None = None,
+    words: str | None = None,
 ) -> SeriesSpec:
     """``spec`` with each link on the instance whose original start (recurrence id) is its
     key; instances the spec skips (EXDATE) or does not have (outside the rule) get none.
     ``new_kept``: of the instances the spec does not override, only the latest that many get
     an override to carry their link (``ical.with_recent_links`` would drop the older ones:
-    a year of links made and dropped at every write)."""
+    a year of links made and dropped at every write). ``words``: what an instance made only
+    to carry its link says above it (the spec's description when not given); the series
+    gives its words without the weeks it skips, so the instance does not change with them."""
     if not links:
         return spec
     overrides = {utc(o.recurrence_id): o for o in spec.overrides}
@@ -466,7 +472,7 @@ def attach_series(
         )
         overrides[key] = replace(
             current,
-            description=link.describe(current.description or spec.description),
+            description=link.describe(current.description or words or spec.description),
             attachment=link.attachment,
         )
     return replace(spec, overrides=tuple(overrides[key] for key in sorted(overrides)))

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import datetime
+from functools import lru_cache
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from scheduler import ical
 from scheduler.agenda.plan import SERIES, attach_series
-from scheduler.domain import Pair, PlanStatus, week_after
+from scheduler.domain import Pair, week_after
 from scheduler.domain.records import CopyRecord, OccurrenceRecord, SeriesRecord
 from scheduler.domain.series import CalendarRead, ObservedSeries, SeriesSpec, utc
 from scheduler.domain.settings import Org
@@ -25,9 +27,10 @@ from scheduler.engine.makeups import Target
 from scheduler.engine.observe import PairState, lagging
 from scheduler.planner import describe_slot
 from scheduler.reconcile import (
+    SKIPPED,
     anchor_pair,
     at_rule,
-    close_weeks_ahead,
+    close_reasons_ahead,
     instance_week,
     rule_instance,
     series_spec,
@@ -147,8 +150,10 @@ def _partstats(
     return master, per_instance
 
 
-def _description(state: PairState, weeks: list[str]) -> str:
-    pair, records = state.effective, state.records
+def _words(state: PairState) -> str:
+    """What the series is: the head of its description, and all that an instance carrying
+    only its agenda link repeats of it (the weeks skipped say nothing of that week)."""
+    pair = state.effective
     lines = [
         f"Weekly 1:1 of {pair.manager.name} and {pair.rep.name}, kept on the calendar by "
         "oneonone. Move, cancel or decline a single week as you need: the product never undoes "
@@ -156,19 +161,37 @@ def _description(state: PairState, weeks: list[str]) -> str:
     ]
     if state.choice is not None and state.choice.note and state.effective is not state.pair:
         lines += ["", state.choice.note]
-    upcoming = set(weeks)
-    skipped = [
-        r
-        for week, r in sorted(records.items())
-        if week in upcoming
-        and r.plan_status in (PlanStatus.CLOSE_WEEK.value, PlanStatus.TIME_OFF.value)
-    ]
-    if skipped:
-        lines.append("")
-        for record in skipped:
-            day = record.regular_start.astimezone(pair.manager.zone)
-            lines.append(f"{day:%a %d %b}: {record.reason}")
     return "\n".join(lines)
+
+
+def _description(
+    words: str, state: PairState, weeks: list[str], ahead: tuple[tuple[datetime, str], ...]
+) -> str:
+    """The series' description: its ``words``, then every week from this one on that has no
+    1:1 and why: the skipped weeks of the horizon and the close weeks written ahead as
+    EXDATEs.
+
+    The close weeks ahead are listed whole, not only the horizon's: a year of them is
+    already in the series, so a close week that enters the horizon changes no series
+    (before, it rewrote every series twice a month; issue 17), and a week with no 1:1
+    months away says why, as the spec asks of every change to an occurrence."""
+    upcoming = set(weeks)
+    skipped = tuple(
+        (record.regular_start, record.reason)
+        for week, record in sorted(state.records.items())
+        if week in upcoming and record.plan_status in SKIPPED
+    )
+    if not skipped and not ahead:
+        return words
+    zone = state.effective.manager.zone
+    return "\n".join([words, "", *_skipped_lines(skipped, zone), *_skipped_lines(ahead, zone)])
+
+
+@lru_cache(maxsize=1024)
+def _skipped_lines(weeks: tuple[tuple[datetime, str], ...], zone: ZoneInfo) -> tuple[str, ...]:
+    """One line per week without a 1:1: its day in ``zone`` and why. Kept: every series on
+    one slot lists the same year of close weeks, in every pass."""
+    return tuple(f"{start.astimezone(zone):%a %d %b %Y}: {why}" for start, why in weeks)
 
 
 def _at_rule(
@@ -226,18 +249,20 @@ def _series_spec(
     per_instance = _at_rule(per_instance, anchor)
     if state.adopting is None:
         per_instance = _ledger_declines(per_instance, master, state, anchor)
+    ahead = close_reasons_ahead(
+        anchor, state.records, org.calendar, org.zone, org.calendar.close_window.policy
+    )
+    words = _words(state)
     spec = series_spec(
         pair,
         anchor,
         records,
         summary=org.title(pair),
-        description=_description(state, weeks),
+        description=_description(words, state, weeks, ahead),
         partstats=master,
         override_partstats=per_instance,
         choice=state.choice,
-        ahead=close_weeks_ahead(
-            anchor, state.records, org.calendar, org.zone, org.calendar.close_window.policy
-        ),
+        ahead=tuple(rid for rid, _ in ahead),
     )
     linked = attach_series(
         spec,
@@ -247,6 +272,7 @@ def _series_spec(
             if kind == SERIES and (since is None or week >= since)
         },
         new_kept=ical.AGENDA_LINKS_KEPT,
+        words=words,
     )
     # Only the latest weeks' links (ical.AGENDA_LINKS_KEPT): a series written, digested and
     # patched costs the same after a year as after a month (issue 17).

@@ -124,6 +124,9 @@ def test_pairs_on_servers_that_keep_attendee_copies_are_read_over_windows(world:
     for week_number in range(3):
         monday = START + timedelta(weeks=week_number)
         world.sync(monday)  # the day's first pass: every pair read whole
+        # The next poll: it confirms a version the write could not tell (a series' words
+        # changed, which Google carries to its exceptions; see the next test).
+        world.sync(monday + timedelta(hours=1))
         later = monday + timedelta(hours=2)
         snapshot = read_snapshot(world.org, world.ledger, later)
         assert key in snapshot.windowed
@@ -182,6 +185,49 @@ def test_an_edit_of_a_week_settled_months_ago_is_seen_by_the_next_pass(tmp_path:
         week = iso_week(rid.astimezone(world.org.zone).date())
         record = world.ledger.occurrences([key])[key][week]
         assert record.change == "moved" and record.actual_start == rid + timedelta(days=1)
+    finally:
+        world.close()
+
+
+def test_a_close_week_entering_the_horizon_changes_no_series(tmp_path: Path) -> None:
+    """Writes only when something changed for people (issue 17). A series lists every week
+    without a 1:1 it carries, with why: the horizon's skipped weeks and the year of close
+    weeks written ahead as EXDATEs. Its words change only with those weeks, so a close week
+    that enters the horizon changes no series, and a close week's Monday (no agenda due)
+    writes nothing. Before, every series was rewritten whenever a close week entered the
+    horizon, twice a month."""
+    world = VdirWorld(tmp_path / "org")
+    try:
+        horizon = world.org.schedule.horizon_weeks
+        close = world.org.calendar.in_close_window
+        before: dict[str, tuple[set[str], str]] = {}
+        entered = quiet = 0
+        for week_number in range(13):
+            monday = START + timedelta(weeks=week_number)
+            result = world.sync(monday)
+            tuesday = (monday + timedelta(days=1)).date()
+            entering = week_number > 0 and close(tuesday + timedelta(weeks=horizon - 1))
+            for pair in world.org.pairs:
+                manager, rep = pair.manager.email, pair.rep.email
+                view = world.series_view(manager, manager, rep)
+                assert view is not None
+                days = {line.split(": ")[0] for line in view.description.splitlines()[2:]}
+                ahead = {
+                    f"{moment.astimezone(pair.manager.zone):%a %d %b %Y}"
+                    for moment in view.exdates
+                    if moment >= monday
+                }
+                assert days == ahead, (pair.key, week_number)  # each skip says why, only they
+                assert len(ahead) >= 12  # a year of close weeks
+                if pair.key in before and before[pair.key][0] == ahead:
+                    assert before[pair.key][1] == view.description, (pair.key, week_number)
+                    entered += entering
+                before[pair.key] = (ahead, view.description)
+            if close(tuesday):
+                quiet += 1
+                assert result.written == 0, week_number
+        assert entered >= 2 * len(world.org.pairs)  # weeks 8 and 12
+        assert quiet >= 3  # weeks 4, 8 and 13
     finally:
         world.close()
 
