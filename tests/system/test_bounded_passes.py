@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from scheduler import clientedits, sync
 from scheduler.domain import iso_week
@@ -201,7 +202,7 @@ def test_a_close_week_entering_the_horizon_changes_no_series(tmp_path: Path) -> 
         horizon = world.org.schedule.horizon_weeks
         close = world.org.calendar.in_close_window
         before: dict[str, tuple[set[str], str]] = {}
-        entered = quiet = 0
+        entered = quiet = linked = 0
         for week_number in range(13):
             monday = START + timedelta(weeks=week_number)
             result = world.sync(monday)
@@ -219,6 +220,12 @@ def test_a_close_week_entering_the_horizon_changes_no_series(tmp_path: Path) -> 
                 }
                 assert days == ahead, (pair.key, week_number)  # each skip says why, only they
                 assert len(ahead) >= 12  # a year of close weeks
+                words = view.description.split("\n\n")[0]
+                for instance in _linked_instances(world.series(manager, manager, rep)):
+                    # A week's agenda says what concerns that week, not the year's skips:
+                    # the series' words (or why it moved), then the agenda.
+                    assert "no 1:1 this week" not in instance, instance
+                    linked += instance.startswith(words + "\n\nAgenda: ")
                 if pair.key in before and before[pair.key][0] == ahead:
                     assert before[pair.key][1] == view.description, (pair.key, week_number)
                     entered += entering
@@ -228,8 +235,15 @@ def test_a_close_week_entering_the_horizon_changes_no_series(tmp_path: Path) -> 
                 assert result.written == 0, week_number
         assert entered >= 2 * len(world.org.pairs)  # weeks 8 and 12
         assert quiet >= 3  # weeks 4, 8 and 13
+        assert linked > 0
     finally:
         world.close()
+
+
+def _linked_instances(path: Path) -> list[str]:
+    """The descriptions of a series file's instances that carry an agenda (``ATTACH``)."""
+    events = Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    return [str(e.get("DESCRIPTION")) for e in events if "RECURRENCE-ID" in e and "ATTACH" in e]
 
 
 def test_the_daemons_full_check_reads_every_pair_whole_once_a_day_in_slices(
