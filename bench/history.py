@@ -13,10 +13,11 @@ passes the full check took), the objects the weekly pass wrote, the peak memory 
 held after the week's passes; then the ratio of the last week to week 4 (the goal of "cost that
 grows with neither history nor time": at most 1.2), and the last week of each kind (close weeks,
 weeks with agendas due) beside the first of the same kind from week 4 on that wrote as much.
-From 4 January 2027, weeks 4 and 52 are both month-end close weeks (no agendas are due), but
-week 4 writes few objects and week 52 rewrites every series (a new close week enters the
-horizon, and every series' description lists the weeks ahead it skips); a "close" mark shows
-every such week, whose passes are cheaper than the others.
+From 4 January 2027, weeks 4 and 52 are both month-end close weeks (no agendas are due) and
+both write few objects: a series' description lists the whole year of close weeks it skips,
+so a close week entering the horizon changes no series (until ``2e401ac`` it listed only the
+horizon's, and weeks 8, 21, 30, 43 and 52 rewrote every series); a "close" mark shows every
+such week, whose passes are cheaper than the others.
 With ``--meetings N`` every person also books N meetings of their own each week (in the week
 after the pass's), each a file of its own that stays in their calendar when it is over, as a
 real calendar's past meetings do: what a pass costs as calendars grow. By default people have
